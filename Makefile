@@ -1,0 +1,56 @@
+# twitch-triage: `make app` and `make test` are all a newcomer needs.
+.DEFAULT_GOAL := help
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+MODEL  := models/model.joblib
+SOURCES := $(wildcard src/twitch_triage/*.py)
+MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py \
+                src/twitch_triage/knowledge.py src/twitch_triage/evaluate.py
+
+.PHONY: help install app test train score bench clean
+
+## help: list every target
+help:
+	@echo "twitch-triage — make targets:"
+	@grep -E '^## ' $(MAKEFILE_LIST) | sed -e 's/^## /  /' -e 's/: /\t/' | expand -t 16
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+## install: create .venv with the package and its test tools
+install: $(STAMP)
+
+$(MODEL): $(STAMP) $(wildcard $(MODEL_INPUTS))
+	$(BIN)/twitch-triage train
+
+## app: set up, build the model if missing or stale, and open the app
+app: $(STAMP) $(MODEL)
+	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
+
+## test: set up, then run every test
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## train: regenerate the synthetic data and retrain the model (writes models/ and reports/)
+train: $(STAMP)
+	$(BIN)/twitch-triage train
+
+## score: batch-score a CSV: make score IN=cases.csv OUT=scored.csv
+score: $(STAMP) $(MODEL)
+	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score IN=cases.csv OUT=scored.csv" >&2; exit 2; }
+	$(BIN)/twitch-triage score "$(IN)" -o "$(OUT)"
+
+## bench: run the benchmarks and write reports/benchmarks.md
+bench: $(STAMP) $(MODEL)
+	$(BIN)/python benchmarks/run.py
+
+## clean: remove the virtual environment and caches (keeps models/ and reports/)
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build src/*.egg-info

@@ -1,0 +1,68 @@
+"""Paths, contract names and defaults; nothing runs at import."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = [
+    "ANSWERS",
+    "LABELS",
+    "LEVELS",
+    "OUTPUT_COLUMNS",
+    "PROJECT_ROOT",
+    "DATA_DIR",
+    "KB_PATH",
+    "SEEDS_DIR",
+    "MODELS_DIR",
+    "REPORTS_DIR",
+    "DEFAULT_TRAIN_N",
+    "DEFAULT_EVAL_N",
+    "DEFAULT_SEED",
+    "DEFAULT_EVAL_SEED",
+    "YES_SPELLINGS",
+    "NO_SPELLINGS",
+    "UNKNOWN_SPELLINGS",
+    "DAYS_ANSWER",
+]
+
+# The contract's names (../shared/contract.md): interfaces, not medical facts.
+ANSWERS: tuple[str, ...] = (
+    "loc_eyelid", "loc_face", "loc_mouth", "loc_hands", "loc_feet", "loc_calves", "loc_legs",
+    "loc_widespread",
+    "cramps", "spasms", "muscle_tightness", "restless_legs", "tingling", "numbness", "burning",
+    "weakness", "fatigue", "muscle_aches", "poor_coordination", "bone_pain",
+    "irregular_heartbeat", "nausea", "constipation", "brittle_nails",
+    "at_rest", "at_night", "after_exercise", "improves_with_rest", "daily", "progressive",
+    "duration_days",
+    "high_caffeine", "stress", "strenuous_exercise", "heavy_sweating", "high_water_intake",
+    "low_fluid_intake", "digestive_issues", "low_sun_exposure", "low_protein_diet",
+    "corticosteroids",
+    "breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting",
+)
+DAYS_ANSWER = "duration_days"
+LABELS: tuple[str, ...] = (
+    "magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6",
+    "iron", "protein", "dehydration",
+)
+# Most severe first.
+LEVELS: tuple[str, ...] = ("emergency", "urgent", "see_doctor", "self_care")
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    *(f"p_{label}" for label in LABELS), "likely", "disposition", "red_flags", "error",
+)
+
+YES_SPELLINGS = frozenset({"1", "yes", "y", "true", "t"})
+NO_SPELLINGS = frozenset({"0", "no", "n", "false", "f"})
+UNKNOWN_SPELLINGS = frozenset({"", "unknown", "?", "na", "n/a"})
+
+PROJECT_ROOT = Path(os.environ.get("TWITCH_TRIAGE_ROOT", Path(__file__).resolve().parents[2]))
+DATA_DIR = PROJECT_ROOT / "data"
+KB_PATH = DATA_DIR / "knowledge_base.yaml"
+SEEDS_DIR = DATA_DIR / "seeds"
+MODELS_DIR = PROJECT_ROOT / "models"
+REPORTS_DIR = PROJECT_ROOT / "reports"
+
+DEFAULT_TRAIN_N = 200_000
+DEFAULT_EVAL_N = 20_000
+DEFAULT_SEED = 42
+DEFAULT_EVAL_SEED = 7

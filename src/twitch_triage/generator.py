@@ -1,0 +1,362 @@
+"""Sample synthetic cases from the knowledge base, and their exact posterior (the oracle).
+
+The generative model, in the QMR-DT tradition (a two-level noisy-OR network):
+
+1. Each context answer c_k is yes with its ``prevalence``.
+2. Deficiencies, in topological order: P(d_l = 1 | parents) =
+   1 - (1 - base_rate_l) * prod_k (1 - w_kl)^{c_k} * prod_m (1 - v_ml)^{d_m}
+   (risk factors raise base rates; a deficiency may raise another).
+3. Each symptom answer s_j is a noisy-OR of its causes with a leak:
+   P(s_j = 0 | d, t) = (1 - leak_j) * prod_l (1 - a_lj)^{d_l} * prod_k (1 - b_kj)^{t_k},
+   where t are the lifestyle-trigger context answers.
+4. duration_days is geometric, with one mean if no deficiency and another if any.
+5. Each answer is then hidden (unknown) at random with its ``missing_rate``
+   (missing completely at random, so the posterior ignores the hiding).
+
+The oracle enumerates the 2^L deficiency states. A "no" answer is linear in
+log space over the states, so the evidence is a matrix product; unknown
+risk-factor parents of deficiencies are summed out by one (n, 2^R) x (2^R, 2^L)
+product; unknown trigger answers are summed out per group of cases sharing
+the same trigger evidence, so each case only pays for the trigger
+configurations consistent with what it answered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from . import config
+from .knowledge import KnowledgeBase
+
+__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "posterior"]
+
+_CHUNK = 4096
+
+
+@dataclass(frozen=True)
+class Cases:
+    """Synthetic cases.
+
+    Attributes
+    ----------
+    X : ndarray of shape (n_samples, n_answers)
+        Answers in ``answer_ids`` order: 1.0 yes, 0.0 no, NaN unknown;
+        ``duration_days`` holds days (NaN unknown).
+    Y : ndarray of shape (n_samples, n_labels), uint8
+        True deficiencies in ``label_ids`` order.
+    X_full : ndarray of shape (n_samples, n_answers)
+        The answers before any were hidden.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    X_full: np.ndarray
+    answer_ids: tuple[str, ...]
+    label_ids: tuple[str, ...]
+    seed: int
+
+    def __len__(self) -> int:
+        return self.X.shape[0]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Contract columns: case_id, answers as yes/no/blank, then one 0/1 column per label."""
+        n = len(self)
+        cols: dict[str, object] = {"case_id": [f"s{self.seed}-{i}" for i in range(n)]}
+        words = np.array(["no", "yes", ""], dtype=object)
+        for j, aid in enumerate(self.answer_ids):
+            x = self.X[:, j]
+            if aid == config.DAYS_ANSWER:
+                cols[aid] = pd.array(np.where(np.isnan(x), -1, x).astype(np.int64), dtype="Int64")
+                cols[aid][np.isnan(x)] = pd.NA
+            else:
+                codes = np.where(np.isnan(x), 2, x).astype(np.int8)
+                cols[aid] = words[codes]
+        for j, lid in enumerate(self.label_ids):
+            cols[lid] = self.Y[:, j].astype(np.int8)
+        return pd.DataFrame(cols)
+
+
+def _states(n_labels: int) -> np.ndarray:
+    """All 2^L deficiency states as rows of 0/1, state s has bit l = label l."""
+    s = np.arange(2**n_labels)
+    return ((s[:, None] >> np.arange(n_labels)[None, :]) & 1).astype(np.float64)
+
+
+def _log1mexp(x: np.ndarray) -> np.ndarray:
+    """log(1 - exp(x)) for x <= 0, accurate near 0."""
+    x = np.minimum(x, -1e-300)
+    return np.where(x > -0.6931, np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+
+
+class NoisyOrModel:
+    """The knowledge base compiled into arrays: sampling and the exact posterior."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb_sha256 = kb.sha256
+        self.answer_ids = kb.answer_ids
+        self.label_ids = kb.label_ids
+        A, L = len(self.answer_ids), len(self.label_ids)
+        a_index = {a: j for j, a in enumerate(self.answer_ids)}
+        l_index = {lab: j for j, lab in enumerate(self.label_ids)}
+        roles = np.array([a.role for a in kb.answers])
+        self.symptom_cols = np.flatnonzero(roles == "symptom")
+        self.context_cols = np.flatnonzero(roles == "context")
+        self.days_col = a_index[config.DAYS_ANSWER]
+        self.missing_rate = np.array([a.missing_rate for a in kb.answers])
+        self.prevalence = np.array([a.prevalence for a in kb.answers])
+        self.base_rate = np.array([label.base_rate for label in kb.labels])
+
+        # deficiency -> symptom, trigger -> symptom: log(1 - strength)
+        self.log_leak0 = np.log1p(-np.array([a.leak for a in kb.answers]))  # log P(no | nothing)
+        self.log_link0 = np.zeros((L, A))
+        for link in kb.links:
+            self.log_link0[l_index[link.label], a_index[link.answer]] += np.log1p(-link.strength)
+        self.log_trig0 = np.zeros((A, A))  # [cause column, symptom column]
+        for t in kb.triggers:
+            self.log_trig0[a_index[t.cause], a_index[t.answer]] += np.log1p(-t.strength)
+
+        # context -> deficiency, deficiency -> deficiency
+        self.log_rf_ctx = np.zeros((A, L))
+        self.log_rf_lab = np.zeros((L, L))  # [parent label, child label]
+        for f in kb.risk_factors:
+            if f.cause in l_index:
+                self.log_rf_lab[l_index[f.cause], l_index[f.label]] += np.log1p(-f.strength)
+            else:
+                self.log_rf_ctx[a_index[f.cause], l_index[f.label]] += np.log1p(-f.strength)
+        self.label_order = _topological(self.log_rf_lab)
+
+        self.risk_cols = np.flatnonzero(self.log_rf_ctx.any(axis=1))
+        self.trigger_cols = np.flatnonzero(self.log_trig0.any(axis=1))
+        self.trig_symptom_cols = np.flatnonzero(self.log_trig0.any(axis=0))
+        self.plain_symptom_cols = np.setdiff1d(self.symptom_cols, self.trig_symptom_cols)
+
+        d = kb.duration
+        self.dur_p = np.array([1.0 / (1.0 + d.mean_days_without_deficiency), 1.0 / (1.0 + d.mean_days_with_deficiency)])
+        self._states = _states(L)
+
+    # ------------------------------------------------------------------ sampling
+
+    def sample(self, n: int, seed: int) -> Cases:
+        """Draw ``n`` cases; the same ``seed`` gives the same cases, whatever else runs."""
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+        rng = np.random.Generator(np.random.PCG64(seed))
+        A, L = len(self.answer_ids), len(self.label_ids)
+        ctx_cols = self.context_cols
+        C = np.zeros((n, A))
+        C[:, ctx_cols] = rng.random((n, ctx_cols.size)) < self.prevalence[ctx_cols]
+        D = np.zeros((n, L))
+        u_lab = rng.random((n, L))
+        ctx_term = C @ self.log_rf_ctx  # (n, L), log prod (1 - w)^c
+        for l in self.label_order:
+            log_none = np.log1p(-self.base_rate[l]) + ctx_term[:, l] + D @ self.log_rf_lab[:, l]
+            D[:, l] = u_lab[:, l] < -np.expm1(log_none)
+        log_q = self.log_leak0 + D @ self.log_link0 + C @ self.log_trig0  # (n, A) log P(no)
+        u_sym = rng.random((n, A))
+        X = C.copy()
+        sym = self.symptom_cols
+        X[:, sym] = u_sym[:, sym] < -np.expm1(log_q[:, sym])
+        any_def = D.any(axis=1)
+        p = np.where(any_def, self.dur_p[1], self.dur_p[0])
+        X[:, self.days_col] = rng.geometric(p) - 1 if n else np.zeros(0)
+        hide = rng.random((n, A)) < self.missing_rate
+        X_obs = np.where(hide, np.nan, X)
+        return Cases(X_obs, D.astype(np.uint8), X, self.answer_ids, self.label_ids, seed)
+
+    # ------------------------------------------------------------------ tables
+
+    @cached_property
+    def _prior_table(self) -> np.ndarray:
+        """P(deficiency state | risk-factor configuration): shape (2^R, 2^L)."""
+        R = self.risk_cols.size
+        rbits = _states(R)  # (2^R, R)
+        S = self._states
+        ctx = rbits @ self.log_rf_ctx[self.risk_cols]  # (2^R, L)
+        # log P(d_l = 0 | parents) for every (config, state): (2^R, 2^L, L)
+        log_none = np.log1p(-self.base_rate)[None, None, :] + ctx[:, None, :] + (S @ self.log_rf_lab)[None, :, :]
+        p_none = np.exp(log_none)
+        per_label = np.where(S[None, :, :] == 1, 1.0 - p_none, p_none)
+        return per_label.prod(axis=2)
+
+    @cached_property
+    def _trigger_configs(self) -> np.ndarray:
+        return _states(self.trigger_cols.size)  # (2^T, T)
+
+    @cached_property
+    def _plain_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """log P(no) and log P(yes) for symptoms without trigger parents: (J0, 2^L) each."""
+        cols = self.plain_symptom_cols
+        log_no = self.log_leak0[cols][:, None] + (self._states @ self.log_link0[:, cols]).T
+        return log_no, _log1mexp(log_no)
+
+    @cached_property
+    def _trigger_tables(self) -> tuple[np.ndarray, np.ndarray]:
+        """log P(no), log P(yes) for trigger-linked symptoms: (J1, 2^T, 2^L) each."""
+        cols = self.trig_symptom_cols
+        by_state = (self._states @ self.log_link0[:, cols]).T  # (J1, 2^L)
+        by_trig = (self._trigger_configs @ self.log_trig0[np.ix_(self.trigger_cols, cols)]).T  # (J1, 2^T)
+        log_no = self.log_leak0[cols][:, None, None] + by_trig[:, :, None] + by_state[:, None, :]
+        return log_no, _log1mexp(log_no)
+
+    @cached_property
+    def _duration_coef(self) -> np.ndarray:
+        """log P(days | state) = coef[0, s] + days * coef[1, s]: shape (2, 2^L)."""
+        any_def = self._states.any(axis=1)
+        p = np.where(any_def, self.dur_p[1], self.dur_p[0])
+        return np.vstack([np.log(p), np.log1p(-p)])
+
+    # ------------------------------------------------------------------ oracle
+
+    def log_joint(self, X: np.ndarray) -> np.ndarray:
+        """log P(deficiency state, observed answers), exactly (days as a geometric pmf).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_answers)
+            1 yes, 0 no, NaN unknown; days for ``duration_days``.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 2^n_labels)
+        """
+        X = np.asarray(X, dtype=np.float64)
+        if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
+            raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
+        out = np.empty((X.shape[0], self._states.shape[0]))
+        for start in range(0, X.shape[0], _CHUNK):
+            out[start:start + _CHUNK] = self._log_joint_chunk(X[start:start + _CHUNK])
+        return out
+
+    def _log_joint_chunk(self, X: np.ndarray) -> np.ndarray:
+        n = X.shape[0]
+        # prior, risk factors summed out: weights (n, 2^R)
+        xr = X[:, self.risk_cols]
+        p_yes = np.where(np.isnan(xr), self.prevalence[self.risk_cols], xr)  # (n, R)
+        rbits = _states(self.risk_cols.size)
+        w = np.prod(np.where(rbits[None, :, :] == 1, p_yes[:, None, :], 1.0 - p_yes[:, None, :]), axis=2)
+        with np.errstate(divide="ignore"):
+            log_prior = np.log(w @ self._prior_table)
+
+        # symptoms without trigger parents: one matrix product
+        log_no, log_yes = self._plain_tables
+        x0 = X[:, self.plain_symptom_cols]
+        ll = (np.nan_to_num(x0 == 1).astype(float) @ log_yes) + ((x0 == 0).astype(float) @ log_no)
+
+        # duration
+        days = X[:, self.days_col]
+        known = ~np.isnan(days)
+        if known.any():
+            coef = self._duration_coef
+            ll[known] += coef[0][None, :] + np.maximum(days[known], 0.0)[:, None] * coef[1][None, :]
+
+        # the observed context answers' own probability (the same for every state)
+        xc = X[:, self.context_cols]
+        prev = self.prevalence[self.context_cols]
+        log_ctx = np.where(xc == 1, np.log(prev), np.where(xc == 0, np.log1p(-prev), 0.0)).sum(axis=1)
+
+        ll += log_prior + log_ctx[:, None]
+        ll += self._trigger_part(X)
+        return ll
+
+    def _trigger_part(self, X: np.ndarray) -> np.ndarray:
+        """log sum over trigger configurations consistent with the answers, per case: (n, 2^L)."""
+        n = X.shape[0]
+        T = self.trigger_cols.size
+        log_no, log_yes = self._trigger_tables  # (J1, 2^T, 2^L)
+        J1, nT, nS = log_no.shape
+        xt = X[:, self.trigger_cols]
+        unknown = np.isnan(xt)
+        weights = 1 << np.arange(T)
+        key_unknown = unknown @ weights
+        key_yes = (np.nan_to_num(xt) == 1) @ weights
+        group_key = key_unknown * nT + key_yes
+        x1 = X[:, self.trig_symptom_cols]
+        ev = np.hstack([(x1 == 1), (x1 == 0)]).astype(float)  # (n, 2 J1)
+        table = np.concatenate([log_yes, log_no], axis=0)  # (2 J1, 2^T, 2^L)
+        prev = self.prevalence[self.trigger_cols]
+        configs = self._trigger_configs.astype(np.int64) @ weights  # config index == bits
+        out = np.empty((n, nS))
+        for key in np.unique(group_key):
+            rows = np.flatnonzero(group_key == key)
+            mask_unknown, base = divmod(int(key), nT)
+            subsets = [c for c in configs if (c & ~mask_unknown) == 0]
+            cfg = np.array([base | s for s in subsets])
+            # log weight of each consistent configuration: product over unknown triggers
+            bits = self._trigger_configs[cfg]  # (k, T)
+            unk = ((mask_unknown >> np.arange(T)) & 1).astype(bool)
+            logw = np.where(bits[:, unk] == 1, np.log(prev[unk]), np.log1p(-prev[unk])).sum(axis=1)
+            sub = table[:, cfg, :].reshape(2 * J1, -1)  # (2 J1, k * 2^L)
+            ll = (ev[rows] @ sub).reshape(rows.size, cfg.size, nS) + logw[None, :, None]
+            m = ll.max(axis=1, keepdims=True)
+            out[rows] = (m[:, 0, :] + np.log(np.exp(ll - m).sum(axis=1)))
+        return out
+
+    def posterior(self, X: np.ndarray) -> np.ndarray:
+        """P(each deficiency | the answers given), exactly.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_answers)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels), values in [0, 1].
+        """
+        X = np.asarray(X, dtype=np.float64)
+        out = np.empty((X.shape[0], len(self.label_ids)))
+        for start in range(0, X.shape[0], _CHUNK):
+            lj = self._log_joint_chunk(X[start:start + _CHUNK])
+            lj -= lj.max(axis=1, keepdims=True)
+            p = np.exp(lj)
+            p /= p.sum(axis=1, keepdims=True)
+            out[start:start + _CHUNK] = p @ self._states
+        return np.clip(out, 0.0, 1.0)
+
+    def state_posterior(self, X: np.ndarray) -> np.ndarray:
+        """P(deficiency state | answers): shape (n_samples, 2^n_labels), rows sum to 1."""
+        lj = self.log_joint(X)
+        lj -= lj.max(axis=1, keepdims=True)
+        p = np.exp(lj)
+        return p / p.sum(axis=1, keepdims=True)
+
+    @property
+    def states(self) -> np.ndarray:
+        """The 2^L deficiency states, shape (2^L, L)."""
+        return self._states
+
+
+def _topological(log_rf_lab: np.ndarray) -> list[int]:
+    L = log_rf_lab.shape[0]
+    parents = {l: set(np.flatnonzero(log_rf_lab[:, l])) for l in range(L)}
+    order: list[int] = []
+    while len(order) < L:
+        ready = [l for l in range(L) if l not in order and parents[l] <= set(order)]
+        if not ready:
+            raise ValueError("deficiencies raise each other in a cycle")
+        order.extend(ready)
+    return order
+
+
+_MODELS: dict[str, NoisyOrModel] = {}
+
+
+def compile_model(kb: KnowledgeBase) -> NoisyOrModel:
+    """The knowledge base as a :class:`NoisyOrModel`, cached per knowledge-base hash."""
+    model = _MODELS.get(kb.sha256)
+    if model is None:
+        model = _MODELS[kb.sha256] = NoisyOrModel(kb)
+    return model
+
+
+def sample_cases(kb: KnowledgeBase, n: int, seed: int) -> Cases:
+    """Draw ``n`` synthetic cases from the knowledge base with ``seed``."""
+    return compile_model(kb).sample(n, seed)
+
+
+def posterior(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:
+    """The oracle: exact P(label | answers) for each row of ``X``."""
+    return compile_model(kb).posterior(X)

@@ -1,0 +1,31 @@
+"""Shared fixtures: the project's knowledge base, its compiled model, small samples."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from twitch_triage import config, generator, knowledge
+
+settings.register_profile(
+    "project", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow],
+    derandomize=bool(os.environ.get("CI")),
+)
+settings.load_profile("project")
+
+
+@pytest.fixture(scope="session")
+def kb() -> knowledge.KnowledgeBase:
+    return knowledge.load(config.KB_PATH)
+
+
+@pytest.fixture(scope="session")
+def noisy_or(kb) -> generator.NoisyOrModel:
+    return generator.compile_model(kb)
+
+
+@pytest.fixture(scope="session")
+def cases_20k(kb) -> generator.Cases:
+    return generator.sample_cases(kb, 20_000, seed=11)

@@ -1,0 +1,86 @@
+"""`twitch-triage generate` and `schema` as the contract says."""
+
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+
+import pytest
+
+from twitch_triage import cli, config
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "twitch_triage", *args], capture_output=True, text=True,
+                          input=stdin, timeout=120)
+
+
+def test_generate_writes_n_cases_with_answers_and_true_labels(tmp_path):
+    out = tmp_path / "cases.csv"
+    r = run("generate", "--n", "50", "--seed", "3", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = list(csv.DictReader(out.open(newline="")))
+    assert len(rows) == 50
+    assert list(rows[0]) == ["case_id", *config.ANSWERS, *config.LABELS]
+    for row in rows:
+        for a in config.ANSWERS:
+            if a == config.DAYS_ANSWER:
+                assert row[a] == "" or int(row[a]) >= 0
+            else:
+                assert row[a] in {"yes", "no", ""}
+        assert {row[label] for label in config.LABELS} <= {"0", "1"}
+
+
+def test_generate_is_deterministic_and_can_write_to_stdout(tmp_path):
+    a = run("generate", "--n", "20", "--seed", "9", "-o", "-")
+    b = run("generate", "--n", "20", "--seed", "9", "-o", str(tmp_path / "b.csv"))
+    assert a.returncode == b.returncode == 0
+    assert a.stdout == (tmp_path / "b.csv").read_text()
+
+
+def test_generate_zero_cases_writes_only_the_header(tmp_path):
+    out = tmp_path / "none.csv"
+    assert run("generate", "--n", "0", "-o", str(out)).returncode == 0
+    assert out.read_text().splitlines() == [",".join(["case_id", *config.ANSWERS, *config.LABELS])]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["generate", "--n", "-5", "-o", "x.csv"], "argument --n: -5 is negative; give a number >= 0"),
+        (["generate", "--n", "ten", "-o", "x.csv"], "argument --n: 'ten' is not a whole number"),
+        (["generate", "--n", "5"], "the following arguments are required: -o/--output"),
+        (["generate", "--n", "5", "-o", "/no/such/folder/x.csv"], "output folder '/no/such/folder' does not exist"),
+    ],
+)
+def test_bad_generate_arguments_exit_2_with_one_line(args, message):
+    r = run(*args)
+    assert r.returncode == 2
+    assert message in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_schema_prints_every_input_column_with_type_and_meaning():
+    r = run("schema")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    for a in config.ANSWERS:
+        line = next(line for line in lines if line.split()[0:1] == [a])
+        assert ("yes/no/unknown" in line) or (a == config.DAYS_ANSWER and "days" in line)
+        assert "?" in line  # the question asked
+    assert "clinical" in next(line for line in lines if line.startswith("breathing_difficulty"))
+
+
+def test_schema_as_csv_lists_case_id_and_every_answer():
+    r = run("schema", "--format", "csv")
+    rows = list(csv.DictReader(r.stdout.splitlines()))
+    assert [row["name"] for row in rows] == ["case_id", *config.ANSWERS]
+
+
+def test_every_command_has_help_with_an_example(capsys):
+    parser = cli.build_parser()
+    sub = next(a for a in parser._actions if a.dest == "command")
+    for name, p in sub.choices.items():
+        assert "example" in p.format_help(), name
+    assert "examples:" in parser.format_help()

@@ -1,0 +1,216 @@
+"""The generator samples what its model says, and the oracle is its exact posterior."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from twitch_triage import config, generator
+
+
+def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
+    """Brute force, straight from the knowledge base's entries: log P(state, answers) for one case.
+
+    Loops over every joint value of the unknown context answers; vectorised only over
+    the 2^L deficiency states.
+    """
+    ids = list(kb.answer_ids)
+    labels = list(kb.label_ids)
+    L = len(labels)
+    S = (np.arange(2**L)[:, None] >> np.arange(L)[None, :]) & 1  # (2^L, L)
+    d = {lab: S[:, i] for i, lab in enumerate(labels)}
+    ctx = [a.id for a in kb.answers if a.role == "context"]
+    unknown = [c for c in ctx if np.isnan(x[ids.index(c)])]
+    total = np.full(2**L, -np.inf)
+    for values in itertools.product([0, 1], repeat=len(unknown)):
+        c = {k: x[ids.index(k)] for k in ctx}
+        c.update(dict(zip(unknown, values)))
+        lp = np.full(2**L, sum(np.log(kb.answer(k).prevalence if c[k] == 1 else 1 - kb.answer(k).prevalence)
+                               for k in ctx))
+        for lab in labels:
+            p_none = np.full(2**L, 1 - kb.label(lab).base_rate)
+            for f in kb.risk_factors:
+                if f.label == lab:
+                    on = d[f.cause] if f.cause in d else np.full(2**L, c[f.cause] == 1)
+                    p_none = p_none * np.where(on == 1, 1 - f.strength, 1.0)
+            lp += np.log(np.where(d[lab] == 1, 1 - p_none, p_none))
+        for j, a in enumerate(kb.answers):
+            if a.role != "symptom" or np.isnan(x[j]):
+                continue
+            q = np.full(2**L, 1 - a.leak)
+            for link in kb.links:
+                if link.answer == a.id:
+                    q = q * np.where(d[link.label] == 1, 1 - link.strength, 1.0)
+            for t in kb.triggers:
+                if t.answer == a.id and c[t.cause] == 1:
+                    q = q * (1 - t.strength)
+            lp += np.log(q if x[j] == 0 else 1 - q)
+        days = x[ids.index(config.DAYS_ANSWER)]
+        if not np.isnan(days):
+            dur = kb.duration
+            mean = np.where(S.any(axis=1), dur.mean_days_with_deficiency, dur.mean_days_without_deficiency)
+            p = 1 / (1 + mean)
+            lp += np.log(p) + days * np.log(1 - p)
+        total = np.logaddexp(total, lp)
+    return total
+
+
+def _answers(kb):
+    """Hypothesis strategy: one case's answer vector with unknowns."""
+    n = len(kb.answer_ids)
+    day_col = kb.answer_ids.index(config.DAYS_ANSWER)
+    cell = st.sampled_from([0.0, 1.0, np.nan])
+
+    @st.composite
+    def build(draw):
+        x = np.array(draw(st.lists(cell, min_size=n, max_size=n)))
+        x[day_col] = draw(st.integers(0, 60).map(float) | st.just(np.nan))
+        return x
+
+    return build()
+
+
+# ---------------------------------------------------------------- sampling
+
+
+def test_the_same_seed_gives_the_same_bytes(kb):
+    a = generator.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
+    b = generator.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
+    assert a == b
+
+
+def test_different_seeds_give_different_cases(kb):
+    a = generator.sample_cases(kb, 500, seed=5)
+    b = generator.sample_cases(kb, 500, seed=6)
+    assert not np.array_equal(np.nan_to_num(a.X, nan=-1), np.nan_to_num(b.X, nan=-1))
+
+
+@given(n=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
+def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
+    cases = generator.sample_cases(kb, n, seed)
+    assert cases.X.shape == (n, len(kb.answer_ids)) and cases.Y.shape == (n, len(kb.label_ids))
+    binary = np.delete(cases.X, kb.answer_ids.index(config.DAYS_ANSWER), axis=1)
+    assert np.isin(binary[~np.isnan(binary)], [0.0, 1.0]).all()
+    assert set(np.unique(cases.Y)) <= {0, 1}
+    frame = cases.to_frame()
+    assert len(frame) == n and list(frame.columns) == ["case_id", *kb.answer_ids, *kb.label_ids]
+
+
+def test_negative_n_is_refused(kb):
+    with pytest.raises(ValueError, match="n must be >= 0"):
+        generator.sample_cases(kb, -1, seed=0)
+
+
+def test_label_frequencies_match_the_model_within_sampling_error(kb, noisy_or):
+    cases = generator.sample_cases(kb, 100_000, seed=21)
+    # the model's own marginal P(label): the oracle with nothing answered
+    nothing = np.full((1, len(kb.answer_ids)), np.nan)
+    expected = noisy_or.posterior(nothing)[0]
+    observed = cases.Y.mean(axis=0)
+    se = np.sqrt(expected * (1 - expected) / len(cases))
+    assert np.all(np.abs(observed - expected) < 4.5 * se), (observed, expected)
+
+
+def test_symptom_frequencies_match_the_model_within_sampling_error(kb, noisy_or):
+    cases = generator.sample_cases(kb, 100_000, seed=22)
+    # P(symptom = yes) = 1 - P(no), from the exact joint with only that answer given "no"
+    nothing = np.full(len(kb.answer_ids), np.nan)
+    base = np.logaddexp.reduce(noisy_or.log_joint(nothing[None, :])[0])
+    assert base == pytest.approx(0.0, abs=1e-9)  # nothing observed: total probability 1
+    for j in noisy_or.symptom_cols:
+        x = nothing.copy()
+        x[j] = 0.0
+        p_yes = 1 - np.exp(np.logaddexp.reduce(noisy_or.log_joint(x[None, :])[0]))
+        observed = np.mean(cases.X_full[:, j])
+        se = np.sqrt(p_yes * (1 - p_yes) / len(cases)) + 1e-4
+        assert abs(observed - p_yes) < 4.5 * se, (kb.answer_ids[j], observed, p_yes)
+
+
+def test_answers_are_hidden_at_about_their_missing_rate(kb):
+    cases = generator.sample_cases(kb, 50_000, seed=23)
+    rate = np.isnan(cases.X).mean(axis=0)
+    expected = np.array([a.missing_rate for a in kb.answers])
+    assert np.all(np.abs(rate - expected) < 4.5 * np.sqrt(expected * (1 - expected) / 50_000))
+
+
+# ---------------------------------------------------------------- the oracle
+
+
+@settings(max_examples=25)
+@given(data=st.data())
+def test_the_oracle_equals_brute_force_enumeration(kb, noisy_or, data):
+    x = data.draw(_answers(kb))
+    fast = noisy_or.log_joint(x[None, :])[0]
+    slow = _reference_log_joint(kb, x)
+    np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
+
+
+def test_the_oracle_agrees_with_monte_carlo_frequencies(kb, noisy_or):
+    """Condition on a few answers, count the labels among sampled cases that match them."""
+    cases = generator.sample_cases(kb, 400_000, seed=31)
+    ids = list(kb.answer_ids)
+    patterns = [
+        {"loc_eyelid": 1, "cramps": 0},
+        {"numbness": 1, "tingling": 1},
+        {"loc_widespread": 1, "low_sun_exposure": 1},
+        {"stress": 1, "improves_with_rest": 1, "loc_eyelid": 1},
+        {"heavy_sweating": 1, "after_exercise": 1, "strenuous_exercise": 0},
+    ]
+    for pattern in patterns:
+        match = np.ones(len(cases), dtype=bool)
+        x = np.full(len(ids), np.nan)
+        for name, value in pattern.items():
+            match &= cases.X_full[:, ids.index(name)] == value
+            x[ids.index(name)] = value
+        freq = cases.Y[match].mean(axis=0)
+        exact = noisy_or.posterior(x[None, :])[0]
+        se = np.sqrt(exact * (1 - exact) / match.sum())
+        assert match.sum() > 2_000
+        assert np.all(np.abs(freq - exact) < 4.5 * se + 1e-3), (pattern, freq, exact)
+
+
+@given(data=st.data())
+def test_leaving_an_answer_unknown_equals_summing_over_its_values(kb, noisy_or, data):
+    x = data.draw(_answers(kb))
+    j = data.draw(st.sampled_from([i for i, a in enumerate(kb.answer_ids) if a != config.DAYS_ANSWER]))
+    x[j] = np.nan
+    both = np.repeat(x[None, :], 3, axis=0)
+    both[1, j], both[2, j] = 0.0, 1.0
+    lj = noisy_or.log_joint(both)
+    np.testing.assert_allclose(lj[0], np.logaddexp(lj[1], lj[2]), rtol=1e-9, atol=1e-10)
+
+
+def test_leaving_the_duration_unknown_equals_summing_over_days(kb, noisy_or):
+    x = np.full(len(kb.answer_ids), np.nan)
+    x[kb.answer_ids.index("loc_eyelid")] = 1
+    rows = np.repeat(x[None, :], 3001, axis=0)
+    rows[1:, kb.answer_ids.index(config.DAYS_ANSWER)] = np.arange(3000)
+    lj = noisy_or.log_joint(rows)
+    np.testing.assert_allclose(lj[0], np.logaddexp.reduce(lj[1:], axis=0), rtol=1e-9, atol=1e-9)
+
+
+def test_row_order_does_not_change_the_posterior(noisy_or, cases_20k):
+    X = cases_20k.X[:3000]
+    perm = np.random.default_rng(0).permutation(len(X))
+    np.testing.assert_allclose(noisy_or.posterior(X)[perm], noisy_or.posterior(X[perm]), rtol=0, atol=1e-12)
+
+
+def test_posteriors_are_probabilities_and_calibrated(noisy_or, cases_20k):
+    P = noisy_or.posterior(cases_20k.X)
+    assert P.shape == (len(cases_20k), 10) and np.all((P >= 0) & (P <= 1))
+    # the exact posterior's mean equals the label frequency, within sampling error
+    se = np.sqrt(P.mean(0) * (1 - P.mean(0)) / len(P))
+    assert np.all(np.abs(P.mean(0) - cases_20k.Y.mean(0)) < 4.5 * se)
+
+
+def test_answering_yes_to_a_linked_sign_raises_its_deficiency(kb, noisy_or):
+    nothing = np.full((1, len(kb.answer_ids)), np.nan)
+    prior = noisy_or.posterior(nothing)[0]
+    for link in kb.links:
+        x = nothing.copy()
+        x[0, kb.answer_ids.index(link.answer)] = 1.0
+        after = noisy_or.posterior(x)[0]
+        assert after[kb.label_ids.index(link.label)] > prior[kb.label_ids.index(link.label)], link

@@ -1,0 +1,170 @@
+"""The knowledge base covers the contract, cites its sources, and rejects bad entries."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from twitch_triage import config, knowledge
+from twitch_triage.knowledge import KnowledgeBaseError
+
+
+def test_every_contract_answer_and_label_is_in_the_knowledge_base(kb):
+    assert set(config.ANSWERS) <= set(kb.answer_ids)
+    assert kb.label_ids == config.LABELS
+    assert tuple(level.id for level in kb.levels) == config.LEVELS
+
+
+def test_every_answer_has_a_question_group_and_help(kb):
+    groups = {g.id for g in kb.groups}
+    assert groups == {"where", "what_else", "when", "context", "warning"}
+    for a in kb.answers:
+        assert a.group in groups
+        assert a.question.endswith("?"), a.id
+        assert len(a.help) > 5, a.id
+
+
+def test_warning_signs_are_marked_as_beyond_the_seeds(kb):
+    warning = {a.id for a in kb.answers if a.group == "warning"}
+    assert warning == {"breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting"}
+    for rule in kb.red_flags:
+        if set(rule.answers) & warning:
+            assert not rule.source.from_seeds, rule.id
+
+
+def test_every_label_has_tests_foods_and_advice_with_sources(kb):
+    for label in kb.labels:
+        assert label.tests and label.foods.text and label.advice.text
+        for cited in (*label.tests, label.foods, label.advice, label.role):
+            assert cited.source.from_seeds or cited.source.justification
+
+
+def _seed_text(doc: str) -> str:
+    return re.sub(r"\s+", " ", (config.SEEDS_DIR / doc).read_text(encoding="utf-8"))
+
+
+def test_every_seed_quote_is_verbatim_in_its_seed(kb):
+    sources = [x.source for x in (*kb.links, *kb.risk_factors, *kb.triggers, *kb.red_flags, *kb.patterns, *kb.levels)]
+    assert len(sources) > 90
+    for source in sources:
+        if source.from_seeds:
+            assert re.sub(r"\s+", " ", source.quote) in _seed_text(source.doc), source.quote
+        else:
+            assert source.doc == "clinical" and source.justification
+
+
+def test_the_seed_copies_match_the_shared_seeds():
+    shared = config.PROJECT_ROOT.parent / "shared" / "seeds"
+    if not shared.is_dir():
+        pytest.skip("../shared/seeds is not beside this checkout")
+    for path in shared.glob("*.txt"):
+        assert (config.SEEDS_DIR / path.name).read_bytes() == path.read_bytes()
+
+
+def test_the_contract_red_flag_table_is_in_the_knowledge_base(kb):
+    fired_by = {}
+    for rule in kb.red_flags:
+        if rule.kind == "any_yes":
+            for a in rule.answers:
+                fired_by[a] = rule.level
+    assert fired_by["breathing_difficulty"] == "emergency"
+    assert fired_by["swallowing_or_speech_difficulty"] == "emergency"
+    assert fired_by["irregular_heartbeat"] == "urgent"
+    for a in ("weakness", "numbness", "poor_coordination", "progressive", "muscle_wasting", "loc_widespread"):
+        assert fired_by[a] == "see_doctor"
+    above = [r for r in kb.red_flags if r.kind == "above"]
+    assert [(r.answers, r.threshold, r.level) for r in above] == [(("duration_days",), 14.0, "see_doctor")]
+    count = [r for r in kb.red_flags if r.kind == "count_yes"]
+    assert count[0].threshold == 2 and set(count[0].answers) == {a for a in config.ANSWERS if a.startswith("loc_")}
+
+
+def test_the_issue_risk_factors_are_present(kb):
+    pairs = {(f.cause, f.label) for f in kb.risk_factors}
+    for pair in [("digestive_issues", "magnesium"), ("digestive_issues", "vitamin_b12"),
+                 ("low_sun_exposure", "vitamin_d"), ("heavy_sweating", "potassium"), ("heavy_sweating", "sodium"),
+                 ("heavy_sweating", "dehydration"), ("high_water_intake", "sodium"),
+                 ("low_protein_diet", "protein"), ("vitamin_d", "calcium")]:
+        assert pair in pairs
+    assert {t.cause for t in kb.triggers} == {"high_caffeine", "stress", "strenuous_exercise", "corticosteroids"}
+
+
+def test_loading_twice_gives_equal_frozen_objects(kb):
+    again = knowledge.load(config.KB_PATH)
+    assert again == kb
+    with pytest.raises(AttributeError):
+        kb.labels[0].base_rate = 0.5  # type: ignore[misc]
+
+
+# ---------------------------------------------------------------- bad entries
+
+
+@pytest.fixture()
+def kb_copy(tmp_path):
+    """A writable copy of the knowledge base with its seeds; returns (raw dict, save function)."""
+    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
+    raw = yaml.safe_load(config.KB_PATH.read_text(encoding="utf-8"))
+    path = tmp_path / "kb.yaml"
+
+    def save(data) -> Path:
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    return raw, save
+
+
+def test_a_copy_of_the_knowledge_base_loads(kb_copy, kb):
+    raw, save = kb_copy
+    assert knowledge.load(save(raw)).links == kb.links
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r["links"][0].update(answer="loc_eyelidd"),
+         r"links\[0\] \(magnesium -> loc_eyelidd\): unknown symptom answer 'loc_eyelidd'"),
+        (lambda r: r["links"][0].update(label="zinc"), r"links\[0\]: unknown label 'zinc'"),
+        (lambda r: r["links"][1].update(strength=1.5), r"links\[1\] \(magnesium -> cramps\): strength 1.5 is outside \(0, 1\)"),
+        (lambda r: r["links"][1].update(strength=0), r"strength 0 is outside \(0, 1\)"),
+        (lambda r: r["links"][1].update(strength="huge"), r"strength 'huge' is not one of"),
+        (lambda r: r["links"][2].pop("source"), r"links\[2\] \(magnesium -> loc_calves\): missing 'source'"),
+        (lambda r: r["links"][2]["source"].pop("quote"), r"links\[2\] .*has no 'quote'"),
+        (lambda r: r["links"][2]["source"].update(quote="Calf cramps cure everything"), r"is not verbatim in 000_"),
+        (lambda r: r["links"][2]["source"].update(doc="clinical", quote=None), r"needs a one-line 'justification'"),
+        (lambda r: r["risk_factors"][0].update(cause="sunshine"), r"risk_factors\[0\] \(sunshine -> magnesium\): unknown cause"),
+        (lambda r: r["risk_factors"].append({"cause": "calcium", "label": "vitamin_d", "strength": 0.1,
+                                             "source": {"doc": "clinical", "justification": "test"}}),
+         r"labels raise each other in a cycle"),
+        (lambda r: r["triggers"][0].update(cause="digestive_issues"), r"both raises a deficiency and triggers a sign"),
+        (lambda r: r["red_flags"][0].update(level="panic"), r"red flag breathing_difficulty: unknown level 'panic'"),
+        (lambda r: r["red_flags"][0]["when"].update(any_yes=["breathless"]), r"red flag breathing_difficulty: unknown answer 'breathless'"),
+        (lambda r: r["red_flags"][0].pop("source"), r"red flag breathing_difficulty: missing 'source'"),
+        (lambda r: r["labels"][0].update(base_rate=-0.1), r"label magnesium: base_rate -0.1 is outside \(0, 1\)"),
+        (lambda r: r["labels"].pop(), r"the contract's label 'dehydration' is missing"),
+        (lambda r: r["answers"].pop(0), r"the contract's answer 'loc_eyelid' is missing"),
+        (lambda r: r["answers"][0].update(group="elsewhere"), r"answer loc_eyelid: unknown group 'elsewhere'"),
+        (lambda r: r["answers"][0].pop("leak"), r"answer loc_eyelid: missing 'leak'"),
+        (lambda r: r.pop("red_flags"), r"missing section 'red_flags'"),
+    ],
+)
+def test_loading_rejects_a_bad_entry_with_a_message_naming_it(kb_copy, mutate, message):
+    raw, save = kb_copy
+    mutate(raw)
+    with pytest.raises(KnowledgeBaseError, match=message) as info:
+        knowledge.load(save(raw))
+    assert "\n" not in str(info.value)
+
+
+def test_loading_rejects_a_file_that_is_not_yaml(tmp_path):
+    bad = tmp_path / "kb.yaml"
+    bad.write_text("labels: [unclosed\n", encoding="utf-8")
+    with pytest.raises(KnowledgeBaseError, match=r"kb.yaml: not valid UTF-8 YAML"):
+        knowledge.load(bad)
+
+
+def test_loading_a_missing_file_says_so(tmp_path):
+    with pytest.raises(KnowledgeBaseError, match=r"cannot read the knowledge base"):
+        knowledge.load(tmp_path / "nope.yaml")

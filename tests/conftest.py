@@ -29,3 +29,21 @@ def noisy_or(kb) -> generator.NoisyOrModel:
 @pytest.fixture(scope="session")
 def cases_20k(kb) -> generator.Cases:
     return generator.sample_cases(kb, 20_000, seed=11)
+
+
+@pytest.fixture(scope="session")
+def small_model_dir(tmp_path_factory, kb):
+    """A small model trained once per test session (fast, not accurate): its models/ folder."""
+    from twitch_triage import training
+
+    folder = tmp_path_factory.mktemp("models")
+    training.train(kb, n=6_000, seed=3, eval_n=2_000, eval_seed=4, models_dir=folder, quiet=True,
+                   max_iter=8, hidden_layer_sizes=(32,))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def predictor(small_model_dir, kb):
+    from twitch_triage import artifact
+
+    return artifact.load(small_model_dir, kb_sha256=kb.sha256)

@@ -1,0 +1,115 @@
+"""The answer vocabulary: spellings of yes / no / unknown and days, parsed one by one or by column."""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Sequence
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import config
+
+__all__ = ["AnswerError", "parse_value", "parse_column", "format_value", "invalid_message"]
+
+_YES = sorted(config.YES_SPELLINGS)
+_NO = sorted(config.NO_SPELLINGS)
+_UNKNOWN = sorted(config.UNKNOWN_SPELLINGS)
+_VOCAB = pa.array(_YES + _NO + _UNKNOWN)
+_CODE = np.array([1.0] * len(_YES) + [0.0] * len(_NO) + [np.nan] * len(_UNKNOWN))
+
+
+class AnswerError(ValueError):
+    """A value that is not a valid answer; the message follows the contract's error column."""
+
+
+def invalid_message(answer_id: str, value: Any) -> str:
+    if answer_id == config.DAYS_ANSWER:
+        return f"{answer_id}: '{value}' is not a number of days >= 0 or unknown"
+    return f"{answer_id}: '{value}' is not yes/no/unknown"
+
+
+def parse_value(answer_id: str, value: Any) -> float:
+    """One answer: 1.0 yes, 0.0 no, NaN unknown; days as a float for ``duration_days``.
+
+    Accepts the contract's spellings (case- and whitespace-insensitive), Python
+    booleans, None and numbers. Raises :class:`AnswerError` for anything else.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return math.nan
+    if answer_id == config.DAYS_ANSWER:
+        if isinstance(value, bool):
+            raise AnswerError(invalid_message(answer_id, value))
+        if isinstance(value, (int, float)):
+            days = float(value)
+        else:
+            text = str(value).strip().lower()
+            if text in config.UNKNOWN_SPELLINGS:
+                return math.nan
+            try:
+                days = float(text)
+            except ValueError:
+                raise AnswerError(invalid_message(answer_id, value)) from None
+        if not math.isfinite(days) or days < 0:
+            raise AnswerError(invalid_message(answer_id, value))
+        return days
+    if isinstance(value, bool):
+        return 1.0 if value else 0.0
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return float(value)
+    text = str(value).strip().lower()
+    if text in config.YES_SPELLINGS:
+        return 1.0
+    if text in config.NO_SPELLINGS:
+        return 0.0
+    if text in config.UNKNOWN_SPELLINGS:
+        return math.nan
+    raise AnswerError(invalid_message(answer_id, value))
+
+
+def parse_column(answer_id: str, values: pa.Array | pa.ChunkedArray | Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
+    """A whole column of text cells at once.
+
+    Returns
+    -------
+    codes : ndarray of shape (n,), float64 — 1 yes, 0 no, NaN unknown (or invalid); days for duration.
+    invalid : ndarray of shape (n,), bool — cells that are not a valid answer (scored as unknown).
+    """
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=pa.string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
+    if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
+        arr = pc.cast(arr, pa.string())
+    n = len(arr)
+    clean = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(arr, "")))
+    if answer_id == config.DAYS_ANSWER:
+        unknown = pc.is_in(clean, value_set=pa.array(_UNKNOWN)).to_numpy(zero_copy_only=False)
+        texts = clean.to_numpy(zero_copy_only=False)
+        codes = np.full(n, np.nan)
+        invalid = np.zeros(n, dtype=bool)
+        for i in np.flatnonzero(~unknown):
+            try:
+                days = float(texts[i])
+            except ValueError:
+                invalid[i] = True
+                continue
+            if math.isfinite(days) and days >= 0:
+                codes[i] = days
+            else:
+                invalid[i] = True
+        return codes, invalid
+    index = pc.index_in(clean, value_set=_VOCAB).to_numpy(zero_copy_only=False)
+    invalid = np.isnan(index) if index.dtype.kind == "f" else np.zeros(n, dtype=bool)
+    idx = np.where(invalid, 0, np.nan_to_num(index, nan=0)).astype(np.int64)
+    codes = np.where(invalid, np.nan, _CODE[idx])
+    return codes, invalid
+
+
+def format_value(answer_id: str, value: float) -> str:
+    """The canonical spelling of a parsed answer: yes / no / '' (unknown), or days."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if answer_id == config.DAYS_ANSWER:
+        return f"{value:g}"
+    return "yes" if value == 1 else "no"

@@ -1,0 +1,120 @@
+"""Metrics for the model, the oracle and the seeds' rules on the same held-out cases."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+from .knowledge import KnowledgeBase
+
+__all__ = ["metrics", "expected_calibration_error", "reliability", "RuleScorer", "evaluate_scorers"]
+
+_BINS = 15
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> float:
+    """Weighted mean |mean predicted - observed frequency| over equal-width probability bins."""
+    y = np.asarray(y, dtype=float)
+    p = np.asarray(p, dtype=float)
+    idx = np.minimum((p * bins).astype(int), bins - 1)
+    count = np.bincount(idx, minlength=bins)
+    sum_p = np.bincount(idx, weights=p, minlength=bins)
+    sum_y = np.bincount(idx, weights=y, minlength=bins)
+    used = count > 0
+    return float(np.sum(np.abs(sum_p[used] - sum_y[used])) / max(len(y), 1))
+
+
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per non-empty bin: mean predicted probability, observed frequency, count."""
+    idx = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
+    count = np.bincount(idx, minlength=bins)
+    used = count > 0
+    mean_p = np.bincount(idx, weights=p, minlength=bins)[used] / count[used]
+    freq = np.bincount(idx, weights=y, minlength=bins)[used] / count[used]
+    return mean_p, freq, count[used]
+
+
+def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
+    """The contract's metrics block for one scorer.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_labels), 0/1
+    P : ndarray of shape (n_samples, n_labels), probabilities
+    """
+    Y = np.asarray(Y)
+    P = np.clip(np.asarray(P, dtype=float), 0.0, 1.0)
+    per_label = {}
+    for j, label in enumerate(labels):
+        y, p = Y[:, j], P[:, j]
+        auroc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
+        per_label[label] = {
+            "auroc": round(auroc, 6),
+            "log_loss": round(float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
+            "brier": round(float(brier_score_loss(y, p)), 6),
+            "ece": round(expected_calibration_error(y, p), 6),
+        }
+    values = per_label.values()
+    return {
+        "macro_auroc": round(float(np.nanmean([v["auroc"] for v in values])), 6),
+        "mean_log_loss": round(float(np.mean([v["log_loss"] for v in values])), 6),
+        "macro_brier": round(float(np.mean([v["brier"] for v in values])), 6),
+        "max_ece": round(float(np.max([v["ece"] for v in values])), 6),
+        "per_label": per_label,
+    }
+
+
+class RuleScorer:
+    """The seeds' pattern list ("eyelid twitching -> magnesium", seed 001's table) as a scorer.
+
+    A label's score is the number of the knowledge base's ``patterns`` that name
+    it and match the case. Scores become probabilities by an isotonic map fitted
+    on separate cases (so the rules are judged on their ranking and given a fair
+    calibration, not penalised for having none).
+    """
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.index = {a: j for j, a in enumerate(kb.answer_ids)}
+
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """Shape (n_samples, n_labels): how many seed patterns point at each label."""
+        X = np.asarray(X, dtype=float)
+        yes = X == 1
+        S = np.zeros((X.shape[0], len(self.kb.label_ids)))
+        for pattern in self.kb.patterns:
+            match = np.ones(X.shape[0], dtype=bool)
+            for a in pattern.all_yes:
+                match &= yes[:, self.index[a]]
+            if pattern.any_yes:
+                match &= yes[:, [self.index[a] for a in pattern.any_yes]].any(axis=1)
+            if pattern.also_any_yes:
+                match &= yes[:, [self.index[a] for a in pattern.also_any_yes]].any(axis=1)
+            for label in pattern.labels:
+                S[:, self.kb.label_ids.index(label)] += match
+        return S
+
+    def fit(self, X: np.ndarray, Y: np.ndarray) -> "RuleScorer":
+        S = self.scores(X)
+        self.calibrators_ = [
+            IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip").fit(S[:, j], Y[:, j]) for j in range(S.shape[1])
+        ]
+        return self
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        S = self.scores(X)
+        return np.column_stack([iso.predict(S[:, j]) for j, iso in enumerate(self.calibrators_)])
+
+
+def evaluate_scorers(Y: np.ndarray, scorers: dict[str, Callable[[], np.ndarray]], labels: tuple[str, ...],
+                     progress: Callable[[str], None] | None = None) -> dict:
+    """``{name: metrics}`` for each scorer's probabilities on the same cases."""
+    out = {}
+    for name, predict in scorers.items():
+        if progress:
+            progress(name)
+        out[name] = metrics(Y, predict(), labels)
+    return out

@@ -1,0 +1,196 @@
+"""The scikit-learn model: encode answers, fit a distilled network, calibrate per label, pick thresholds."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.isotonic import IsotonicRegression
+from sklearn.metrics import precision_recall_curve
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline
+from sklearn.utils.validation import check_is_fitted
+
+from . import config
+
+__all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "choose_thresholds"]
+
+_EPS = 1e-4
+
+
+class AnswerEncoder(TransformerMixin, BaseEstimator):
+    """Answers -> features in which "unknown" is missing information, not "no".
+
+    Each yes/no answer becomes two indicators (is yes, is no; unknown is both 0);
+    the days answer becomes log1p(days) (0 when unknown) and an "is known" flag.
+
+    Parameters
+    ----------
+    answer_ids : tuple of str
+        The column names of X, in order.
+    """
+
+    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS):
+        self.answer_ids = answer_ids
+
+    def fit(self, X, y=None):
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
+            raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
+        self.n_features_in_ = X.shape[1]
+        self.days_index_ = list(self.answer_ids).index(config.DAYS_ANSWER)
+        self.binary_index_ = np.array([j for j in range(X.shape[1]) if j != self.days_index_])
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Shape (n_samples, n_features_in_) -> (n_samples, 2 * (n_features_in_ - 1) + 2), float32."""
+        check_is_fitted(self, "n_features_in_")
+        X = np.asarray(X, dtype=np.float32)
+        if X.ndim != 2 or X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
+        B = X[:, self.binary_index_]
+        days = X[:, self.days_index_]
+        known = ~np.isnan(days)
+        return np.hstack([
+            (B == 1).astype(np.float32),
+            (B == 0).astype(np.float32),
+            np.where(known, np.log1p(np.maximum(np.nan_to_num(days), 0)), 0).astype(np.float32)[:, None],
+            known.astype(np.float32)[:, None],
+        ])
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        names = [self.answer_ids[j] for j in self.binary_index_]
+        return np.array([f"{n}=yes" for n in names] + [f"{n}=no" for n in names]
+                        + [f"log1p_{config.DAYS_ANSWER}", f"{config.DAYS_ANSWER}_known"], dtype=object)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, _EPS, 1 - _EPS)
+    return np.log(p) - np.log1p(-p)
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
+    """A small network that learns the exact posterior's log-odds, calibrated per label.
+
+    ``fit(X, Y, soft=P)`` regresses logit(P) — the oracle's posterior for the
+    training cases, a far less noisy target than the 0/1 labels — with one
+    :class:`~sklearn.neural_network.MLPRegressor` for all labels, then fits an
+    isotonic calibration per label on a held-out slice against the true labels.
+    Without ``soft`` it falls back to the labels themselves (smoothed).
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int
+    alpha : float
+        L2 penalty of the network.
+    max_iter : int
+        Passes over the training slice.
+    batch_size : int
+    learning_rate_init : float
+    calibration_fraction : float
+        Share of the cases held out to calibrate.
+    random_state : int
+    """
+
+    def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=30, batch_size=512,
+                 learning_rate_init=1e-3, calibration_fraction=0.2, random_state=0):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.learning_rate_init = learning_rate_init
+        self.calibration_fraction = calibration_fraction
+        self.random_state = random_state
+
+    def fit(self, X, Y, soft=None, progress: Callable[[str, int, int], None] | None = None):
+        """Fit on encoded features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        Y : array-like of shape (n_samples, n_labels), 0/1
+        soft : array-like of shape (n_samples, n_labels), optional
+            The oracle's posterior for the same cases.
+        progress : callable(stage, done, total), optional
+        """
+        X = np.asarray(X, dtype=np.float32)
+        Y = np.asarray(Y)
+        if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
+            raise ValueError(f"Y must have shape ({X.shape[0]}, n_labels), got {Y.shape}")
+        target = _logit(np.asarray(soft, dtype=np.float64) if soft is not None else 0.05 + 0.9 * Y)
+        rng = np.random.default_rng(self.random_state)
+        order = rng.permutation(X.shape[0])
+        n_cal = int(round(self.calibration_fraction * X.shape[0]))
+        cal, train = order[:n_cal], order[n_cal:]
+        self.n_labels_ = Y.shape[1]
+        self.n_features_in_ = X.shape[1]
+        net = MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
+                           batch_size=self.batch_size, learning_rate_init=self.learning_rate_init,
+                           max_iter=1, shuffle=True, random_state=self.random_state)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            for epoch in range(self.max_iter):
+                net.partial_fit(X[train], target[train].astype(np.float32))
+                if progress:
+                    progress("fit", epoch + 1, self.max_iter)
+        self.net_ = net
+        raw = _sigmoid(self._logits(X[cal]))
+        self.calibrators_ = []
+        for j in range(self.n_labels_):
+            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+            iso.fit(raw[:, j], Y[cal, j])
+            self.calibrators_.append(iso)
+            if progress:
+                progress("calibrate", j + 1, self.n_labels_)
+        return self
+
+    def _logits(self, X) -> np.ndarray:
+        out = self.net_.predict(np.asarray(X, dtype=np.float32))
+        return out.reshape(-1, self.n_labels_)
+
+    def predict_proba(self, X) -> np.ndarray:
+        """Calibrated P(label), shape (n_samples, n_labels)."""
+        check_is_fitted(self, "calibrators_")
+        raw = _sigmoid(self._logits(X).astype(np.float64))
+        out = np.empty_like(raw)
+        for j, iso in enumerate(self.calibrators_):
+            out[:, j] = iso.predict(raw[:, j])
+        return np.clip(out, 0.0, 1.0)
+
+    def predict(self, X, thresholds=None) -> np.ndarray:
+        """0/1 per label at ``thresholds`` (default 0.5), shape (n_samples, n_labels)."""
+        t = 0.5 if thresholds is None else np.asarray(thresholds)
+        return (self.predict_proba(X) >= t).astype(np.int8)
+
+
+def build_pipeline(answer_ids: tuple[str, ...], **params) -> Pipeline:
+    """encode -> distilled, calibrated network."""
+    return Pipeline([("encode", AnswerEncoder(answer_ids)), ("model", DistilledMultiLabel(**params))])
+
+
+def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
+    """Per label, the probability threshold that maximises F1 on validation cases.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_labels), 0/1
+    P : ndarray of shape (n_samples, n_labels)
+
+    Returns
+    -------
+    ndarray of shape (n_labels,), each in (0, 1].
+    """
+    out = np.empty(Y.shape[1])
+    for j in range(Y.shape[1]):
+        precision, recall, thresholds = precision_recall_curve(Y[:, j], P[:, j])
+        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
+        best = int(np.argmax(f1[:-1])) if thresholds.size else 0
+        out[j] = float(thresholds[best]) if thresholds.size else 0.5
+    return np.clip(out, 1e-4, 1.0)

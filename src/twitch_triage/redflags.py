@@ -1,0 +1,74 @@
+"""Deterministic red-flag rules -> triage level; no machine learning."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import config
+from .knowledge import KnowledgeBase, RedFlagRule
+
+__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "level_rank", "SELF_CARE"]
+
+SELF_CARE = config.LEVELS[-1]
+_RANK = {level: i for i, level in enumerate(config.LEVELS)}  # 0 = most severe
+
+
+def level_rank(level: str) -> int:
+    """0 for the most severe level (emergency) ... 3 for self_care."""
+    return _RANK[level]
+
+
+@dataclass(frozen=True)
+class RedFlagResult:
+    """The disposition of one case and the rules that fired, most severe first."""
+
+    level: str
+    fired: tuple[RedFlagRule, ...]
+
+
+def _fires(rule: RedFlagRule, X: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    cols = [index[a] for a in rule.answers]
+    values = X[:, cols]
+    with np.errstate(invalid="ignore"):
+        if rule.kind == "any_yes":
+            return (values == 1).any(axis=1)
+        if rule.kind == "count_yes":
+            return (values == 1).sum(axis=1) >= rule.threshold
+        if rule.kind == "above":
+            return (values > rule.threshold).any(axis=1)  # NaN (unknown) is never above
+    raise ValueError(f"unknown rule kind {rule.kind!r}")
+
+
+def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...] | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Apply every rule to every case.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_answers)
+        1 yes, 0 no, NaN unknown; days for ``duration_days``.
+    answer_ids : column names of ``X`` (default: the knowledge base's answers).
+
+    Returns
+    -------
+    level : ndarray of shape (n_samples,), int — index into ``config.LEVELS`` (0 = emergency).
+    fired : ndarray of shape (n_samples, n_rules), bool — in ``kb.red_flags`` order.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    index = {a: j for j, a in enumerate(answer_ids or kb.answer_ids)}
+    fired = np.zeros((X.shape[0], len(kb.red_flags)), dtype=bool)
+    level = np.full(X.shape[0], _RANK[SELF_CARE], dtype=np.int8)
+    for r, rule in enumerate(kb.red_flags):
+        fired[:, r] = _fires(rule, X, index)
+        level = np.where(fired[:, r], np.minimum(level, _RANK[rule.level]), level)
+    return level, fired
+
+
+def evaluate(kb: KnowledgeBase, x: np.ndarray, answer_ids: tuple[str, ...] | None = None) -> RedFlagResult:
+    """One case (a vector in ``answer_ids`` order): its level and the rules that fired."""
+    level, fired = evaluate_matrix(kb, np.asarray(x, dtype=np.float64)[None, :], answer_ids)
+    rules = [rule for rule, on in zip(kb.red_flags, fired[0]) if on]
+    rules.sort(key=lambda rule: _RANK[rule.level])
+    return RedFlagResult(config.LEVELS[int(level[0])], tuple(rules))

@@ -1,0 +1,130 @@
+"""Generate, fit, calibrate, choose thresholds, evaluate and save: what `make train` runs."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from . import artifact, config, generator
+from .evaluate import RuleScorer, evaluate_scorers
+from .knowledge import KnowledgeBase
+from .model import build_pipeline, choose_thresholds
+
+__all__ = ["TrainResult", "train", "evaluate_model", "oracle_posterior"]
+
+_VALIDATION_FRACTION = 0.15
+_ORACLE_CHUNK = 20_000
+
+
+@dataclass
+class TrainResult:
+    predictor: artifact.Predictor
+    evaluation: dict
+    seconds: dict[str, float]
+    eval_cases: generator.Cases
+    eval_probabilities: dict[str, np.ndarray]
+
+
+def _bar(desc: str, total: int, quiet: bool, unit: str = "it") -> tqdm:
+    return tqdm(total=total, desc=desc, unit=unit, disable=True if quiet else None, leave=False,
+                dynamic_ncols=True, unit_scale=unit == "cases")
+
+
+def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, *, quiet: bool = True, desc: str = "oracle posterior") -> np.ndarray:
+    """The exact posterior for many cases, with a progress bar."""
+    model = generator.compile_model(kb)
+    out = np.empty((X.shape[0], len(kb.label_ids)))
+    with _bar(desc, X.shape[0], quiet, "cases") as bar:
+        for start in range(0, X.shape[0], _ORACLE_CHUNK):
+            stop = min(start + _ORACLE_CHUNK, X.shape[0])
+            out[start:stop] = model.posterior(X[start:stop])
+            bar.update(stop - start)
+    return out
+
+
+def _sample(kb: KnowledgeBase, n: int, seed: int, quiet: bool, desc: str) -> generator.Cases:
+    with _bar(desc, n, quiet, "cases") as bar:
+        cases = generator.sample_cases(kb, n, seed)
+        bar.update(n)
+    return cases
+
+
+def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool = True
+                   ) -> tuple[dict, generator.Cases, dict[str, np.ndarray]]:
+    """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object."""
+    cases = _sample(kb, n, seed, quiet, "evaluation cases")
+    rule_cases = generator.sample_cases(kb, max(n, 20_000), seed + 1)
+    rules = RuleScorer(kb).fit(rule_cases.X, rule_cases.Y)
+    probabilities: dict[str, np.ndarray] = {}
+
+    def run(name: str, fn: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+        def inner() -> np.ndarray:
+            probabilities[name] = fn()
+            return probabilities[name]
+        return inner
+
+    scorers = {
+        "model": run("model", lambda: scorer.predict_proba(cases.X)),
+        "oracle": run("oracle", lambda: oracle_posterior(kb, cases.X)),
+        "rules": run("rules", lambda: rules.predict_proba(cases.X)),
+    }
+    with _bar("evaluate", len(scorers), quiet) as bar:
+        result = evaluate_scorers(cases.Y, scorers, kb.label_ids, progress=lambda name: bar.update(1))
+    return {"n_cases": int(n), "seed": int(seed), **result}, cases, probabilities
+
+
+def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = config.DEFAULT_SEED,
+          eval_n: int = config.DEFAULT_EVAL_N, eval_seed: int = config.DEFAULT_EVAL_SEED,
+          models_dir: str | Path | None = None, quiet: bool = False, save: bool = True, **params) -> TrainResult:
+    """Train on ``n`` synthetic cases drawn with ``seed`` and save the bundle in ``models_dir``.
+
+    ``params`` go to :class:`twitch_triage.model.DistilledMultiLabel` (e.g. ``max_iter`` for a quick model).
+    """
+    if n < 100:
+        raise ValueError(f"--n {n} is too small to train on; use at least 100 cases")
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    cases = _sample(kb, n, seed, quiet, "generate")
+    soft = oracle_posterior(kb, cases.X, quiet=quiet, desc="oracle targets")
+    seconds["generate"] = time.perf_counter() - t0
+
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_val = max(int(_VALIDATION_FRACTION * n), 1)
+    val, fit = order[:n_val], order[n_val:]
+
+    t1 = time.perf_counter()
+    pipeline = build_pipeline(kb.answer_ids, random_state=seed, **params)
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = _bar({"fit": "fit network (epochs)", "calibrate": "calibrate labels"}[stage], total, quiet)
+        bar.update(done - bar.n)
+
+    pipeline.fit(cases.X[fit], cases.Y[fit], model__soft=soft[fit], model__progress=progress)
+    for bar in bars.values():
+        bar.close()
+    thresholds = choose_thresholds(cases.Y[val], pipeline.predict_proba(cases.X[val]))
+    seconds["fit"] = time.perf_counter() - t1
+
+    predictor = artifact.Predictor(
+        pipeline=pipeline, labels=kb.label_ids, answer_ids=kb.answer_ids, thresholds=thresholds,
+        metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
+                  "model": repr(pipeline.named_steps["model"])},
+    )
+    t2 = time.perf_counter()
+    evaluation, eval_cases, probabilities = evaluate_model(kb, predictor, eval_n, eval_seed, quiet=quiet)
+    seconds["evaluate"] = time.perf_counter() - t2
+    seconds["total"] = time.perf_counter() - t0
+    predictor.metadata["metrics"] = evaluation
+    predictor.metadata["train_seconds"] = {k: round(v, 2) for k, v in seconds.items()}
+    if save:
+        artifact.save(predictor, models_dir)
+    return TrainResult(predictor, evaluation, seconds, eval_cases, probabilities)

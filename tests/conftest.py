@@ -33,12 +33,12 @@ def cases_20k(kb) -> generator.Cases:
 
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, kb):
-    """A small model trained once per test session (fast, not accurate): its models/ folder."""
+    """A small model trained once per test session (seconds, less accurate than `make train`): its folder."""
     from twitch_triage import training
 
     folder = tmp_path_factory.mktemp("models")
-    training.train(kb, n=6_000, seed=3, eval_n=2_000, eval_seed=4, models_dir=folder, quiet=True,
-                   max_iter=8, hidden_layer_sizes=(32,))
+    training.train(kb, n=20_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
+                   max_iter=12, hidden_layer_sizes=(64,))
     return folder
 
 

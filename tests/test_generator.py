@@ -132,7 +132,12 @@ def test_symptom_frequencies_match_the_model_within_sampling_error(kb, noisy_or)
 def test_answers_are_hidden_at_about_their_missing_rate(kb):
     cases = generator.sample_cases(kb, 50_000, seed=23)
     rate = np.isnan(cases.X).mean(axis=0)
-    expected = np.array([a.missing_rate for a in kb.answers])
+    own = np.array([a.missing_rate for a in kb.answers])
+    miss = kb.missingness
+    grid = np.linspace(miss.sparse_hidden_min, miss.sparse_hidden_max, 10_001)
+    sparse = np.array([np.maximum(grid, m).mean() for m in own])  # E[max(U, own rate)]
+    expected = (1 - miss.sparse_share) * own + miss.sparse_share * sparse
+    assert miss.sparse_share > 0 and np.all(expected > own)
     assert np.all(np.abs(rate - expected) < 4.5 * np.sqrt(expected * (1 - expected) / 50_000))
 
 

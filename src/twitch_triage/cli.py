@@ -84,6 +84,84 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _load_kb(args: argparse.Namespace):
+    from . import knowledge
+
+    return knowledge.load_default(args.kb)
+
+
+def _load_predictor(args: argparse.Namespace, kb):
+    """The model from models/ (or --model DIR), checked; warns on stderr if the knowledge base changed."""
+    from . import artifact
+
+    try:
+        predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
+    except artifact.ArtifactError as exc:
+        from .csvio import InputError
+
+        raise InputError(str(exc)) from None
+    if predictor.stale:
+        print("twitch-triage: warning: the knowledge base changed since this model was trained; "
+              "run `make train` to rebuild it", file=sys.stderr)
+    return predictor
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from . import report, training
+
+    kb = _load_kb(args)
+    if args.n < 1000:
+        from .csvio import InputError
+
+        raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
+    result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
+    folder = report.write_model_card(kb, result, args.reports)
+    m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
+    print(
+        f"trained on {args.n:,} cases (seed {args.seed}) in {result.seconds['total']:.0f} s; "
+        f"held-out macro AUROC {m['macro_auroc']:.4f} (oracle {o['macro_auroc']:.4f}, rules {r['macro_auroc']:.4f}), "
+        f"mean log-loss {m['mean_log_loss']:.4f} ({100 * (m['mean_log_loss'] / o['mean_log_loss'] - 1):+.1f}% vs oracle), "
+        f"max ECE {m['max_ece']:.4f}; model card: {folder / 'model_card.md'}",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from . import training
+
+    kb = _load_kb(args)
+    predictor = _load_predictor(args, kb)
+    result, _, _ = training.evaluate_model(kb, predictor, args.n, args.seed, quiet=not sys.stderr.isatty())
+    if args.json:
+        print(json.dumps(result))
+        return EXIT_OK
+    print(f"{'':8} {'macro AUROC':>12} {'mean log-loss':>14} {'macro Brier':>12} {'max ECE':>8}")
+    for name in ("model", "oracle", "rules"):
+        m = result[name]
+        print(f"{name:8} {m['macro_auroc']:12.4f} {m['mean_log_loss']:14.4f} {m['macro_brier']:12.4f} {m['max_ece']:8.4f}")
+    print(f"({result['n_cases']:,} held-out cases, seed {result['seed']})")
+    return EXIT_OK
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    from . import csvio
+
+    kb = _load_kb(args)
+    predictor = _load_predictor(args, kb)
+
+    def warn(message: str) -> None:
+        print(f"twitch-triage score: warning: {message}", file=sys.stderr)
+
+    summary = csvio.score_file(args.input, args.output, predictor, kb, strict=args.strict,
+                               progress=not args.quiet, on_warning=warn)
+    where = "standard output" if args.output == "-" else args.output
+    print(f"{summary.line()} -> {where}", file=sys.stderr)
+    return EXIT_OK
+
+
 # --------------------------------------------------------------------------- parser
 
 
@@ -121,6 +199,32 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=_non_negative_int, default=1000, help="number of cases (default 1000)")
     p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
     p.add_argument("-o", "--output", required=True, help="output CSV path, or - for standard output")
+
+    p = add("train", _cmd_train, "generate synthetic cases, fit, calibrate, evaluate and save models/",
+            "twitch-triage train --n 200000 --seed 42")
+    p.add_argument("--n", type=_positive_int, default=config.DEFAULT_TRAIN_N,
+                   help=f"training cases (default {config.DEFAULT_TRAIN_N:,})")
+    p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
+    p.add_argument("--model", default=None, metavar="DIR", help="where to save the model (default models/)")
+    p.add_argument("--reports", default=None, metavar="DIR", help="where to write the model card (default reports/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bars")
+
+    p = add("evaluate", _cmd_evaluate, "score fresh held-out synthetic cases with the model, the oracle and the rules",
+            "twitch-triage evaluate --json --n 20000 --seed 7")
+    p.add_argument("--json", action="store_true", help="print the contract's JSON object")
+    p.add_argument("--n", type=_positive_int, default=config.DEFAULT_EVAL_N,
+                   help=f"held-out cases (default {config.DEFAULT_EVAL_N:,})")
+    p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_EVAL_SEED, help="random seed")
+    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+
+    p = add("score", _cmd_score, "batch-score a CSV of cases: every row out, with probabilities, disposition and errors",
+            "twitch-triage score cases.csv -o scored.csv    (- for standard input/output)")
+    p.add_argument("input", metavar="IN", help="CSV of cases (comma or semicolon, UTF-8), or - for standard input")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output CSV path, or - for standard output")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse the whole file (exit 2, nothing written) if any answer cell is invalid")
+    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = add("schema", _cmd_schema, "print every input column: name, type, meaning, source", "twitch-triage schema")
     p.add_argument("--format", choices=("text", "csv"), default="text", help="output format (default text)")

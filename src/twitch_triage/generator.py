@@ -10,8 +10,10 @@ The generative model, in the QMR-DT tradition (a two-level noisy-OR network):
    P(s_j = 0 | d, t) = (1 - leak_j) * prod_l (1 - a_lj)^{d_l} * prod_k (1 - b_kj)^{t_k},
    where t are the lifestyle-trigger context answers.
 4. duration_days is geometric, with one mean if no deficiency and another if any.
-5. Each answer is then hidden (unknown) at random with its ``missing_rate``
-   (missing completely at random, so the posterior ignores the hiding).
+5. Each answer is then hidden (unknown) at random with its ``missing_rate``;
+   a share of cases ("sparse" people, as in the app) hide each answer with a
+   higher, per-case rate. Hiding never looks at the answers (missing
+   completely at random), so the posterior ignores it.
 
 The oracle enumerates the 2^L deficiency states. A "no" answer is linear in
 log space over the states, so the evidence is a matrix product; unknown
@@ -107,6 +109,8 @@ class NoisyOrModel:
         self.context_cols = np.flatnonzero(roles == "context")
         self.days_col = a_index[config.DAYS_ANSWER]
         self.missing_rate = np.array([a.missing_rate for a in kb.answers])
+        self.sparse_share = kb.missingness.sparse_share
+        self.sparse_hidden = (kb.missingness.sparse_hidden_min, kb.missingness.sparse_hidden_max)
         self.prevalence = np.array([a.prevalence for a in kb.answers])
         self.base_rate = np.array([label.base_rate for label in kb.labels])
 
@@ -163,7 +167,11 @@ class NoisyOrModel:
         any_def = D.any(axis=1)
         p = np.where(any_def, self.dur_p[1], self.dur_p[0])
         X[:, self.days_col] = rng.geometric(p) - 1 if n else np.zeros(0)
-        hide = rng.random((n, A)) < self.missing_rate
+        # missing completely at random: each answer's own rate, and some people answer only a few
+        sparse = rng.random(n) < self.sparse_share
+        rate = rng.uniform(self.sparse_hidden[0], self.sparse_hidden[1], size=n)
+        hide_p = np.where(sparse[:, None], np.maximum(rate[:, None], self.missing_rate[None, :]), self.missing_rate)
+        hide = rng.random((n, A)) < hide_p
         X_obs = np.where(hide, np.nan, X)
         return Cases(X_obs, D.astype(np.uint8), X, self.answer_ids, self.label_ids, seed)
 

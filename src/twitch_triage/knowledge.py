@@ -26,6 +26,7 @@ __all__ = [
     "RedFlagRule",
     "Pattern",
     "Duration",
+    "Missingness",
     "KnowledgeBase",
     "load",
     "load_default",
@@ -148,6 +149,15 @@ class Duration:
 
 
 @dataclass(frozen=True)
+class Missingness:
+    """How answers are left unknown beyond each answer's own missing rate."""
+
+    sparse_share: float = 0.0
+    sparse_hidden_min: float = 0.0
+    sparse_hidden_max: float = 0.0
+
+
+@dataclass(frozen=True)
 class Group:
     id: str
     title: str
@@ -174,6 +184,7 @@ class KnowledgeBase:
     plan: tuple[Cited, ...]
     plan_note: Cited
     disclaimer: Cited
+    missingness: Missingness = field(default_factory=Missingness)
     assumptions: tuple[tuple[str, str], ...] = field(default=())
 
     @property
@@ -467,6 +478,15 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
         raise r.fail("plan", "missing 'steps'")
     disclaimer = r.section("disclaimer", dict)
     assumptions = r.raw.get("assumptions", {}) or {}
+    raw_missing = r.raw.get("missingness") or {}
+    if not isinstance(raw_missing, dict):
+        raise r.fail("missingness", "'missingness' must be a mapping")
+    missingness = Missingness(**{
+        key: r.probability(raw_missing, key, f"missingness.{key}")
+        for key in ("sparse_share", "sparse_hidden_min", "sparse_hidden_max") if key in raw_missing
+    })
+    if missingness.sparse_hidden_min > missingness.sparse_hidden_max:
+        raise r.fail("missingness", "sparse_hidden_min is above sparse_hidden_max")
 
     return KnowledgeBase(
         path=str(r.path),
@@ -485,6 +505,7 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
         plan=tuple(r.cited(s, f"plan.steps[{j}]") for j, s in enumerate(steps)),
         plan_note=r.cited(r.get(plan, "note", "plan", dict), "plan.note"),
         disclaimer=r.cited(disclaimer, "disclaimer"),
+        missingness=missingness,
         assumptions=tuple((str(k), str(v)) for k, v in assumptions.items()),
     )
 

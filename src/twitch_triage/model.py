@@ -9,6 +9,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
@@ -81,8 +82,8 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
 
     ``fit(X, Y, soft=P)`` regresses logit(P) — the oracle's posterior for the
     training cases, a far less noisy target than the 0/1 labels — with one
-    :class:`~sklearn.neural_network.MLPRegressor` for all labels, then fits an
-    isotonic calibration per label on a held-out slice against the true labels.
+    :class:`~sklearn.neural_network.MLPRegressor` for all labels, then calibrates
+    each label on a held-out slice against the true labels.
     Without ``soft`` it falls back to the labels themselves (smoothed).
 
     Parameters
@@ -94,18 +95,24 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Passes over the training slice.
     batch_size : int
     learning_rate_init : float
+    calibration : {"sigmoid", "isotonic"}
+        Per-label map from the network's log-odds to a probability, fitted on
+        held-out cases against the true labels. "sigmoid" (Platt scaling on the
+        log-odds) is smooth and strictly increasing, so a changed answer always
+        moves the probability; "isotonic" is a step function.
     calibration_fraction : float
         Share of the cases held out to calibrate.
     random_state : int
     """
 
     def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=30, batch_size=512,
-                 learning_rate_init=1e-3, calibration_fraction=0.2, random_state=0):
+                 learning_rate_init=1e-3, calibration="sigmoid", calibration_fraction=0.2, random_state=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha
         self.max_iter = max_iter
         self.batch_size = batch_size
         self.learning_rate_init = learning_rate_init
+        self.calibration = calibration
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
@@ -141,14 +148,21 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
                 if progress:
                     progress("fit", epoch + 1, self.max_iter)
         self.net_ = net
-        raw = _sigmoid(self._logits(X[cal]))
+        if self.calibration not in ("sigmoid", "isotonic"):
+            raise ValueError(f"calibration must be 'sigmoid' or 'isotonic', got {self.calibration!r}")
+        z = self._logits(X[cal]).astype(np.float64)
         self.calibrators_ = []
         for j in range(self.n_labels_):
-            iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
-            iso.fit(raw[:, j], Y[cal, j])
-            self.calibrators_.append(iso)
+            if self.calibration == "sigmoid":
+                cal_model = LogisticRegression(C=1e4).fit(z[:, [j]], Y[cal, j])
+            else:
+                cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(_sigmoid(z[:, j]), Y[cal, j])
+            self.calibrators_.append(cal_model)
             if progress:
                 progress("calibrate", j + 1, self.n_labels_)
+        if self.calibration == "sigmoid":
+            self.slope_ = np.array([c.coef_[0, 0] for c in self.calibrators_])
+            self.intercept_ = np.array([c.intercept_[0] for c in self.calibrators_])
         return self
 
     def _logits(self, X) -> np.ndarray:
@@ -158,10 +172,12 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated P(label), shape (n_samples, n_labels)."""
         check_is_fitted(self, "calibrators_")
-        raw = _sigmoid(self._logits(X).astype(np.float64))
-        out = np.empty_like(raw)
+        z = self._logits(X).astype(np.float64)
+        if self.calibration == "sigmoid":
+            return np.clip(_sigmoid(z * self.slope_ + self.intercept_), 0.0, 1.0)
+        out = np.empty_like(z)
         for j, iso in enumerate(self.calibrators_):
-            out[:, j] = iso.predict(raw[:, j])
+            out[:, j] = iso.predict(_sigmoid(z[:, j]))
         return np.clip(out, 0.0, 1.0)
 
     def predict(self, X, thresholds=None) -> np.ndarray:

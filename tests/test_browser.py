@@ -1,0 +1,117 @@
+"""One real browser: Debian's Chromium drives the app served by `streamlit run`, and takes a screenshot."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = ROOT / "reports" / "app_screenshot.png"
+# The machine's network is closed: keep Chromium from reaching out at all.
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+READY_SECONDS = 60
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium; CI must have it (a failure), a developer's machine may not (a skip)."""
+    if not CHROMIUM.is_file():
+        message = (f"{CHROMIUM} is missing: install Debian's chromium "
+                   "(apt-get install -y --no-install-recommends chromium; .ci/run does it)")
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return CHROMIUM
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _streamlit() -> list[str]:
+    script = Path(sys.executable).with_name("streamlit")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "streamlit"]
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+            return response.read().decode().strip() == "ok"
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+@pytest.fixture
+def server(chromium, small_model_dir, tmp_path):
+    """`streamlit run app.py` on a free port with the small model; always stopped afterwards."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "streamlit.log").open("wb")
+    process = subprocess.Popen(
+        [*_streamlit(), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env={**os.environ, "TWITCH_TRIAGE_MODELS": str(small_model_dir)},
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + READY_SECONDS
+        while not _healthy(url):
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{(tmp_path / 'streamlit.log').read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit not healthy after {READY_SECONDS} s:\n{(tmp_path / 'streamlit.log').read_text()}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+        log.close()
+
+
+def test_a_person_answers_a_case_in_chromium_and_sees_the_advice_and_the_chart(server, chromium, kb):
+    from playwright.sync_api import expect, sync_playwright
+
+    question = kb.answer("loc_eyelid").question
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server, wait_until="domcontentloaded")
+            eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=question)
+            expect(eyelid).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
+
+            eyelid.get_by_text("Yes", exact=True).click()
+            page.get_by_role("button", name="Check my answers").click()
+
+            banner = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("self_care").title)
+            expect(banner).to_be_visible(timeout=30_000)
+            chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
+            expect(chart).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("Your result")).to_be_visible()
+            assert page.locator('[data-testid="stException"]').count() == 0
+
+            page.wait_for_timeout(500)  # let the chart finish drawing
+            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(SCREENSHOT), full_page=True)
+        finally:
+            browser.close()
+    assert SCREENSHOT.stat().st_size > 10_000

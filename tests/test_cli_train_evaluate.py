@@ -1,0 +1,86 @@
+"""`twitch-triage train` and `evaluate --json` as the contract says."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from twitch_triage import config
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "twitch_triage", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_evaluate_json_has_the_contract_shape(small_model_dir):
+    r = run("evaluate", "--json", "--n", "1500", "--seed", "5", "--model", str(small_model_dir))
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    assert out["n_cases"] == 1500 and out["seed"] == 5
+    for scorer in ("model", "oracle", "rules"):
+        block = out[scorer]
+        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
+        assert list(block["per_label"]) == list(config.LABELS)
+        for values in block["per_label"].values():
+            assert set(values) == {"auroc", "log_loss", "brier", "ece"}
+            assert 0 <= values["auroc"] <= 1 and values["log_loss"] > 0
+    # the oracle is the best possible scorer: nothing beats its expected log-loss by much
+    assert out["oracle"]["mean_log_loss"] <= out["model"]["mean_log_loss"] + 0.01
+    assert out["model"]["macro_auroc"] > out["rules"]["macro_auroc"]
+
+
+def test_evaluate_is_deterministic_for_a_seed(small_model_dir):
+    a = run("evaluate", "--json", "--n", "800", "--seed", "9", "--model", str(small_model_dir))
+    b = run("evaluate", "--json", "--n", "800", "--seed", "9", "--model", str(small_model_dir))
+    assert a.stdout == b.stdout
+
+
+def test_evaluate_without_a_model_exits_2_and_says_to_run_make_train(tmp_path):
+    r = run("evaluate", "--json", "--model", str(tmp_path))
+    assert r.returncode == 2
+    assert "run `make train`" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
+    folder = tmp_path / "m"
+    shutil.copytree(small_model_dir, folder)
+    (folder / "model.joblib").write_bytes(b"not a model")
+    r = run("evaluate", "--model", str(folder))
+    assert r.returncode == 2 and "checksum" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
+    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
+    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.15", "base_rate: 0.16", 1)
+    (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
+    r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
+    assert r.returncode == 0
+    assert "knowledge base changed since this model was trained; run `make train`" in r.stderr
+    r = run("evaluate", "--n", "300", "--model", str(small_model_dir))
+    assert "changed" not in r.stderr
+
+
+@pytest.mark.slow
+def test_train_writes_the_model_manifest_and_model_card(tmp_path):
+    models, reports = tmp_path / "models", tmp_path / "reports"
+    r = run("train", "--n", "3000", "--seed", "2", "--model", str(models), "--reports", str(reports), "--quiet")
+    assert r.returncode == 0, r.stderr
+    assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()
+    card = (reports / "model_card.md").read_text()
+    for needle in ("| model |", "| oracle |", "| rules |", "not been validated on patients", "3,000 synthetic cases"):
+        assert needle in card
+    assert (reports / "figures" / "reliability.png").stat().st_size > 10_000
+    assert (reports / "figures" / "roc.png").stat().st_size > 10_000
+    assert json.loads((models / "manifest.json").read_text())["train_n"] == 3000
+
+
+@pytest.mark.parametrize("args", [["train", "--n", "0"], ["train", "--n", "500", "--quiet"], ["evaluate", "--n", "x"]])
+def test_bad_train_and_evaluate_arguments_exit_2(args, tmp_path):
+    r = run(*args, "--model", str(tmp_path))
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1

@@ -1,0 +1,81 @@
+"""Behavioural tests of the trained model: directional, invariance, minimum functionality."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from twitch_triage import config, triage
+
+
+def _vector(kb, **answers) -> np.ndarray:
+    x = np.full((1, len(kb.answer_ids)), np.nan)
+    for name, value in answers.items():
+        x[0, kb.answer_ids.index(name)] = value
+    return x
+
+
+BASE = {"loc_calves": 1, "fatigue": 1, "stress": 0, "breathing_difficulty": 0, "daily": 1}
+
+
+@pytest.mark.parametrize(
+    ("answer", "label"),
+    [("numbness", "vitamin_b12"), ("low_sun_exposure", "vitamin_d"), ("high_water_intake", "sodium"),
+     ("loc_eyelid", "magnesium"), ("restless_legs", "iron"), ("loc_mouth", "calcium")],
+)
+def test_answering_yes_to_a_documented_sign_raises_its_deficiency(kb, predictor, answer, label):
+    j = config.LABELS.index(label)
+    without = predictor.predict_proba(_vector(kb, **BASE))[0, j]
+    with_yes = predictor.predict_proba(_vector(kb, **BASE, **{answer: 1}))[0, j]
+    with_no = predictor.predict_proba(_vector(kb, **BASE, **{answer: 0}))[0, j]
+    assert with_yes > without >= with_no - 0.02
+    assert with_yes > with_no
+
+
+@pytest.mark.parametrize("pattern_index", range(4))
+def test_each_line_of_the_seed_pattern_list_ranks_its_nutrient_first(kb, predictor, noisy_or, pattern_index):
+    pattern = [p for p in kb.patterns if p.source.doc.startswith("000_")][pattern_index]
+    x = _vector(kb, **{a: 1 for a in pattern.all_yes})
+    for name, scorer in (("model", predictor.predict_proba), ("oracle", noisy_or.posterior)):
+        top = config.LABELS[int(np.argmax(scorer(x)[0]))]
+        assert top in pattern.labels, (name, pattern.source.quote, top)
+
+
+def test_case_id_key_order_and_extra_keys_do_not_change_the_scores(kb, predictor):
+    case = {"loc_eyelid": "yes", "cramps": "no", "duration_days": "20", "stress": "Y", "numbness": "?"}
+    base = triage.assess(case, predictor, kb).probabilities
+    shuffled = dict(reversed(list(case.items())))
+    extra = {"case_id": "abc-1", "clinic": "north", **case, "note": "=1+1"}
+    assert triage.assess(shuffled, predictor, kb).probabilities == base
+    assert triage.assess(extra, predictor, kb).probabilities == base
+
+
+@given(rows=st.lists(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=43, max_size=43), min_size=1, max_size=30))
+def test_probabilities_are_in_0_1_and_independent_of_the_other_rows(kb, predictor, rows):
+    X = np.array(rows)
+    X = np.insert(X, kb.answer_ids.index(config.DAYS_ANSWER), np.nan, axis=1)
+    P = predictor.predict_proba(X)
+    assert P.shape == (len(X), 10) and np.all((P >= 0) & (P <= 1))
+    np.testing.assert_allclose(P[-1:], predictor.predict_proba(X[-1:]), atol=1e-6)
+
+
+def test_the_model_beats_the_rules_and_follows_the_oracle_on_held_out_cases(predictor):
+    metrics = predictor.metadata["metrics"]
+    m, o, r = metrics["model"], metrics["oracle"], metrics["rules"]
+    assert m["macro_auroc"] > r["macro_auroc"] + 0.1
+    assert m["mean_log_loss"] < r["mean_log_loss"]
+    # a small test model: looser than the project's targets, which `make bench` checks on the real one
+    assert m["macro_auroc"] > o["macro_auroc"] - 0.03
+    assert m["mean_log_loss"] < o["mean_log_loss"] * 1.15
+    assert m["max_ece"] < 0.06
+
+
+def test_thresholds_are_stored_per_label_and_used_for_likely(kb, predictor):
+    assert predictor.thresholds.shape == (10,) and np.all((predictor.thresholds > 0) & (predictor.thresholds <= 1))
+    a = triage.assess({"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"},
+                      predictor, kb)
+    for result in a.labels:
+        assert result.likely == (result.probability >= result.threshold)
+    assert list(a.likely) == [r.label for r in a.labels if r.likely]
+    assert a.likely[0] == "magnesium"

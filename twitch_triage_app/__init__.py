@@ -1,0 +1,1 @@
+"""The Streamlit interface of twitch-triage: pages over the library, no logic of their own (see app.py)."""

@@ -1,0 +1,151 @@
+"""Page "About the model": the model card, what the data is and is not, the knowledge base and its sources."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from twitch_triage import artifact, config
+from twitch_triage.knowledge import KnowledgeBase
+from twitch_triage_app import shared
+
+_SCORERS = {"model": "Model (this app)", "oracle": "Oracle (best possible)", "rules": "Seed rules"}
+_METRICS = {"macro_auroc": "Macro AUROC ↑", "mean_log_loss": "Mean log-loss ↓", "macro_brier": "Macro Brier ↓",
+            "max_ece": "Max ECE ↓"}
+_IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
+
+
+def metrics_tables(metrics: dict) -> None:
+    """Model vs oracle vs rules on the same held-out synthetic cases."""
+    summary = pd.DataFrame(
+        [{"Scorer": name, **{title: metrics[key][m] for m, title in _METRICS.items()}}
+         for key, name in _SCORERS.items() if key in metrics]
+    )
+    st.dataframe(summary, hide_index=True,
+                 column_config={title: st.column_config.NumberColumn(format="%.4f") for title in _METRICS.values()})
+    st.caption(f"{metrics.get('n_cases', 0):,} held-out synthetic cases (seed {metrics.get('seed', '?')}), some answers "
+               "left unknown as people leave them. The oracle is the exact posterior of the generator: no model "
+               "can do better on this data. The seed rules are the articles' pattern list used as a scorer.")
+    per_label = pd.DataFrame(
+        {name: {label: values["auroc"] for label, values in metrics[key]["per_label"].items()}
+         for key, name in _SCORERS.items() if key in metrics}
+    )
+    if not per_label.empty:
+        with st.expander("AUROC per nutrient"):
+            st.dataframe(per_label.rename_axis("Nutrient"),
+                         column_config={c: st.column_config.NumberColumn(format="%.3f") for c in per_label.columns})
+
+
+def model_card_markdown(path: Path) -> set[Path]:
+    """The training report as written by `make train`, its figures shown where the text references them."""
+    text = path.read_text(encoding="utf-8")
+    shown = set()
+    position = 0
+    for match in _IMAGE.finditer(text):
+        if text[position:match.start()].strip():
+            st.markdown(text[position:match.start()])
+        image = (path.parent / match.group(2)).resolve()
+        if image.is_file():
+            st.image(str(image), caption=match.group(1) or None)
+            shown.add(image)
+        else:
+            st.caption(f"(figure {match.group(2)} is missing: run `make train`)")
+        position = match.end()
+    if text[position:].strip():
+        st.markdown(text[position:])
+    return shown
+
+
+def model_section(kb: KnowledgeBase) -> None:
+    st.header("The model", anchor=False)
+    try:
+        predictor = shared.load_predictor(kb)
+    except artifact.ArtifactError as exc:
+        st.error(f"The model cannot be used: {exc}", icon=":material/error:")
+        return
+    if predictor.stale:
+        st.warning("The knowledge base changed since this model was trained: run `make train` to rebuild it.",
+                   icon=":material/update:")
+    meta = predictor.metadata
+    metrics = meta.get("metrics")
+    if metrics:
+        metrics_tables(metrics)
+    else:
+        st.info("This model carries no evaluation: run `make train`.")
+    st.caption(f"Trained on {meta.get('train_n', 0):,} synthetic cases (seed {meta.get('train_seed', '?')}) on "
+               f"{meta.get('created', '?')}; knowledge base {meta.get('kb_sha256', '')[:12]}; "
+               f"scikit-learn {meta.get('versions', {}).get('scikit-learn', '?')}.")
+
+    card = config.REPORTS_DIR / "model_card.md"
+    figures = config.REPORTS_DIR / "figures"
+    with st.expander("Model card (reports/model_card.md)", expanded=False, icon=":material/description:"):
+        shown = model_card_markdown(card) if card.is_file() else set()
+        if not card.is_file():
+            st.info("No model card yet: run `make train` to write reports/model_card.md and its figures.")
+        extra = sorted(p for p in figures.glob("*.png") if p.resolve() not in shown) if figures.is_dir() else []
+        for image in extra:
+            st.image(str(image), caption=image.stem.replace("_", " "))
+
+
+def data_section() -> None:
+    st.header("What the data is, and is not", anchor=False)
+    st.markdown(
+        "- **Synthetic.** Every training and test case is generated from the knowledge base below: each "
+        "deficiency raises the chance of the signs its source sentence names (a noisy-OR model). No patient "
+        "data was used.\n"
+        "- **From two web articles.** The medical content comes from two popular articles on muscle twitching and "
+        "nutrient deficiencies; each link cites the sentence it comes from. A few warning signs and tests the "
+        "articles do not cover are marked as general clinical knowledge.\n"
+        "- **The numbers are assumptions.** The articles give no frequencies: how strongly a sign points to a "
+        "nutrient, and how common each deficiency is, are modelling assumptions on a fixed scale.\n"
+        "- **Not validated on patients.** The metrics above say how well the model learned the generator, "
+        "not how often it is right about real people. Use it to prepare questions for a doctor, not to decide."
+    )
+
+
+def knowledge_section(kb: KnowledgeBase) -> None:
+    st.header("The knowledge base and its sources", anchor=False)
+    st.caption(f"{Path(kb.path).name}, SHA-256 {kb.sha256[:12]}. Edit it and run `make train` to rebuild the model.")
+    names = {label.id: label.name for label in kb.labels}
+    questions = {a.id: a.question for a in kb.answers}
+    levels = {level.id: level.title for level in kb.levels}
+
+    st.subheader("Red-flag rules", anchor=False)
+    st.markdown("Applied to every case whatever the model says; the most severe one that fires sets the advice. "
+                "An unknown answer never fires a rule.")
+    st.dataframe(pd.DataFrame([{"Rule": r.reason, "Level": levels[r.level], "Source": r.source.cite()}
+                               for r in kb.red_flags]), hide_index=True)
+
+    st.subheader("Signs of each deficiency", anchor=False)
+    st.dataframe(pd.DataFrame([{"Nutrient": names[link.label], "Sign": questions[link.answer],
+                                "Strength": link.strength, "Source": link.source.cite()} for link in kb.links]),
+                 hide_index=True,
+                 column_config={"Strength": st.column_config.NumberColumn(
+                     format="%.2f", help="Assumed P(sign | this deficiency alone)")})
+
+    with st.expander("Risk factors and lifestyle triggers"):
+        rows = [{"Cause": questions.get(f.cause, names.get(f.cause, f.cause)), "Raises": names[f.label],
+                 "Strength": f.strength, "Source": f.source.cite()} for f in kb.risk_factors]
+        rows += [{"Cause": questions[t.cause], "Raises": questions[t.answer] + " (with nothing lacking)",
+                  "Strength": t.strength, "Source": t.source.cite()} for t in kb.triggers]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+    with st.expander("Tests and food sources per nutrient"):
+        st.dataframe(pd.DataFrame([{"Nutrient": label.name, "Role": label.role.text,
+                                    "Tests": "; ".join(t.text for t in label.tests), "Foods": label.foods.text,
+                                    "Foods source": label.foods.source.cite()} for label in kb.labels]),
+                     hide_index=True)
+
+    if kb.assumptions:
+        with st.expander("Modelling assumptions"):
+            st.markdown("\n".join(f"- **{shared.plain(name)}**: {shared.plain(text)}" for name, text in kb.assumptions))
+
+
+kb = shared.knowledge_base_or_stop()
+st.title("About the model", anchor=False)
+model_section(kb)
+data_section()
+knowledge_section(kb)

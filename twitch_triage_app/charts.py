@@ -1,0 +1,67 @@
+"""Altair charts for the app: one function per chart, data in, chart out."""
+
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from twitch_triage import config
+from twitch_triage.triage import Assessment
+
+__all__ = ["probabilities_chart", "dispositions_chart", "LEVEL_COLOURS", "LEVEL_NAMES"]
+
+LEVEL_COLOURS = {"emergency": "#b42318", "urgent": "#dc6803", "see_doctor": "#d9a514", "self_care": "#3b8a5a"}
+LEVEL_NAMES = {"emergency": "Emergency", "urgent": "Urgent", "see_doctor": "See a doctor", "self_care": "Self-care"}
+_LIKELY, _BELOW = "at or above its threshold", "below its threshold"
+
+
+def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
+    """Horizontal bars of the ten probabilities, most probable on top, each label's threshold as a tick."""
+    rows = pd.DataFrame(
+        {
+            "label": [r.name for r in assessment.labels],
+            "probability": [r.probability for r in assessment.labels],
+            "threshold": [r.threshold for r in assessment.labels],
+            "status": [_LIKELY if r.likely else _BELOW for r in assessment.labels],
+        }
+    )
+    order = rows["label"].tolist()  # already most probable first
+    y = alt.Y("label:N", sort=order, title=None, axis=alt.Axis(labelLimit=160))
+    tooltip = [
+        alt.Tooltip("label:N", title="Nutrient"),
+        alt.Tooltip("probability:Q", title="Probability", format=".0%"),
+        alt.Tooltip("threshold:Q", title="Threshold", format=".0%"),
+    ]
+    bars = alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=16).encode(
+        y=y,
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        color=alt.Color(
+            "status:N",
+            title=None,
+            scale=alt.Scale(domain=[_LIKELY, _BELOW], range=["#2f6f8f", "#b8cbd6"]),
+            legend=alt.Legend(orient="bottom"),
+        ),
+        tooltip=tooltip,
+    )
+    ticks = alt.Chart(rows).mark_tick(color="#1f2933", thickness=2, size=22).encode(
+        y=y, x="threshold:Q", tooltip=tooltip
+    )
+    return (bars + ticks).properties(height=alt.Step(26))
+
+
+def dispositions_chart(dispositions: pd.Series) -> alt.Chart:
+    """Counts of rows per triage level, most severe first, in the banner colours."""
+    counts = dispositions.value_counts().reindex(list(config.LEVELS), fill_value=0)
+    rows = pd.DataFrame(
+        {"level": [LEVEL_NAMES[level] for level in config.LEVELS], "rows": counts.to_numpy()}
+    )
+    return alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=18).encode(
+        y=alt.Y("level:N", sort=rows["level"].tolist(), title=None),
+        x=alt.X("rows:Q", title="Rows"),
+        color=alt.Color(
+            "level:N",
+            scale=alt.Scale(domain=rows["level"].tolist(), range=[LEVEL_COLOURS[lv] for lv in config.LEVELS]),
+            legend=None,
+        ),
+        tooltip=["level:N", "rows:Q"],
+    ).properties(height=alt.Step(28))

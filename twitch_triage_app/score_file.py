@@ -1,0 +1,85 @@
+"""Page "Score a file": a CSV of cases in, a preview, the dispositions and the scored CSV out."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from twitch_triage import config
+from twitch_triage_app import charts, scoring, shared
+
+PREVIEW_ROWS = 200
+_ERROR_ROW = "background-color: #fdecea"
+_FIRST = ["case_id", "error", "disposition", "likely", "red_flags"]
+
+
+def _highlight_errors(row: pd.Series) -> list[str]:
+    return [_ERROR_ROW if row["error"] else ""] * len(row)
+
+
+def preview(frame: pd.DataFrame) -> None:
+    """The first rows, rows with invalid cells tinted red, the results before the answers."""
+    head = frame.head(PREVIEW_ROWS)
+    order = [c for c in _FIRST if c in head.columns] + [c for c in head.columns if c not in _FIRST]
+    styled = head.style.apply(_highlight_errors, axis=1).format(
+        {f"p_{label}": "{:.4f}" for label in config.LABELS}
+    )
+    st.dataframe(styled, column_order=order, hide_index=True)
+
+
+def scored_for(upload, kb, predictor) -> scoring.Scored:
+    """Score an upload once; reruns (e.g. the download) reuse the result kept in the session."""
+    key = (upload.file_id, str(shared.models_dir()), predictor.metadata.get("created"))
+    kept = st.session_state.get("_scored")
+    if kept is None or kept[0] != key:
+        with st.spinner("Scoring…"):
+            kept = (key, scoring.score_upload(upload.getvalue(), predictor, kb))
+        st.session_state["_scored"] = kept
+    return kept[1]
+
+
+kb = shared.knowledge_base_or_stop()
+predictor = shared.predictor_or_stop(kb)
+limit_mb = st.get_option("server.maxUploadSize")
+st.title("Score a file", anchor=False)
+st.markdown(
+    "Upload a CSV with one case per row and a header naming the answers (`loc_eyelid`, `cramps`, "
+    "`duration_days`, …; `twitch-triage schema` lists them all). Cells may say yes/no/unknown in the usual "
+    "spellings (`1 0 y n true false`; blank or `?` for unknown); comma or semicolon delimited, UTF-8. "
+    "Every row comes back with its probabilities, likely nutrients, disposition and red flags, "
+    "as `twitch-triage score` writes them."
+)
+upload = st.file_uploader(f"CSV file, up to {limit_mb} MB", type=["csv"], key="upload",
+                          help=f"Files larger than {limit_mb} MB: use `make score IN=… OUT=…` instead.")
+if upload is None:
+    st.caption("The file stays in this session's memory and is not stored.")
+    st.stop()
+
+try:
+    scored = scored_for(upload, kb, predictor)
+except scoring.InputError as exc:
+    st.error(f"{upload.name}: {exc}", icon=":material/error:")
+    st.stop()
+
+for warning in scored.warnings:
+    st.warning(warning, icon=":material/spellcheck:")
+frame = scored.frame
+rows, errors = len(frame), scored.n_errors
+c1, c2, c3 = st.columns(3)
+c1.metric("Rows scored", f"{rows:,}")
+c2.metric("Need care beyond self-care", f"{int((frame['disposition'] != 'self_care').sum()):,}")
+c3.metric("Rows with invalid cells", f"{errors:,}")
+if errors:
+    st.warning(f"{errors:,} row(s) have cells that are not a valid answer (tinted red below; see the `error` "
+               "column). Those cells were scored as unknown; the rest of the row still counts.",
+               icon=":material/rule:")
+
+st.subheader("Dispositions", anchor=False)
+st.altair_chart(charts.dispositions_chart(frame["disposition"]), width="stretch")
+
+st.subheader(f"Preview: first {min(rows, PREVIEW_ROWS):,} of {rows:,} rows", anchor=False)
+preview(frame)
+
+stem = upload.name.rsplit(".", 1)[0] or "cases"
+st.download_button("Download the scored CSV", data=scored.csv, file_name=f"{stem}-scored.csv",
+                   mime="text/csv", key="download", type="primary", icon=":material/download:", on_click="ignore")

@@ -1,0 +1,101 @@
+"""What every page of the app shares: the knowledge base, the model (loaded once), the disclaimer."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import streamlit as st
+
+from twitch_triage import artifact, config, knowledge
+
+__all__ = [
+    "MODELS_ENV",
+    "LEVEL_ICONS",
+    "models_dir",
+    "knowledge_base_or_stop",
+    "predictor_or_stop",
+    "load_predictor",
+    "disclaimer",
+    "banner",
+    "cite",
+    "plain",
+]
+
+MODELS_ENV = "TWITCH_TRIAGE_MODELS"
+
+LEVEL_ICONS = {
+    "emergency": ":material/emergency:",
+    "urgent": ":material/warning:",
+    "see_doctor": ":material/stethoscope:",
+    "self_care": ":material/self_improvement:",
+}
+
+
+def models_dir() -> Path:
+    """The model folder: ``$TWITCH_TRIAGE_MODELS``, else the project's ``models/``."""
+    return Path(os.environ.get(MODELS_ENV) or config.MODELS_DIR)
+
+
+def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
+    """The knowledge base (cached by the library until the file changes); a bad file stops the page."""
+    try:
+        return knowledge.load_default()
+    except knowledge.KnowledgeBaseError as exc:
+        st.error(f"The knowledge base cannot be used: {exc}", icon=":material/error:")
+        st.stop()
+        raise  # unreachable: st.stop() ends the run
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int) -> artifact.Predictor:
+    # The manifest's mtime is part of the key so that `make train` while the app runs is picked up.
+    return artifact.load(folder, kb_sha256=kb_sha256)
+
+
+def load_predictor(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
+    """The checked model, loaded once per process; raises :class:`artifact.ArtifactError`."""
+    folder = models_dir()
+    try:
+        mtime = artifact.manifest_path(folder).stat().st_mtime_ns
+    except OSError:
+        mtime = -1
+    return _load(str(folder), kb.sha256, mtime)
+
+
+def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
+    """The model, or a one-line error (which says to run `make train`) and the end of this page."""
+    try:
+        predictor = load_predictor(kb)
+    except artifact.ArtifactError as exc:
+        st.error(f"The model cannot be used: {exc}", icon=":material/error:")
+        st.stop()
+        raise  # unreachable
+    if predictor.stale:
+        st.warning(
+            "The knowledge base changed since this model was trained, so its answers may lag behind "
+            "the knowledge base: run `make train` to rebuild it.",
+            icon=":material/update:",
+        )
+    return predictor
+
+
+def disclaimer(kb: knowledge.KnowledgeBase) -> None:
+    """The knowledge base's disclaimer, shown at the top of every page."""
+    st.info(kb.disclaimer.text, icon=":material/info:")
+
+
+def banner(level_id: str, body: str) -> None:
+    """A coloured banner for a triage level: red for emergency/urgent, amber for a visit, green for self-care."""
+    show = {"emergency": st.error, "urgent": st.error, "see_doctor": st.warning}.get(level_id, st.success)
+    show(body, icon=LEVEL_ICONS.get(level_id))
+
+
+def plain(text: str) -> str:
+    """Text for st.markdown without accidental emphasis or math (``*``, ``_``, ``$``)."""
+    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+
+
+def cite(source: knowledge.Source) -> str:
+    """A source as one markdown-safe line."""
+    return plain(source.cite())

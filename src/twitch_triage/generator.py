@@ -36,7 +36,7 @@ from .knowledge import KnowledgeBase
 
 __all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "posterior"]
 
-_CHUNK = 4096
+_CHUNK = 1024
 
 
 @dataclass(frozen=True)
@@ -240,68 +240,109 @@ class NoisyOrModel:
         return out
 
     def _log_joint_chunk(self, X: np.ndarray) -> np.ndarray:
-        n = X.shape[0]
-        # prior, risk factors summed out: weights (n, 2^R)
+        likelihood, prior = self._evidence_chunk(X)
+        with np.errstate(divide="ignore"):
+            return likelihood + np.log(prior)
+
+    def _evidence_chunk(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """log P(answers | state) and P(state | known risk factors), both (n, 2^L).
+
+        The prior stays in linear space: the posterior multiplies it in after one
+        exp, which saves a log per (case, state).
+        """
+        # prior, unknown risk factors summed out: weights (n, 2^R) x table (2^R, 2^L)
         xr = X[:, self.risk_cols]
         p_yes = np.where(np.isnan(xr), self.prevalence[self.risk_cols], xr)  # (n, R)
-        rbits = _states(self.risk_cols.size)
+        rbits = self._risk_configs
         w = np.prod(np.where(rbits[None, :, :] == 1, p_yes[:, None, :], 1.0 - p_yes[:, None, :]), axis=2)
-        with np.errstate(divide="ignore"):
-            log_prior = np.log(w @ self._prior_table)
+        prior = w @ self._prior_table
 
-        # symptoms without trigger parents: one matrix product
-        log_no, log_yes = self._plain_tables
+        # every linear term in one product: yes/no of plain signs, "no" of trigger-linked
+        # signs (their trigger-free part), the duration, the observed context answers
         x0 = X[:, self.plain_symptom_cols]
-        ll = (np.nan_to_num(x0 == 1).astype(float) @ log_yes) + ((x0 == 0).astype(float) @ log_no)
-
-        # duration
+        x1 = X[:, self.trig_symptom_cols]
         days = X[:, self.days_col]
         known = ~np.isnan(days)
-        if known.any():
-            coef = self._duration_coef
-            ll[known] += coef[0][None, :] + np.maximum(days[known], 0.0)[:, None] * coef[1][None, :]
-
-        # the observed context answers' own probability (the same for every state)
         xc = X[:, self.context_cols]
         prev = self.prevalence[self.context_cols]
         log_ctx = np.where(xc == 1, np.log(prev), np.where(xc == 0, np.log1p(-prev), 0.0)).sum(axis=1)
+        evidence = np.hstack([
+            x0 == 1, x0 == 0, x1 == 0,
+            known[:, None], np.where(known, np.maximum(np.nan_to_num(days), 0.0), 0.0)[:, None], log_ctx[:, None],
+        ]).astype(np.float64)
+        likelihood = evidence @ self._linear_table
+        likelihood += self._trigger_part(X)
+        return likelihood, prior
 
-        ll += log_prior + log_ctx[:, None]
-        ll += self._trigger_part(X)
-        return ll
+    @cached_property
+    def _risk_configs(self) -> np.ndarray:
+        return _states(self.risk_cols.size)
+
+    @cached_property
+    def _linear_table(self) -> np.ndarray:
+        """Rows matching ``_evidence_chunk``'s evidence columns; shape (2 J0 + J1 + 3, 2^L)."""
+        log_no, log_yes = self._plain_tables
+        trig_no = self._trigger_tables[0][:, 0, :]
+        ones = np.ones((1, self._states.shape[0]))
+        return np.vstack([log_yes, log_no, trig_no, self._duration_coef, ones])
 
     def _trigger_part(self, X: np.ndarray) -> np.ndarray:
-        """log sum over trigger configurations consistent with the answers, per case: (n, 2^L)."""
+        """log P(trigger-linked symptom answers | state), trigger answers summed out: (n, 2^L).
+
+        A "no" is linear in the log over both the state and the triggers, so it
+        splits into a state term and a per-trigger coefficient; an unknown trigger
+        that causes none of the case's "yes" signs then sums out in closed form.
+        Only unknown triggers behind a "yes" are enumerated, per group of cases
+        sharing them and the known trigger values.
+        """
         n = X.shape[0]
         T = self.trigger_cols.size
         log_no, log_yes = self._trigger_tables  # (J1, 2^T, 2^L)
-        J1, nT, nS = log_no.shape
+        B = self._trigger_coef  # (T, J1): log(1 - strength) of trigger -> symptom
+        x1 = X[:, self.trig_symptom_cols]
+        yes1, no1 = (x1 == 1).astype(float), (x1 == 0).astype(float)
+        out = np.zeros((n, log_no.shape[2]))  # the "no" answers' state term is in _linear_table
+        c = no1 @ B.T  # (n, T): "no" answers: what each present trigger adds
+
         xt = X[:, self.trigger_cols]
         unknown = np.isnan(xt)
-        weights = 1 << np.arange(T)
-        key_unknown = unknown @ weights
-        key_yes = (np.nan_to_num(xt) == 1) @ weights
-        group_key = key_unknown * nT + key_yes
-        x1 = X[:, self.trig_symptom_cols]
-        ev = np.hstack([(x1 == 1), (x1 == 0)]).astype(float)  # (n, 2 J1)
-        table = np.concatenate([log_yes, log_no], axis=0)  # (2 J1, 2^T, 2^L)
+        known_yes = xt == 1
+        relevant = unknown & ((yes1 @ (B != 0).T) > 0)
         prev = self.prevalence[self.trigger_cols]
-        configs = self._trigger_configs.astype(np.int64) @ weights  # config index == bits
-        out = np.empty((n, nS))
-        for key in np.unique(group_key):
-            rows = np.flatnonzero(group_key == key)
-            mask_unknown, base = divmod(int(key), nT)
-            subsets = [c for c in configs if (c & ~mask_unknown) == 0]
-            cfg = np.array([base | s for s in subsets])
-            # log weight of each consistent configuration: product over unknown triggers
-            bits = self._trigger_configs[cfg]  # (k, T)
-            unk = ((mask_unknown >> np.arange(T)) & 1).astype(bool)
-            logw = np.where(bits[:, unk] == 1, np.log(prev[unk]), np.log1p(-prev[unk])).sum(axis=1)
-            sub = table[:, cfg, :].reshape(2 * J1, -1)  # (2 J1, k * 2^L)
-            ll = (ev[rows] @ sub).reshape(rows.size, cfg.size, nS) + logw[None, :, None]
-            m = ll.max(axis=1, keepdims=True)
-            out[rows] = (m[:, 0, :] + np.log(np.exp(ll - m).sum(axis=1)))
+        closed = unknown & ~relevant
+        const = np.where(known_yes, c, 0.0).sum(axis=1)
+        const += np.where(closed, np.log1p(prev * np.expm1(c)), 0.0).sum(axis=1)
+        out += const[:, None]
+
+        bits = 1 << np.arange(T)
+        has_yes = yes1.any(axis=1)
+        key = (relevant @ bits) * (1 << T) + (known_yes @ bits)
+        key = np.where(has_yes, key, -1)
+        for k in np.unique(key):
+            if k < 0:
+                continue  # no "yes" among trigger-linked signs: nothing to enumerate
+            rows = np.flatnonzero(key == k)
+            rel_mask, base = divmod(int(k), 1 << T)
+            rel = np.flatnonzero((rel_mask >> np.arange(T)) & 1)
+            subsets = np.array([sum(1 << int(rel[i]) for i in range(rel.size) if (m >> i) & 1)
+                                for m in range(1 << rel.size)], dtype=np.int64)
+            cfg = base | subsets  # (k,)
+            on = ((subsets[:, None] >> rel[None, :]) & 1).astype(bool)  # (k, |rel|)
+            # per row and configuration: prior of the relevant unknown triggers and their "no" terms
+            logw = np.where(on[None, :, :], np.log(prev[rel])[None, None, :] + c[rows][:, None, :][:, :, rel],
+                            np.log1p(-prev[rel])[None, None, :]).sum(axis=2)  # (rows, k)
+            sub = log_yes[:, cfg, :].reshape(log_yes.shape[0], -1)  # (J1, k * 2^L)
+            ll = (yes1[rows] @ sub).reshape(rows.size, cfg.size, -1) + logw[:, :, None]
+            if cfg.size == 1:
+                out[rows] += ll[:, 0, :]
+            else:
+                m = ll.max(axis=1, keepdims=True)
+                out[rows] += m[:, 0, :] + np.log(np.exp(ll - m).sum(axis=1))
         return out
+
+    @cached_property
+    def _trigger_coef(self) -> np.ndarray:
+        return self.log_trig0[np.ix_(self.trigger_cols, self.trig_symptom_cols)]
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
         """P(each deficiency | the answers given), exactly.
@@ -317,9 +358,10 @@ class NoisyOrModel:
         X = np.asarray(X, dtype=np.float64)
         out = np.empty((X.shape[0], len(self.label_ids)))
         for start in range(0, X.shape[0], _CHUNK):
-            lj = self._log_joint_chunk(X[start:start + _CHUNK])
-            lj -= lj.max(axis=1, keepdims=True)
-            p = np.exp(lj)
+            likelihood, prior = self._evidence_chunk(X[start:start + _CHUNK])
+            likelihood -= likelihood.max(axis=1, keepdims=True)
+            p = np.exp(likelihood)
+            p *= prior
             p /= p.sum(axis=1, keepdims=True)
             out[start:start + _CHUNK] = p @ self._states
         return np.clip(out, 0.0, 1.0)

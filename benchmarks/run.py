@@ -1,0 +1,161 @@
+"""`make bench`: speed and accuracy targets measured on this machine, written to reports/benchmarks.md.
+
+The machine is shared and noisy, so every figure is a median of repeated runs
+and is quoted beside a baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from twitch_triage import artifact, config, generator, knowledge, triage  # noqa: E402
+from twitch_triage.report import TARGETS  # noqa: E402
+from twitch_triage.training import evaluate_model  # noqa: E402
+
+
+def median_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def verdict(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def bench_generator(kb) -> list[str]:
+    model = generator.compile_model(kb)
+    model.posterior(model.sample(100, 0).X)  # build the tables once
+    t_1m = median_seconds(lambda: generator.sample_cases(kb, 1_000_000, 1), repeat=1)
+    t_200k = median_seconds(lambda: generator.sample_cases(kb, 200_000, 2))
+    rng_floor = median_seconds(lambda: np.random.default_rng(3).random((200_000, 3 * len(kb.answer_ids))))
+    X = generator.sample_cases(kb, 20_000, 4).X
+    t_oracle = median_seconds(lambda: model.posterior(X))
+    states = model.states.shape[0]
+    t_matmul = median_seconds(lambda: np.nan_to_num(X) @ np.ones((X.shape[1], states)))
+    return [
+        "## Generator and oracle",
+        "",
+        "| what | median | rate | baseline in the same run | ratio | target |",
+        "| --- | ---: | ---: | --- | ---: | --- |",
+        f"| `sample_cases` 1,000,000 cases | {t_1m:.2f} s | {1e6 / t_1m:,.0f} cases/s | | | under 20 s: {verdict(t_1m < 20)} |",
+        f"| `sample_cases` 200,000 cases | {t_200k:.2f} s | {2e5 / t_200k:,.0f} cases/s | drawing the same uniforms only: {rng_floor:.2f} s | {t_200k / rng_floor:.1f}x | |",
+        f"| oracle posterior, 20,000 cases | {t_oracle:.2f} s | {2e4 / t_oracle:,.0f} cases/s | one (n, A) x (A, 2^L) product: {t_matmul:.3f} s | {t_oracle / t_matmul:.0f}x | at least 10,000 cases/s: {verdict(2e4 / t_oracle >= 10_000)} |",
+        "",
+    ]
+
+
+def bench_model(kb, predictor, n_eval: int, seed: int) -> list[str]:
+    result, cases, _ = evaluate_model(kb, predictor, n_eval, seed)
+    m, o, r = result["model"], result["oracle"], result["rules"]
+    gap = o["macro_auroc"] - m["macro_auroc"]
+    excess = m["mean_log_loss"] / o["mean_log_loss"] - 1
+    worse = [lab for lab in config.LABELS
+             if not (m["per_label"][lab]["log_loss"] < r["per_label"][lab]["log_loss"]
+                     and m["per_label"][lab]["auroc"] > r["per_label"][lab]["auroc"])]
+    X = generator.sample_cases(kb, 200_000, seed + 2).X
+    predictor.predict_proba(X[:1000])
+    t_predict = median_seconds(lambda: predictor.predict_proba(X))
+    encoder = predictor.pipeline.named_steps["encode"]
+    t_encode = median_seconds(lambda: encoder.transform(X))
+    per_million = t_predict * 5
+    return [
+        f"## Model against the oracle ({n_eval:,} fresh held-out cases, seed {seed})",
+        "",
+        "| scorer | macro AUROC | mean log-loss | macro Brier | max ECE |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(f"| {name} | {b['macro_auroc']:.4f} | {b['mean_log_loss']:.4f} | {b['macro_brier']:.4f} | {b['max_ece']:.4f} |"
+          for name, b in (("model", m), ("oracle", o), ("rules", r))),
+        "",
+        "| target | measured | |",
+        "| --- | --- | --- |",
+        f"| macro AUROC within {TARGETS['auroc_gap']} of the oracle | {gap:.4f} below | {verdict(gap <= TARGETS['auroc_gap'])} |",
+        f"| mean log-loss within {TARGETS['log_loss_excess']:.0%} of the oracle | {excess:+.2%} | {verdict(excess <= TARGETS['log_loss_excess'])} |",
+        f"| max per-label ECE at most {TARGETS['max_ece']} | {m['max_ece']:.4f} | {verdict(m['max_ece'] <= TARGETS['max_ece'])} |",
+        f"| better than the rules on every label | {'all labels' if not worse else 'not on ' + ', '.join(worse)} | {verdict(not worse)} |",
+        f"| predicts 1,000,000 cases in at most 2 s | {per_million:.2f} s (5 x the median of 3 runs on 200,000; encoding alone {t_encode * 5:.2f} s, {t_predict / t_encode:.1f}x) | {verdict(per_million <= 2)} |",
+        "",
+    ]
+
+
+def bench_one_case(kb, predictor) -> list[str]:
+    case = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "stress": "no", "duration_days": 10}
+    x, _ = triage.case_vector(case, predictor.answer_ids)
+    for _ in range(20):
+        triage.assess(case, predictor, kb)
+
+    def timings(fn, n=300):
+        out = []
+        for _ in range(n):
+            start = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - start)
+        return np.array(out) * 1000
+
+    full = timings(lambda: triage.assess(case, predictor, kb))
+    bare = timings(lambda: predictor.predict_proba(x[None, :]))
+    p50 = float(np.median(full))
+    return [
+        "## One case in process",
+        "",
+        "| what | p50 | p95 | baseline: one bare `predict_proba` row, p50 | ratio | target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+        f"| `triage.assess` with reasons (6 answers) | {p50:.2f} ms | {np.percentile(full, 95):.2f} ms | {np.median(bare):.2f} ms | {p50 / np.median(bare):.1f}x | at most 5 ms p50: {verdict(p50 <= 5)} |",
+        "",
+    ]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--n-eval", type=int, default=config.DEFAULT_EVAL_N)
+    parser.add_argument("--seed", type=int, default=config.DEFAULT_EVAL_SEED)
+    parser.add_argument("--skip-score", action="store_true", help="skip the batch-scoring files (slow)")
+    parser.add_argument("-o", "--output", default=str(config.REPORTS_DIR / "benchmarks.md"))
+    args = parser.parse_args(argv)
+
+    kb = knowledge.load_default()
+    predictor = artifact.load(kb_sha256=kb.sha256)
+    if predictor.stale:
+        print("warning: the model is stale (the knowledge base changed); run `make train` first", file=sys.stderr)
+    sections = [
+        "# twitch-triage benchmarks",
+        "",
+        f"Measured {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC on {platform.machine()} "
+        f"(2 cores, shared), Python {platform.python_version()}. Medians of repeated runs; every figure sits "
+        "beside a baseline measured in the same run, since absolute times on this machine vary from run to run.",
+        "",
+    ]
+    for name, fn in (("model", lambda: bench_model(kb, predictor, args.n_eval, args.seed)),
+                     ("one case", lambda: bench_one_case(kb, predictor)),
+                     ("generator", lambda: bench_generator(kb))):
+        print(f"bench: {name} ...", file=sys.stderr)
+        sections += fn()
+    if not args.skip_score:
+        print("bench: batch scoring ...", file=sys.stderr)
+        import bench_score
+
+        sections += [bench_score.main(), ""]
+    text = "\n".join(sections)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -14,8 +14,7 @@ from twitch_triage_app import shared
 st.set_page_config(page_title="twitch-triage", page_icon=":material/neurology:", layout="wide")
 
 PAGES = [
-    st.Page("twitch_triage_app/check_case.py", title="Check a case", icon=":material/fact_check:",
-            url_path="check", default=True),
+    st.Page("twitch_triage_app/check_case.py", title="Check a case", icon=":material/fact_check:", default=True),
     st.Page("twitch_triage_app/score_file.py", title="Score a file", icon=":material/table_view:",
             url_path="score"),
     st.Page("twitch_triage_app/about_model.py", title="About the model", icon=":material/info:",

@@ -26,6 +26,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from scipy.special import expit
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
@@ -106,11 +108,16 @@ def _logit(p: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-z))
+    return expit(z)
 
 
 class PerLabelCalibrator:
-    """Per-label isotonic regression or Platt scaling (on the logit), fitted on true labels."""
+    """Per-label isotonic regression or Platt scaling, fitted on true labels.
+
+    Inputs are raw scores on the log-odds scale, one column per label. Platt
+    scaling is ``sigmoid(a * z + b)``: for a network it folds into the output
+    layer, so it costs nothing beyond the sigmoid at prediction time.
+    """
 
     def __init__(self, method: str):
         if method not in ("isotonic", "platt", "none"):
@@ -126,13 +133,13 @@ class PerLabelCalibrator:
                 self.maps.append(iso.fit(S[:, j], Y[:, j]))
             elif self.method == "platt":
                 lr = LogisticRegression(C=1e6)
-                lr.fit(_logit(S[:, j]).reshape(-1, 1), Y[:, j])
+                lr.fit(S[:, j].reshape(-1, 1), Y[:, j])
                 self.maps.append((float(lr.coef_[0, 0]), float(lr.intercept_[0])))
         return self
 
     def transform(self, S: np.ndarray) -> np.ndarray:
         if self.method == "none":
-            return np.clip(S, P_FLOOR, 1 - P_FLOOR)
+            return np.clip(_sigmoid(S), P_FLOOR, 1 - P_FLOOR)
         out = np.empty(S.shape, dtype=np.float64)
         for j, m in enumerate(self.maps):
             if self.method == "isotonic":
@@ -140,7 +147,7 @@ class PerLabelCalibrator:
                 out[:, j] = np.interp(S[:, j], m.X_thresholds_, m.y_thresholds_)
             else:
                 a, b = m
-                out[:, j] = _sigmoid(a * _logit(S[:, j]) + b)
+                out[:, j] = _sigmoid(a * S[:, j] + b)
         return np.clip(out, P_FLOOR, 1 - P_FLOOR)
 
 
@@ -148,7 +155,7 @@ class PerLabelCalibrator:
 
 
 class Fitted:
-    """A fitted candidate: raw scores from ``score``, then the per-label calibrator."""
+    """A fitted candidate: raw log-odds from ``score``, then the per-label calibrator."""
 
     def __init__(self, score: Callable[[np.ndarray], np.ndarray], calibrator: PerLabelCalibrator):
         self.score = score
@@ -172,7 +179,7 @@ def fit_logreg(split: Split, C: float = 1.0, calibration: str = "isotonic") -> F
     b = np.array([m.intercept_[0] for m in models])
 
     def score(X: np.ndarray) -> np.ndarray:
-        return _sigmoid(encode_indicators(X, dc, np.float64) @ W + b)
+        return encode_indicators(X, dc, np.float64) @ W + b
 
     return _calibrate(score, split, calibration)
 
@@ -187,7 +194,7 @@ def fit_hgb(split: Split, max_iter: int = 100, max_depth: int = 4, lr: float = 0
     ]
 
     def score(X: np.ndarray) -> np.ndarray:
-        return np.column_stack([m.predict_proba(X)[:, 1] for m in models])
+        return np.column_stack([m.decision_function(X) for m in models])
 
     return _calibrate(score, split, calibration)
 
@@ -202,7 +209,7 @@ def fit_mlp_hard(split: Split, hidden: tuple[int, ...] = (128,), alpha: float = 
     mlp.fit(encode_indicators(split.X_fit, dc), split.Y_fit)
 
     def score(X: np.ndarray) -> np.ndarray:
-        return mlp.predict_proba(encode_indicators(X, dc)).astype(np.float64)
+        return _logit(mlp.predict_proba(encode_indicators(X, dc)).astype(np.float64))
 
     return _calibrate(score, split, calibration)
 
@@ -220,7 +227,7 @@ def fit_mlp_distill(split: Split, hidden: tuple[int, ...] = (128,), activation: 
     mlp.fit(encode_indicators(split.X_fit, dc), target)
 
     def score(X: np.ndarray) -> np.ndarray:
-        return _sigmoid(mlp.predict(encode_indicators(X, dc)).astype(np.float64))
+        return mlp.predict(encode_indicators(X, dc)).astype(np.float64)
 
     fitted = _calibrate(score, split, calibration)
     fitted.n_iter = mlp.n_iter_  # type: ignore[attr-defined]
@@ -314,7 +321,11 @@ def run(args: argparse.Namespace) -> str:
         extra = f" (n_iter={fitted.n_iter})" if hasattr(fitted, "n_iter") else ""
         print(f"# {cand.name}{extra}: {s} fit {fit_s:.1f}s predict/1M {pred_s:.2f}s", file=sys.stderr, flush=True)
         rows.append((cand.name, s, fit_s, pred_s))
-    return table(rows, oracle)
+    load = open("/proc/loadavg").read().split()[:3] if Path("/proc/loadavg").exists() else ["?"] * 3
+    note = (f"\n\nTraining n={args.n} (seed {args.seed}, {args.cal_frac:.0%} held back for calibration); "
+            f"held-out n={args.eval_n} (seed {args.eval_seed}); predict time from {PREDICT_ROWS} rows, median of 3; "
+            f"load average at the end: {' '.join(load)} on {os.cpu_count()} CPUs.")
+    return table(rows, oracle) + note
 
 
 def table(rows, oracle: dict[str, float]) -> str:

@@ -170,17 +170,19 @@ def test_scoring_a_file_previews_the_rows_flags_errors_and_offers_the_download(a
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        (b"case_id,colour\n1,blue\n", "no answer column"),
-        ("loc_eyelid\nj\u00e4\n".encode("latin-1"), "not UTF-8"),
-        (b"", "empty"),
+        (b"case_id,colour\n1,blue\n", "none of the answer columns"),
+        ("loc_eyelid\nj\u00e4\n".encode("latin-1"), "is not UTF-8"),
+        (b"", "is empty"),
+        (b"loc_eyelid,cramps\nyes,no,extra\n", "but the header has 2"),
     ],
-    ids=["no-answer-column", "not-utf8", "empty"],
+    ids=["no-answer-column", "not-utf8", "empty", "ragged-row"],
 )
 def test_an_unusable_file_gives_one_line_of_error_and_no_download(app, data, message):
     at = upload(app, "bad.csv", data)
     assert not at.exception
     assert len(at.error) == 1
     assert message in at.error[0].value and "\n" not in at.error[0].value
+    assert "'bad.csv'" in at.error[0].value
     assert not at.download_button
 
 
@@ -191,18 +193,20 @@ def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
     assert at.download_button(key="download")
 
 
-def test_the_downloaded_csv_keeps_every_input_column_and_is_safe_in_a_spreadsheet(predictor, kb):
+def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
+    from twitch_triage import csvio
     from twitch_triage_app import scoring
 
-    scored = scoring.score_upload(GOOD_CSV, predictor, kb)
+    scored = scoring.score_upload(GOOD_CSV, "d.csv", predictor, kb)
+    cli_path = tmp_path / "in.csv"
+    cli_path.write_bytes(GOOD_CSV)
+    csvio.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
+    assert scored.csv == (tmp_path / "out.csv").read_bytes()
     lines = scored.csv.decode("utf-8").splitlines()
-    header = lines[0].split(",")
-    assert header == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days", "note",
-                      *config.OUTPUT_COLUMNS]
-    assert len(lines) == 4
+    assert lines[0].split(",") == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days",
+                                   "note", *config.OUTPUT_COLUMNS]
     assert "'=HYPERLINK(1)" in lines[2]
-    row = pd.read_csv(pd.io.common.StringIO(scored.csv.decode()), dtype=str, keep_default_na=False).iloc[0]
-    assert all(len(row[f"p_{label}"].split(".")[1]) == 4 for label in config.LABELS)
+    assert scored.summary.rows == 3 and scored.summary.rows_with_errors == 1
 
 
 # --------------------------------------------------------------------------- the model

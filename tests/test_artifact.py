@@ -66,3 +66,16 @@ def test_a_corrupt_manifest_says_to_run_make_train(model_copy):
 def test_a_model_trained_on_another_knowledge_base_is_stale(small_model_dir, kb):
     assert artifact.load(small_model_dir, kb_sha256=kb.sha256).stale is False
     assert artifact.load(small_model_dir, kb_sha256="0" * 64).stale is True
+
+
+def test_a_bundle_from_other_model_code_is_refused(model_copy):
+    manifest = json.loads((model_copy / "manifest.json").read_text())
+    manifest["versions"]["model-code"] = "f" * 64
+    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=r"another version of twitch_triage/model.py: run `make train`"):
+        artifact.load(model_copy)
+
+
+def test_the_saved_files_are_readable_by_others(small_model_dir):
+    for name in ("model.joblib", "manifest.json"):
+        assert (small_model_dir / name).stat().st_mode & 0o044 == 0o044

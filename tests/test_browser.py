@@ -109,7 +109,10 @@ def test_a_person_answers_a_case_in_chromium_and_sees_the_advice_and_the_chart(s
             expect(page.get_by_text("Your result")).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
 
-            page.wait_for_timeout(500)  # let the chart finish drawing
+            # Streamlit scrolls inside its main area, not the page: grow the window to show it all.
+            height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            page.set_viewport_size({"width": 1280, "height": min(int(height) + 80, 12_000)})
+            page.wait_for_timeout(800)  # let the layout and the chart settle
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:

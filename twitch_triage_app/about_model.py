@@ -15,6 +15,7 @@ from twitch_triage_app import shared
 _SCORERS = {"model": "Model (this app)", "oracle": "Oracle (best possible)", "rules": "Seed rules"}
 _METRICS = {"macro_auroc": "Macro AUROC ↑", "mean_log_loss": "Mean log-loss ↓", "macro_brier": "Macro Brier ↓",
             "max_ece": "Max ECE ↓"}
+_HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
 
 
@@ -41,7 +42,7 @@ def metrics_tables(metrics: dict) -> None:
 
 def model_card_markdown(path: Path) -> set[Path]:
     """The training report as written by `make train`, its figures shown where the text references them."""
-    text = path.read_text(encoding="utf-8")
+    text = _HEADING.sub(r"##\1 ", path.read_text(encoding="utf-8"))  # the card's headings sit under this page's
     shown = set()
     position = 0
     for match in _IMAGE.finditer(text):
@@ -82,6 +83,7 @@ def model_section(kb: KnowledgeBase) -> None:
     card = config.REPORTS_DIR / "model_card.md"
     figures = config.REPORTS_DIR / "figures"
     with st.expander("Model card (reports/model_card.md)", expanded=False, icon=":material/description:"):
+        st.caption("Written by `make train` for the model it saved in models/.")
         shown = model_card_markdown(card) if card.is_file() else set()
         if not card.is_file():
             st.info("No model card yet: run `make train` to write reports/model_card.md and its figures.")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import altair as alt
 import pandas as pd
 
@@ -34,7 +36,7 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
     ]
     bars = alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=16).encode(
         y=y,
-        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%")),
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
         color=alt.Color(
             "status:N",
             title=None,
@@ -49,15 +51,14 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
     return (bars + ticks).properties(height=alt.Step(26))
 
 
-def dispositions_chart(dispositions: pd.Series) -> alt.Chart:
-    """Counts of rows per triage level, most severe first, in the banner colours."""
-    counts = dispositions.value_counts().reindex(list(config.LEVELS), fill_value=0)
+def dispositions_chart(counts: Mapping[str, int]) -> alt.Chart:
+    """Rows per triage level (``{level: count}``), most severe first, in the banner colours."""
     rows = pd.DataFrame(
-        {"level": [LEVEL_NAMES[level] for level in config.LEVELS], "rows": counts.to_numpy()}
+        {"level": [LEVEL_NAMES[level] for level in config.LEVELS], "rows": [int(counts.get(lv, 0)) for lv in config.LEVELS]}
     )
     return alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=18).encode(
         y=alt.Y("level:N", sort=rows["level"].tolist(), title=None),
-        x=alt.X("rows:Q", title="Rows"),
+        x=alt.X("rows:Q", title="Rows", axis=alt.Axis(tickMinStep=1, tickCount=6)),
         color=alt.Color(
             "level:N",
             scale=alt.Scale(domain=rows["level"].tolist(), range=[LEVEL_COLOURS[lv] for lv in config.LEVELS]),

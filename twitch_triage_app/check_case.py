@@ -73,7 +73,7 @@ def _evidence_lines(result: triage.LabelResult, assessment: triage.Assessment, k
             if e.source is None:
                 line += "  \n  _learned by the model, not a documented link_"
             else:
-                line += f"  \n  {shared.cite(e.source)}"
+                line += f"  \n  {shared.quiet_cite(e.source)}"
                 if e.agrees_with_kb is False:
                     line += "  \n  _the model moves this the other way from the knowledge base's link_"
             lines.append(line)
@@ -82,7 +82,7 @@ def _evidence_lines(result: triage.LabelResult, assessment: triage.Assessment, k
                   if assessment.answers.get(link.answer) == 1 and link.answer not in moved]
     if documented:
         lines.append("**Your answers the sources link to it** (the estimate does not move on any one of them alone)")
-        lines.extend(f"- {shared.plain(kb.answer(link.answer).question)} — *yes*  \n  {shared.cite(link.source)}"
+        lines.extend(f"- {shared.plain(kb.answer(link.answer).question)} — *yes*  \n  {shared.quiet_cite(link.source)}"
                      for link in documented)
     return lines
 
@@ -92,21 +92,22 @@ def show_label(result: triage.LabelResult, assessment: triage.Assessment, kb: Kn
     header = f"{result.name} — {_percent(result.probability)} (threshold {_percent(result.threshold)})"
     with st.expander(header, expanded=expanded, icon=":material/science:"):
         role = kb.label(result.label).role
-        st.markdown(f"{shared.plain(role.text)}  \n{shared.cite(role.source)}")
+        st.markdown(f"{shared.plain(role.text)}  \n{shared.quiet_cite(role.source)}")
         st.markdown("##### Why")
         evidence = _evidence_lines(result, assessment, kb)
         st.markdown("\n".join(evidence) if evidence else "No single answer moves this much; it comes from the answers together.")
         st.markdown("##### Tests to ask for")
-        st.markdown("\n".join(f"- {shared.plain(t.text)}  \n  {shared.cite(t.source)}" for t in result.tests))
+        st.markdown("\n".join(f"- {shared.plain(t.text)}  \n  {shared.quiet_cite(t.source)}" for t in result.tests))
         st.markdown("##### Food sources")
-        st.markdown(f"{shared.plain(result.foods.text)}  \n{shared.cite(result.foods.source)}")
-        st.markdown(f"{shared.plain(result.advice.text)}  \n{shared.cite(result.advice.source)}")
+        st.markdown(f"{shared.plain(result.foods.text)}  \n{shared.quiet_cite(result.foods.source)}")
+        st.markdown("##### What the sources advise")
+        st.markdown(f"{shared.plain(result.advice.text)}  \n{shared.quiet_cite(result.advice.source)}")
 
 
 def show_plan(kb: KnowledgeBase) -> None:
     st.subheader(kb.plan_title, anchor=False)
-    st.markdown("\n".join(f"1. {shared.plain(step.text)}  \n   {shared.cite(step.source)}" for step in kb.plan))
-    st.markdown(f"{shared.plain(kb.plan_note.text)}  \n{shared.cite(kb.plan_note.source)}")
+    st.markdown("\n".join(f"1. {shared.plain(step.text)}  \n   {shared.quiet_cite(step.source)}" for step in kb.plan))
+    st.markdown(f"{shared.plain(kb.plan_note.text)}  \n{shared.quiet_cite(kb.plan_note.source)}")
 
 
 def show_results(assessment: triage.Assessment, kb: KnowledgeBase) -> None:

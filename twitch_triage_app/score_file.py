@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from twitch_triage import config
 from twitch_triage_app import charts, scoring, shared
 
 PREVIEW_ROWS = 200
@@ -21,19 +20,19 @@ def preview(frame: pd.DataFrame) -> None:
     """The first rows, rows with invalid cells tinted red, the results before the answers."""
     head = frame.head(PREVIEW_ROWS)
     order = [c for c in _FIRST if c in head.columns] + [c for c in head.columns if c not in _FIRST]
-    styled = head.style.apply(_highlight_errors, axis=1).format(
-        {f"p_{label}": "{:.4f}" for label in config.LABELS}
-    )
-    st.dataframe(styled, column_order=order, hide_index=True)
+    styled = head.style.apply(_highlight_errors, axis=1)
+    st.dataframe(styled, column_order=order, hide_index=True,
+                 column_config={"error": st.column_config.TextColumn(width="medium")})
 
 
 def scored_for(upload, kb, predictor) -> scoring.Scored:
-    """Score an upload once; reruns (e.g. the download) reuse the result kept in the session."""
+    """Score an upload once; reruns keep the result in the session."""
     key = (upload.file_id, str(shared.models_dir()), predictor.metadata.get("created"))
     kept = st.session_state.get("_scored")
     if kept is None or kept[0] != key:
+        st.session_state.pop("_scored", None)  # free the previous file first
         with st.spinner("Scoring…"):
-            kept = (key, scoring.score_upload(upload.getvalue(), predictor, kb))
+            kept = (key, scoring.score_upload(upload.getvalue(), upload.name, predictor, kb, preview_rows=PREVIEW_ROWS))
         st.session_state["_scored"] = kept
     return kept[1]
 
@@ -52,22 +51,23 @@ st.markdown(
 upload = st.file_uploader(f"CSV file, up to {limit_mb} MB", type=["csv"], key="upload",
                           help=f"Files larger than {limit_mb} MB: use `make score IN=… OUT=…` instead.")
 if upload is None:
+    st.session_state.pop("_scored", None)
     st.caption("The file stays in this session's memory and is not stored.")
     st.stop()
 
 try:
     scored = scored_for(upload, kb, predictor)
 except scoring.InputError as exc:
-    st.error(f"{upload.name}: {exc}", icon=":material/error:")
+    st.error(str(exc), icon=":material/error:")
     st.stop()
 
-for warning in scored.warnings:
+summary = scored.summary
+for warning in summary.warnings:
     st.warning(warning, icon=":material/spellcheck:")
-frame = scored.frame
-rows, errors = len(frame), scored.n_errors
+rows, errors = summary.rows, summary.rows_with_errors
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows scored", f"{rows:,}")
-c2.metric("Need care beyond self-care", f"{int((frame['disposition'] != 'self_care').sum()):,}")
+c2.metric("Need care beyond self-care", f"{rows - summary.dispositions.get('self_care', 0):,}")
 c3.metric("Rows with invalid cells", f"{errors:,}")
 if errors:
     st.warning(f"{errors:,} row(s) have cells that are not a valid answer (tinted red below; see the `error` "
@@ -75,10 +75,10 @@ if errors:
                icon=":material/rule:")
 
 st.subheader("Dispositions", anchor=False)
-st.altair_chart(charts.dispositions_chart(frame["disposition"]), width="stretch")
+st.altair_chart(charts.dispositions_chart(summary.dispositions), width="stretch")
 
-st.subheader(f"Preview: first {min(rows, PREVIEW_ROWS):,} of {rows:,} rows", anchor=False)
-preview(frame)
+st.subheader(f"Preview: first {len(scored.preview):,} of {rows:,} rows", anchor=False)
+preview(scored.preview)
 
 stem = upload.name.rsplit(".", 1)[0] or "cases"
 st.download_button("Download the scored CSV", data=scored.csv, file_name=f"{stem}-scored.csv",

@@ -20,6 +20,7 @@ __all__ = [
     "banner",
     "cite",
     "plain",
+    "quiet_cite",
 ]
 
 MODELS_ENV = "TWITCH_TRIAGE_MODELS"
@@ -99,3 +100,8 @@ def plain(text: str) -> str:
 def cite(source: knowledge.Source) -> str:
     """A source as one markdown-safe line."""
     return plain(source.cite())
+
+
+def quiet_cite(source: knowledge.Source) -> str:
+    """A source as small grey markdown, to sit under the text it supports."""
+    return ":small[:gray[" + cite(source).replace("[", "(").replace("]", ")") + "]]"

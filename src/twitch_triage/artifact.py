@@ -39,14 +39,23 @@ def manifest_path(folder: str | Path | None = None) -> Path:
     return Path(folder or config.MODELS_DIR) / MANIFEST_NAME
 
 
+def code_fingerprint() -> str:
+    """SHA-256 of the modules whose classes are pickled in the bundle: a change there needs a retrain."""
+    digest = hashlib.sha256()
+    for name in ("model.py",):
+        digest.update((Path(__file__).with_name(name)).read_bytes())
+    return digest.hexdigest()
+
+
 def versions() -> dict[str, str]:
-    """The library versions a bundle depends on."""
+    """The library versions a bundle depends on, and the fingerprint of the pickled model code."""
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
         "joblib": joblib.__version__,
         "twitch-triage": __version__,
+        "model-code": code_fingerprint(),
     }
 
 
@@ -111,6 +120,9 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
     }
     fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".part", dir=folder)
     os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     try:
         joblib.dump(bundle, tmp, compress=3)
         manifest = {"file": BUNDLE_NAME, "sha256": _sha256(Path(tmp)), **metadata}
@@ -165,6 +177,8 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> P
             raise ArtifactError(
                 f"the model was built with {lib} {expected.get(lib)} but {here[lib]} is installed: {_FIX}"
             )
+    if expected.get("model-code") != here["model-code"]:
+        raise ArtifactError(f"the model was built by another version of twitch_triage/model.py: {_FIX}")
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         try:

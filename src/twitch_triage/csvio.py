@@ -7,9 +7,11 @@ import csv
 import difflib
 import io
 import os
+import queue
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -20,20 +22,23 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import config, redflags
-from .answers import invalid_message, parse_column, parse_value, AnswerError
+from .answers import AnswerError, invalid_message, parse_column, parse_value
 
 __all__ = [
-    "InputError", "atomic_output", "write_frame", "header_line", "Header", "CaseReader", "open_cases",
+    "InputError", "atomic_output", "write_frame", "header_line", "Header", "Chunk", "CaseReader", "open_cases",
     "score_frame", "neutralise", "ScoreSummary", "score_file", "DEFAULT_BLOCK_SIZE",
 ]
 
-DEFAULT_BLOCK_SIZE = 4 << 20  # bytes of CSV per chunk: memory is bounded by a few chunks
+DEFAULT_BLOCK_SIZE = 1 << 19  # bytes of CSV per chunk: memory is bounded by a few chunks
 _CASE_ID = "case_id"
 _BOM = b"\xef\xbb\xbf"
-_FORMULA_BYTES = np.frombuffer(b"=+-@\t\r\n", dtype=np.uint8)
+_FORMULA_START = np.zeros(256, dtype=bool)
+_FORMULA_START[list(b"=+-@\t\r\n")] = True  # first bytes a spreadsheet may run as a formula
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
+_LEVELS = pa.array(list(config.LEVELS), pa.string())
 _P_TEXT = pa.array([f"{k / 10_000:.4f}" for k in range(10_001)])  # 4-decimal text by lookup, not formatting
 _ERROR_SEP = "; "
+_PREDICT_ROWS = 8192
 
 
 class InputError(ValueError):
@@ -202,26 +207,52 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str]) -> tuple[
     return Header(names, delimiter, bom, lines, answers, warnings), min(stop, len(first))
 
 
+def _header_complete(first: bytes) -> bool:
+    """Whether ``first`` holds a whole non-blank first line (a line break outside quotes after some text)."""
+    quoted = started = False
+    for byte in first:
+        if byte == 0x22:
+            quoted = not quoted
+        elif byte in (0x0A, 0x0D):
+            if started and not quoted:
+                return True
+        elif byte not in (0xEF, 0xBB, 0xBF):
+            started = True
+    return False
+
+
 class _Prefixed(io.RawIOBase):
-    """``prefix`` then the rest of ``stream``; counts the bytes and quote characters read."""
+    """``prefix`` then the rest of ``stream``, as pyarrow reads it.
+
+    Counts the bytes, quote characters and line feeds read, and keeps the last few reads
+    (a bounded amount) so that a byte pyarrow rejects can be found with its line.
+    """
+
+    _KEEP = 4
 
     def __init__(self, prefix: bytes, stream: IO[bytes]):
         super().__init__()
         self._prefix, self._stream = memoryview(prefix), stream
         self.bytes_read = 0
         self.quotes = 0
+        self.newlines = 0
+        self._offset = 0
+        self.recent: list[tuple[int, int, bytes]] = []  # (offset, line feeds before, data) of the last reads
 
     def readable(self) -> bool:
         return True
 
-    def read(self, n: int = -1) -> bytes:
+    def read(self, n: int | None = -1) -> bytes:
         if len(self._prefix):
             take = len(self._prefix) if n is None or n < 0 else min(n, len(self._prefix))
             data, self._prefix = self._prefix[:take].tobytes(), self._prefix[take:]
         else:
             data = self._stream.read(n) if n is not None and n >= 0 else self._stream.read()
+        self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self.newlines, data)]
+        self._offset += len(data)
         self.bytes_read += len(data)
         self.quotes += data.count(b'"')
+        self.newlines += data.count(b"\n")
         return data
 
     def readinto(self, b) -> int:  # pragma: no cover - pyarrow calls read()
@@ -229,28 +260,64 @@ class _Prefixed(io.RawIOBase):
         b[:len(data)] = data
         return len(data)
 
+    def first_invalid_utf8(self) -> tuple[int, int] | None:
+        """(byte, line feeds before it) of the first byte in the recent reads that is not UTF-8."""
+        if not self.recent:
+            return None
+        start, before = self.recent[0][:2]
+        data = b"".join(d for _, _, d in self.recent)
+        skip = 0
+        while start and skip < min(3, len(data)) and 0x80 <= data[skip] <= 0xBF:  # a character cut by a read
+            skip += 1
+        try:
+            data[skip:].decode("utf-8")
+        except UnicodeDecodeError as exc:
+            at = skip + exc.start
+            if exc.reason == "unexpected end of data" and self.recent[-1][2]:
+                return None  # cut by the last read, not known to be wrong
+            return data[at], before + data[:at].count(b"\n")
+        return None
+
 
 def _offsets(arr: pa.Array) -> np.ndarray:
     return np.frombuffer(arr.buffers()[1], dtype=np.int32)[arr.offset:arr.offset + len(arr) + 1]
 
 
+def _values(arr: pa.Array) -> np.ndarray:
+    data = arr.buffers()[2]
+    return np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
+
+
 def _newlines(arr: pa.Array) -> int:
     """Line feeds inside the cells of a string array (quoted multi-line cells)."""
     off = _offsets(arr)
-    values = arr.buffers()[2]
-    if values is None or off[-1] == off[0]:
+    if off[-1] == off[0]:
         return 0
-    return int(np.count_nonzero(np.frombuffer(values, dtype=np.uint8)[off[0]:off[-1]] == 0x0A))
+    return int(np.count_nonzero(_values(arr)[off[0]:off[-1]] == 0x0A))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A batch of records and the physical line its first record starts on."""
+
+    batch: pa.RecordBatch
+    line: int
+
+    def line_of(self, row: int) -> int:
+        """The physical line where ``row`` (0-based) of this chunk starts."""
+        if not row:
+            return self.line
+        return self.line + row + sum(_newlines(col.slice(0, row)) for col in self.batch.columns)
 
 
 class CaseReader:
-    """Stream a case file as record batches of text cells (every column ``pa.string()``).
+    """Stream a case file as chunks of text cells (every column ``pa.string()``, cells as written).
 
     Parameters
     ----------
     source : a path, ``-`` for standard input, or a binary file object.
     answer_ids : the answer names to look for in the header.
-    block_size : bytes of CSV per batch.
+    block_size : bytes of CSV per chunk.
 
     Raises
     ------
@@ -263,10 +330,10 @@ class CaseReader:
     def __init__(self, source: str | os.PathLike | IO[bytes], *, answer_ids: Sequence[str] = config.ANSWERS,
                  block_size: int = DEFAULT_BLOCK_SIZE):
         self.name, handle, self.size = self._open(source)
-        self._owned = handle if not (source == "-" or hasattr(source, "read")) else None
+        self._owned = handle if isinstance(source, (str, os.PathLike)) and str(source) != "-" else None
         try:
             first = handle.read(max(block_size, 1 << 16))
-            while first and not self._header_done(first):
+            while first and not _header_complete(first):
                 more = handle.read(1 << 20)
                 if not more:
                     break
@@ -277,17 +344,16 @@ class CaseReader:
             raise
         self.stream = _Prefixed(first[start:], handle)
         self.stream.bytes_read = start
-        self.records = 0  # data records yielded so far
-        self._breaks = 0  # line feeds inside the cells of those records
-        self._bad_row: tuple[int, int, int] | None = None
         self._block_size = block_size
-        self._last_line: int | None = None
+        self._records = 0  # data records read so far
+        self._breaks = 0  # line feeds inside their cells
+        self._bad_row: tuple[int, int, int] | None = None
 
     @staticmethod
     def _open(source) -> tuple[str, IO[bytes], int | None]:
-        if hasattr(source, "read"):
-            return getattr(source, "name", "the input") if isinstance(getattr(source, "name", None), str) \
-                else "the input", source, None
+        if not isinstance(source, (str, os.PathLike)):
+            name = getattr(source, "name", None)
+            return (f"'{name}'" if isinstance(name, str) else "the input"), source, None
         if str(source) == "-":
             return "standard input", sys.stdin.buffer, None
         path = Path(source)
@@ -301,30 +367,16 @@ class CaseReader:
         except PermissionError:
             raise InputError(f"cannot read {where}: permission denied") from None
         except OSError as exc:
-            raise InputError(f"cannot read {where}: {exc.strerror}") from None
+            raise InputError(f"cannot read {where}: {exc.strerror or exc}") from None
         if not path.is_file():
             handle.close()
             raise InputError(f"input {where} is not a regular file: give a CSV file")
         return where, handle, path.stat().st_size
 
-    @staticmethod
-    def _header_done(first: bytes) -> bool:
-        quoted = False
-        started = False
-        for byte in first:
-            if byte == 0x22:
-                quoted = not quoted
-            elif byte in (0x0A, 0x0D):
-                if started and not quoted:
-                    return True
-            elif byte not in (0xEF, 0xBB, 0xBF):
-                started = True
-        return False
-
     def __enter__(self) -> "CaseReader":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -332,58 +384,34 @@ class CaseReader:
             self._owned.close()
             self._owned = None
 
-    def line_of(self, row: int, batch: pa.RecordBatch | None = None) -> int:
-        """The physical line where ``row`` of the latest batch starts (or record ``row + 1`` before it)."""
-        extra = 0
-        if batch is not None and row:
-            extra = sum(_newlines(col.slice(0, row)) for col in batch.columns)
-        before = self.records - (batch.num_rows if batch is not None else 0)
-        return self.header.lines + before + row + 1 + self._breaks + extra
-
-    def _on_invalid_row(self, row) -> str:
+    def _on_invalid_row(self, row: Any) -> str:
         self._bad_row = (row.number if row.number is not None else -1, row.expected_columns, row.actual_columns)
         return "error"
 
     def _error(self, exc: pa.ArrowInvalid) -> InputError:
+        if "UTF8" in str(exc):
+            found = self.stream.first_invalid_utf8()
+            if found is not None:
+                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line "
+                                  f"{self.header.lines + found[1] + 1}): re-save it as UTF-8")
+            return InputError(f"{self.name} is not UTF-8 (after line {self.header.lines + self._records + self._breaks})"
+                              ": re-save it as UTF-8")
         if self._bad_row is not None:
             number, expected, actual = self._bad_row
-            line = self.header.lines + number + self._breaks if number > 0 else None
-            at = f" line {line}" if line else ""
+            at = f" line {self.header.lines + number + self._breaks}" if number > 0 else ""
             return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
                               f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
-        message = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else type(exc).__name__
-        return InputError(f"{self.name} cannot be read as CSV after line {self.line_of(0)}: {message}")
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        line = self.header.lines + self._records + self._breaks + 1
+        return InputError(f"{self.name} cannot be read as CSV from line {line}: {message}")
 
-    def _check_utf8(self, batch: pa.RecordBatch) -> None:
-        for column in batch.columns:
-            try:
-                column.validate(full=True)
-                continue
-            except pa.ArrowInvalid:
-                pass
-            lo, hi = 0, len(column)  # bisect to the first invalid cell
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                try:
-                    column.slice(lo, mid - lo).validate(full=True)
-                    lo = mid
-                except pa.ArrowInvalid:
-                    hi = mid
-            raw = column.view(pa.binary())[lo].as_py()
-            try:
-                raw.decode("utf-8")
-                at = 0
-            except UnicodeDecodeError as exc:
-                at = exc.start
-            line = self.line_of(lo, batch) + raw[:at].count(b"\n")
-            raise InputError(f"{self.name} is not UTF-8 (byte 0x{raw[at]:02x} at line {line}): re-save it as UTF-8")
-
-    def __iter__(self) -> Iterator[pa.RecordBatch]:
+    def chunks(self) -> Iterator[Chunk]:
+        """The records, a chunk at a time, each with the line its first record starts on."""
         names = list(self.header.names)
         read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
-        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=False,
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True,
                                        strings_can_be_null=False, quoted_strings_can_be_null=False)
         try:
             reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
@@ -392,6 +420,7 @@ class CaseReader:
             if "Empty CSV" in str(exc) and self._bad_row is None:
                 return
             raise self._error(exc) from None
+        last_open = None  # the line of the last record if one of its cells spans lines
         while True:
             try:
                 batch = reader.read_next_batch()
@@ -399,18 +428,19 @@ class CaseReader:
                 break
             except pa.ArrowInvalid as exc:
                 raise self._error(exc) from None
-            self.records += batch.num_rows
-            self._check_utf8(batch)
-            last = batch.num_rows - 1
-            if last >= 0 and any(_newlines(col.slice(last)) for col in batch.columns):
-                self._last_line = self.line_of(last, batch)
-            elif last >= 0:
-                self._last_line = None
-            yield batch
+            chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1)
+            self._records += batch.num_rows
             self._breaks += sum(_newlines(col) for col in batch.columns)
-        if self.stream.quotes % 2 and self._last_line is not None:
-            raise InputError(f"{self.name} line {self._last_line}: a quoted field is never closed, so the rest of "
-                             "the file was read into it: add the missing '\"'")
+            if batch.num_rows:
+                tail = batch.num_rows - 1
+                last_open = chunk.line_of(tail) if any(_newlines(c.slice(tail)) for c in batch.columns) else None
+            yield chunk
+        if self.stream.quotes % 2 and last_open is not None:
+            raise InputError(f"{self.name} line {last_open}: a quoted field is never closed, so the rest of the "
+                             "file was read into it: add the missing '\"'")
+
+    def __iter__(self) -> Iterator[pa.RecordBatch]:
+        return (chunk.batch for chunk in self.chunks())
 
 
 def open_cases(source: str | os.PathLike | IO[bytes], **kwargs: Any) -> CaseReader:
@@ -425,18 +455,16 @@ def _empty_text(n: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, dtype=np.int32)), pa.py_buffer(b""))
 
 
-def _join_present(parts: list[tuple[np.ndarray, pa.Array | str]], sep: str, n: int) -> pa.Array:
-    """Per row, the texts whose mask is set, in order, ``sep``-separated; ``""`` when none.
+def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.Array:
+    """Per row i, ``names[index[i, m]]`` for m in order, skipping -1, ``sep``-separated; ``""`` when none.
 
-    (``binary_join_element_wise(null_handling="skip")`` drops all-null rows in pyarrow 26, so
-    each present part gets a leading separator and the first one is sliced off.)
+    Vectorised: one lookup per column of ``index`` into ``sep``-prefixed names, one
+    concatenation, and the leading separator sliced off.
     """
-    cols = []
-    for mask, text in parts:
-        if not mask.any():
-            continue
-        prefixed = pc.binary_join_element_wise(sep, text, "") if isinstance(text, pa.Array) else sep + text
-        cols.append(pc.if_else(pa.array(mask), prefixed, ""))
+    n, width = index.shape
+    prefixed = pa.array([sep + name for name in names] + [""], pa.string())
+    cols = [prefixed.take(pa.array(np.where(col >= 0, col, len(names)).astype(np.int32)))
+            for col in index.T if (col >= 0).any()]
     if not cols:
         return _empty_text(n)
     joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
@@ -444,53 +472,70 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array | str]], sep: str, n: i
 
 
 def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.Array:
-    """Labels with P >= threshold, most probable first (ties in label order), ``;``-separated."""
+    """Per row, labels with P >= threshold, most probable first (ties in label order), ``;``-separated.
+
+    The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
+    """
     order = np.argsort(-P, axis=1, kind="stable")
     above = np.take_along_axis(P >= np.asarray(thresholds)[None, :], order, axis=1)
-    names = pa.array(list(labels))
-    return _join_present([(above[:, k], names.take(pa.array(order[:, k]))) for k in range(P.shape[1])],
-                         ";", P.shape[0])
+    return _join_names(np.where(above, order, -1), labels)
+
+
+def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
+    """Per row, the ids of the rules that fired, in the knowledge base's order, ``;``-separated."""
+    return _join_names(np.where(fired, np.arange(fired.shape[1])[None, :], -1), rule_ids)
+
+
+def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) -> pa.Array:
+    """Per row, the texts whose mask is set, in order, ``sep``-separated; ``""`` when none.
+
+    (``binary_join_element_wise(null_handling="skip")`` drops all-null rows in pyarrow 26, so
+    each present part gets a leading separator and the first one is sliced off.)
+    """
+    cols = [pc.if_else(pa.array(mask), pc.binary_join_element_wise(sep, text, ""), "")
+            for mask, text in parts if mask.any()]
+    if not cols:
+        return _empty_text(n)
+    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
+    return pc.utf8_slice_codeunits(joined, len(sep))
 
 
 def _probability_text(p: np.ndarray) -> pa.Array:
     return _P_TEXT.take(pa.array(np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 10_000).astype(np.int32)))
 
 
+def _is_number(texts: pa.Array) -> np.ndarray:
+    return pc.match_substring_regex(texts, _NUMBER).to_numpy(zero_copy_only=False)
+
+
 def neutralise(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """Prefix ``'`` to text cells that start with = + - @ tab CR or LF (OWASP CSV injection).
 
-    Numbers such as ``-3`` or ``+1.5e3`` are left alone. Vectorised: only cells whose
-    first byte is one of those characters are looked at individually.
+    Numbers such as ``-3`` or ``+1.5e3`` are left alone. Vectorised: the first byte of
+    every cell is looked up at once; only the few suspicious cells are looked at further.
     """
     arr = _single(values)
-    n = len(arr)
-    data = arr.buffers()[2] if n else None
-    if data is None:
+    buf = _values(arr)
+    if not len(arr) or not buf.size:
         return arr
     off = _offsets(arr)
-    nonempty = off[1:] > off[:-1]
-    first = np.zeros(n, dtype=np.uint8)
-    first[nonempty] = np.frombuffer(data, dtype=np.uint8)[off[:-1][nonempty]]
-    risky = np.isin(first, _FORMULA_BYTES)
+    suspect = _FORMULA_START[buf[np.minimum(off[:-1], buf.size - 1)]]
+    if not suspect.any():
+        return arr
+    suspect &= off[1:] > off[:-1]
     if arr.null_count:
-        risky &= arr.is_valid().to_numpy(zero_copy_only=False)
-    if not risky.any():
+        suspect &= arr.is_valid().to_numpy(zero_copy_only=False)
+    idx = np.flatnonzero(suspect)
+    idx = idx[~_is_number(arr.take(pa.array(idx)))] if idx.size else idx
+    if not idx.size:
         return arr
-    idx = np.flatnonzero(risky)
-    numeric = pc.match_substring_regex(arr.take(pa.array(idx)), _NUMBER).to_numpy(zero_copy_only=False)
-    mask = np.zeros(n, dtype=bool)
-    mask[idx[~numeric]] = True
-    if not mask.any():
-        return arr
+    mask = np.zeros(len(arr), dtype=bool)
+    mask[idx] = True
     return pc.if_else(pa.array(mask), pc.binary_join_element_wise("'", arr, ""), arr)
 
 
 def _neutral_name(name: str) -> str:
-    return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r", "\n") and not _is_number(name) else name
-
-
-def _is_number(text: str) -> bool:
-    return bool(pc.match_substring_regex(pa.array([text]), _NUMBER)[0].as_py())
+    return neutralise(pa.array([name], pa.string()))[0].as_py()
 
 
 def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -502,16 +547,86 @@ def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _text_table(data: Any) -> tuple[pa.Table, Any]:
-    """Any of RecordBatch / Table / pandas DataFrame -> a table of string columns, and the pandas index."""
+    """A RecordBatch, Table or pandas DataFrame -> a table of string columns, and the pandas index."""
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
-        return pa.table({str(n): _single(c) for n, c in zip(data.column_names, data.columns)}), None
-    if hasattr(data, "columns") and hasattr(data, "index"):  # pandas (or a Dask partition)
-        columns = {str(n): pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True)
-                   for n in data.columns}
-        return pa.table(columns) if columns else pa.table({}).slice(0, 0), data.index
-    raise TypeError(f"score_frame needs a pyarrow Table/RecordBatch or a pandas DataFrame, not {type(data).__name__}")
+        return pa.Table.from_arrays([_single(c) for c in data.columns], names=[str(n) for n in data.column_names]), None
+    if hasattr(data, "columns") and hasattr(data, "index"):  # pandas, or a Dask partition
+        arrays = [pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True) for n in data.columns]
+        return pa.Table.from_arrays(arrays, names=[str(n) for n in data.columns]), data.index
+    raise TypeError(f"score_frame takes a pyarrow Table or RecordBatch or a pandas DataFrame, not {type(data).__name__}")
+
+
+def _parse_rest(answer: str, column: pa.Array, rows: np.ndarray, codes: np.ndarray
+                ) -> tuple[np.ndarray, pa.Array | None]:
+    """Parse the cells ``rows`` of ``column`` (those not spelt exactly as the vocabulary) into ``codes``.
+
+    Each distinct spelling goes through :func:`answers.parse_column` once. Returns the
+    invalid mask and the error message per cell (None when every cell is valid).
+    """
+    invalid = np.zeros(len(column), dtype=bool)
+    encoded = pc.dictionary_encode(column.take(pa.array(rows)))
+    distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
+    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    codes[rows] = distinct_codes[indices]
+    invalid[rows] = distinct_invalid[indices]
+    if not invalid.any():
+        return invalid, None
+    texts = pa.array([invalid_message(answer, v) if bad else "" for v, bad in
+                      zip(encoded.dictionary.to_pylist(), distinct_invalid)], pa.string())
+    message_index = np.zeros(len(column), dtype=np.int32)
+    message_index[rows] = indices
+    return invalid, texts.take(pa.array(message_index))
+
+
+def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Sequence[str]
+                   ) -> tuple[np.ndarray, list[tuple[int, np.ndarray, pa.Array]], set[int]]:
+    """The answer matrix X (n, len(answer_ids)), NaN for unknown or invalid.
+
+    Returns X, the error messages per answer column that has invalid cells (position,
+    mask, texts), and the positions of answer columns whose every cell is a vocabulary
+    spelling (they need no formula check). The columns are looked up in one call;
+    only cells not spelt exactly as the contract's lowercase spellings are parsed further.
+    """
+    n = table.num_rows
+    X = np.full((n, len(answer_ids)), np.nan)
+    present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
+    if not present or not n:
+        return X, [], {j for _, _, j in present}
+    columns = [_single(table.column(j)) for _, _, j in present]
+    columns = [pc.fill_null(c, "") if c.null_count else c for c in columns]
+    vocab, vocab_codes = _fast_vocabulary()
+    found = pc.index_in(pa.concat_arrays(columns), value_set=vocab)
+    index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
+    codes = np.append(vocab_codes, np.nan)[index]
+    misses = index == len(vocab)
+    messages, plain = [], set()
+    for (k, answer, j), column, row_codes, miss in zip(present, columns, codes, misses):
+        if answer == config.DAYS_ANSWER:
+            miss = miss | ~np.isnan(row_codes)  # days are numbers, not vocabulary; "1" is one day, not yes
+        if miss.any():
+            invalid, texts = _parse_rest(answer, column, np.flatnonzero(miss), row_codes)
+            if texts is not None:
+                messages.append((j, invalid, texts))
+        else:
+            plain.add(j)
+        X[:, k] = row_codes
+    messages.sort(key=lambda m: m[0])  # in the file's column order
+    return X, messages, plain
+
+
+_VOCAB_CACHE: list = []
+
+
+def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
+    """The contract's spellings as written in lowercase, and their codes (built once, on first use)."""
+    if not _VOCAB_CACHE:
+        vocab = pa.array(sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), pa.string())
+        codes, invalid = parse_column(config.ANSWERS[0], vocab)
+        assert not invalid.any()
+        _VOCAB_CACHE.append((vocab, codes))
+    return _VOCAB_CACHE[0]
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
@@ -532,7 +647,7 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     -------
     pyarrow Table (a pandas DataFrame with the same index for a DataFrame) of shape
     (n_rows, n_input_columns + len(config.OUTPUT_COLUMNS)); every column is text,
-    probabilities with 4 decimals.
+    probabilities with 4 decimals, ``error`` one message per invalid cell, ``; ``-separated.
 
     Raises
     ------
@@ -543,45 +658,35 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     n = table.num_rows
     answer_ids = tuple(scorer.answer_ids)
     positions = _answer_positions(table.column_names, answer_ids, "the input")
-    X = np.full((n, len(answer_ids)), np.nan)
-    messages = []
-    for k, answer in enumerate(answer_ids):
-        if answer not in positions:
-            continue
-        column = _single(table.column(positions[answer]))
-        if column.null_count:
-            column = pc.fill_null(column, "")
-        encoded = pc.dictionary_encode(column)  # parse each distinct spelling once
-        codes, invalid = parse_column(answer, encoded.dictionary)
-        indices = encoded.indices.to_numpy(zero_copy_only=False)
-        X[:, k] = codes[indices]
-        if invalid.any():
-            texts = [invalid_message(answer, v) if bad else "" for v, bad in
-                     zip(encoded.dictionary.to_pylist(), invalid)]
-            messages.append((positions[answer], invalid[indices], pa.array(texts).take(encoded.indices)))
-    messages.sort(key=lambda m: m[0])  # in the file's column order
+    X, messages, plain = _parse_answers(table, positions, answer_ids)
 
-    P = scorer.predict_proba(X) if n else np.zeros((0, len(scorer.labels)))
+    P = np.zeros((n, len(scorer.labels)))
+    for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
+        P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
     level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
-    rule_ids = [rule.id for rule in kb.red_flags]
-    out = {name: (neutralise(col) if neutralise_text else _single(col))
-           for name, col in zip(table.column_names, table.columns)}
-    for j, label in enumerate(scorer.labels):
-        out[f"p_{label}"] = _probability_text(P[:, j])
-    out["likely"] = _likely(P, scorer.thresholds, scorer.labels)
-    out["disposition"] = pa.array(list(config.LEVELS)).take(pa.array(level.astype(np.int32)))
-    out["red_flags"] = _join_present([(fired[:, r], rid) for r, rid in enumerate(rule_ids)], ";", n)
-    out["error"] = _join_present([(mask, text) for _, mask, text in messages], _ERROR_SEP, n)
-    result = pa.Table.from_arrays(list(out.values()), names=list(out))
-    if index is not None:
-        frame = result.to_pandas()
-        frame.index = index
-        return frame
-    return result
+    arrays = [neutralise(c) if neutralise_text and j not in plain else _single(c)
+              for j, c in enumerate(table.columns)]
+    arrays += [_probability_text(P[:, j]) for j in range(P.shape[1])]
+    arrays += [
+        _likely(P, scorer.thresholds, scorer.labels),
+        _LEVELS.take(pa.array(level.astype(np.int32))),
+        _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        _join_present([(mask, texts) for _, mask, texts in messages], _ERROR_SEP, n),
+    ]
+    names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
+    result = pa.Table.from_arrays(arrays, names=names)
+    if index is None:
+        return result
+    frame = result.to_pandas()
+    frame.index = index
+    return frame
+
+
+# --------------------------------------------------------------------------- the batch command
 
 
 def _blank_as_null(arr: pa.Array) -> pa.Array:
-    """Empty strings -> null, sharing the buffers, so the writer leaves empty cells unquoted."""
+    """Empty strings -> null, sharing the buffers, so the writer leaves empty cells bare instead of ``""``."""
     arr = _single(arr)
     off = _offsets(arr)
     valid = off[1:] > off[:-1]
@@ -591,7 +696,7 @@ def _blank_as_null(arr: pa.Array) -> pa.Array:
         return arr
     bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
     return pa.StringArray.from_buffers(len(arr), pa.py_buffer(np.ascontiguousarray(off)), arr.buffers()[2],
-                                       bitmap, int((~valid).sum()))
+                                       bitmap, int(len(arr) - np.count_nonzero(valid)))
 
 
 @dataclass
@@ -605,22 +710,101 @@ class ScoreSummary:
 
     def line(self) -> str:
         levels = ", ".join(f"{level} {count:,}" for level, count in self.dispositions.items())
-        return (f"scored {self.rows:,} rows ({self.rows_with_errors:,} with invalid cells, scored as unknown): "
-                f"{levels}")
+        return (f"scored {self.rows:,} rows, {self.rows_with_errors:,} with invalid cells (scored as unknown); "
+                f"disposition: {levels}")
 
 
-def _strict_message(reader: CaseReader, batch: pa.RecordBatch, row: int, answer_ids: Sequence[str]) -> str:
-    """The first invalid cell of ``row``, in the file's column order, with its line."""
-    first = ""
-    for j, name in enumerate(reader.header.names):
-        if _norm(name) in reader.header.answers and reader.header.answers[_norm(name)] == j:
+def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputError:
+    """The first invalid cell of ``row`` (in the file's column order) with its line."""
+    first = "an invalid cell"
+    for j, column in enumerate(header.names):
+        if header.answers.get(_norm(column)) == j:
             try:
-                parse_value(_norm(name), batch.column(j)[row].as_py())
+                parse_value(_norm(column), chunk.batch.column(j)[row].as_py())
             except AnswerError as exc:
                 first = str(exc)
                 break
-    return (f"{reader.name} line {reader.line_of(row, batch)}: {first} (--strict refuses the whole file: fix that "
-            "cell, or leave out --strict to score invalid cells as unknown)")
+    return InputError(f"{name} line {chunk.line_of(row)}: {first} (--strict refuses the whole file: fix that cell, "
+                      "or leave out --strict to score invalid cells as unknown)")
+
+
+def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+    """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
+
+    pyarrow parses without holding the GIL, so the next chunk is read while this one is scored.
+    """
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def work() -> None:
+        try:
+            for item in items:
+                while not stop.is_set():
+                    with contextlib.suppress(queue.Full):
+                        box.put((item, None), timeout=0.05)
+                        break
+                if stop.is_set():
+                    return
+            box.put((end, None))
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+            box.put((end, exc))
+
+    worker = threading.Thread(target=work, name="twitch-triage-read", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item, exc = box.get()
+            if exc is not None:
+                raise exc
+            if item is end:
+                return
+            yield item
+    finally:
+        stop.set()
+        with contextlib.suppress(queue.Empty):
+            box.get_nowait()  # unblock a worker waiting to put
+        worker.join()
+
+
+@contextlib.contextmanager
+def _behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
+    """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow writes CSV without the GIL)."""
+    box: queue.Queue = queue.Queue(maxsize=depth)
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        while (item := box.get()) is not None:
+            if not failed:
+                try:
+                    consume(item)
+                except BaseException as exc:  # noqa: BLE001 - re-raised by the producer
+                    failed.append(exc)
+
+    def put(item: Any) -> None:
+        if failed:
+            raise failed[0]
+        box.put(item)
+
+    worker = threading.Thread(target=work, name="twitch-triage-write", daemon=True)
+    worker.start()
+    try:
+        yield put
+    finally:
+        box.put(None)
+        worker.join()
+    if failed:
+        raise failed[0]
+
+
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """Run the model's matrix products on one thread: on chunks this small, BLAS threads only
+    contend with each other and with the reading and writing threads (3x slower measured on 2 cores)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike, scorer: Any, kb: Any, *,
@@ -628,9 +812,10 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                on_warning: Callable[[str], None] | None = None) -> ScoreSummary:
     """Batch-score a case file chunk by chunk into ``output`` (``-`` for standard output).
 
-    The output keeps the input's delimiter and byte-order mark, has every input row in
-    order with its cells as written (formula-like text prefixed with ``'``), then the
-    contract's output columns. It appears only when complete.
+    The output keeps the input's delimiter and byte-order mark and has every input row,
+    in order, with its cells as written (formula-like text prefixed with ``'``), then the
+    contract's output columns. It appears only when complete. Reading, scoring and
+    writing overlap (one chunk each), so memory stays bounded whatever the file's size.
 
     Raises
     ------
@@ -644,7 +829,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
         header = reader.header
         summary.warnings = header.warnings
         for warning in header.warnings:
-            if on_warning:
+            if on_warning is not None:
                 on_warning(warning)
         names = [*header.names, *config.OUTPUT_COLUMNS]
         schema = pa.schema([(name, pa.string()) for name in names])
@@ -655,20 +840,18 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                                                                    header.delimiter))
             target = pa.PythonFile(sink, mode="w")
             writer = pacsv.CSVWriter(target, schema, write_options=options)
-            for batch in reader:
-                scored = score_frame(batch, scorer, kb)
-                bad = pc.greater(pc.binary_length(scored.column("error")), 0)
-                n_bad = pc.sum(bad).as_py() or 0
-                if strict and n_bad:
-                    row = int(np.argmax(bad.to_numpy(zero_copy_only=False)))
-                    raise InputError(_strict_message(reader, batch, row, scorer.answer_ids))
-                summary.rows += scored.num_rows
-                summary.rows_with_errors += n_bad
-                counts = pc.value_counts(scored.column("disposition"))
-                for item in counts.to_pylist():
-                    summary.dispositions[item["values"]] += item["counts"]
-                writer.write_table(pa.Table.from_arrays([_blank_as_null(c) for c in scored.columns], schema=schema))
-                bar.update(reader.stream.bytes_read - bar.n)
+            with _one_blas_thread(), _behind(writer.write_table) as write:
+                for chunk in _ahead(reader.chunks()):
+                    scored = score_frame(chunk.batch, scorer, kb)
+                    bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
+                    if strict and bad.any():
+                        raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
+                    summary.rows += scored.num_rows
+                    summary.rows_with_errors += int(np.count_nonzero(bad))
+                    for item in pc.value_counts(scored.column("disposition")).to_pylist():
+                        summary.dispositions[item["values"]] += item["counts"]
+                    write(pa.Table.from_arrays([_blank_as_null(c) for c in scored.columns], schema=schema))
+                    bar.update(reader.stream.bytes_read - bar.n)
             writer.close()
             target.flush()
     return summary

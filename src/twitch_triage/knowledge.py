@@ -185,6 +185,7 @@ class KnowledgeBase:
     plan_note: Cited
     disclaimer: Cited
     missingness: Missingness = field(default_factory=Missingness)
+    sources: tuple[tuple[str, str], ...] = field(default=())  # (seed file, article title)
     assumptions: tuple[tuple[str, str], ...] = field(default=())
 
     @property
@@ -506,6 +507,7 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
         plan_note=r.cited(r.get(plan, "note", "plan", dict), "plan.note"),
         disclaimer=r.cited(disclaimer, "disclaimer"),
         missingness=missingness,
+        sources=tuple((str(k), str(v)) for k, v in (r.raw.get("sources") or {}).items()),
         assumptions=tuple((str(k), str(v)) for k, v in assumptions.items()),
     )
 

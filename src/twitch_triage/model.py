@@ -53,14 +53,15 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
         B = X[:, self.binary_index_]
+        nb = B.shape[1]
         days = X[:, self.days_index_]
+        out = np.empty((X.shape[0], 2 * nb + 2), dtype=np.float32)
+        out[:, :nb] = B == 1
+        out[:, nb:2 * nb] = B == 0
         known = ~np.isnan(days)
-        return np.hstack([
-            (B == 1).astype(np.float32),
-            (B == 0).astype(np.float32),
-            np.where(known, np.log1p(np.maximum(np.nan_to_num(days), 0)), 0).astype(np.float32)[:, None],
-            known.astype(np.float32)[:, None],
-        ])
+        out[:, 2 * nb] = np.log1p(np.maximum(np.where(known, days, 0), 0))
+        out[:, 2 * nb + 1] = known
+        return out
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [self.answer_ids[j] for j in self.binary_index_]

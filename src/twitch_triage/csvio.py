@@ -8,6 +8,7 @@ import difflib
 import io
 import os
 import queue
+import re
 import shutil
 import sys
 import tempfile
@@ -310,6 +311,27 @@ class Chunk:
         return self.line + row + sum(_newlines(col.slice(0, row)) for col in self.batch.columns)
 
 
+@contextlib.contextmanager
+def _quiet_invalid_rows(handler: Callable) -> Iterator[None]:
+    """Silence pyarrow's report that it could not decode a bad row's text for ``handler``.
+
+    pyarrow decodes the text of a row with the wrong number of fields before calling the
+    handler; when that text is not UTF-8 it prints a traceback as an "unraisable" exception
+    and fails the read, which :meth:`CaseReader._error` then reports in one line.
+    """
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not (isinstance(unraisable.exc_value, UnicodeDecodeError) and unraisable.object == handler):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
+
+
 class CaseReader:
     """Stream a case file as chunks of text cells (every column ``pa.string()``, cells as written).
 
@@ -385,8 +407,20 @@ class CaseReader:
             self._owned = None
 
     def _on_invalid_row(self, row: Any) -> str:
-        self._bad_row = (row.number if row.number is not None else -1, row.expected_columns, row.actual_columns)
-        return "error"
+        if self._bad_row is None:  # skipped, so that its chunk arrives and the line can be counted exactly
+            self._bad_row = (row.number if row.number is not None else -1, row.expected_columns, row.actual_columns)
+        return "skip"
+
+    def _ragged(self, chunk: Chunk | None) -> InputError:
+        number, expected, actual = self._bad_row or (-1, 0, 0)
+        if number <= 0:
+            at = ""
+        elif chunk is None:
+            at = f" line {self.header.lines + number + self._breaks}"
+        else:
+            at = f" line {chunk.line_of(max(number - 1 - self._records, 0))}"
+        return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
+                          f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
 
     def _error(self, exc: pa.ArrowInvalid) -> InputError:
         if "UTF8" in str(exc):
@@ -397,12 +431,20 @@ class CaseReader:
             return InputError(f"{self.name} is not UTF-8 (after line {self.header.lines + self._records + self._breaks})"
                               ": re-save it as UTF-8")
         if self._bad_row is not None:
-            number, expected, actual = self._bad_row
-            at = f" line {self.header.lines + number + self._breaks}" if number > 0 else ""
-            return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
-                              f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
+            return self._ragged(None)
+        ragged = re.search(r"Row #(\d+): Expected (\d+) columns?, got (\d+)", str(exc))
+        if ragged:  # a row pyarrow could not hand to _on_invalid_row (its text is not UTF-8)
+            found = self.stream.first_invalid_utf8()
+            if found is not None:
+                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line "
+                                  f"{self.header.lines + found[1] + 1}): re-save it as UTF-8")
+            self._bad_row = (int(ragged[1]), int(ragged[2]), int(ragged[3]))
+            return self._ragged(None)
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
         line = self.header.lines + self._records + self._breaks + 1
+        if "straddl" in message:
+            return InputError(f"{self.name}: a row from line {line} on is longer than {self._block_size:,} bytes, "
+                              "more than is read at a time: split or shorten its cells")
         return InputError(f"{self.name} cannot be read as CSV from line {line}: {message}")
 
     def chunks(self) -> Iterator[Chunk]:
@@ -413,22 +455,30 @@ class CaseReader:
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True,
                                        strings_can_be_null=False, quoted_strings_can_be_null=False)
-        try:
-            reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
-                                    parse_options=parse, convert_options=convert)
-        except pa.ArrowInvalid as exc:
-            if "Empty CSV" in str(exc) and self._bad_row is None:
-                return
-            raise self._error(exc) from None
+        with _quiet_invalid_rows(self._on_invalid_row):
+            try:
+                reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
+                                        parse_options=parse, convert_options=convert)
+            except pa.ArrowInvalid as exc:
+                if "Empty CSV" in str(exc) and self._bad_row is None:
+                    return
+                raise self._error(exc) from None
+            yield from self._batches(reader)
+
+    def _batches(self, reader: pacsv.CSVStreamingReader) -> Iterator[Chunk]:
         last_open = None  # the line of the last record if one of its cells spans lines
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
+                if self._bad_row is not None:
+                    raise self._ragged(None) from None
                 break
             except pa.ArrowInvalid as exc:
                 raise self._error(exc) from None
             chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1)
+            if self._bad_row is not None and self._bad_row[0] - 1 - self._records <= batch.num_rows:
+                raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
             self._records += batch.num_rows
             self._breaks += sum(_newlines(col) for col in batch.columns)
             if batch.num_rows:
@@ -840,8 +890,9 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                                                                    header.delimiter))
             target = pa.PythonFile(sink, mode="w")
             writer = pacsv.CSVWriter(target, schema, write_options=options)
-            with _one_blas_thread(), _behind(writer.write_table) as write:
-                for chunk in _ahead(reader.chunks()):
+            with _one_blas_thread(), _behind(writer.write_table) as write, \
+                    contextlib.closing(_ahead(reader.chunks())) as chunks:
+                for chunk in chunks:
                     scored = score_frame(chunk.batch, scorer, kb)
                     bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():

@@ -96,7 +96,7 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
         "",
         f"- **Model**: `{meta.get('model', '')}` inside a scikit-learn `Pipeline` after `AnswerEncoder`",
         "  (each yes/no answer -> *is yes*, *is no*; unknown is neither, so it is missing information,",
-        "  not \"no\"; days -> log1p and a *known* flag). The network regresses the log-odds of the exact",
+        "  not \"no\"; days -> log1p(days), days / 100 and a *known* flag). The network regresses the log-odds of the exact",
         "  posterior (the oracle) of its training cases; Platt scaling per label, fitted on a held-out",
         "  fifth against the true labels, calibrates it. Per-label thresholds for `likely` maximise F1",
         "  on a further held-out 15 %.",

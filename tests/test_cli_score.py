@@ -1,0 +1,200 @@
+"""`twitch-triage score IN -o OUT` as the contract says: every row out, errors named, bad input refused (exit 2)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import subprocess
+import sys
+
+import pytest
+
+from twitch_triage import cli, config
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "twitch_triage", *args], capture_output=True, input=stdin,
+                          timeout=120)
+
+
+def score(capsys, *args: str) -> tuple[int, str]:
+    """The command in this process (fast): exit code and standard error."""
+    code = cli.main(["score", *args])
+    return code, capsys.readouterr().err
+
+
+def rows(path) -> list[dict[str, str]]:
+    data = path.read_bytes().decode("utf-8-sig")
+    delimiter = ";" if ";" in data.split("\n", 1)[0] else ","
+    return list(csv.DictReader(io.StringIO(data, newline=""), delimiter=delimiter))
+
+
+ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
+
+
+@pytest.fixture()
+def cases(tmp_path):
+    """Three cases with notes, a formula-like note, an invalid cell and a red flag."""
+    path = tmp_path / "cases.csv"
+    with path.open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, ["note", "case_id", *config.ANSWERS, "clinic"])
+        writer.writeheader()
+        writer.writerow({**ANSWERS_ROW, "note": "plain, with a comma", "case_id": "c1", "clinic": "north"})
+        writer.writerow({**ANSWERS_ROW, "note": "=HYPERLINK(\"http://x\")", "case_id": "c2", "clinic": "-3",
+                         "breathing_difficulty": "YES ", "cramps": "sometimes"})
+        writer.writerow({**ANSWERS_ROW, "note": "two\nlines", "case_id": "c3", "clinic": "@home",
+                         "loc_eyelid": "", "weakness": "unknown"})
+    return path
+
+
+def test_score_writes_every_row_in_order_with_the_contract_columns(tmp_path, cases, small_model_dir):
+    out = tmp_path / "scored.csv"
+    r = run("score", str(cases), "-o", str(out), "--model", str(small_model_dir))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text().split("\n", 1)[0] == ",".join(["note", "case_id", *config.ANSWERS, "clinic",
+                                                          *config.OUTPUT_COLUMNS])
+    scored = rows(out)
+    assert [row["case_id"] for row in scored] == ["c1", "c2", "c3"]
+    assert [row["disposition"] for row in scored] == ["self_care", "emergency", "self_care"]
+    assert r.stderr.decode().strip().splitlines()[-1] == (
+        f"scored 3 rows, 1 with invalid cells (scored as unknown); disposition: emergency 1, urgent 0, "
+        f"see_doctor 0, self_care 2 -> {out}")
+
+
+def test_passthrough_columns_keep_their_text_and_formula_like_cells_are_neutralised(tmp_path, cases, small_model_dir,
+                                                                                     capsys):
+    out = tmp_path / "scored.csv"
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    scored = rows(out)
+    assert [row["note"] for row in scored] == ["plain, with a comma", "'=HYPERLINK(\"http://x\")", "two\nlines"]
+    assert [row["clinic"] for row in scored] == ["north", "-3", "'@home"]
+    assert [row["breathing_difficulty"] for row in scored] == ["no", "YES ", "no"]
+    assert [row["loc_eyelid"] for row in scored] == ["no", "no", ""]
+
+
+def test_an_invalid_cell_is_named_scored_as_unknown_and_its_row_still_gets_red_flags(tmp_path, cases, small_model_dir,
+                                                                                     capsys):
+    out = tmp_path / "scored.csv"
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    c2 = rows(out)[1]
+    assert c2["error"] == "cramps: 'sometimes' is not yes/no/unknown"
+    assert c2["disposition"] == "emergency"
+    assert c2["red_flags"] == "breathing_difficulty"
+    assert all(0 <= float(c2[f"p_{label}"]) <= 1 for label in config.LABELS)
+
+
+def test_unknown_answers_never_fire_a_red_flag(tmp_path, small_model_dir, capsys):
+    flagged = ["breathing_difficulty", "irregular_heartbeat", "weakness", "loc_widespread", "duration_days"]
+    path = tmp_path / "in.csv"
+    path.write_text(",".join(flagged) + "\n" + "\n".join(",".join([s] * len(flagged))
+                                                         for s in ["", "unknown", "?", "NA", "n/a"]) + "\n")
+    assert score(capsys, str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))[0] == 0
+    assert {(row["disposition"], row["red_flags"]) for row in rows(tmp_path / "out.csv")} == {("self_care", "")}
+
+
+def test_a_semicolon_file_with_a_bom_comes_back_semicolon_delimited_with_its_bom(tmp_path, small_model_dir, capsys):
+    path = tmp_path / "excel.csv"
+    path.write_bytes("\ufeffcase_id;loc_eyelid;Commentaire\nk1;oui?;café, noir\nk2; Yes ;\n".encode("utf-8"))
+    assert score(capsys, str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))[0] == 0
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfcase_id;loc_eyelid;Commentaire;p_magnesium;")
+    scored = rows(tmp_path / "out.csv")
+    assert [(r["case_id"], r["loc_eyelid"], r["Commentaire"]) for r in scored] == [("k1", "oui?", "café, noir"),
+                                                                                  ("k2", " Yes ", "")]
+    assert [r["error"] for r in scored] == ["loc_eyelid: 'oui?' is not yes/no/unknown", ""]
+
+
+def test_a_misspelt_answer_column_is_warned_about_and_passed_through(tmp_path, small_model_dir, capsys):
+    path = tmp_path / "in.csv"
+    path.write_text("loc_eyelids,cramps\nyes,no\n")
+    code, err = score(capsys, str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
+    assert code == 0
+    assert ("twitch-triage score: warning: column 'loc_eyelids' is not an answer; did you mean loc_eyelid? "
+            "(passed through unscored)") in err
+    assert rows(tmp_path / "out.csv")[0]["loc_eyelids"] == "yes"
+
+
+def test_strict_refuses_the_whole_file_naming_the_first_bad_cell_and_its_line(tmp_path, cases, small_model_dir,
+                                                                              capsys):
+    out = tmp_path / "scored.csv"
+    code, err = score(capsys, str(cases), "-o", str(out), "--strict", "--model", str(small_model_dir))
+    assert code == 2
+    assert err == (f"twitch-triage score: error: '{cases}' line 3: cramps: 'sometimes' is not yes/no/unknown "
+                   "(--strict refuses the whole file: fix that cell, or leave out --strict to score invalid cells "
+                   "as unknown)\n")
+    assert not out.exists()
+
+
+BAD_INPUTS = [
+    ("missing.csv", None, "input file '{p}' does not exist: check the path"),
+    ("empty.csv", b"", "'{p}' is empty: give a CSV whose first line names the answer columns "
+                       "(see `twitch-triage schema`)"),
+    ("no_answers.csv", b"name,age\nann,40\n", "'{p}' has none of the answer columns (e.g. loc_eyelid, loc_face, "
+                                              "loc_mouth): name the columns as `twitch-triage schema` lists them"),
+    ("duplicate.csv", b"case_id,loc_eyelid,case_id\n1,yes,2\n",
+     "'{p}' line 1: column 'case_id' appears twice (fields 1 and 3): rename or remove one"),
+    ("ragged.csv", b"loc_eyelid,note\nyes,\"a\nb\"\nno,x,y\n",
+     "'{p}' line 4 has 3 fields but the header has 2: fix that row (a stray ',' or a missing quote?)"),
+    ("latin1.csv", b"loc_eyelid,note\nyes,caf\xe9\n", "'{p}' is not UTF-8 (byte 0xe9 at line 2): re-save it as UTF-8"),
+]
+
+
+@pytest.mark.parametrize(("name", "content", "message"), BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_unusable_input_exits_2_with_one_line_and_no_output_file(tmp_path, small_model_dir, capsys, name, content,
+                                                                 message):
+    path = tmp_path / name
+    if content is not None:
+        path.write_bytes(content)
+    out = tmp_path / "out.csv"
+    code, err = score(capsys, str(path), "-o", str(out), "--model", str(small_model_dir))
+    assert code == 2
+    assert err == f"twitch-triage score: error: {message.format(p=path)}\n"
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ([name] if content is not None else [])
+
+
+def test_an_output_folder_that_does_not_exist_exits_2(tmp_path, cases, small_model_dir, capsys):
+    code, err = score(capsys, str(cases), "-o", str(tmp_path / "nope" / "out.csv"), "--model", str(small_model_dir))
+    assert code == 2
+    assert err == (f"twitch-triage score: error: output folder '{tmp_path / 'nope'}' does not exist: "
+                   "create it or choose another -o path\n")
+
+
+def test_a_missing_model_exits_2_with_what_to_run(tmp_path, cases, capsys):
+    code, err = score(capsys, str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(tmp_path / "no_model"))
+    assert code == 2
+    assert "run `make train` to rebuild it" in err and err.count("\n") == 1
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_bad_input_from_a_real_process_gives_no_traceback_and_no_file(tmp_path, small_model_dir):
+    path = tmp_path / "ragged.csv"
+    path.write_bytes(b"loc_eyelid,cramps\nyes,no\nno\n")
+    r = run("score", str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"twitch-triage score: error: '{path}' line 3 has 1 field but the header has 2: "
+                                 "fix that row (a stray ',' or a missing quote?)\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ragged.csv"]
+
+
+def test_dash_reads_standard_input_and_writes_standard_output(small_model_dir):
+    r = run("score", "-", "-o", "-", "--model", str(small_model_dir), stdin=b"case_id,numbness\nz1,yes\nz2,no\n")
+    assert r.returncode == 0, r.stderr
+    scored = list(csv.DictReader(io.StringIO(r.stdout.decode(), newline="")))
+    assert [(row["case_id"], row["disposition"], row["red_flags"]) for row in scored] == [
+        ("z1", "see_doctor", "numbness"), ("z2", "self_care", "")]
+    assert "-> standard output" in r.stderr.decode()
+
+
+def test_bad_standard_input_writes_nothing_to_standard_output(small_model_dir):
+    r = run("score", "-", "-o", "-", "--model", str(small_model_dir), stdin=b"numbness\nyes\nyes,no\n")
+    assert r.returncode == 2
+    assert r.stdout == b""
+    assert r.stderr.decode().startswith("twitch-triage score: error: standard input line 3 has")
+
+
+def test_score_help_shows_an_example(capsys):
+    with pytest.raises(SystemExit) as caught:
+        cli.main(["score", "--help"])
+    assert caught.value.code == 0
+    assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out

@@ -1,0 +1,299 @@
+"""csvio: reading case files, scoring chunks, streaming them out (the library under `twitch-triage score`)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+from twitch_triage import config, csvio, generator, triage
+from twitch_triage.answers import parse_column
+
+
+def write(path, text: str | bytes):
+    path.write_bytes(text.encode("utf-8") if isinstance(text, str) else text)
+    return path
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle, delimiter=";" if b";" in path.read_bytes().split(b"\n")[0] else ","))
+
+
+def table(**columns: list[str]) -> pa.Table:
+    return pa.table({name: pa.array(values, pa.string()) for name, values in columns.items()})
+
+
+@pytest.fixture(scope="module")
+def cases_csv(tmp_path_factory, kb):
+    """A contract file of 3,000 generated cases, answers spelt as the generator writes them."""
+    frame = generator.sample_cases(kb, 3_000, seed=21).to_frame()
+    path = tmp_path_factory.mktemp("cases") / "cases.csv"
+    frame.to_csv(path, index=False)
+    return path
+
+
+# --------------------------------------------------------------------------- the header
+
+
+def test_a_semicolon_header_with_a_bom_is_read_as_semicolon_delimited(tmp_path):
+    path = write(tmp_path / "in.csv", b"\xef\xbb\xbfcase_id;loc_eyelid;notes\n1;yes;a,b\n")
+    with csvio.open_cases(path) as reader:
+        assert reader.header.delimiter == ";"
+        assert reader.header.bom
+        assert reader.header.names == ("case_id", "loc_eyelid", "notes")
+        batch = next(iter(reader))
+    assert batch.column(2).to_pylist() == ["a,b"]
+
+
+def test_answer_columns_are_found_whatever_their_case_and_surrounding_spaces(tmp_path):
+    path = write(tmp_path / "in.csv", "note, Loc_Eyelid ,CRAMPS\nx,yes,no\n")
+    with csvio.open_cases(path) as reader:
+        assert reader.header.answers == {"loc_eyelid": 1, "cramps": 2}
+
+
+def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
+    path = write(tmp_path / "in.csv", "loc_eyelids,cramps,magnesium\nyes,no,1\n")
+    with csvio.open_cases(path) as reader:
+        assert reader.header.warnings == (
+            "column 'loc_eyelids' is not an answer; did you mean loc_eyelid? (passed through unscored)",
+        )
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "'{p}' is empty: give a CSV whose first line names the answer columns (see `twitch-triage schema`)"),
+        (b"\xef\xbb\xbf\n\n", "'{p}' is empty"),
+        (b"a,b\n1,2\n", "'{p}' has none of the answer columns (e.g. loc_eyelid, loc_face, loc_mouth): "
+                        "name the columns as `twitch-triage schema` lists them"),
+        (b"loc_eyelid,a,a\n1,2,3\n", "'{p}' line 1: column 'a' appears twice (fields 2 and 3): rename or remove one"),
+        (b"loc_eyelid,LOC_EYELID\n1,2\n", "'{p}': columns 'loc_eyelid' and 'LOC_EYELID' are both the answer "
+                                          "loc_eyelid: keep one of them"),
+        (b"loc_eyelid,p_iron\n1,2\n", "'{p}' already has the output column 'p_iron' (a scored file?)"),
+        (b"loc_eyelid,caf\xe9\n1,2\n", "'{p}' is not UTF-8 (byte 0xe9 at line 1): re-save it as UTF-8"),
+        (b"\xff\xfel\x00o\x00c\x00", "'{p}' is UTF-16, not UTF-8: re-save it as UTF-8"),
+    ],
+)
+def test_an_unusable_header_is_refused_with_a_message_that_says_what_to_do(tmp_path, content, message):
+    path = write(tmp_path / "in.csv", content)
+    with pytest.raises(csvio.InputError) as caught:
+        csvio.open_cases(path)
+    assert str(caught.value).startswith(message.format(p=path))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_missing_input_file_is_an_input_error(tmp_path):
+    with pytest.raises(csvio.InputError, match="input file '.*nope.csv' does not exist: check the path"):
+        csvio.open_cases(tmp_path / "nope.csv")
+
+
+# --------------------------------------------------------------------------- the rows
+
+
+def rows_of(path, **kwargs) -> list[list[str]]:
+    with csvio.open_cases(path, **kwargs) as reader:
+        return [row for batch in reader for row in zip(*(c.to_pylist() for c in batch.columns))]
+
+
+def test_quoted_cells_keep_their_delimiters_quotes_and_line_breaks(tmp_path):
+    path = write(tmp_path / "in.csv", 'loc_eyelid,note\nyes,"a,b ""c""\nd"\n  no ,x\n')
+    assert rows_of(path) == [("yes", 'a,b "c"\nd'), ("  no ", "x")]
+
+
+@pytest.mark.parametrize("block_size", [80, 1 << 20])
+def test_a_row_with_the_wrong_number_of_fields_is_refused_with_its_physical_line(tmp_path, block_size):
+    lines = ["loc_eyelid,note"] + ['yes,"two\nlines"'] * 30 + ["no,x,extra"] + ["yes,y"] * 5
+    path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    with pytest.raises(csvio.InputError) as caught:
+        rows_of(path, block_size=block_size)
+    assert str(caught.value) == (f"'{path}' line 62 has 3 fields but the header has 2: fix that row "
+                                 "(a stray ',' or a missing quote?)")
+
+
+def test_a_byte_that_is_not_utf8_far_into_the_file_is_reported_with_its_line(tmp_path):
+    body = "".join(f"yes,row {i}\n" for i in range(5_000))
+    path = write(tmp_path / "in.csv", b"loc_eyelid,note\n" + body.encode() + b"no,caf\xe9\n")
+    with pytest.raises(csvio.InputError) as caught:
+        rows_of(path, block_size=4096)
+    assert str(caught.value) == f"'{path}' is not UTF-8 (byte 0xe9 at line 5002): re-save it as UTF-8"
+
+
+def test_a_quote_never_closed_is_refused_instead_of_swallowing_the_rest_of_the_file(tmp_path):
+    path = write(tmp_path / "in.csv", 'loc_eyelid,note\nyes,x\nno,"open\nyes,y\nno,z\n')
+    with pytest.raises(csvio.InputError, match="line 3: a quoted field is never closed"):
+        rows_of(path)
+
+
+def test_a_row_longer_than_a_chunk_is_refused_with_what_to_do(tmp_path):
+    path = write(tmp_path / "in.csv", "loc_eyelid,note\nyes,short\nno," + "x" * 5000 + "\n")
+    with pytest.raises(csvio.InputError, match=r"a row from line 3 on is longer than 1,024 bytes, more than is read "
+                                               "at a time: split or shorten its cells"):
+        rows_of(path, block_size=1024)
+
+
+def test_a_header_without_rows_reads_as_no_rows(tmp_path):
+    assert rows_of(write(tmp_path / "in.csv", "loc_eyelid,cramps\n")) == []
+
+
+# --------------------------------------------------------------------------- scoring a chunk
+
+
+def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, kb, cases_csv):
+    frame = pd.read_csv(cases_csv, dtype=str, keep_default_na=False)
+    scored = csvio.score_frame(pa.Table.from_pandas(frame, preserve_index=False), predictor, kb)
+    X = np.column_stack([parse_column(a, frame[a].tolist())[0] for a in predictor.answer_ids])
+    expected = triage.assess_matrix(X, predictor, kb)
+    P = np.column_stack([np.asarray(scored.column(f"p_{label}").to_pylist(), float) for label in config.LABELS])
+    assert np.abs(P - expected.P).max() <= 0.5e-4 + 1e-12
+    assert scored.column("likely").to_pylist() == expected.likely
+    assert scored.column("disposition").to_pylist() == list(expected.disposition)
+    assert scored.column("red_flags").to_pylist() == expected.red_flags
+    assert set(scored.column("error").to_pylist()) == {""}
+
+
+def test_the_output_columns_follow_the_input_columns_in_the_contract_order(predictor, kb):
+    scored = csvio.score_frame(table(zeta=["1"], loc_face=["yes"], alpha=["2"]), predictor, kb)
+    assert scored.column_names == ["zeta", "loc_face", "alpha", *config.OUTPUT_COLUMNS]
+
+
+def test_probabilities_are_written_with_exactly_four_decimals(predictor, kb):
+    scored = csvio.score_frame(table(loc_eyelid=["yes", "no", ""]), predictor, kb)
+    for label in config.LABELS:
+        for text in scored.column(f"p_{label}").to_pylist():
+            assert len(text) == 6 and text[1] == "." and 0 <= float(text) <= 1
+
+
+def test_likely_labels_are_ordered_like_triage_even_with_ties():
+    rng = np.random.default_rng(0)
+    P = np.round(rng.random((500, len(config.LABELS))), 1)  # many ties
+    thresholds = rng.random(len(config.LABELS))
+    assert csvio._likely(P, thresholds, config.LABELS).to_pylist() == \
+        triage.likely_labels(P, thresholds, config.LABELS)
+
+
+def test_an_invalid_cell_is_named_in_error_scored_as_unknown_and_red_flags_still_apply(predictor, kb):
+    scored = csvio.score_frame(table(case_id=["a", "b"], breathing_difficulty=["yes", "yes"],
+                                     cramps=["sometimes", ""], duration_days=["-2", ""]), predictor, kb)
+    assert scored.column("error").to_pylist() == [
+        "cramps: 'sometimes' is not yes/no/unknown; duration_days: '-2' is not a number of days >= 0 or unknown", "",
+    ]
+    assert scored.column("disposition").to_pylist() == ["emergency", "emergency"]
+    assert scored.column("red_flags").to_pylist() == ["breathing_difficulty", "breathing_difficulty"]
+    p = [scored.column(f"p_{label}").to_pylist() for label in config.LABELS]
+    assert all(row[0] == row[1] for row in p)  # the invalid answers count as unknown
+
+
+def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
+    unknowns = ["", "unknown", "?", "na", "N/A", "  ", "perhaps"]
+    flagged = {a for rule in kb.red_flags for a in rule.answers}
+    scored = csvio.score_frame(table(**{a: unknowns for a in flagged}), predictor, kb)
+    assert scored.column("disposition").to_pylist() == ["self_care"] * len(unknowns)
+    assert scored.column("red_flags").to_pylist() == [""] * len(unknowns)
+
+
+def test_every_contract_spelling_is_read_case_and_whitespace_insensitively(predictor, kb):
+    yes = [" YES", "y", "True ", "T", "1"]
+    no = ["no", " N ", "FALSE", "f", "0"]
+    scored = csvio.score_frame(table(weakness=yes + no), predictor, kb)
+    assert scored.column("disposition").to_pylist() == ["see_doctor"] * 5 + ["self_care"] * 5
+    assert set(scored.column("error").to_pylist()) == {""}
+
+
+@pytest.mark.parametrize(
+    ("cell", "written"),
+    [("=1+2", "'=1+2"), ("+cmd", "'+cmd"), ("-x", "'-x"), ("@SUM(A1)", "'@SUM(A1)"), ("\tx", "'\tx"),
+     ("\rx", "'\rx"), ("\nx", "'\nx"), ("-3", "-3"), ("-1.5", "-1.5"), ("+2e3", "+2e3"), ("a=b", "a=b"), ("", "")],
+)
+def test_formula_like_text_cells_get_a_leading_quote_and_numbers_do_not(cell, written):
+    assert csvio.neutralise(pa.array([cell, None])).to_pylist() == [written, None]
+
+
+def test_a_pandas_frame_comes_back_as_a_frame_with_its_index(predictor, kb):
+    frame = pd.DataFrame({"case_id": ["x", "y"], "numbness": ["yes", "no"]}, index=[10, 11])
+    scored = csvio.score_frame(frame, predictor, kb)
+    assert isinstance(scored, pd.DataFrame)
+    assert list(scored.index) == [10, 11]
+    assert list(scored["disposition"]) == ["see_doctor", "self_care"]
+
+
+def test_scoring_a_chunk_twice_or_in_pieces_gives_the_same_rows(predictor, kb, cases_csv):
+    data = pa.csv.read_csv(cases_csv, convert_options=pa.csv.ConvertOptions(
+        column_types={n: pa.string() for n in cases_csv.read_text().split("\n", 1)[0].split(",")}))
+    whole = csvio.score_frame(data, predictor, kb)
+    pieces = pa.concat_tables([csvio.score_frame(data.slice(0, 1234), predictor, kb),
+                               csvio.score_frame(data.slice(1234), predictor, kb)])
+    assert whole.equals(csvio.score_frame(data, predictor, kb))
+    assert whole.equals(pieces)
+
+
+# --------------------------------------------------------------------------- scoring a file
+
+
+def test_a_file_of_many_chunks_is_scored_exactly_as_in_one_chunk(tmp_path, predictor, kb, cases_csv):
+    csvio.score_file(cases_csv, tmp_path / "small.csv", predictor, kb, block_size=8 << 10)
+    csvio.score_file(cases_csv, tmp_path / "one.csv", predictor, kb, block_size=64 << 20)
+    assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
+    assert len(read_rows(tmp_path / "one.csv")) == 3_000
+
+
+def test_the_summary_counts_rows_errors_and_dispositions(tmp_path, predictor, kb):
+    path = write(tmp_path / "in.csv", "loc_eyelid,irregular_heartbeat\nyes,yes\nmaybe,\n,no\n")
+    summary = csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    assert (summary.rows, summary.rows_with_errors) == (3, 1)
+    assert summary.dispositions == {"emergency": 0, "urgent": 1, "see_doctor": 0, "self_care": 2}
+    assert summary.line() == ("scored 3 rows, 1 with invalid cells (scored as unknown); "
+                              "disposition: emergency 0, urgent 1, see_doctor 0, self_care 2")
+
+
+def test_strict_refuses_at_the_first_bad_cell_with_its_line_and_writes_nothing(tmp_path, predictor, kb):
+    lines = ["note,loc_eyelid,cramps"] + ['"two\nlines",yes,no'] * 3 + ["x,maybe,often"]
+    path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    with pytest.raises(csvio.InputError) as caught:
+        csvio.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True)
+    assert str(caught.value).startswith(f"'{path}' line 8: loc_eyelid: 'maybe' is not yes/no/unknown (--strict")
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_an_error_midway_leaves_no_output_file_behind(tmp_path, predictor, kb):
+    body = "".join("yes,no\n" for _ in range(3_000))
+    path = write(tmp_path / "in.csv", "loc_eyelid,cramps\n" + body + "yes\n")
+    with pytest.raises(csvio.InputError, match="line 3002 has 1 field"):
+        csvio.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_the_output_keeps_the_input_delimiter_and_bom(tmp_path, predictor, kb):
+    path = write(tmp_path / "in.csv", b"\xef\xbb\xbfcase_id;loc_eyelid\nc1;yes\n")
+    csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    data = (tmp_path / "out.csv").read_bytes()
+    assert data.startswith(b"\xef\xbb\xbfcase_id;loc_eyelid;p_magnesium;")
+    assert [row["case_id"] for row in read_rows(tmp_path / "out.csv")] == ["c1"]
+
+
+def test_a_header_cell_that_looks_like_a_formula_is_neutralised_too(tmp_path, predictor, kb):
+    path = write(tmp_path / "in.csv", "=cmd(),loc_eyelid\nx,yes\n")
+    csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    assert (tmp_path / "out.csv").read_text().startswith("'=cmd(),loc_eyelid,")
+
+
+def test_standard_output_receives_nothing_when_scoring_fails(tmp_path, predictor, kb, monkeypatch):
+    sink = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sink))
+    path = write(tmp_path / "in.csv", "loc_eyelid\n" + "yes\n" * 2_000 + "no,extra\n")
+    with pytest.raises(csvio.InputError):
+        csvio.score_file(path, "-", predictor, kb, block_size=1024)
+    assert sink.getvalue() == b""
+
+
+def test_atomic_output_removes_the_partial_file_when_writing_fails(tmp_path):
+    with pytest.raises(RuntimeError):
+        with csvio.atomic_output(tmp_path / "out.csv") as sink:
+            sink.write(b"partial")
+            raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,118 @@
+"""Hypothesis round-trips for batch scoring: whatever the cells or bytes, no crash, every row out."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from twitch_triage import cli, config, csvio
+from twitch_triage.answers import AnswerError, invalid_message, parse_value
+
+SETTINGS = settings(max_examples=30, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+SPELLINGS = sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS) + [
+    " Yes", "NO ", "Unknown", "N/A", "maybe", "-1", "3", "2.5", "1e9", "nan", "=1+1"]
+# any text a spreadsheet could put in a cell: delimiters, quotes, line breaks, formula starts, non-ASCII
+CELL = st.one_of(st.sampled_from(SPELLINGS), st.text(max_size=12),
+                 st.text(alphabet=',;"\r\n\t =+-@\'x1é', max_size=8))
+ANSWER_COLUMNS = ["loc_eyelid", "breathing_difficulty", "duration_days", "weakness"]
+
+
+def is_invalid(answer: str, cell: str) -> bool:
+    try:
+        parse_value(answer, cell)
+    except AnswerError:
+        return True
+    return False
+
+
+@st.composite
+def case_files(draw):
+    answers = draw(st.lists(st.sampled_from(ANSWER_COLUMNS), min_size=1, max_size=4, unique=True))
+    columns = draw(st.permutations([*answers, "case_id", "note"]))
+    n = draw(st.integers(0, 12))
+    rows = [[draw(CELL) for _ in columns] for _ in range(n)]
+    delimiter = draw(st.sampled_from([",", ";"]))
+    bom = draw(st.booleans())
+    return columns, rows, delimiter, bom
+
+
+def encode(columns, rows, delimiter: str, bom: bool) -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    writer.writerow(columns)
+    writer.writerows(rows)
+    return (b"\xef\xbb\xbf" if bom else b"") + buffer.getvalue().encode("utf-8")
+
+
+def read_back(data: bytes, delimiter: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter))
+
+
+@SETTINGS
+@given(case_files())
+def test_any_cells_come_back_one_row_per_row_with_their_text_and_errors_named(tmp_path, predictor, kb, case):
+    columns, rows, delimiter, bom = case
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_bytes(encode(columns, rows, delimiter, bom))
+    summary = csvio.score_file(source, out, predictor, kb, block_size=2048)
+    back = read_back(out.read_bytes(), delimiter)
+    assert back[0] == [*columns, *config.OUTPUT_COLUMNS]
+    assert len(back) - 1 == len(rows) == summary.rows
+    for row_in, row_out in zip(rows, back[1:]):
+        for cell_in, cell_out in zip(row_in, row_out):
+            assert cell_out in (cell_in, "'" + cell_in)  # as written, or neutralised
+            assert cell_out == cell_in or cell_in[:1] in ("=", "+", "-", "@", "\t", "\r", "\n")
+        out = dict(zip(back[0], row_out))
+        bad = [(a, cell) for a, cell in zip(columns, row_in) if a in ANSWER_COLUMNS and is_invalid(a, cell)]
+        assert out["error"] == "; ".join(invalid_message(a, cell) for a, cell in bad)
+        assert out["disposition"] in config.LEVELS
+        if "breathing_difficulty" in columns and row_in[columns.index("breathing_difficulty")].strip().lower() in \
+                config.YES_SPELLINGS:
+            assert out["disposition"] == "emergency"
+
+
+@SETTINGS
+@given(st.binary(max_size=300), st.booleans())
+def test_any_bytes_exit_0_or_2_without_a_traceback(tmp_path, small_model_dir, capsys, data, with_header):
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    out.unlink(missing_ok=True)
+    source.write_bytes((b"loc_eyelid,note\n" if with_header else b"") + data)
+    code = cli.main(["score", str(source), "-o", str(out), "--model", str(small_model_dir), "--quiet"])
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.startswith("twitch-triage score: error: ") and err.count("\n") == 1
+        assert not out.exists()
+    else:
+        assert out.exists()
+
+
+@SETTINGS
+@given(st.lists(st.lists(CELL, min_size=3, max_size=3), max_size=40), st.integers(0, 40))
+def test_a_chunk_scored_in_two_pieces_equals_it_scored_whole(predictor, kb, rows, cut):
+    columns = ["weakness", "note", "duration_days"]
+    table = pa.table({c: pa.array([row[j] for row in rows], pa.string()) for j, c in enumerate(columns)})
+    whole = csvio.score_frame(table, predictor, kb)
+    pieces = pa.concat_tables([csvio.score_frame(table.slice(0, cut), predictor, kb),
+                               csvio.score_frame(table.slice(cut), predictor, kb)])
+    assert whole.num_rows == len(rows)
+    assert whole.equals(pieces)
+
+
+@pytest.mark.parametrize("block_size", [2048, 8192])
+@SETTINGS
+@given(case=case_files())
+def test_the_chunk_size_never_changes_the_output(tmp_path, predictor, kb, block_size, case):
+    source = tmp_path / "in.csv"
+    source.write_bytes(encode(*case))
+    csvio.score_file(source, tmp_path / "a.csv", predictor, kb, block_size=block_size)
+    csvio.score_file(source, tmp_path / "b.csv", predictor, kb, block_size=1 << 20)
+    assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

@@ -219,3 +219,15 @@ def test_answering_yes_to_a_linked_sign_raises_its_deficiency(kb, noisy_or):
         x[0, kb.answer_ids.index(link.answer)] = 1.0
         after = noisy_or.posterior(x)[0]
         assert after[kb.label_ids.index(link.label)] > prior[kb.label_ids.index(link.label)], link
+
+
+def test_information_gain_is_zero_for_answered_questions_and_positive_for_linked_ones(kb, noisy_or):
+    x = np.full(len(kb.answer_ids), np.nan)
+    x[kb.answer_ids.index("loc_eyelid")] = 1.0
+    gain = noisy_or.information_gain(x)
+    assert gain.shape == x.shape and np.all(gain >= 0)
+    assert gain[kb.answer_ids.index("loc_eyelid")] == 0 and gain[kb.answer_ids.index(config.DAYS_ANSWER)] == 0
+    assert gain[kb.answer_ids.index("numbness")] > 0.01
+    # P(yes) + P(no) = 1 is what makes the expectation right: asking twice gains nothing more
+    x[kb.answer_ids.index("numbness")] = 1.0
+    assert noisy_or.information_gain(x)[kb.answer_ids.index("numbness")] == 0

@@ -70,6 +70,7 @@ def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
     [
         (b"", "'{p}' is empty: give a CSV whose first line names the answer columns (see `twitch-triage schema`)"),
         (b"\xef\xbb\xbf\n\n", "'{p}' is empty"),
+        (b" \nloc_eyelid\nyes\n", "'{p}' line 1 is blank: give a CSV whose first line names the answer columns"),
         (b"a,b\n1,2\n", "'{p}' has none of the answer columns (e.g. loc_eyelid, loc_face, loc_mouth): "
                         "name the columns as `twitch-triage schema` lists them"),
         (b"loc_eyelid,a,a\n1,2,3\n", "'{p}' line 1: column 'a' appears twice (fields 2 and 3): rename or remove one"),
@@ -266,6 +267,12 @@ def test_an_error_midway_leaves_no_output_file_behind(tmp_path, predictor, kb):
     with pytest.raises(csvio.InputError, match="line 3002 has 1 field"):
         csvio.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_an_open_binary_stream_can_be_scored_like_a_file(tmp_path, predictor, kb):
+    summary = csvio.score_file(io.BytesIO(b"numbness,note\nyes,a\nno,b\n"), tmp_path / "out.csv", predictor, kb)
+    assert summary.rows == 2
+    assert [row["disposition"] for row in read_rows(tmp_path / "out.csv")] == ["see_doctor", "self_care"]
 
 
 def test_the_output_keeps_the_input_delimiter_and_bom(tmp_path, predictor, kb):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import difflib
+import functools
 import io
 import os
 import queue
@@ -40,6 +41,8 @@ _LEVELS = pa.array(list(config.LEVELS), pa.string())
 _P_TEXT = pa.array([f"{k / 10_000:.4f}" for k in range(10_001)])  # 4-decimal text by lookup, not formatting
 _ERROR_SEP = "; "
 _PREDICT_ROWS = 8192
+_HEADER_LIMIT = 16 << 20  # bytes read at most to find the end of the header
+_OFTEN_EMPTY = frozenset({"likely", "red_flags", "error"})  # output columns that are often ""
 
 
 class InputError(ValueError):
@@ -157,38 +160,57 @@ def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str,
     return tuple(out)
 
 
-def _parse_header(first: bytes, where: str, answer_ids: Sequence[str]) -> tuple[Header, int]:
-    """Header from the first bytes of a file; returns it and the byte offset where the data starts."""
-    bom = first.startswith(_BOM)
+def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | None:
+    """Where the header record lies in ``first``: (start, stop, blank lines before it, delimiter).
+
+    The record is read as Python's csv module (and pyarrow) read it: a quote opens a quoted
+    field only at the start of a field. None when it may go on past ``first`` (read more).
+    """
+    pos = len(_BOM) if first.startswith(_BOM) else 0
+    lines = first[pos:].splitlines(keepends=True)
+    blank = 0
+    while blank < len(lines) and not lines[blank].strip(b"\r\n"):
+        pos += len(lines[blank])
+        blank += 1
+    lines = lines[blank:]
+    if not lines:
+        return (pos, pos, blank, ",") if at_end else None
+    one = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
+    counts = {d: len(next(csv.reader([one], delimiter=d, strict=False), [])) for d in (",", ";")}
+    delimiter = ";" if counts[";"] > counts[","] else ","
+    reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),
+                        delimiter=delimiter, strict=False)
+    try:
+        next(reader)
+    except csv.Error:
+        return (pos, pos + len(lines[0]), blank, delimiter)  # refused by _parse_header's own reading
+    if reader.line_num >= len(lines) and not at_end:
+        return None
+    return pos, pos + sum(len(line) for line in lines[:reader.line_num]), blank, delimiter
+
+
+def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: bool = True) -> tuple[Header, int]:
+    """The header from the first bytes of a file, and the byte offset where the data starts."""
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{where} is UTF-16, not UTF-8: re-save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)")
-    pos, lines = (3 if bom else 0), 0
-    while pos < len(first) and first[pos:pos + 1] in (b"\n", b"\r"):  # blank lines before the header
-        lines += first[pos:pos + 1] == b"\n" or first[pos:pos + 2] != b"\r\n"
-        pos += 1
-    start, quoted, end = pos, False, len(first)
-    for i in range(pos, len(first)):
-        byte = first[i]
-        if byte == 0x22:
-            quoted = not quoted
-        elif byte in (0x0A, 0x0D) and not quoted:
-            end = i
-            break
-    stop = end + (2 if first[end:end + 2] == b"\r\n" else 1)
-    raw = first[start:end]
+    start, stop, blank, delimiter = _first_record(first, at_end) or _first_record(first, True)
+    raw = first[start:stop]
     if not raw.strip():
-        raise InputError(f"{where} is empty: give a CSV whose first line names the answer columns "
+        problem = f"line {blank + 1} is blank" if first[stop:].strip() else "is empty"
+        raise InputError(f"{where} {problem}: give a CSV whose first line names the answer columns "
                          "(see `twitch-triage schema`)")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        line = lines + 1 + raw[:exc.start].count(b"\n")
+        line = blank + 1 + raw[:exc.start].count(b"\n")
         raise InputError(f"{where} is not UTF-8 (byte 0x{raw[exc.start]:02x} at line {line}): "
                          "re-save it as UTF-8") from None
-    lines += 1 + raw.count(b"\n")
-    fields = {d: next(csv.reader([text], delimiter=d, strict=False), []) for d in (",", ";")}
-    delimiter = ";" if len(fields[";"]) > len(fields[","]) else ","
-    names = tuple(fields[delimiter])
+    try:
+        names = tuple(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)))
+    except csv.Error as exc:
+        raise InputError(f"{where} line {blank + 1}: the header cannot be read as CSV ({exc}): "
+                         "the first line must name the columns") from None
+    lines = blank + len(raw.splitlines())
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         if name in seen:
@@ -205,21 +227,7 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str]) -> tuple[
         hint = f"; {warnings[0]}" if warnings else ""
         raise InputError(f"{where} has none of the answer columns (e.g. {', '.join(answer_ids[:3])}){hint}: "
                          "name the columns as `twitch-triage schema` lists them")
-    return Header(names, delimiter, bom, lines, answers, warnings), min(stop, len(first))
-
-
-def _header_complete(first: bytes) -> bool:
-    """Whether ``first`` holds a whole non-blank first line (a line break outside quotes after some text)."""
-    quoted = started = False
-    for byte in first:
-        if byte == 0x22:
-            quoted = not quoted
-        elif byte in (0x0A, 0x0D):
-            if started and not quoted:
-                return True
-        elif byte not in (0xEF, 0xBB, 0xBF):
-            started = True
-    return False
+    return Header(names, delimiter, first.startswith(_BOM), lines, answers, warnings), stop
 
 
 class _Prefixed(io.RawIOBase):
@@ -303,11 +311,12 @@ class Chunk:
 
     batch: pa.RecordBatch
     line: int
+    multiline: bool = True  # whether a cell may hold a line break
 
     def line_of(self, row: int) -> int:
         """The physical line where ``row`` (0-based) of this chunk starts."""
-        if not row:
-            return self.line
+        if not row or not self.multiline:
+            return self.line + row
         return self.line + row + sum(_newlines(col.slice(0, row)) for col in self.batch.columns)
 
 
@@ -333,7 +342,8 @@ def _quiet_invalid_rows(handler: Callable) -> Iterator[None]:
 
 
 class CaseReader:
-    """Stream a case file as chunks of text cells (every column ``pa.string()``, cells as written).
+    """Stream a case file as chunks of text cells, as written: every column ``pa.string()``;
+    a bare empty cell is null, a quoted ``""`` the empty string.
 
     Parameters
     ----------
@@ -355,12 +365,11 @@ class CaseReader:
         self._owned = handle if isinstance(source, (str, os.PathLike)) and str(source) != "-" else None
         try:
             first = handle.read(max(block_size, 1 << 16))
-            while first and not _header_complete(first):
+            more = first
+            while more and _first_record(first, at_end=False) is None and len(first) < _HEADER_LIMIT:
                 more = handle.read(1 << 20)
-                if not more:
-                    break
                 first += more
-            self.header, start = _parse_header(first, self.name, answer_ids)
+            self.header, start = _parse_header(first, self.name, answer_ids, at_end=not more)
         except BaseException:
             self.close()
             raise
@@ -453,8 +462,9 @@ class CaseReader:
         read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
+        # a bare empty cell reads as null so that it is written back bare; a quoted "" stays ""
         convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True,
-                                       strings_can_be_null=False, quoted_strings_can_be_null=False)
+                                       null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
         with _quiet_invalid_rows(self._on_invalid_row):
             try:
                 reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
@@ -476,12 +486,13 @@ class CaseReader:
                 break
             except pa.ArrowInvalid as exc:
                 raise self._error(exc) from None
-            chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1)
+            # without a quote character read so far, no cell can hold a line break: skip counting them
+            chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1, self.stream.quotes > 0)
             if self._bad_row is not None and self._bad_row[0] - 1 - self._records <= batch.num_rows:
                 raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
             self._records += batch.num_rows
-            self._breaks += sum(_newlines(col) for col in batch.columns)
-            if batch.num_rows:
+            if chunk.multiline and batch.num_rows:
+                self._breaks += sum(_newlines(col) for col in batch.columns)
                 tail = batch.num_rows - 1
                 last_open = chunk.line_of(tail) if any(_newlines(c.slice(tail)) for c in batch.columns) else None
             yield chunk
@@ -511,7 +522,7 @@ def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.A
     Vectorised: one lookup per column of ``index`` into ``sep``-prefixed names, one
     concatenation, and the leading separator sliced off.
     """
-    n, width = index.shape
+    n = index.shape[0]
     prefixed = pa.array([sep + name for name in names] + [""], pa.string())
     cols = [prefixed.take(pa.array(np.where(col >= 0, col, len(names)).astype(np.int32)))
             for col in index.T if (col >= 0).any()]
@@ -589,6 +600,7 @@ def _neutral_name(name: str) -> str:
 
 
 def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One string array (chunks combined, other types cast to text)."""
     if isinstance(values, pa.ChunkedArray):
         values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
     if values.type != pa.string():
@@ -601,22 +613,24 @@ def _text_table(data: Any) -> tuple[pa.Table, Any]:
     if isinstance(data, pa.RecordBatch):
         data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
-        return pa.Table.from_arrays([_single(c) for c in data.columns], names=[str(n) for n in data.column_names]), None
+        return pa.Table.from_arrays([_single(c) for c in data.columns],
+                                    names=[str(n) for n in data.column_names]), None
     if hasattr(data, "columns") and hasattr(data, "index"):  # pandas, or a Dask partition
         arrays = [pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True) for n in data.columns]
         return pa.Table.from_arrays(arrays, names=[str(n) for n in data.columns]), data.index
     raise TypeError(f"score_frame takes a pyarrow Table or RecordBatch or a pandas DataFrame, not {type(data).__name__}")
 
 
-def _parse_rest(answer: str, column: pa.Array, rows: np.ndarray, codes: np.ndarray
+def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
                 ) -> tuple[np.ndarray, pa.Array | None]:
-    """Parse the cells ``rows`` of ``column`` (those not spelt exactly as the vocabulary) into ``codes``.
+    """Parse the cells ``values[miss]`` (not spelt exactly as the vocabulary) into ``codes``.
 
     Each distinct spelling goes through :func:`answers.parse_column` once. Returns the
     invalid mask and the error message per cell (None when every cell is valid).
     """
-    invalid = np.zeros(len(column), dtype=bool)
-    encoded = pc.dictionary_encode(column.take(pa.array(rows)))
+    rows = np.flatnonzero(miss)
+    invalid = np.zeros(len(values), dtype=bool)
+    encoded = pc.dictionary_encode(values.take(pa.array(rows)))
     distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
     codes[rows] = distinct_codes[indices]
@@ -625,7 +639,7 @@ def _parse_rest(answer: str, column: pa.Array, rows: np.ndarray, codes: np.ndarr
         return invalid, None
     texts = pa.array([invalid_message(answer, v) if bad else "" for v, bad in
                       zip(encoded.dictionary.to_pylist(), distinct_invalid)], pa.string())
-    message_index = np.zeros(len(column), dtype=np.int32)
+    message_index = np.zeros(len(values), dtype=np.int32)
     message_index[rows] = indices
     return invalid, texts.take(pa.array(message_index))
 
@@ -636,8 +650,9 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
 
     Returns X, the error messages per answer column that has invalid cells (position,
     mask, texts), and the positions of answer columns whose every cell is a vocabulary
-    spelling (they need no formula check). The columns are looked up in one call;
-    only cells not spelt exactly as the contract's lowercase spellings are parsed further.
+    spelling (they need no formula check). The cells of every answer column are looked up
+    in the vocabulary in one call; only cells not spelt exactly as the contract's lowercase
+    spellings are parsed further (once per distinct spelling).
     """
     n = table.num_rows
     X = np.full((n, len(answer_ids)), np.nan)
@@ -645,38 +660,31 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     if not present or not n:
         return X, [], {j for _, _, j in present}
     columns = [_single(table.column(j)) for _, _, j in present]
-    columns = [pc.fill_null(c, "") if c.null_count else c for c in columns]
-    vocab, vocab_codes = _fast_vocabulary()
-    found = pc.index_in(pa.concat_arrays(columns), value_set=vocab)
+    vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
+    found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
     index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
-    codes = np.append(vocab_codes, np.nan)[index]
-    misses = index == len(vocab)
+    all_codes = np.append(vocab_codes, np.nan)[index]
     messages, plain = [], set()
-    for (k, answer, j), column, row_codes, miss in zip(present, columns, codes, misses):
+    for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
         if answer == config.DAYS_ANSWER:
-            miss = miss | ~np.isnan(row_codes)  # days are numbers, not vocabulary; "1" is one day, not yes
+            miss = miss | ~np.isnan(codes)  # days are numbers, not vocabulary; "1" is one day, not yes
         if miss.any():
-            invalid, texts = _parse_rest(answer, column, np.flatnonzero(miss), row_codes)
+            invalid, texts = _parse_rest(answer, column, miss, codes)
             if texts is not None:
                 messages.append((j, invalid, texts))
         else:
             plain.add(j)
-        X[:, k] = row_codes
+        X[:, k] = codes
     messages.sort(key=lambda m: m[0])  # in the file's column order
     return X, messages, plain
 
 
-_VOCAB_CACHE: list = []
-
-
+@functools.cache
 def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
-    """The contract's spellings as written in lowercase, and their codes (built once, on first use)."""
-    if not _VOCAB_CACHE:
-        vocab = pa.array(sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), pa.string())
-        codes, invalid = parse_column(config.ANSWERS[0], vocab)
-        assert not invalid.any()
-        _VOCAB_CACHE.append((vocab, codes))
-    return _VOCAB_CACHE[0]
+    """The contract's spellings as written in lowercase, plus null (a bare empty cell), and their codes."""
+    vocab = pa.array([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None],
+                     pa.string())
+    return vocab, parse_column(config.ANSWERS[0], vocab)[0]
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
@@ -760,8 +768,8 @@ class ScoreSummary:
 
     def line(self) -> str:
         levels = ", ".join(f"{level} {count:,}" for level, count in self.dispositions.items())
-        return (f"scored {self.rows:,} rows, {self.rows_with_errors:,} with invalid cells (scored as unknown); "
-                f"disposition: {levels}")
+        return (f"scored {self.rows:,} row{'s' * (self.rows != 1)}, {self.rows_with_errors:,} with invalid cells "
+                f"(scored as unknown); disposition: {levels}")
 
 
 def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputError:
@@ -901,7 +909,8 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     summary.rows_with_errors += int(np.count_nonzero(bad))
                     for item in pc.value_counts(scored.column("disposition")).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    write(pa.Table.from_arrays([_blank_as_null(c) for c in scored.columns], schema=schema))
+                    write(pa.Table.from_arrays([_blank_as_null(c) if name in _OFTEN_EMPTY else c
+                                                for name, c in zip(names, scored.columns)], schema=schema))
                     bar.update(reader.stream.bytes_read - bar.n)
             writer.close()
             target.flush()

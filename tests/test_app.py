@@ -194,13 +194,13 @@ def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
 
 
 def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
-    from twitch_triage import csvio
+    from twitch_triage import batch
     from twitch_triage_app import scoring
 
     scored = scoring.score_upload(GOOD_CSV, "d.csv", predictor, kb)
     cli_path = tmp_path / "in.csv"
     cli_path.write_bytes(GOOD_CSV)
-    csvio.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
+    batch.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
     assert scored.csv == (tmp_path / "out.csv").read_bytes()
     lines = scored.csv.decode("utf-8").splitlines()
     assert lines[0].split(",") == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days",

@@ -11,6 +11,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
+from twitch_triage import batch as scoring
 from twitch_triage import config, csvio, generator, triage
 from twitch_triage.answers import parse_column
 
@@ -147,7 +148,7 @@ def test_a_header_without_rows_reads_as_no_rows(tmp_path):
 
 def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, kb, cases_csv):
     frame = pd.read_csv(cases_csv, dtype=str, keep_default_na=False)
-    scored = csvio.score_frame(pa.Table.from_pandas(frame, preserve_index=False), predictor, kb)
+    scored = scoring.score_frame(pa.Table.from_pandas(frame, preserve_index=False), predictor, kb)
     X = np.column_stack([parse_column(a, frame[a].tolist())[0] for a in predictor.answer_ids])
     expected = triage.assess_matrix(X, predictor, kb)
     P = np.column_stack([np.asarray(scored.column(f"p_{label}").to_pylist(), float) for label in config.LABELS])
@@ -159,12 +160,12 @@ def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, k
 
 
 def test_the_output_columns_follow_the_input_columns_in_the_contract_order(predictor, kb):
-    scored = csvio.score_frame(table(zeta=["1"], loc_face=["yes"], alpha=["2"]), predictor, kb)
+    scored = scoring.score_frame(table(zeta=["1"], loc_face=["yes"], alpha=["2"]), predictor, kb)
     assert scored.column_names == ["zeta", "loc_face", "alpha", *config.OUTPUT_COLUMNS]
 
 
 def test_probabilities_are_written_with_exactly_four_decimals(predictor, kb):
-    scored = csvio.score_frame(table(loc_eyelid=["yes", "no", ""]), predictor, kb)
+    scored = scoring.score_frame(table(loc_eyelid=["yes", "no", ""]), predictor, kb)
     for label in config.LABELS:
         for text in scored.column(f"p_{label}").to_pylist():
             assert len(text) == 6 and text[1] == "." and 0 <= float(text) <= 1
@@ -174,12 +175,12 @@ def test_likely_labels_are_ordered_like_triage_even_with_ties():
     rng = np.random.default_rng(0)
     P = np.round(rng.random((500, len(config.LABELS))), 1)  # many ties
     thresholds = rng.random(len(config.LABELS))
-    assert csvio._likely(P, thresholds, config.LABELS).to_pylist() == \
+    assert scoring._likely(P, thresholds, config.LABELS).to_pylist() == \
         triage.likely_labels(P, thresholds, config.LABELS)
 
 
 def test_an_invalid_cell_is_named_in_error_scored_as_unknown_and_red_flags_still_apply(predictor, kb):
-    scored = csvio.score_frame(table(case_id=["a", "b"], breathing_difficulty=["yes", "yes"],
+    scored = scoring.score_frame(table(case_id=["a", "b"], breathing_difficulty=["yes", "yes"],
                                      cramps=["sometimes", ""], duration_days=["-2", ""]), predictor, kb)
     assert scored.column("error").to_pylist() == [
         "cramps: 'sometimes' is not yes/no/unknown; duration_days: '-2' is not a number of days >= 0 or unknown", "",
@@ -193,7 +194,7 @@ def test_an_invalid_cell_is_named_in_error_scored_as_unknown_and_red_flags_still
 def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
     unknowns = ["", "unknown", "?", "na", "N/A", "  ", "perhaps"]
     flagged = {a for rule in kb.red_flags for a in rule.answers}
-    scored = csvio.score_frame(table(**{a: unknowns for a in flagged}), predictor, kb)
+    scored = scoring.score_frame(table(**{a: unknowns for a in flagged}), predictor, kb)
     assert scored.column("disposition").to_pylist() == ["self_care"] * len(unknowns)
     assert scored.column("red_flags").to_pylist() == [""] * len(unknowns)
 
@@ -201,7 +202,7 @@ def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
 def test_every_contract_spelling_is_read_case_and_whitespace_insensitively(predictor, kb):
     yes = [" YES", "y", "True ", "T", "1"]
     no = ["no", " N ", "FALSE", "f", "0"]
-    scored = csvio.score_frame(table(weakness=yes + no), predictor, kb)
+    scored = scoring.score_frame(table(weakness=yes + no), predictor, kb)
     assert scored.column("disposition").to_pylist() == ["see_doctor"] * 5 + ["self_care"] * 5
     assert set(scored.column("error").to_pylist()) == {""}
 
@@ -217,7 +218,7 @@ def test_formula_like_text_cells_get_a_leading_quote_and_numbers_do_not(cell, wr
 
 def test_a_pandas_frame_comes_back_as_a_frame_with_its_index(predictor, kb):
     frame = pd.DataFrame({"case_id": ["x", "y"], "numbness": ["yes", "no"]}, index=[10, 11])
-    scored = csvio.score_frame(frame, predictor, kb)
+    scored = scoring.score_frame(frame, predictor, kb)
     assert isinstance(scored, pd.DataFrame)
     assert list(scored.index) == [10, 11]
     assert list(scored["disposition"]) == ["see_doctor", "self_care"]
@@ -226,10 +227,10 @@ def test_a_pandas_frame_comes_back_as_a_frame_with_its_index(predictor, kb):
 def test_scoring_a_chunk_twice_or_in_pieces_gives_the_same_rows(predictor, kb, cases_csv):
     data = pa.csv.read_csv(cases_csv, convert_options=pa.csv.ConvertOptions(
         column_types={n: pa.string() for n in cases_csv.read_text().split("\n", 1)[0].split(",")}))
-    whole = csvio.score_frame(data, predictor, kb)
-    pieces = pa.concat_tables([csvio.score_frame(data.slice(0, 1234), predictor, kb),
-                               csvio.score_frame(data.slice(1234), predictor, kb)])
-    assert whole.equals(csvio.score_frame(data, predictor, kb))
+    whole = scoring.score_frame(data, predictor, kb)
+    pieces = pa.concat_tables([scoring.score_frame(data.slice(0, 1234), predictor, kb),
+                               scoring.score_frame(data.slice(1234), predictor, kb)])
+    assert whole.equals(scoring.score_frame(data, predictor, kb))
     assert whole.equals(pieces)
 
 
@@ -237,15 +238,15 @@ def test_scoring_a_chunk_twice_or_in_pieces_gives_the_same_rows(predictor, kb, c
 
 
 def test_a_file_of_many_chunks_is_scored_exactly_as_in_one_chunk(tmp_path, predictor, kb, cases_csv):
-    csvio.score_file(cases_csv, tmp_path / "small.csv", predictor, kb, block_size=8 << 10)
-    csvio.score_file(cases_csv, tmp_path / "one.csv", predictor, kb, block_size=64 << 20)
+    scoring.score_file(cases_csv, tmp_path / "small.csv", predictor, kb, block_size=8 << 10)
+    scoring.score_file(cases_csv, tmp_path / "one.csv", predictor, kb, block_size=64 << 20)
     assert (tmp_path / "small.csv").read_bytes() == (tmp_path / "one.csv").read_bytes()
     assert len(read_rows(tmp_path / "one.csv")) == 3_000
 
 
 def test_the_summary_counts_rows_errors_and_dispositions(tmp_path, predictor, kb):
     path = write(tmp_path / "in.csv", "loc_eyelid,irregular_heartbeat\nyes,yes\nmaybe,\n,no\n")
-    summary = csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    summary = scoring.score_file(path, tmp_path / "out.csv", predictor, kb)
     assert (summary.rows, summary.rows_with_errors) == (3, 1)
     assert summary.dispositions == {"emergency": 0, "urgent": 1, "see_doctor": 0, "self_care": 2}
     assert summary.line() == ("scored 3 rows, 1 with invalid cells (scored as unknown); "
@@ -256,7 +257,7 @@ def test_strict_refuses_at_the_first_bad_cell_with_its_line_and_writes_nothing(t
     lines = ["note,loc_eyelid,cramps"] + ['"two\nlines",yes,no'] * 3 + ["x,maybe,often"]
     path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
     with pytest.raises(csvio.InputError) as caught:
-        csvio.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True)
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True)
     assert str(caught.value).startswith(f"'{path}' line 8: loc_eyelid: 'maybe' is not yes/no/unknown (--strict")
     assert list(tmp_path.iterdir()) == [path]
 
@@ -265,19 +266,19 @@ def test_an_error_midway_leaves_no_output_file_behind(tmp_path, predictor, kb):
     body = "".join("yes,no\n" for _ in range(3_000))
     path = write(tmp_path / "in.csv", "loc_eyelid,cramps\n" + body + "yes\n")
     with pytest.raises(csvio.InputError, match="line 3002 has 1 field"):
-        csvio.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     assert list(tmp_path.iterdir()) == [path]
 
 
 def test_an_open_binary_stream_can_be_scored_like_a_file(tmp_path, predictor, kb):
-    summary = csvio.score_file(io.BytesIO(b"numbness,note\nyes,a\nno,b\n"), tmp_path / "out.csv", predictor, kb)
+    summary = scoring.score_file(io.BytesIO(b"numbness,note\nyes,a\nno,b\n"), tmp_path / "out.csv", predictor, kb)
     assert summary.rows == 2
     assert [row["disposition"] for row in read_rows(tmp_path / "out.csv")] == ["see_doctor", "self_care"]
 
 
 def test_the_output_keeps_the_input_delimiter_and_bom(tmp_path, predictor, kb):
     path = write(tmp_path / "in.csv", b"\xef\xbb\xbfcase_id;loc_eyelid\nc1;yes\n")
-    csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    scoring.score_file(path, tmp_path / "out.csv", predictor, kb)
     data = (tmp_path / "out.csv").read_bytes()
     assert data.startswith(b"\xef\xbb\xbfcase_id;loc_eyelid;p_magnesium;")
     assert [row["case_id"] for row in read_rows(tmp_path / "out.csv")] == ["c1"]
@@ -285,7 +286,7 @@ def test_the_output_keeps_the_input_delimiter_and_bom(tmp_path, predictor, kb):
 
 def test_a_header_cell_that_looks_like_a_formula_is_neutralised_too(tmp_path, predictor, kb):
     path = write(tmp_path / "in.csv", "=cmd(),loc_eyelid\nx,yes\n")
-    csvio.score_file(path, tmp_path / "out.csv", predictor, kb)
+    scoring.score_file(path, tmp_path / "out.csv", predictor, kb)
     assert (tmp_path / "out.csv").read_text().startswith("'=cmd(),loc_eyelid,")
 
 
@@ -294,7 +295,7 @@ def test_standard_output_receives_nothing_when_scoring_fails(tmp_path, predictor
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sink))
     path = write(tmp_path / "in.csv", "loc_eyelid\n" + "yes\n" * 2_000 + "no,extra\n")
     with pytest.raises(csvio.InputError):
-        csvio.score_file(path, "-", predictor, kb, block_size=1024)
+        scoring.score_file(path, "-", predictor, kb, block_size=1024)
     assert sink.getvalue() == b""
 
 

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import cli, config, csvio
+from twitch_triage import batch as scoring
+from twitch_triage import cli, config
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -61,7 +62,7 @@ def test_any_cells_come_back_one_row_per_row_with_their_text_and_errors_named(tm
     columns, rows, delimiter, bom = case
     source, out = tmp_path / "in.csv", tmp_path / "out.csv"
     source.write_bytes(encode(columns, rows, delimiter, bom))
-    summary = csvio.score_file(source, out, predictor, kb, block_size=2048)
+    summary = scoring.score_file(source, out, predictor, kb, block_size=2048)
     back = read_back(out.read_bytes(), delimiter)
     assert back[0] == [*columns, *config.OUTPUT_COLUMNS]
     assert len(back) - 1 == len(rows) == summary.rows
@@ -100,9 +101,9 @@ def test_any_bytes_exit_0_or_2_without_a_traceback(tmp_path, small_model_dir, ca
 def test_a_chunk_scored_in_two_pieces_equals_it_scored_whole(predictor, kb, rows, cut):
     columns = ["weakness", "note", "duration_days"]
     table = pa.table({c: pa.array([row[j] for row in rows], pa.string()) for j, c in enumerate(columns)})
-    whole = csvio.score_frame(table, predictor, kb)
-    pieces = pa.concat_tables([csvio.score_frame(table.slice(0, cut), predictor, kb),
-                               csvio.score_frame(table.slice(cut), predictor, kb)])
+    whole = scoring.score_frame(table, predictor, kb)
+    pieces = pa.concat_tables([scoring.score_frame(table.slice(0, cut), predictor, kb),
+                               scoring.score_frame(table.slice(cut), predictor, kb)])
     assert whole.num_rows == len(rows)
     assert whole.equals(pieces)
 
@@ -113,6 +114,6 @@ def test_a_chunk_scored_in_two_pieces_equals_it_scored_whole(predictor, kb, rows
 def test_the_chunk_size_never_changes_the_output(tmp_path, predictor, kb, block_size, case):
     source = tmp_path / "in.csv"
     source.write_bytes(encode(*case))
-    csvio.score_file(source, tmp_path / "a.csv", predictor, kb, block_size=block_size)
-    csvio.score_file(source, tmp_path / "b.csv", predictor, kb, block_size=1 << 20)
+    scoring.score_file(source, tmp_path / "a.csv", predictor, kb, block_size=block_size)
+    scoring.score_file(source, tmp_path / "b.csv", predictor, kb, block_size=1 << 20)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()

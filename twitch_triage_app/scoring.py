@@ -1,6 +1,6 @@
 """The "Score a file" page's one call into the library: uploaded bytes in, the scored file out.
 
-It runs :func:`twitch_triage.csvio.score_file`, the function behind
+It runs :func:`twitch_triage.batch.score_file`, the function behind
 ``twitch-triage score``, so the page and the command line read, validate and
 write files the same way (delimiter, BOM, error column, formula-safe cells).
 """
@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from twitch_triage import csvio
-from twitch_triage.csvio import InputError, ScoreSummary
+from twitch_triage import batch, csvio
+from twitch_triage.batch import ScoreSummary
+from twitch_triage.csvio import InputError
 from twitch_triage.knowledge import KnowledgeBase
 
 __all__ = ["InputError", "Scored", "score_upload"]
@@ -63,7 +64,7 @@ def score_upload(data: bytes, name: str, scorer, kb: KnowledgeBase, *, preview_r
         delimiter = reader.header.delimiter  # checks the header before any scoring
     with tempfile.TemporaryDirectory(prefix="twitch-triage-app-") as folder:
         target = Path(folder) / "scored.csv"
-        summary = csvio.score_file(_NamedBytes(data, name), target, scorer, kb)
+        summary = batch.score_file(_NamedBytes(data, name), target, scorer, kb)
         scored = target.read_bytes()
     preview = pd.read_csv(io.BytesIO(scored), sep=delimiter, dtype=str, keep_default_na=False,
                           nrows=preview_rows, encoding="utf-8-sig")

@@ -147,7 +147,7 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from . import csvio
+    from . import batch
 
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
@@ -155,7 +155,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     def warn(message: str) -> None:
         print(f"twitch-triage score: warning: {message}", file=sys.stderr)
 
-    summary = csvio.score_file(args.input, args.output, predictor, kb, strict=args.strict,
+    summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
                                progress=not args.quiet, on_warning=warn)
     where = "standard output" if args.output == "-" else args.output
     print(f"{summary.line()} -> {where}", file=sys.stderr)

@@ -1,19 +1,16 @@
-"""Reading and writing case files: parsing, validation, streaming, atomic output."""
+"""Reading and writing case files: header and delimiter detection, validation, streaming, atomic output."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import difflib
-import functools
 import io
 import os
-import queue
 import re
 import shutil
 import sys
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -23,33 +20,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import config, redflags
-from .answers import AnswerError, invalid_message, parse_column, parse_value
+from . import config
 
 __all__ = [
     "InputError", "atomic_output", "write_frame", "header_line", "Header", "Chunk", "CaseReader", "open_cases",
-    "score_frame", "neutralise", "ScoreSummary", "score_file", "DEFAULT_BLOCK_SIZE",
+    "neutralise", "DEFAULT_BLOCK_SIZE",
 ]
-
 DEFAULT_BLOCK_SIZE = 1 << 19  # bytes of CSV per chunk: memory is bounded by a few chunks
 _CASE_ID = "case_id"
 _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
 _FORMULA_START[list(b"=+-@\t\r\n")] = True  # first bytes a spreadsheet may run as a formula
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
-_LEVELS = pa.array(list(config.LEVELS), pa.string())
-_P_TEXT = pa.array([f"{k / 10_000:.4f}" for k in range(10_001)])  # 4-decimal text by lookup, not formatting
-_ERROR_SEP = "; "
-_PREDICT_ROWS = 8192
 _HEADER_LIMIT = 16 << 20  # bytes read at most to find the end of the header
-_OFTEN_EMPTY = frozenset({"likely", "red_flags", "error"})  # output columns that are often ""
 
 
 class InputError(ValueError):
     """Unusable input or arguments: one line saying what is wrong and how to fix it (exit 2)."""
-
-
-# --------------------------------------------------------------------------- output
 
 
 @contextlib.contextmanager
@@ -102,9 +89,6 @@ def header_line(columns: Sequence[str], delimiter: str = ",") -> bytes:
     buffer = io.StringIO()
     csv.writer(buffer, delimiter=delimiter, lineterminator="\n").writerow([str(c) for c in columns])
     return buffer.getvalue().encode("utf-8")
-
-
-# --------------------------------------------------------------------------- reading
 
 
 @dataclass(frozen=True)
@@ -509,62 +493,6 @@ def open_cases(source: str | os.PathLike | IO[bytes], **kwargs: Any) -> CaseRead
     return CaseReader(source, **kwargs)
 
 
-# --------------------------------------------------------------------------- scoring
-
-
-def _empty_text(n: int) -> pa.Array:
-    return pa.StringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, dtype=np.int32)), pa.py_buffer(b""))
-
-
-def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.Array:
-    """Per row i, ``names[index[i, m]]`` for m in order, skipping -1, ``sep``-separated; ``""`` when none.
-
-    Vectorised: one lookup per column of ``index`` into ``sep``-prefixed names, one
-    concatenation, and the leading separator sliced off.
-    """
-    n = index.shape[0]
-    prefixed = pa.array([sep + name for name in names] + [""], pa.string())
-    cols = [prefixed.take(pa.array(np.where(col >= 0, col, len(names)).astype(np.int32)))
-            for col in index.T if (col >= 0).any()]
-    if not cols:
-        return _empty_text(n)
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
-    return pc.utf8_slice_codeunits(joined, len(sep))
-
-
-def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.Array:
-    """Per row, labels with P >= threshold, most probable first (ties in label order), ``;``-separated.
-
-    The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
-    """
-    order = np.argsort(-P, axis=1, kind="stable")
-    above = np.take_along_axis(P >= np.asarray(thresholds)[None, :], order, axis=1)
-    return _join_names(np.where(above, order, -1), labels)
-
-
-def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
-    """Per row, the ids of the rules that fired, in the knowledge base's order, ``;``-separated."""
-    return _join_names(np.where(fired, np.arange(fired.shape[1])[None, :], -1), rule_ids)
-
-
-def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) -> pa.Array:
-    """Per row, the texts whose mask is set, in order, ``sep``-separated; ``""`` when none.
-
-    (``binary_join_element_wise(null_handling="skip")`` drops all-null rows in pyarrow 26, so
-    each present part gets a leading separator and the first one is sliced off.)
-    """
-    cols = [pc.if_else(pa.array(mask), pc.binary_join_element_wise(sep, text, ""), "")
-            for mask, text in parts if mask.any()]
-    if not cols:
-        return _empty_text(n)
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
-    return pc.utf8_slice_codeunits(joined, len(sep))
-
-
-def _probability_text(p: np.ndarray) -> pa.Array:
-    return _P_TEXT.take(pa.array(np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 10_000).astype(np.int32)))
-
-
 def _is_number(texts: pa.Array) -> np.ndarray:
     return pc.match_substring_regex(texts, _NUMBER).to_numpy(zero_copy_only=False)
 
@@ -619,299 +547,3 @@ def _text_table(data: Any) -> tuple[pa.Table, Any]:
         arrays = [pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True) for n in data.columns]
         return pa.Table.from_arrays(arrays, names=[str(n) for n in data.columns]), data.index
     raise TypeError(f"score_frame takes a pyarrow Table or RecordBatch or a pandas DataFrame, not {type(data).__name__}")
-
-
-def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
-                ) -> tuple[np.ndarray, pa.Array | None]:
-    """Parse the cells ``values[miss]`` (not spelt exactly as the vocabulary) into ``codes``.
-
-    Each distinct spelling goes through :func:`answers.parse_column` once. Returns the
-    invalid mask and the error message per cell (None when every cell is valid).
-    """
-    rows = np.flatnonzero(miss)
-    invalid = np.zeros(len(values), dtype=bool)
-    encoded = pc.dictionary_encode(values.take(pa.array(rows)))
-    distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
-    codes[rows] = distinct_codes[indices]
-    invalid[rows] = distinct_invalid[indices]
-    if not invalid.any():
-        return invalid, None
-    texts = pa.array([invalid_message(answer, v) if bad else "" for v, bad in
-                      zip(encoded.dictionary.to_pylist(), distinct_invalid)], pa.string())
-    message_index = np.zeros(len(values), dtype=np.int32)
-    message_index[rows] = indices
-    return invalid, texts.take(pa.array(message_index))
-
-
-def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Sequence[str]
-                   ) -> tuple[np.ndarray, list[tuple[int, np.ndarray, pa.Array]], set[int]]:
-    """The answer matrix X (n, len(answer_ids)), NaN for unknown or invalid.
-
-    Returns X, the error messages per answer column that has invalid cells (position,
-    mask, texts), and the positions of answer columns whose every cell is a vocabulary
-    spelling (they need no formula check). The cells of every answer column are looked up
-    in the vocabulary in one call; only cells not spelt exactly as the contract's lowercase
-    spellings are parsed further (once per distinct spelling).
-    """
-    n = table.num_rows
-    X = np.full((n, len(answer_ids)), np.nan)
-    present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
-    if not present or not n:
-        return X, [], {j for _, _, j in present}
-    columns = [_single(table.column(j)) for _, _, j in present]
-    vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
-    found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
-    index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
-    all_codes = np.append(vocab_codes, np.nan)[index]
-    messages, plain = [], set()
-    for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
-        if answer == config.DAYS_ANSWER:
-            miss = miss | ~np.isnan(codes)  # days are numbers, not vocabulary; "1" is one day, not yes
-        if miss.any():
-            invalid, texts = _parse_rest(answer, column, miss, codes)
-            if texts is not None:
-                messages.append((j, invalid, texts))
-        else:
-            plain.add(j)
-        X[:, k] = codes
-    messages.sort(key=lambda m: m[0])  # in the file's column order
-    return X, messages, plain
-
-
-@functools.cache
-def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
-    """The contract's spellings as written in lowercase, plus null (a bare empty cell), and their codes."""
-    vocab = pa.array([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None],
-                     pa.string())
-    return vocab, parse_column(config.ANSWERS[0], vocab)[0]
-
-
-def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
-    """Score one chunk of cases: the same rows, every input column as text, then the output columns.
-
-    A pure function of its arguments (no state between chunks), so a streaming loop
-    or ``dask.dataframe.map_partitions`` can call it per chunk.
-
-    Parameters
-    ----------
-    data : pyarrow Table or RecordBatch of text columns, or a pandas DataFrame
-        (read it with ``dtype=str, keep_default_na=False`` so cells stay as written).
-    scorer : :class:`twitch_triage.triage.Scorer` (the loaded :class:`~twitch_triage.artifact.Predictor`).
-    kb : the knowledge base (red-flag rules).
-    neutralise_text : prefix ``'`` to input cells a spreadsheet would run as formulas.
-
-    Returns
-    -------
-    pyarrow Table (a pandas DataFrame with the same index for a DataFrame) of shape
-    (n_rows, n_input_columns + len(config.OUTPUT_COLUMNS)); every column is text,
-    probabilities with 4 decimals, ``error`` one message per invalid cell, ``; ``-separated.
-
-    Raises
-    ------
-    InputError
-        If two columns name the same answer.
-    """
-    table, index = _text_table(data)
-    n = table.num_rows
-    answer_ids = tuple(scorer.answer_ids)
-    positions = _answer_positions(table.column_names, answer_ids, "the input")
-    X, messages, plain = _parse_answers(table, positions, answer_ids)
-
-    P = np.zeros((n, len(scorer.labels)))
-    for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
-        P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
-    arrays = [neutralise(c) if neutralise_text and j not in plain else _single(c)
-              for j, c in enumerate(table.columns)]
-    arrays += [_probability_text(P[:, j]) for j in range(P.shape[1])]
-    arrays += [
-        _likely(P, scorer.thresholds, scorer.labels),
-        _LEVELS.take(pa.array(level.astype(np.int32))),
-        _red_flags(fired, [rule.id for rule in kb.red_flags]),
-        _join_present([(mask, texts) for _, mask, texts in messages], _ERROR_SEP, n),
-    ]
-    names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
-    result = pa.Table.from_arrays(arrays, names=names)
-    if index is None:
-        return result
-    frame = result.to_pandas()
-    frame.index = index
-    return frame
-
-
-# --------------------------------------------------------------------------- the batch command
-
-
-def _blank_as_null(arr: pa.Array) -> pa.Array:
-    """Empty strings -> null, sharing the buffers, so the writer leaves empty cells bare instead of ``""``."""
-    arr = _single(arr)
-    off = _offsets(arr)
-    valid = off[1:] > off[:-1]
-    if arr.null_count:
-        valid &= arr.is_valid().to_numpy(zero_copy_only=False)
-    if valid.all():
-        return arr
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringArray.from_buffers(len(arr), pa.py_buffer(np.ascontiguousarray(off)), arr.buffers()[2],
-                                       bitmap, int(len(arr) - np.count_nonzero(valid)))
-
-
-@dataclass
-class ScoreSummary:
-    """What a batch-scoring run did: rows, rows with an invalid cell, rows per disposition."""
-
-    rows: int = 0
-    rows_with_errors: int = 0
-    dispositions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(config.LEVELS, 0))
-    warnings: tuple[str, ...] = ()
-
-    def line(self) -> str:
-        levels = ", ".join(f"{level} {count:,}" for level, count in self.dispositions.items())
-        return (f"scored {self.rows:,} row{'s' * (self.rows != 1)}, {self.rows_with_errors:,} with invalid cells "
-                f"(scored as unknown); disposition: {levels}")
-
-
-def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputError:
-    """The first invalid cell of ``row`` (in the file's column order) with its line."""
-    first = "an invalid cell"
-    for j, column in enumerate(header.names):
-        if header.answers.get(_norm(column)) == j:
-            try:
-                parse_value(_norm(column), chunk.batch.column(j)[row].as_py())
-            except AnswerError as exc:
-                first = str(exc)
-                break
-    return InputError(f"{name} line {chunk.line_of(row)}: {first} (--strict refuses the whole file: fix that cell, "
-                      "or leave out --strict to score invalid cells as unknown)")
-
-
-def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
-
-    pyarrow parses without holding the GIL, so the next chunk is read while this one is scored.
-    """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def work() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    with contextlib.suppress(queue.Full):
-                        box.put((item, None), timeout=0.05)
-                        break
-                if stop.is_set():
-                    return
-            box.put((end, None))
-        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
-            box.put((end, exc))
-
-    worker = threading.Thread(target=work, name="twitch-triage-read", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item, exc = box.get()
-            if exc is not None:
-                raise exc
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        with contextlib.suppress(queue.Empty):
-            box.get_nowait()  # unblock a worker waiting to put
-        worker.join()
-
-
-@contextlib.contextmanager
-def _behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
-    """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow writes CSV without the GIL)."""
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    failed: list[BaseException] = []
-
-    def work() -> None:
-        while (item := box.get()) is not None:
-            if not failed:
-                try:
-                    consume(item)
-                except BaseException as exc:  # noqa: BLE001 - re-raised by the producer
-                    failed.append(exc)
-
-    def put(item: Any) -> None:
-        if failed:
-            raise failed[0]
-        box.put(item)
-
-    worker = threading.Thread(target=work, name="twitch-triage-write", daemon=True)
-    worker.start()
-    try:
-        yield put
-    finally:
-        box.put(None)
-        worker.join()
-    if failed:
-        raise failed[0]
-
-
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Run the model's matrix products on one thread: on chunks this small, BLAS threads only
-    contend with each other and with the reading and writing threads (3x slower measured on 2 cores)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike, scorer: Any, kb: Any, *,
-               strict: bool = False, block_size: int = DEFAULT_BLOCK_SIZE, progress: bool = False,
-               on_warning: Callable[[str], None] | None = None) -> ScoreSummary:
-    """Batch-score a case file chunk by chunk into ``output`` (``-`` for standard output).
-
-    The output keeps the input's delimiter and byte-order mark and has every input row,
-    in order, with its cells as written (formula-like text prefixed with ``'``), then the
-    contract's output columns. It appears only when complete. Reading, scoring and
-    writing overlap (one chunk each), so memory stays bounded whatever the file's size.
-
-    Raises
-    ------
-    InputError
-        The input is unusable (see :class:`CaseReader`), or ``strict`` and a cell is invalid.
-    """
-    from tqdm import tqdm
-
-    summary = ScoreSummary()
-    with open_cases(source, answer_ids=tuple(scorer.answer_ids), block_size=block_size) as reader:
-        header = reader.header
-        summary.warnings = header.warnings
-        for warning in header.warnings:
-            if on_warning is not None:
-                on_warning(warning)
-        names = [*header.names, *config.OUTPUT_COLUMNS]
-        schema = pa.schema([(name, pa.string()) for name in names])
-        options = pacsv.WriteOptions(include_header=False, delimiter=header.delimiter, quoting_style="needed")
-        with atomic_output(output) as sink, tqdm(total=reader.size, unit="B", unit_scale=True, desc="scoring",
-                                                  disable=None if progress else True, leave=False) as bar:
-            sink.write((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names],
-                                                                   header.delimiter))
-            target = pa.PythonFile(sink, mode="w")
-            writer = pacsv.CSVWriter(target, schema, write_options=options)
-            with _one_blas_thread(), _behind(writer.write_table) as write, \
-                    contextlib.closing(_ahead(reader.chunks())) as chunks:
-                for chunk in chunks:
-                    scored = score_frame(chunk.batch, scorer, kb)
-                    bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
-                    if strict and bad.any():
-                        raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
-                    summary.rows += scored.num_rows
-                    summary.rows_with_errors += int(np.count_nonzero(bad))
-                    for item in pc.value_counts(scored.column("disposition")).to_pylist():
-                        summary.dispositions[item["values"]] += item["counts"]
-                    write(pa.Table.from_arrays([_blank_as_null(c) if name in _OFTEN_EMPTY else c
-                                                for name, c in zip(names, scored.columns)], schema=schema))
-                    bar.update(reader.stream.bytes_read - bar.n)
-            writer.close()
-            target.flush()
-    return summary

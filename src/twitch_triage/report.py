@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from . import artifact, config
 from .evaluate import reliability
 from .knowledge import KnowledgeBase

@@ -124,7 +124,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     spellings are parsed further (once per distinct spelling).
     """
     n = table.num_rows
-    X = np.full((n, len(answer_ids)), np.nan)
+    X = np.full((n, len(answer_ids)), np.nan, dtype=np.float32)  # the model reads float32
     present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
     if not present or not n:
         return X, [], {j for _, _, j in present}
@@ -132,7 +132,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
     index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
-    all_codes = np.append(vocab_codes, np.nan)[index]
+    all_codes = np.append(vocab_codes, np.nan).astype(np.float32)[index]
     messages, plain = [], set()
     for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
         if answer == config.DAYS_ANSWER:

@@ -56,7 +56,9 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
     level : ndarray of shape (n_samples,), int — index into ``config.LEVELS`` (0 = emergency).
     fired : ndarray of shape (n_samples, n_rules), bool — in ``kb.red_flags`` order.
     """
-    X = np.asarray(X, dtype=np.float64)
+    X = np.asarray(X)
+    if X.dtype.kind != "f":
+        X = X.astype(np.float64)
     index = {a: j for j, a in enumerate(answer_ids or kb.answer_ids)}
     fired = np.zeros((X.shape[0], len(kb.red_flags)), dtype=bool)
     level = np.full(X.shape[0], _RANK[SELF_CARE], dtype=np.int8)

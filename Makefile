@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MODEL  := models/model.joblib
 SOURCES := $(wildcard src/twitch_triage/*.py)
 MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py \
-                src/twitch_triage/knowledge.py src/twitch_triage/evaluate.py
+                src/twitch_triage/knowledge.py src/twitch_triage/training.py
 
 .PHONY: help install app test train score bench clean
 
@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 ## install: create .venv with the package and its test tools
 install: $(STAMP)
 
-$(MODEL): $(STAMP) $(wildcard $(MODEL_INPUTS))
+$(MODEL): $(wildcard $(MODEL_INPUTS)) | $(STAMP)
 	$(BIN)/twitch-triage train
 
 ## app: set up, build the model if missing or stale, and open the app

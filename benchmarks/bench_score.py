@@ -3,7 +3,7 @@
 * Files of 200,000 and 1,000,000 cases written by ``twitch-triage generate`` (answers
   spelt as the contract spells them, plus the true labels as extra passthrough columns).
 * ``twitch-triage score`` timed in a subprocess: median of 3 runs on 200k, one run on 1M,
-  with the peak RSS of each run (``os.wait4``), and its start-up (a one-row file).
+  with the peak RSS of each run (reported by a small wrapper process), and its start-up (a one-row file).
 * The I/O floor: pyarrow's CSV reader reading the same file (every column as text)
   plus its writer writing it back with 14 more columns, in this process.
 * One case in process: ``triage.assess`` p50 over 200 calls.
@@ -20,7 +20,6 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
@@ -42,17 +41,26 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "twitch_triage", *args]
 
 
+# A small wrapper process starts the command and reports its peak RSS. Linux counts a
+# forked child's pages from before its exec in ru_maxrss, so measuring from this (large)
+# benchmark process would report this process's size, not the command's.
+_PEAK_RSS = (
+    "import resource, subprocess, sys\n"
+    "r = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "sys.stderr.buffer.write(r.stderr)\n"
+    "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "sys.exit(r.returncode)\n"
+)
+
+
 def timed_run(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one subprocess, which must succeed."""
     start = time.perf_counter()
-    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    stderr = process.stderr.read()
-    _, status, usage = os.wait4(process.pid, 0)
+    process = subprocess.run([sys.executable, "-c", _PEAK_RSS, *args], capture_output=True)
     seconds = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode:
-        raise RuntimeError(f"{' '.join(args)} exited {process.returncode}: {stderr.decode()[-500:]}")
-    return seconds, usage.ru_maxrss * 1024
+        raise RuntimeError(f"{' '.join(args)} exited {process.returncode}: {process.stderr.decode()[-500:]}")
+    return seconds, int(process.stdout.split()[-1]) * 1024
 
 
 def io_floor(source: Path, target: Path) -> float:

@@ -27,38 +27,38 @@ def _figures(result, folder: Path) -> tuple[str, str]:
     labels = config.LABELS
     colours = {"model": "#1f77b4", "oracle": "#2ca02c", "rules": "#ff7f0e"}
 
-    fig, axes = plt.subplots(2, 5, figsize=(17, 7), sharex=True, sharey=True)
-    for j, (ax, label) in enumerate(zip(axes.flat, labels)):
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-        for name in ("model", "oracle"):
-            mean_p, freq, count = reliability(Y[:, j], probs[name][:, j])
-            ax.plot(mean_p, freq, marker="o", ms=3, lw=1, color=colours[name], label=name)
-        ax.set_title(label)
-    axes[0, 0].legend(loc="upper left")
-    fig.supxlabel("predicted probability")
-    fig.supylabel("observed frequency")
-    fig.suptitle("Reliability on held-out cases (15 equal-width bins)")
-    fig.tight_layout()
-    reliability_png = folder / "reliability.png"
-    fig.savefig(reliability_png, dpi=90)
-    plt.close(fig)
+    def grid(path: Path, names: tuple[str, ...], curve, legend: str, xlabel: str, ylabel: str, title: str) -> str:
+        """One panel per label: the diagonal, then ``curve(y, p) -> (x, y, style)`` for each scorer."""
+        fig, axes = plt.subplots(2, 5, figsize=(17, 7), sharex=True, sharey=True)
+        for j, (ax, label) in enumerate(zip(axes.flat, labels)):
+            ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
+            for name in names:
+                xs, ys, style = curve(Y[:, j], probs[name][:, j])
+                ax.plot(xs, ys, color=colours[name], label=name, **style)
+            ax.set_title(label)
+        axes[0, 0].legend(loc=legend)
+        fig.supxlabel(xlabel)
+        fig.supylabel(ylabel)
+        fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        return path.name
 
-    fig, axes = plt.subplots(2, 5, figsize=(17, 7), sharex=True, sharey=True)
-    for j, (ax, label) in enumerate(zip(axes.flat, labels)):
-        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls="--")
-        for name in ("oracle", "model", "rules"):
-            fpr, tpr, _ = roc_curve(Y[:, j], probs[name][:, j])
-            ax.plot(fpr, tpr, lw=1.2, color=colours[name], label=name)
-        ax.set_title(label)
-    axes[0, 0].legend(loc="lower right")
-    fig.supxlabel("false positive rate")
-    fig.supylabel("true positive rate")
-    fig.suptitle("ROC curves: model against the oracle (best possible) and the seeds' rules")
-    fig.tight_layout()
-    roc_png = folder / "roc.png"
-    fig.savefig(roc_png, dpi=90)
-    plt.close(fig)
-    return reliability_png.name, roc_png.name
+    def reliability_curve(y, p):
+        mean_p, freq, _ = reliability(y, p)
+        return mean_p, freq, {"marker": "o", "ms": 3, "lw": 1}
+
+    def roc(y, p):
+        fpr, tpr, _ = roc_curve(y, p)
+        return fpr, tpr, {"lw": 1.2}
+
+    reliability_png = grid(folder / "reliability.png", ("model", "oracle"), reliability_curve, "upper left",
+                           "predicted probability", "observed frequency",
+                           "Reliability on held-out cases (15 equal-width bins)")
+    roc_png = grid(folder / "roc.png", ("oracle", "model", "rules"), roc, "lower right", "false positive rate",
+                   "true positive rate", "ROC curves: model against the oracle (best possible) and the seeds' rules")
+    return reliability_png, roc_png
 
 
 def _verdict(ok: bool) -> str:

@@ -31,7 +31,8 @@ __all__ = ["score_frame", "ScoreSummary", "score_file"]
 
 
 _LEVELS = pa.array(list(config.LEVELS), pa.string())
-_P_TEXT = pa.array([f"{k / 10_000:.4f}" for k in range(10_001)])  # 4-decimal text by lookup, not formatting
+_P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).encode(), dtype=np.uint8).reshape(
+    10_001, 6)  # 4-decimal text by lookup, not formatting: every probability is 6 characters, 0.0000 to 1.0000
 _ERROR_SEP = "; "
 _PREDICT_ROWS = 8192
 _OFTEN_EMPTY = frozenset({"likely", "red_flags", "error"})  # output columns that are often ""
@@ -44,17 +45,31 @@ def _empty_text(n: int) -> pa.Array:
 def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.Array:
     """Per row i, ``names[index[i, m]]`` for m in order, skipping -1, ``sep``-separated; ``""`` when none.
 
-    Vectorised: one lookup per column of ``index`` into ``sep``-prefixed names, one
-    concatenation, and the leading separator sliced off.
+    Vectorised: the output's bytes are gathered at once from the ``sep``-prefixed names
+    (one gather index for all the picked names, in row order), leaving out each row's
+    leading separator; the offsets are the cumulative row lengths.
     """
     n = index.shape[0]
-    prefixed = pa.array([sep + name for name in names] + [""], pa.string())
-    cols = [prefixed.take(pa.array(np.where(col >= 0, col, len(names)).astype(np.int32)))
-            for col in index.T if (col >= 0).any()]
-    if not cols:
+    rows, cols = np.nonzero(index >= 0)  # row-major: each row's names in order
+    if not rows.size:
         return _empty_text(n)
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
-    return pc.utf8_slice_codeunits(joined, len(sep))
+    picked = index[rows, cols]
+    encoded = [(sep + name).encode("utf-8") for name in names]
+    lengths = np.array([len(e) for e in encoded], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    source = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    first = np.ones(rows.size, dtype=bool)
+    first[1:] = rows[1:] != rows[:-1]  # the first name of its row: its separator is left out
+    skip = len(sep.encode("utf-8"))
+    size = lengths[picked] - skip * first  # bytes each picked name adds
+    from_ = starts[picked] + skip * first
+    ends = np.cumsum(size)
+    gather = np.arange(ends[-1], dtype=np.int64) + np.repeat(from_ - (ends - size), size)
+    data = source[gather]
+    row_len = np.bincount(rows, weights=size, minlength=n).astype(np.int64)
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(row_len, out=offsets[1:])
+    return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
 
 
 def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.Array:
@@ -86,8 +101,12 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
     return pc.utf8_slice_codeunits(joined, len(sep))
 
 
-def _probability_text(p: np.ndarray) -> pa.Array:
-    return _P_TEXT.take(pa.array(np.rint(np.clip(np.nan_to_num(p), 0.0, 1.0) * 10_000).astype(np.int32)))
+def _probability_texts(P: np.ndarray) -> list[pa.Array]:
+    """Each column of ``P`` as 4-decimal text (NaN as 0.0000); all share one offsets buffer."""
+    n = P.shape[0]
+    keys = np.rint(np.clip(np.nan_to_num(P), 0.0, 1.0) * 10_000).astype(np.intp).T
+    offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
+    return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(_P_TEXT[column])) for column in keys]
 
 
 def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
@@ -143,7 +162,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
                 messages.append((j, invalid, texts))
         else:
             plain.add(j)
-        X[:, k] = codes
+    X[:, [k for k, _, _ in present]] = all_codes.T
     messages.sort(key=lambda m: m[0])  # in the file's column order
     return X, messages, plain
 
@@ -193,7 +212,7 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
     arrays = [neutralise(c) if neutralise_text and j not in plain else _single(c)
               for j, c in enumerate(table.columns)]
-    arrays += [_probability_text(P[:, j]) for j in range(P.shape[1])]
+    arrays += _probability_texts(P)
     arrays += [
         _likely(P, scorer.thresholds, scorer.labels),
         _LEVELS.take(pa.array(level.astype(np.int32))),

@@ -32,7 +32,7 @@ __all__ = ["score_frame", "ScoreSummary", "score_file"]
 
 _LEVELS = pa.array(list(config.LEVELS), pa.string())
 _P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).encode(), dtype=np.uint8).reshape(
-    10_001, 6)  # 4-decimal text by lookup, not formatting: every probability is 6 characters, 0.0000 to 1.0000
+    10_001, 6).view("S6").ravel()  # 4-decimal text by lookup, not formatting: every one is 6 characters
 _ERROR_SEP = "; "
 _PREDICT_ROWS = 8192
 _OFTEN_EMPTY = frozenset({"likely", "red_flags", "error"})  # output columns that are often ""
@@ -49,11 +49,15 @@ def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.A
     (one gather index for all the picked names, in row order), leaving out each row's
     leading separator; the offsets are the cumulative row lengths.
     """
-    n = index.shape[0]
     rows, cols = np.nonzero(index >= 0)  # row-major: each row's names in order
+    return _join_picked(rows, index[rows, cols], names, index.shape[0], sep)
+
+
+def _join_picked(rows: np.ndarray, picked: np.ndarray, names: Sequence[str], n: int, sep: str = ";") -> pa.Array:
+    """Per row i < n, ``names[picked[k]]`` for the k with ``rows[k] == i`` in order, ``sep``-separated
+    (``rows`` ascending); ``""`` when none."""
     if not rows.size:
         return _empty_text(n)
-    picked = index[rows, cols]
     encoded = [(sep + name).encode("utf-8") for name in names]
     lengths = np.array([len(e) for e in encoded], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
@@ -77,9 +81,11 @@ def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.
 
     The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
     """
-    order = np.argsort(-P, axis=1, kind="stable")
-    above = np.take_along_axis(P >= np.asarray(thresholds)[None, :], order, axis=1)
-    return _join_names(np.where(above, order, -1), labels)
+    rows, cols = np.nonzero(P >= np.asarray(thresholds)[None, :])  # few per row: only those are sorted
+    by_p = np.argsort(-P[rows, cols], kind="stable")  # ties stay in label order
+    grouped = rows[by_p].astype(np.int16) if P.shape[0] <= np.iinfo(np.int16).max else rows[by_p]
+    order = by_p[np.argsort(grouped, kind="stable")]  # back into rows, each row's most probable first
+    return _join_picked(rows[order], cols[order], labels, P.shape[0])
 
 
 def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
@@ -104,9 +110,9 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
 def _probability_texts(P: np.ndarray) -> list[pa.Array]:
     """Each column of ``P`` as 4-decimal text (NaN as 0.0000); all share one offsets buffer."""
     n = P.shape[0]
-    keys = np.rint(np.clip(np.nan_to_num(P), 0.0, 1.0) * 10_000).astype(np.intp).T
+    texts = np.take(_P_TEXT, np.rint(np.clip(np.nan_to_num(P), 0.0, 1.0) * 10_000).astype(np.intp).T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
-    return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(_P_TEXT[column])) for column in keys]
+    return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in texts]
 
 
 def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
@@ -151,7 +157,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
     index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
-    all_codes = np.append(vocab_codes, np.nan).astype(np.float32)[index]
+    all_codes = np.take(_code_table(), index)
     messages, plain = [], set()
     for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
         if answer == config.DAYS_ANSWER:
@@ -165,6 +171,12 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     X[:, [k for k, _, _ in present]] = all_codes.T
     messages.sort(key=lambda m: m[0])  # in the file's column order
     return X, messages, plain
+
+
+@functools.cache
+def _code_table() -> np.ndarray:
+    """The codes of :func:`_fast_vocabulary` as the model reads them, then NaN for a spelling not in it."""
+    return np.append(_fast_vocabulary()[1], np.nan).astype(np.float32)
 
 
 @functools.cache

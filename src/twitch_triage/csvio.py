@@ -539,6 +539,8 @@ def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 def _text_table(data: Any) -> tuple[pa.Table, Any]:
     """A RecordBatch, Table or pandas DataFrame -> a table of string columns, and the pandas index."""
     if isinstance(data, pa.RecordBatch):
+        if all(t == pa.string() for t in data.schema.types):  # as CaseReader reads: nothing to convert
+            return pa.Table.from_batches([data]), None
         data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
         return pa.Table.from_arrays([_single(c) for c in data.columns],

@@ -212,25 +212,45 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     InputError
         If two columns name the same answer.
     """
+    return _score_parsed(_parsed(data, tuple(scorer.answer_ids), kb, neutralise_text), scorer)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A chunk as text columns, its answers parsed and its red flags evaluated: the first half of
+    :func:`score_frame` (everything but the model)."""
+
+    table: pa.Table
+    index: Any  # the pandas index, or None
+    X: np.ndarray
+    inputs: list[pa.Array]  # the input columns as output (neutralised)
+    flags: list[pa.Array]  # the disposition, red_flags and error columns
+
+
+def _parsed(data: Any, answer_ids: tuple[str, ...], kb: Any, neutralise_text: bool = True) -> _Parsed:
     table, index = _text_table(data)
-    n = table.num_rows
-    answer_ids = tuple(scorer.answer_ids)
     positions = _answer_positions(table.column_names, answer_ids, "the input")
     X, messages, plain = _parse_answers(table, positions, answer_ids)
+    inputs = [neutralise(c) if neutralise_text and j not in plain else _single(c)
+              for j, c in enumerate(table.columns)]
+    level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
+    flags = [
+        _LEVELS.take(pa.array(level.astype(np.int32))),
+        _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        _join_present([(mask, texts) for _, mask, texts in messages], _ERROR_SEP, table.num_rows),
+    ]
+    return _Parsed(table, index, X, inputs, flags)
+
+
+def _score_parsed(parsed: _Parsed, scorer: Any) -> Any:
+    """The second half of :func:`score_frame`: the model and the output table."""
+    table, index, X = parsed.table, parsed.index, parsed.X
+    n = table.num_rows
 
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
-    arrays = [neutralise(c) if neutralise_text and j not in plain else _single(c)
-              for j, c in enumerate(table.columns)]
-    arrays += _probability_texts(P)
-    arrays += [
-        _likely(P, scorer.thresholds, scorer.labels),
-        _LEVELS.take(pa.array(level.astype(np.int32))),
-        _red_flags(fired, [rule.id for rule in kb.red_flags]),
-        _join_present([(mask, texts) for _, mask, texts in messages], _ERROR_SEP, n),
-    ]
+    arrays = [*parsed.inputs, *_probability_texts(P), _likely(P, scorer.thresholds, scorer.labels), *parsed.flags]
     names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
     result = pa.Table.from_arrays(arrays, names=names)
     if index is None:
@@ -394,11 +414,18 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             sink.write((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names],
                                                                    header.delimiter))
             target = pa.PythonFile(sink, mode="w")
+            answer_ids = tuple(scorer.answer_ids)
+
+            def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed]]:
+                # the answers are parsed in the reading thread (mostly pyarrow, without the GIL),
+                # the same work score_frame does, split so that it overlaps the model
+                return ((chunk, _parsed(chunk.batch, answer_ids, kb)) for chunk in reader.chunks())
+
             writer = pacsv.CSVWriter(target, schema, write_options=options)
             with _one_blas_thread(), _behind(writer.write_table) as write, \
-                    contextlib.closing(_ahead(reader.chunks())) as chunks:
-                for chunk in chunks:
-                    scored = score_frame(chunk.batch, scorer, kb)
+                    contextlib.closing(_ahead(parsed_chunks())) as chunks:
+                for chunk, parsed in chunks:
+                    scored = _score_parsed(parsed, scorer)
                     bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))

@@ -15,26 +15,22 @@ __all__ = ["metrics", "expected_calibration_error", "reliability", "RuleScorer",
 _BINS = 15
 
 
-def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> float:
-    """Weighted mean |mean predicted - observed frequency| over equal-width probability bins."""
+def reliability(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per non-empty equal-width bin: mean predicted probability, observed frequency, count."""
     y = np.asarray(y, dtype=float)
     p = np.asarray(p, dtype=float)
     idx = np.minimum((p * bins).astype(int), bins - 1)
-    count = np.bincount(idx, minlength=bins)
-    sum_p = np.bincount(idx, weights=p, minlength=bins)
-    sum_y = np.bincount(idx, weights=y, minlength=bins)
-    used = count > 0
-    return float(np.sum(np.abs(sum_p[used] - sum_y[used])) / max(len(y), 1))
-
-
-def reliability(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per non-empty bin: mean predicted probability, observed frequency, count."""
-    idx = np.minimum((np.asarray(p) * bins).astype(int), bins - 1)
     count = np.bincount(idx, minlength=bins)
     used = count > 0
     mean_p = np.bincount(idx, weights=p, minlength=bins)[used] / count[used]
     freq = np.bincount(idx, weights=y, minlength=bins)[used] / count[used]
     return mean_p, freq, count[used]
+
+
+def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = _BINS) -> float:
+    """Weighted mean |mean predicted - observed frequency| over equal-width probability bins."""
+    mean_p, freq, count = reliability(y, p, bins)
+    return float(np.sum(count * np.abs(mean_p - freq)) / max(int(count.sum()), 1))
 
 
 def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:

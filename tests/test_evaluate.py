@@ -1,0 +1,38 @@
+"""Metrics and the seeds' rule scorer."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twitch_triage import config
+from twitch_triage.evaluate import RuleScorer, expected_calibration_error, metrics
+
+
+def test_ece_is_near_zero_when_calibrated_and_equals_a_constant_shift():
+    rng = np.random.default_rng(0)
+    p = rng.uniform(0.2, 0.8, 200_000)
+    y = (rng.random(p.size) < p).astype(int)
+    assert expected_calibration_error(y, p) < 0.01
+    assert expected_calibration_error(y, p - 0.1) == pytest.approx(0.1, abs=0.01)
+
+
+def test_metrics_have_the_contract_keys_and_reward_the_truth():
+    rng = np.random.default_rng(1)
+    P = rng.random((5_000, len(config.LABELS)))
+    Y = (rng.random(P.shape) < P).astype(int)
+    good, noise = metrics(Y, P, config.LABELS), metrics(Y, rng.random(P.shape), config.LABELS)
+    assert set(good) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
+    assert good["macro_auroc"] > noise["macro_auroc"] + 0.2
+    assert good["mean_log_loss"] < noise["mean_log_loss"]
+
+
+def test_the_rule_scorer_counts_the_seed_patterns_that_name_a_label(kb):
+    x = np.full((1, len(kb.answer_ids)), np.nan)
+    for answer in ("loc_eyelid", "loc_calves", "cramps", "fatigue"):
+        x[0, kb.answer_ids.index(answer)] = 1
+    scores = dict(zip(kb.label_ids, RuleScorer(kb).scores(x)[0]))
+    # eyelid -> magnesium; calf cramps -> magnesium or potassium; seed 001's table rows for magnesium
+    # (eyes/calves + fatigue) and vitamin D (calves/eyelids + fatigue)
+    assert scores["magnesium"] == 3 and scores["potassium"] == 1 and scores["vitamin_d"] == 1
+    assert scores["iron"] == 0 and scores["vitamin_b12"] == 0

@@ -8,7 +8,7 @@ from . import artifact, config
 from .evaluate import reliability
 from .knowledge import KnowledgeBase
 
-__all__ = ["write_model_card", "TARGETS"]
+__all__ = ["write_model_card", "metrics_table", "target_rows", "verdict", "TARGETS"]
 
 # The project's targets for the model, judged against the oracle on held-out cases.
 TARGETS = {"auroc_gap": 0.005, "log_loss_excess": 0.03, "max_ece": 0.02}
@@ -61,8 +61,38 @@ def _figures(result, folder: Path) -> tuple[str, str]:
     return reliability_png, roc_png
 
 
-def _verdict(ok: bool) -> str:
+def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
+
+
+def metrics_table(evaluation: dict) -> list[str]:
+    """Markdown rows: model, oracle and rules side by side."""
+    rows = ["| scorer | macro AUROC | mean log-loss | macro Brier | max ECE |", "| --- | ---: | ---: | ---: | ---: |"]
+    for name in ("model", "oracle", "rules"):
+        b = evaluation[name]
+        rows.append(f"| {name} | {b['macro_auroc']:.4f} | {b['mean_log_loss']:.4f} | {b['macro_brier']:.4f} | "
+                    f"{b['max_ece']:.4f} |")
+    return rows
+
+
+def target_rows(evaluation: dict) -> list[str]:
+    """Markdown rows: each accuracy target, what was measured, met or not."""
+    m, o, r = evaluation["model"], evaluation["oracle"], evaluation["rules"]
+    gap = o["macro_auroc"] - m["macro_auroc"]
+    excess = m["mean_log_loss"] / o["mean_log_loss"] - 1
+    worse = [lab for lab in config.LABELS
+             if not (m["per_label"][lab]["log_loss"] < r["per_label"][lab]["log_loss"]
+                     and m["per_label"][lab]["auroc"] > r["per_label"][lab]["auroc"])]
+    return [
+        "| target | measured | |",
+        "| --- | --- | --- |",
+        f"| macro AUROC within {TARGETS['auroc_gap']} of the oracle | {gap:.4f} below | {verdict(gap <= TARGETS['auroc_gap'])} |",
+        f"| mean log-loss within {TARGETS['log_loss_excess']:.0%} of the oracle | {excess:+.2%} | "
+        f"{verdict(excess <= TARGETS['log_loss_excess'])} |",
+        f"| max per-label ECE at most {TARGETS['max_ece']} | {m['max_ece']:.4f} | {verdict(m['max_ece'] <= TARGETS['max_ece'])} |",
+        f"| better than the rules on every label (AUROC and log-loss) | "
+        f"{'all labels' if not worse else 'not on ' + ', '.join(worse)} | {verdict(not worse)} |",
+    ]
 
 
 def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None = None) -> Path:
@@ -74,13 +104,6 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
     m, o, r = ev["model"], ev["oracle"], ev["rules"]
     meta = result.predictor.metadata
     versions = artifact.versions()
-    gap = o["macro_auroc"] - m["macro_auroc"]
-    excess = m["mean_log_loss"] / o["mean_log_loss"] - 1
-    beats_rules = all(
-        m["per_label"][lab]["log_loss"] < r["per_label"][lab]["log_loss"]
-        and m["per_label"][lab]["auroc"] > r["per_label"][lab]["auroc"]
-        for lab in config.LABELS
-    )
     thresholds = dict(zip(config.LABELS, result.predictor.thresholds))
 
     lines = [
@@ -114,20 +137,9 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
         "001's table) used as a scorer, with an isotonic map from the number of matching patterns to a",
         "probability (fitted on separate cases).",
         "",
-        "| scorer | macro AUROC | mean log-loss | macro Brier | max ECE |",
-        "| --- | ---: | ---: | ---: | ---: |",
-    ]
-    for name, block in (("model", m), ("oracle", o), ("rules", r)):
-        lines.append(f"| {name} | {block['macro_auroc']:.4f} | {block['mean_log_loss']:.4f} | "
-                     f"{block['macro_brier']:.4f} | {block['max_ece']:.4f} |")
-    lines += [
+        *metrics_table(ev),
         "",
-        "| target | measured | |",
-        "| --- | --- | --- |",
-        f"| macro AUROC within {TARGETS['auroc_gap']} of the oracle | {gap:+.4f} below | {_verdict(gap <= TARGETS['auroc_gap'])} |",
-        f"| mean log-loss within {TARGETS['log_loss_excess']:.0%} of the oracle | {excess:+.2%} | {_verdict(excess <= TARGETS['log_loss_excess'])} |",
-        f"| max per-label ECE at most {TARGETS['max_ece']} | {m['max_ece']:.4f} | {_verdict(m['max_ece'] <= TARGETS['max_ece'])} |",
-        f"| better than the rules on every label (AUROC and log-loss) | | {_verdict(beats_rules)} |",
+        *target_rows(ev),
         "",
         "### Per label",
         "",

@@ -43,9 +43,9 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from . import csvio, generator, knowledge
+    from . import csvio, generator
 
-    kb = knowledge.load_default(args.kb)
+    kb = _load_kb(args)
     cases = generator.sample_cases(kb, args.n, args.seed)
     frame = cases.to_frame()
     with csvio.atomic_output(args.output) as sink:
@@ -56,9 +56,7 @@ def _cmd_generate(args: argparse.Namespace) -> int:
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from . import knowledge
-
-    kb = knowledge.load_default(args.kb)
+    kb = _load_kb(args)
     groups = {g.id: g.title for g in kb.groups}
     rows = [("case_id", "text", "optional identifier, passed through untouched", "-")]
     for a in kb.answers:

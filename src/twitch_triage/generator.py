@@ -366,13 +366,6 @@ class NoisyOrModel:
             out[start:start + _CHUNK] = p @ self._states
         return np.clip(out, 0.0, 1.0)
 
-    def state_posterior(self, X: np.ndarray) -> np.ndarray:
-        """P(deficiency state | answers): shape (n_samples, 2^n_labels), rows sum to 1."""
-        lj = self.log_joint(X)
-        lj -= lj.max(axis=1, keepdims=True)
-        p = np.exp(lj)
-        return p / p.sum(axis=1, keepdims=True)
-
     def information_gain(self, x: np.ndarray) -> np.ndarray:
         """Expected information gain (bits) about the deficiency state from each unanswered yes/no question.
 

@@ -24,7 +24,7 @@ from . import config, redflags
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .csvio import (
     _BOM, DEFAULT_BLOCK_SIZE, Chunk, Header, InputError, _answer_positions, _neutral_name, _norm, _offsets, _single,
-    _text_table, atomic_output, header_line, neutralise, open_cases,
+    _text_table, _values, atomic_output, header_line, neutralise, open_cases,
 )
 
 __all__ = ["score_frame", "ScoreSummary", "score_file"]
@@ -35,7 +35,6 @@ _P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).enco
     10_001, 6).view("S6").ravel()  # 4-decimal text by lookup, not formatting: every one is 6 characters
 _ERROR_SEP = "; "
 _PREDICT_ROWS = 8192
-_OFTEN_EMPTY = frozenset({"likely", "red_flags", "error"})  # output columns that are often ""
 
 
 def _empty_text(n: int) -> pa.Array:
@@ -212,45 +211,44 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     InputError
         If two columns name the same answer.
     """
-    return _score_parsed(_parsed(data, tuple(scorer.answer_ids), kb, neutralise_text), scorer)
+    return _score_parsed(_parsed(data, tuple(scorer.answer_ids)), scorer, kb, neutralise_text)
 
 
 @dataclass(frozen=True)
 class _Parsed:
-    """A chunk as text columns, its answers parsed and its red flags evaluated: the first half of
-    :func:`score_frame` (everything but the model)."""
+    """A chunk as text columns with its answers parsed: the first half of :func:`score_frame`."""
 
     table: pa.Table
     index: Any  # the pandas index, or None
     X: np.ndarray
-    inputs: list[pa.Array]  # the input columns as output (neutralised)
-    flags: list[pa.Array]  # the disposition, red_flags and error columns
+    messages: list[tuple[int, np.ndarray, pa.Array]]  # per answer column with invalid cells: (position, mask, texts)
+    plain: set[int]  # positions of the answer columns whose every cell is a vocabulary spelling
 
 
-def _parsed(data: Any, answer_ids: tuple[str, ...], kb: Any, neutralise_text: bool = True) -> _Parsed:
+def _parsed(data: Any, answer_ids: tuple[str, ...]) -> _Parsed:
     table, index = _text_table(data)
     positions = _answer_positions(table.column_names, answer_ids, "the input")
-    X, messages, plain = _parse_answers(table, positions, answer_ids)
-    inputs = [neutralise(c) if neutralise_text and j not in plain else _single(c)
-              for j, c in enumerate(table.columns)]
-    level, fired = redflags.evaluate_matrix(kb, X, answer_ids)
-    flags = [
-        _LEVELS.take(pa.array(level.astype(np.int32))),
-        _red_flags(fired, [rule.id for rule in kb.red_flags]),
-        _join_present([(mask, texts) for _, mask, texts in messages], _ERROR_SEP, table.num_rows),
-    ]
-    return _Parsed(table, index, X, inputs, flags)
+    return _Parsed(table, index, *_parse_answers(table, positions, answer_ids))
 
 
-def _score_parsed(parsed: _Parsed, scorer: Any) -> Any:
-    """The second half of :func:`score_frame`: the model and the output table."""
+def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True) -> Any:
+    """The second half of :func:`score_frame`: red flags, the model and the output table."""
     table, index, X = parsed.table, parsed.index, parsed.X
     n = table.num_rows
-
+    inputs = [neutralise(c) if neutralise_text and j not in parsed.plain else _single(c)
+              for j, c in enumerate(table.columns)]
+    level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    arrays = [*parsed.inputs, *_probability_texts(P), _likely(P, scorer.thresholds, scorer.labels), *parsed.flags]
+    arrays = [
+        *inputs,
+        *_probability_texts(P),
+        _likely(P, scorer.thresholds, scorer.labels),
+        _LEVELS.take(pa.array(level.astype(np.int32))),
+        _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
+    ]
     names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
     result = pa.Table.from_arrays(arrays, names=names)
     if index is None:
@@ -260,18 +258,16 @@ def _score_parsed(parsed: _Parsed, scorer: Any) -> Any:
     return frame
 
 
-def _blank_as_null(arr: pa.Array) -> pa.Array:
-    """Empty strings -> null, sharing the buffers, so the writer leaves empty cells bare instead of ``""``."""
-    arr = _single(arr)
-    off = _offsets(arr)
-    valid = off[1:] > off[:-1]
-    if arr.null_count:
-        valid &= arr.is_valid().to_numpy(zero_copy_only=False)
-    if valid.all():
-        return arr
-    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
-    return pa.StringArray.from_buffers(len(arr), pa.py_buffer(np.ascontiguousarray(off)), arr.buffers()[2],
-                                       bitmap, int(len(arr) - np.count_nonzero(valid)))
+def _plain(arrays: Sequence[pa.Array], delimiter: str) -> bool:
+    """Whether no cell of ``arrays`` holds a byte that CSV must quote: the delimiter, a quote or a line break."""
+    special = np.zeros(256, dtype=bool)
+    special[[ord(delimiter), ord('"'), ord("\n"), ord("\r")]] = True
+    for arr in arrays:
+        arr = _single(arr)
+        off = _offsets(arr)
+        if off[-1] > off[0] and special[_values(arr)[off[0]:off[-1]]].any():
+            return False
+    return True
 
 
 @dataclass
@@ -408,7 +404,10 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 on_warning(warning)
         names = [*header.names, *config.OUTPUT_COLUMNS]
         schema = pa.schema([(name, pa.string()) for name in names])
-        options = pacsv.WriteOptions(include_header=False, delimiter=header.delimiter, quoting_style="needed")
+        # cells are written bare (as a plain input has them) unless a cell needs quotes: then that chunk
+        # is written with every text quoted (pyarrow's "needed"), so that each chunk is valid CSV either way
+        bare, quoted = (pacsv.WriteOptions(include_header=False, delimiter=header.delimiter, quoting_style=style)
+                        for style in ("none", "needed"))
         with atomic_output(output) as sink, tqdm(total=reader.size, unit="B", unit_scale=True, desc="scoring",
                                                   disable=None if progress else True, leave=False) as bar:
             sink.write((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names],
@@ -417,15 +416,18 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed]]:
-                # the answers are parsed in the reading thread (mostly pyarrow, without the GIL),
-                # the same work score_frame does, split so that it overlaps the model
-                return ((chunk, _parsed(chunk.batch, answer_ids, kb)) for chunk in reader.chunks())
+                # the answers are parsed in the reading thread (mostly pyarrow, without the GIL): the
+                # first half of score_frame, split off so that it overlaps the second (red flags, model)
+                return ((chunk, _parsed(chunk.batch, answer_ids)) for chunk in reader.chunks())
 
-            writer = pacsv.CSVWriter(target, schema, write_options=options)
-            with _one_blas_thread(), _behind(writer.write_table) as write, \
+            def write_chunk(item: tuple[pa.Table, bool]) -> None:
+                table, plain = item
+                pacsv.write_csv(table, target, write_options=bare if plain else quoted)
+
+            with _one_blas_thread(), _behind(write_chunk) as write, \
                     contextlib.closing(_ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
-                    scored = _score_parsed(parsed, scorer)
+                    scored = _score_parsed(parsed, scorer, kb)
                     bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
@@ -433,9 +435,9 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     summary.rows_with_errors += int(np.count_nonzero(bad))
                     for item in pc.value_counts(scored.column("disposition")).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    write(pa.Table.from_arrays([_blank_as_null(c) if name in _OFTEN_EMPTY else c
-                                                for name, c in zip(names, scored.columns)], schema=schema))
+                    # no quote read yet: no input cell can hold a delimiter, quote or line break
+                    plain = not chunk.multiline and _plain(scored.columns[-4:], header.delimiter)
+                    write((pa.Table.from_arrays(scored.columns, schema=schema), plain))
                     bar.update(reader.stream.bytes_read - bar.n)
-            writer.close()
             target.flush()
     return summary

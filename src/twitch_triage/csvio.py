@@ -326,8 +326,8 @@ def _quiet_invalid_rows(handler: Callable) -> Iterator[None]:
 
 
 class CaseReader:
-    """Stream a case file as chunks of text cells, as written: every column ``pa.string()``;
-    a bare empty cell is null, a quoted ``""`` the empty string.
+    """Stream a case file as chunks of text cells, as written: every column ``pa.string()``,
+    an empty cell (bare or quoted) the empty string.
 
     Parameters
     ----------
@@ -446,9 +446,8 @@ class CaseReader:
         read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
-        # a bare empty cell reads as null so that it is written back bare; a quoted "" stays ""
-        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True,
-                                       null_values=[""], strings_can_be_null=True, quoted_strings_can_be_null=False)
+        # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True)
         with _quiet_invalid_rows(self._on_invalid_row):
             try:
                 reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,

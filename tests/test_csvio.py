@@ -244,6 +244,34 @@ def test_a_file_of_many_chunks_is_scored_exactly_as_in_one_chunk(tmp_path, predi
     assert len(read_rows(tmp_path / "one.csv")) == 3_000
 
 
+def test_a_plain_file_is_written_back_byte_for_byte_before_the_output_columns(tmp_path, predictor, kb, cases_csv):
+    scoring.score_file(cases_csv, tmp_path / "out.csv", predictor, kb, block_size=8 << 10)
+    lines_in = cases_csv.read_text(encoding="utf-8").splitlines()
+    lines_out = (tmp_path / "out.csv").read_text(encoding="utf-8").splitlines()
+    assert len(lines_out) == len(lines_in) == 3_001
+    assert all(out.startswith(line + ",") for line, out in zip(lines_in, lines_out))
+    assert '"' not in "".join(lines_out)  # nothing needed quotes: empty cells stay bare, not ""
+
+
+@pytest.mark.parametrize("delimiter", [",", ";"])
+def test_cells_that_need_quotes_are_quoted_wherever_they_appear_and_read_back_as_written(tmp_path, predictor, kb,
+                                                                                        delimiter):
+    notes = ["plain"] * 300 + ['a, b; "c"\nd', "", "tail"] + ["plain"] * 300  # quotes only from a later chunk on
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(["note", "loc_eyelid", "numbness", "weakness", "loc_hands", "loc_feet"])
+    for i, note in enumerate(notes):
+        writer.writerow([note, "yes", "yes" if i % 2 else "", "yes" if i % 3 else "no", "yes", "yes"])
+    path = write(tmp_path / "in.csv", buffer.getvalue())
+    scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
+    rows = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"), newline=""),
+                           delimiter=delimiter))
+    assert [row[0] for row in rows[1:]] == notes
+    assert {len(row) for row in rows} == {6 + len(config.OUTPUT_COLUMNS)}
+    flags = [row[rows[0].index("red_flags")] for row in rows[1:]]
+    assert flags[1] == "weakness;numbness;multiple_locations" and flags[0] == "multiple_locations"
+
+
 def test_the_summary_counts_rows_errors_and_dispositions(tmp_path, predictor, kb):
     path = write(tmp_path / "in.csv", "loc_eyelid,irregular_heartbeat\nyes,yes\nmaybe,\n,no\n")
     summary = scoring.score_file(path, tmp_path / "out.csv", predictor, kb)

@@ -26,7 +26,7 @@ __all__ = [
     "InputError", "atomic_output", "write_frame", "header_line", "Header", "Chunk", "CaseReader", "open_cases",
     "neutralise", "DEFAULT_BLOCK_SIZE",
 ]
-DEFAULT_BLOCK_SIZE = 1 << 19  # bytes of CSV per chunk: memory is bounded by a few chunks
+DEFAULT_BLOCK_SIZE = 1 << 20  # bytes of CSV per chunk: memory is bounded by a few chunks
 _CASE_ID = "case_id"
 _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)

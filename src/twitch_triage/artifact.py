@@ -5,9 +5,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
-import os
 import platform
-import tempfile
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,7 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__, config
+from .csvio import atomic_output
 
 __all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "manifest_path", "versions"]
 
@@ -118,21 +117,11 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
         "thresholds": np.asarray(predictor.thresholds, dtype=float),
         "metadata": metadata,
     }
-    fd, tmp = tempfile.mkstemp(prefix=".model.", suffix=".part", dir=folder)
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)
-    try:
-        joblib.dump(bundle, tmp, compress=3)
-        manifest = {"file": BUNDLE_NAME, "sha256": _sha256(Path(tmp)), **metadata}
-        mtmp = folder / (MANIFEST_NAME + ".part")
-        mtmp.write_text(json.dumps(manifest, indent=2, sort_keys=False) + "\n", encoding="utf-8")
-        os.replace(tmp, bundle_path(folder))
-        os.replace(mtmp, manifest_path(folder))
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(bundle_path(folder)) as handle:  # written aside, renamed when complete
+        joblib.dump(bundle, handle, compress=3)
+    manifest = {"file": BUNDLE_NAME, "sha256": _sha256(bundle_path(folder)), **metadata}
+    with atomic_output(manifest_path(folder)) as handle:
+        handle.write((json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode("utf-8"))
     predictor.metadata = metadata
     return bundle_path(folder)
 

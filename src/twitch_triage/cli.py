@@ -144,21 +144,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _lean_arrow_memory() -> None:
-    """Use pyarrow's jemalloc pool where the build has it: it hands freed chunks back sooner than the
-    default (mimalloc), so a streaming run peaks lower (measured: 245 against 275 MB at a million rows)."""
-    import pyarrow as pa
-
-    try:
-        pa.set_memory_pool(pa.jemalloc_memory_pool())
-    except NotImplementedError:  # a pyarrow built without jemalloc: keep its default
-        pass
-
-
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch
 
-    _lean_arrow_memory()
+    batch.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pyarrow as pa
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twitch_triage import batch as scoring
-from twitch_triage import cli, config
+from twitch_triage import cli, config, csvio
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -117,3 +118,42 @@ def test_the_chunk_size_never_changes_the_output(tmp_path, predictor, kb, block_
     scoring.score_file(source, tmp_path / "a.csv", predictor, kb, block_size=block_size)
     scoring.score_file(source, tmp_path / "b.csv", predictor, kb, block_size=1 << 20)
     assert (tmp_path / "a.csv").read_bytes() == (tmp_path / "b.csv").read_bytes()
+
+
+PLAIN_CELL = st.one_of(st.sampled_from(SPELLINGS), st.text(alphabet="xyz é\t=+-@'1.", max_size=6))
+
+
+@st.composite
+def plain_files(draw):
+    """Files without a quote: line ends LF or CRLF (mixed), empty lines anywhere, maybe no final line end,
+    and now and then a carriage return alone (a line end to the reader too)."""
+    columns = ["case_id", *draw(st.lists(st.sampled_from(ANSWER_COLUMNS), min_size=1, max_size=4, unique=True))]
+    delimiter = draw(st.sampled_from([",", ";"]))
+    lines = [delimiter.join(columns)]
+    for _ in range(draw(st.integers(0, 40))):
+        lines += [""] * draw(st.sampled_from([0, 0, 0, 1, 2]))
+        lines.append(delimiter.join(draw(PLAIN_CELL).replace(delimiter, "") for _ in columns))
+    ends = [draw(st.sampled_from(["\n", "\n", "\r\n", "\r"] if draw(st.booleans()) else ["\n", "\r\n"]))
+            for _ in lines]
+    text = "".join(line + end for line, end in zip(lines, ends))
+    return (text if draw(st.booleans()) else text.rstrip("\r\n")).encode("utf-8")
+
+
+@SETTINGS
+@given(plain_files(), st.sampled_from([256, 4096]))
+def test_records_copied_as_written_give_the_same_bytes_as_cells_written_back(tmp_path, predictor, kb, monkeypatch,
+                                                                             data, block_size):
+    source = tmp_path / "in.csv"
+    source.write_bytes(data)
+    try:
+        scoring.score_file(source, tmp_path / "copied.csv", predictor, kb, block_size=block_size)
+    except scoring.InputError as exc:  # a ragged row: refused the same way either way
+        with monkeypatch.context() as m:
+            m.setattr(csvio._Prefixed, "records", lambda self, n: None)
+            with pytest.raises(scoring.InputError, match=re.escape(str(exc))):
+                scoring.score_file(source, tmp_path / "written.csv", predictor, kb, block_size=block_size)
+        return
+    with monkeypatch.context() as m:
+        m.setattr(csvio._Prefixed, "records", lambda self, n: None)  # every chunk written back from its cells
+        scoring.score_file(source, tmp_path / "written.csv", predictor, kb, block_size=block_size)
+    assert (tmp_path / "copied.csv").read_bytes() == (tmp_path / "written.csv").read_bytes()

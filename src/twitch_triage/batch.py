@@ -233,29 +233,45 @@ def _parsed(data: Any, answer_ids: tuple[str, ...]) -> _Parsed:
 
 def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True) -> Any:
     """The second half of :func:`score_frame`: red flags, the model and the output table."""
-    table, index, X = parsed.table, parsed.index, parsed.X
+    table, index = parsed.table, parsed.index
+    inputs, outputs, _ = _columns(parsed, scorer, kb, neutralise_text)
+    names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
+    result = pa.Table.from_arrays([*inputs, *outputs], names=names)
+    if index is None:
+        return result
+    frame = result.to_pandas()
+    frame.index = index
+    return frame
+
+
+def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
+             ) -> tuple[list[pa.Array], list[pa.Array], bool]:
+    """The input columns as output (neutralised), the output columns, and whether a cell was neutralised."""
+    table, X = parsed.table, parsed.X
     n = table.num_rows
-    inputs = [neutralise(c) if neutralise_text and j not in parsed.plain else _single(c)
-              for j, c in enumerate(table.columns)]
+    cells = [_single(c) for c in table.columns]
+    inputs = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
+    neutralised = any(a is not b for a, b in zip(inputs, cells))  # neutralise returns a column it leaves as it is
     level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    arrays = [
-        *inputs,
+    outputs = [
         *_probability_texts(P),
         _likely(P, scorer.thresholds, scorer.labels),
         _LEVELS.take(pa.array(level.astype(np.int32))),
         _red_flags(fired, [rule.id for rule in kb.red_flags]),
         _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     ]
-    names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
-    result = pa.Table.from_arrays(arrays, names=names)
-    if index is None:
-        return result
-    frame = result.to_pandas()
-    frame.index = index
-    return frame
+    return inputs, outputs, neutralised
+
+
+def _lines(records: pa.Array, outputs: Sequence[pa.Array], delimiter: str) -> pa.Buffer:
+    """Each record as written, then the output cells (none needing quotes), one line per row: the bytes."""
+    ended = pc.binary_join_element_wise(outputs[-1], "\n", "")  # the last cell ends the line
+    lines = pc.binary_join_element_wise(records, *outputs[:-1], ended, delimiter)
+    off = _offsets(lines)
+    return lines.buffers()[2].slice(int(off[0]), int(off[-1] - off[0]))
 
 
 def _plain(arrays: Sequence[pa.Array], delimiter: str) -> bool:
@@ -430,24 +446,29 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 # first half of score_frame, split off so that it overlaps the second (red flags, model)
                 return ((chunk, _parsed(chunk.batch, answer_ids)) for chunk in reader.chunks())
 
-            def write_chunk(item: tuple[pa.Table, bool]) -> None:
-                table, plain = item
-                pacsv.write_csv(table, target, write_options=bare if plain else quoted)
+            def write_chunk(item: tuple[pa.Array | None, list[pa.Array], list[pa.Array], bool]) -> None:
+                records, inputs, outputs, plain = item
+                if records is not None:  # the records as written, then the output cells
+                    target.write(_lines(records, outputs, header.delimiter))
+                else:
+                    pacsv.write_csv(pa.Table.from_arrays([*inputs, *outputs], schema=schema), target,
+                                    write_options=bare if plain else quoted)
 
             with _one_blas_thread(), _behind(write_chunk) as write, \
                     contextlib.closing(_ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
-                    scored = _score_parsed(parsed, scorer, kb)
-                    bad = pc.greater(pc.binary_length(scored.column("error")), 0).to_numpy(zero_copy_only=False)
+                    inputs, outputs, neutralised = _columns(parsed, scorer, kb)
+                    error = outputs[-1]
+                    bad = pc.greater(pc.binary_length(error), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
-                    summary.rows += scored.num_rows
+                    summary.rows += len(error)
                     summary.rows_with_errors += int(np.count_nonzero(bad))
-                    for item in pc.value_counts(scored.column("disposition")).to_pylist():
+                    for item in pc.value_counts(outputs[-3]).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    # no quote read yet: no input cell can hold a delimiter, quote or line break
-                    plain = not chunk.multiline and _plain(scored.columns[-4:], header.delimiter)
-                    write((pa.Table.from_arrays(scored.columns, schema=schema), plain))
+                    # no quote read yet: no input cell holds a delimiter, quote or line break
+                    plain = not chunk.multiline and _plain(outputs[-4:], header.delimiter)
+                    write((chunk.records if plain and not neutralised else None, inputs, outputs, plain))
                     bar.update(reader.stream.bytes_read - bar.n)
             target.flush()
     return summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import csv
 import difflib
@@ -11,6 +12,7 @@ import re
 import shutil
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -32,6 +34,7 @@ _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
 _FORMULA_START[list(b"=+-@\t\r\n")] = True  # first bytes a spreadsheet may run as a formula
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
+THREADS = bool(int(os.environ.get("TT_THREADS", "0")))
 _HEADER_LIMIT = 16 << 20  # bytes read at most to find the end of the header
 
 
@@ -219,9 +222,16 @@ class _Prefixed(io.RawIOBase):
 
     Counts the bytes, quote characters and line feeds read, and keeps the last few reads
     (a bounded amount) so that a byte pyarrow rejects can be found with its line.
+
+    pyarrow reads ahead in a thread of its own, up to 32 blocks; here it waits while it is
+    more than :attr:`AHEAD` blocks ahead of the batches handed out (:meth:`handed`), which
+    bounds the memory of a run. Until a quote character is read, the bytes not yet handed
+    out as records are kept (:meth:`records`): while no cell is quoted, a record is a line.
     """
 
     _KEEP = 4
+    AHEAD = 3  # blocks read beyond the last batch handed out
+    _PATIENCE = 0.5  # seconds to wait for a batch before reading on anyway (blocks without a record)
 
     def __init__(self, prefix: bytes, stream: IO[bytes]):
         super().__init__()
@@ -231,22 +241,96 @@ class _Prefixed(io.RawIOBase):
         self.newlines = 0
         self._offset = 0
         self.recent: list[tuple[int, int, bytes]] = []  # (offset, line feeds before, data) of the last reads
+        self._reads = self._batches = 0
+        self._turn = threading.Condition()
+        self._waiting = True  # False once reading on could only be held up (see _PATIENCE), or at the end
+        self._blocks: collections.deque[bytes] | None = collections.deque()  # not yet handed out; None: stopped
+        self._at_end = False
 
     def readable(self) -> bool:
         return True
 
     def read(self, n: int | None = -1) -> bytes:
+        with self._turn:
+            if self._waiting and not self._turn.wait_for(lambda: self._reads - self._batches < self.AHEAD
+                                                         or not self._waiting, timeout=self._PATIENCE):
+                self._waiting = False
         if len(self._prefix):
             take = len(self._prefix) if n is None or n < 0 else min(n, len(self._prefix))
             data, self._prefix = self._prefix[:take].tobytes(), self._prefix[take:]
         else:
             data = self._stream.read(n) if n is not None and n >= 0 else self._stream.read()
-        self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self.newlines, data)]
-        self._offset += len(data)
-        self.bytes_read += len(data)
-        self.quotes += data.count(b'"')
-        self.newlines += data.count(b"\n")
+        with self._turn:
+            self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self.newlines, data)]
+            self._offset += len(data)
+            self.bytes_read += len(data)
+            self.quotes += data.count(b'"')
+            self.newlines += data.count(b"\n")
+            self._reads += 1
+            if not data and n != 0:
+                self._at_end = True
+            if self._blocks is not None:
+                if self.quotes:
+                    self._blocks = None
+                elif data:
+                    self._blocks.append(data)
         return data
+
+    def handed(self) -> None:
+        """A batch has been handed out: reading may go on."""
+        with self._turn:
+            self._batches += 1
+            self._turn.notify_all()
+
+    def release(self) -> None:
+        """Stop holding reads back (the reading is over, or stopped)."""
+        with self._turn:
+            self._waiting = False
+            self._turn.notify_all()
+
+    def records(self, n: int) -> pa.Array | None:
+        """The next ``n`` records as written (without their line ends), or None when that cannot be known.
+
+        Only while no quote character has been read: then a record is a line that is not
+        empty, as pyarrow reads it (``\\n`` or ``\\r\\n`` ends it, empty lines are skipped). After a
+        quote, or a carriage return alone (which pyarrow also reads as a line end), it stops
+        for the rest of the file: a caller then writes the parsed cells back instead.
+        """
+        with self._turn:
+            head = b""
+            while self._blocks is not None and not self.quotes:
+                found = self._lines(head, n)
+                if found is not None:
+                    return found
+                if not self._blocks:
+                    break
+                head += self._blocks.popleft()
+            self._blocks = None
+            return None
+
+    def _lines(self, head: bytes, n: int) -> pa.Array | None:
+        """The first ``n`` records of ``head`` (the rest goes back to the front of the blocks), or None."""
+        buf = np.frombuffer(head, dtype=np.uint8)
+        ends = np.flatnonzero(buf == 0x0A)
+        if self._at_end and not self._blocks and buf.size and buf[-1] != 0x0A:
+            ends = np.append(ends, buf.size)  # the last line, without a line end
+        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
+        content = ends - starts - (buf[np.maximum(ends - 1, 0)] == 0x0D) * (ends > starts)
+        lines = np.flatnonzero(content > 0)  # pyarrow skips empty lines
+        if lines.size < n:
+            return None
+        stop = min(int(ends[lines[n - 1]]) + 1 if n else 0, buf.size)
+        after = np.flatnonzero(buf[:stop] == 0x0D) + 1
+        if after.size and ((after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != 0x0A)).any():
+            self._blocks = None  # a carriage return alone: a line end to pyarrow, not here
+            return None
+        if stop < len(head):
+            self._blocks.appendleft(head[stop:])
+        offsets = np.empty(n + 1, dtype=np.int32)
+        offsets[0] = 0
+        offsets[1:] = np.minimum(ends[lines[:n]] + 1, stop)  # each record with the empty lines before it
+        records = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(head))
+        return pc.utf8_trim(records, "\r\n")
 
     def readinto(self, b) -> int:  # pragma: no cover - pyarrow calls read()
         data = self.read(len(b))
@@ -296,6 +380,7 @@ class Chunk:
     batch: pa.RecordBatch
     line: int
     multiline: bool = True  # whether a cell may hold a line break
+    records: pa.Array | None = None  # each record's text as written, when known (no quoted cell so far)
 
     def line_of(self, row: int) -> int:
         """The physical line where ``row`` (0-based) of this chunk starts."""
@@ -395,6 +480,8 @@ class CaseReader:
         self.close()
 
     def close(self) -> None:
+        if hasattr(self, "stream"):
+            self.stream.release()
         if self._owned is not None:
             self._owned.close()
             self._owned = None
@@ -443,7 +530,7 @@ class CaseReader:
     def chunks(self) -> Iterator[Chunk]:
         """The records, a chunk at a time, each with the line its first record starts on."""
         names = list(self.header.names)
-        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
+        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=THREADS)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
         # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
@@ -456,7 +543,10 @@ class CaseReader:
                 if "Empty CSV" in str(exc) and self._bad_row is None:
                     return
                 raise self._error(exc) from None
-            yield from self._batches(reader)
+            try:
+                yield from self._batches(reader)
+            finally:
+                self.stream.release()  # before pyarrow's reader goes: its reading thread may be held back
 
     def _batches(self, reader: pacsv.CSVStreamingReader) -> Iterator[Chunk]:
         last_open = None  # the line of the last record if one of its cells spans lines
@@ -469,10 +559,13 @@ class CaseReader:
                 break
             except pa.ArrowInvalid as exc:
                 raise self._error(exc) from None
+            self.stream.handed()
             # without a quote character read so far, no cell can hold a line break: skip counting them
             chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1, self.stream.quotes > 0)
             if self._bad_row is not None and self._bad_row[0] - 1 - self._records <= batch.num_rows:
                 raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
+            if not chunk.multiline:
+                chunk = Chunk(batch, chunk.line, False, self.stream.records(batch.num_rows))
             self._records += batch.num_rows
             if chunk.multiline and batch.num_rows:
                 self._breaks += sum(_newlines(col) for col in batch.columns)

@@ -34,7 +34,6 @@ _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
 _FORMULA_START[list(b"=+-@\t\r\n")] = True  # first bytes a spreadsheet may run as a formula
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
-THREADS = bool(int(os.environ.get("TT_THREADS", "0")))
 _HEADER_LIMIT = 16 << 20  # bytes read at most to find the end of the header
 
 
@@ -530,7 +529,7 @@ class CaseReader:
     def chunks(self) -> Iterator[Chunk]:
         """The records, a chunk at a time, each with the line its first record starts on."""
         names = list(self.header.names)
-        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=THREADS)
+        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
         # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)

@@ -8,7 +8,8 @@
   loaded, pyarrow's memory pool as the command sets it) right after a run of the floor;
   the median of the per-pair ratios. The same pairing for the command itself in a
   subprocess, less its start-up (a one-row file, in the same pair), with the peak RSS of
-  each run (reported by a small wrapper process).
+  each run (reported by a small wrapper process). Before each timed run the page cache's
+  dirty pages are written out (``os.sync``), so that no run pays for the previous one's output.
 * One case in process: ``triage.assess`` p50 over 200 calls.
 
 ``main()`` returns a markdown section between two HTML-comment markers (``benchmarks/run.py``
@@ -23,6 +24,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -56,8 +58,15 @@ _PEAK_RSS = (
 )
 
 
+def settled() -> None:
+    """Write the page cache's dirty pages out, so that a timed run does not pay for the last one's writing."""
+    if hasattr(os, "sync"):
+        os.sync()
+
+
 def timed_run(args: list[str]) -> tuple[float, int]:
     """Wall seconds and peak RSS (bytes) of one subprocess, which must succeed."""
+    settled()
     start = time.perf_counter()
     process = subprocess.run([sys.executable, "-c", _PEAK_RSS, *args], capture_output=True)
     seconds = time.perf_counter() - start
@@ -69,6 +78,7 @@ def timed_run(args: list[str]) -> tuple[float, int]:
 def io_floor(source: Path, target: Path) -> float:
     """pyarrow reads ``source`` (all columns as text) and writes it back with 14 more columns."""
     names = source.open(encoding="utf-8").readline().strip().split(",")
+    settled()
     start = time.perf_counter()
     table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
         column_types={name: pa.string() for name in names}))
@@ -96,6 +106,7 @@ def one_case_p50(model: str | None, calls: int = 200) -> float:
 
 def in_process(source: Path, target: Path, predictor, kb) -> float:
     """``batch.score_file`` as the command runs it, without the start-up: seconds."""
+    settled()
     start = time.perf_counter()
     batch.score_file(source, target, predictor, kb)
     seconds = time.perf_counter() - start

@@ -139,6 +139,39 @@ def test_a_row_longer_than_a_chunk_is_refused_with_what_to_do(tmp_path):
         rows_of(path, block_size=1024)
 
 
+def test_typed_reading_gives_yes_no_answers_as_booleans_until_a_cell_is_not_a_plain_spelling(tmp_path):
+    body = "".join(f"c{i},{'Yes' if i % 3 else 'no'},,{i % 5}\n" for i in range(2_000))
+    path = write(tmp_path / "in.csv", "case_id,loc_eyelid,numbness,duration_days\n" + body + "c,maybe,YES,1\n")
+    with csvio.open_cases(path, typed=True, block_size=4096) as reader:
+        chunks = list(reader.chunks())
+    kinds = [str(chunk.batch.schema.field("loc_eyelid").type) for chunk in chunks]
+    assert kinds[0] == "bool" and kinds[-1] == "string" and kinds == sorted(kinds)  # booleans, then text
+    assert all(chunk.records is not None for chunk in chunks)  # no quote: each chunk has its records
+    rows = [r for chunk in chunks for r in zip(*(c.to_pylist() for c in chunk.batch.columns))]
+    assert len(rows) == 2_001 and rows[0] == ("c0", False, None, "0") and rows[-1] == ("c", "maybe", "YES", "1")
+    assert [chunk.line for chunk in chunks] == [2 + sum(len(c.batch) for c in chunks[:k]) for k in range(len(chunks))]
+    assert "".join(f"{r}\n" for chunk in chunks for r in chunk.records.to_pylist()) == body + "c,maybe,YES,1\n"
+
+
+@pytest.mark.parametrize("late", ["x,maybe\n", 'x,"yes"\n', "x,caf\xe9\n", "x,yes,extra\n"])
+def test_a_problem_late_in_a_file_read_typed_is_reported_or_scored_as_when_read_as_text(tmp_path, predictor, kb,
+                                                                                       monkeypatch, late):
+    body = "".join(f"c{i},{'yes' if i % 2 else ''}\n" for i in range(3_000))
+    path = write(tmp_path / "in.csv", ("case_id,loc_eyelid\n" + body + late).encode("latin-1"))
+
+    def run(out):
+        try:
+            scoring.score_file(path, tmp_path / out, predictor, kb, block_size=4096)
+            return read_rows(tmp_path / out)
+        except csvio.InputError as exc:
+            return str(exc)
+
+    typed = run("typed.csv")
+    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: csvio.open_cases(source, **{**kw, "typed": False}))
+    assert run("text.csv") == typed
+    assert isinstance(typed, str) == (late != 'x,"yes"\n' and late != "x,maybe\n")
+
+
 def test_a_header_without_rows_reads_as_no_rows(tmp_path):
     assert rows_of(write(tmp_path / "in.csv", "loc_eyelid,cramps\n")) == []
 

@@ -11,6 +11,7 @@ import contextlib
 import functools
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -152,6 +153,12 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
     if not present or not n:
         return X, [], {j for _, _, j in present}
+    read = [(k, j) for k, _, j in present if table.schema.field(j).type == pa.bool_()]
+    if read:  # read as booleans already (CaseReader's typed chunks): null is unknown
+        X[:, [k for k, _ in read]] = _bool_codes([_single_bool(table.column(j)) for _, j in read]).T
+    present = [p for p in present if table.schema.field(p[2]).type != pa.bool_()]
+    if not present:
+        return X, [], {j for _, j in read}
     columns = [_single(table.column(j)) for _, _, j in present]
     vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
@@ -169,7 +176,41 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
             plain.add(j)
     X[:, [k for k, _, _ in present]] = all_codes.T
     messages.sort(key=lambda m: m[0])  # in the file's column order
-    return X, messages, plain
+    return X, messages, plain | {j for _, j in read}
+
+
+def _single_bool(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One boolean array (chunks combined)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
+    return values
+
+
+def _bool_codes(arrays: Sequence[pa.Array]) -> np.ndarray:
+    """Boolean columns of one length as codes, shape (len(arrays), n): 1 true, 0 false, NaN null (unknown).
+
+    From their bitmaps, all columns at once (the values and validity bits unpacked together).
+    """
+    n = len(arrays[0])
+    width = max((n + a.offset + 7) // 8 for a in arrays)
+    values = np.zeros((len(arrays), width), dtype=np.uint8)
+    valid = np.full((len(arrays), width), 0xFF, dtype=np.uint8)  # no validity bitmap: every cell is valid
+    for i, arr in enumerate(arrays):
+        size = (n + arr.offset + 7) // 8
+        bitmap, data = arr.buffers()
+        values[i, :size] = np.frombuffer(data, dtype=np.uint8)[:size]
+        if bitmap is not None:
+            valid[i, :size] = np.frombuffer(bitmap, dtype=np.uint8)[:size]
+    one = np.unpackbits(values, axis=1, bitorder="little")
+    known = np.unpackbits(valid, axis=1, bitorder="little")
+    offsets = np.array([a.offset for a in arrays])
+    if offsets.any():  # slices: each column's bits from its own offset
+        take, rows = offsets[:, None] + np.arange(n)[None, :], np.arange(len(arrays))[:, None]
+        one, known = one[rows, take], known[rows, take]
+    return np.take(_BOOL_CODES, one[:, :n] | (known[:, :n] << 1))
+
+
+_BOOL_CODES = np.array([np.nan, np.nan, 0.0, 1.0], dtype=np.float32)  # by value bit + 2 * validity bit
 
 
 @functools.cache
@@ -244,14 +285,15 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
     return frame
 
 
-def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
+def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True, inputs: bool = True
              ) -> tuple[list[pa.Array], list[pa.Array], bool]:
-    """The input columns as output (neutralised), the output columns, and whether a cell was neutralised."""
+    """The input columns as output (neutralised; none unless ``inputs``), the output columns, and whether
+    a cell was neutralised."""
     table, X = parsed.table, parsed.X
     n = table.num_rows
-    cells = [_single(c) for c in table.columns]
-    inputs = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
-    neutralised = any(a is not b for a, b in zip(inputs, cells))  # neutralise returns a column it leaves as it is
+    cells = [_single(c) for c in table.columns] if inputs else []
+    ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
+    neutralised = any(a is not b for a, b in zip(ins, cells))  # neutralise returns a column it leaves as it is
     level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
@@ -263,13 +305,23 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
         _red_flags(fired, [rule.id for rule in kb.red_flags]),
         _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     ]
-    return inputs, outputs, neutralised
+    return ins, outputs, neutralised
+
+
+def _quoted(cells: pa.Array, delimiter: str) -> pa.Array:
+    """The cells that hold the delimiter, a quote or a line break in quotes (inner quotes doubled), as CSV has them."""
+    if _plain([cells], delimiter):
+        return cells
+    special = pc.match_substring_regex(cells, f'["\\r\\n{re.escape(delimiter)}]')
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    return pc.if_else(special, quoted, cells)
 
 
 def _lines(records: pa.Array, outputs: Sequence[pa.Array], delimiter: str) -> pa.Buffer:
-    """Each record as written, then the output cells (none needing quotes), one line per row: the bytes."""
-    ended = pc.binary_join_element_wise(outputs[-1], "\n", "")  # the last cell ends the line
-    lines = pc.binary_join_element_wise(records, *outputs[:-1], ended, delimiter)
+    """Each record as written, then its output cells (quoted where CSV needs it), one line per row: the bytes."""
+    cells = [*outputs[:-4], *(_quoted(c, delimiter) for c in outputs[-4:])]  # the text ones
+    ended = pc.binary_join_element_wise(cells[-1], "\n", "")  # the last cell ends the line
+    lines = pc.binary_join_element_wise(records, *cells[:-1], ended, delimiter)
     off = _offsets(lines)
     return lines.buffers()[2].slice(int(off[0]), int(off[-1] - off[0]))
 
@@ -422,7 +474,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
     from tqdm import tqdm
 
     summary = ScoreSummary()
-    with open_cases(source, answer_ids=tuple(scorer.answer_ids), block_size=block_size) as reader:
+    with open_cases(source, answer_ids=tuple(scorer.answer_ids), block_size=block_size, typed=True) as reader:
         header = reader.header
         summary.warnings = header.warnings
         for warning in header.warnings:
@@ -457,7 +509,9 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             with _one_blas_thread(), _behind(write_chunk) as write, \
                     contextlib.closing(_ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
-                    inputs, outputs, neutralised = _columns(parsed, scorer, kb)
+                    # a chunk read with boolean answers has its records, and no cell to neutralise
+                    typed = any(t == pa.bool_() for t in chunk.batch.schema.types)
+                    inputs, outputs, neutralised = _columns(parsed, scorer, kb, inputs=not typed)
                     error = outputs[-1]
                     bad = pc.greater(pc.binary_length(error), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():
@@ -466,9 +520,11 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     summary.rows_with_errors += int(np.count_nonzero(bad))
                     for item in pc.value_counts(outputs[-3]).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    # no quote read yet: no input cell holds a delimiter, quote or line break
-                    plain = not chunk.multiline and _plain(outputs[-4:], header.delimiter)
-                    write((chunk.records if plain and not neutralised else None, inputs, outputs, plain))
+                    if chunk.records is not None and not neutralised:  # (records: no quote read so far)
+                        write((chunk.records, [], outputs, True))
+                    else:  # no quote read yet: no input cell holds a delimiter, quote or line break
+                        plain = not chunk.multiline and _plain(outputs[-4:], header.delimiter)
+                        write((None, inputs, outputs, plain))
                     bar.update(reader.stream.bytes_read - bar.n)
             target.flush()
     return summary

@@ -232,18 +232,23 @@ class _Prefixed(io.RawIOBase):
     AHEAD = 3  # blocks read beyond the last batch handed out
     _PATIENCE = 0.5  # seconds to wait for a batch before reading on anyway (blocks without a record)
 
-    def __init__(self, prefix: bytes, stream: IO[bytes]):
+    def __init__(self, prefix: bytes, stream: IO[bytes], *, rewindable: bool = False, bytes_before: int = 0,
+                 newlines_before: int = 0):
         super().__init__()
         self._prefix, self._stream = memoryview(prefix), stream
-        self.bytes_read = 0
+        self.bytes_read = bytes_before
         self.quotes = 0
-        self.newlines = 0
-        self._offset = 0
+        self.newlines = newlines_before
+        self._offset = bytes_before
         self.recent: list[tuple[int, int, bytes]] = []  # (offset, line feeds before, data) of the last reads
         self._reads = self._batches = 0
         self._turn = threading.Condition()
         self._waiting = True  # False once reading on could only be held up (see _PATIENCE), or at the end
         self._blocks: collections.deque[bytes] | None = collections.deque()  # not yet handed out; None: stopped
+        self._rewindable = rewindable  # keep every byte not handed out, quotes or not (see detach)
+        self._reading = 0  # reads under way
+        self._detached = False
+        self._no_records = False
         self._at_end = False
 
     def readable(self) -> bool:
@@ -254,6 +259,17 @@ class _Prefixed(io.RawIOBase):
             if self._waiting and not self._turn.wait_for(lambda: self._reads - self._batches < self.AHEAD
                                                          or not self._waiting, timeout=self._PATIENCE):
                 self._waiting = False
+            if self._detached:
+                return b""
+            self._reading += 1
+        try:
+            return self._read(n)
+        finally:
+            with self._turn:
+                self._reading -= 1
+                self._turn.notify_all()
+
+    def _read(self, n: int | None) -> bytes:
         if len(self._prefix):
             take = len(self._prefix) if n is None or n < 0 else min(n, len(self._prefix))
             data, self._prefix = self._prefix[:take].tobytes(), self._prefix[take:]
@@ -269,11 +285,22 @@ class _Prefixed(io.RawIOBase):
             if not data and n != 0:
                 self._at_end = True
             if self._blocks is not None:
-                if self.quotes:
+                if self.quotes and not self._rewindable:
                     self._blocks = None
                 elif data:
                     self._blocks.append(data)
         return data
+
+    def detach(self) -> bytes:
+        """Stop reading (pyarrow's reader then meets the end) and return the bytes read but not
+        handed out, then those never read: where a new reader takes over. Only when rewindable."""
+        with self._turn:
+            self._detached, self._waiting = True, False
+            self._turn.notify_all()
+            self._turn.wait_for(lambda: not self._reading)
+            rest = b"".join(self._blocks or ()) + self._prefix.tobytes()
+            self._blocks, self._prefix = None, memoryview(b"")
+        return rest
 
     def handed(self) -> None:
         """A batch has been handed out: reading may go on."""
@@ -297,14 +324,17 @@ class _Prefixed(io.RawIOBase):
         """
         with self._turn:
             head = b""
-            while self._blocks is not None and not self.quotes:
+            while self._blocks is not None and not self.quotes and not self._no_records:
                 found = self._lines(head, n)
                 if found is not None:
                     return found
                 if not self._blocks:
                     break
                 head += self._blocks.popleft()
-            self._blocks = None
+            if self._rewindable and self._blocks is not None:
+                self._blocks.appendleft(head)  # kept for detach
+            else:
+                self._blocks = None
             return None
 
     def _lines(self, head: bytes, n: int) -> pa.Array | None:
@@ -321,7 +351,7 @@ class _Prefixed(io.RawIOBase):
         stop = min(int(ends[lines[n - 1]]) + 1 if n else 0, buf.size)
         after = np.flatnonzero(buf[:stop] == 0x0D) + 1
         if after.size and ((after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != 0x0A)).any():
-            self._blocks = None  # a carriage return alone: a line end to pyarrow, not here
+            self._no_records = True  # a carriage return alone: a line end to pyarrow, not here
             return None
         if stop < len(head):
             self._blocks.appendleft(head[stop:])
@@ -418,6 +448,11 @@ class CaseReader:
     source : a path, ``-`` for standard input, or a binary file object.
     answer_ids : the answer names to look for in the header.
     block_size : bytes of CSV per chunk.
+    typed : read the yes/no answers (not ``duration_days``) as booleans (null for unknown)
+        while that is exact: while every record is a line (no quote so far) and every such
+        cell is spelt as the contract spells it in lower, upper or title case, and no text
+        cell needs neutralising. Each such chunk comes with its records as written. From the
+        first chunk where that fails on, the rest of the file is read as text, from that chunk.
 
     Raises
     ------
@@ -428,7 +463,7 @@ class CaseReader:
     """
 
     def __init__(self, source: str | os.PathLike | IO[bytes], *, answer_ids: Sequence[str] = config.ANSWERS,
-                 block_size: int = DEFAULT_BLOCK_SIZE):
+                 block_size: int = DEFAULT_BLOCK_SIZE, typed: bool = False):
         self.name, handle, self.size = self._open(source)
         self._owned = handle if isinstance(source, (str, os.PathLike)) and str(source) != "-" else None
         try:
@@ -441,9 +476,11 @@ class CaseReader:
         except BaseException:
             self.close()
             raise
-        self.stream = _Prefixed(first[start:], handle)
-        self.stream.bytes_read = start
+        self._handle, self._typed = handle, typed
+        self.stream = _Prefixed(first[start:], handle, rewindable=typed, bytes_before=start)
         self._block_size = block_size
+        self._base = 0  # data records read before the current pyarrow reader began
+        self._rest = b""  # after typed chunks: the bytes from the first chunk not handed out
         self._records = 0  # data records read so far
         self._breaks = 0  # line feeds inside their cells
         self._bad_row: tuple[int, int, int] | None = None
@@ -495,9 +532,9 @@ class CaseReader:
         if number <= 0:
             at = ""
         elif chunk is None:
-            at = f" line {self.header.lines + number + self._breaks}"
+            at = f" line {self.header.lines + self._base + number + self._breaks}"
         else:
-            at = f" line {chunk.line_of(max(number - 1 - self._records, 0))}"
+            at = f" line {chunk.line_of(max(number - 1 - (self._records - self._base), 0))}"
         return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
                           f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
 
@@ -528,6 +565,64 @@ class CaseReader:
 
     def chunks(self) -> Iterator[Chunk]:
         """The records, a chunk at a time, each with the line its first record starts on."""
+        if self._typed:
+            if (yield from self._typed_chunks()):
+                return
+            old, rest = self.stream, self._rest  # from the first chunk not handed out on, as text
+            self.stream = _Prefixed(rest, self._handle, bytes_before=old.bytes_read - len(rest),
+                                    newlines_before=old.newlines - rest.count(b"\n"))
+            self._base = self._records
+        yield from self._text_chunks()
+
+    def _typed_chunks(self) -> Iterator[Chunk]:
+        """Chunks with the yes/no answers as booleans (see ``typed``); returns whether the file ended."""
+        names, delimiter = list(self.header.names), self.header.delimiter
+        answers = {j for a, j in self.header.answers.items() if a != config.DAYS_ANSWER}
+        texts = [j for j in range(len(names)) if j not in answers]
+        odd: list[Any] = []
+
+        def on_invalid_row(row: Any) -> str:  # told again, with its line, when read as text
+            odd.append(row)
+            return "skip"
+
+        spelt = {kind: sorted({v for w in spellings for v in (w, w.upper(), w.title())})
+                 for kind, spellings in (("yes", config.YES_SPELLINGS), ("no", config.NO_SPELLINGS),
+                                         ("unknown", config.UNKNOWN_SPELLINGS))}
+        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
+        parse = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True, invalid_row_handler=on_invalid_row)
+        convert = pacsv.ConvertOptions(
+            column_types={n: pa.bool_() if j in answers else pa.string() for j, n in enumerate(names)},
+            check_utf8=True, true_values=spelt["yes"], false_values=spelt["no"], null_values=spelt["unknown"])
+        with _quiet_invalid_rows(on_invalid_row):
+            try:
+                reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
+                                        parse_options=parse, convert_options=convert)
+            except pa.ArrowInvalid:
+                self._rest = self.stream.detach()
+                return False
+            try:
+                return (yield from self._typed_batches(reader, texts, odd))
+            finally:  # while pyarrow's reader is there: its reading thread stops at the detached end
+                self._rest = self.stream.detach()
+
+    def _typed_batches(self, reader: pacsv.CSVStreamingReader, texts: list[int], odd: list) -> Iterator[Chunk]:
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                return not odd
+            except pa.ArrowInvalid:  # e.g. a cell that is not a plain spelling: read as text from here
+                return False
+            if odd or any(neutralise(column) is not column for column in map(batch.column, texts)):
+                return False  # (neutralise returns a column it leaves as it is)
+            records = self.stream.records(batch.num_rows)
+            if records is None:  # a quote, or a carriage return alone
+                return False
+            self.stream.handed()
+            yield Chunk(batch, self.header.lines + self._records + 1, False, records)
+            self._records += batch.num_rows
+
+    def _text_chunks(self) -> Iterator[Chunk]:
         names = list(self.header.names)
         read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
@@ -561,7 +656,7 @@ class CaseReader:
             self.stream.handed()
             # without a quote character read so far, no cell can hold a line break: skip counting them
             chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1, self.stream.quotes > 0)
-            if self._bad_row is not None and self._bad_row[0] - 1 - self._records <= batch.num_rows:
+            if self._bad_row is not None and self._bad_row[0] - 1 - (self._records - self._base) <= batch.num_rows:
                 raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
             if not chunk.multiline:
                 chunk = Chunk(batch, chunk.line, False, self.stream.records(batch.num_rows))
@@ -628,13 +723,14 @@ def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
 
 
 def _text_table(data: Any) -> tuple[pa.Table, Any]:
-    """A RecordBatch, Table or pandas DataFrame -> a table of string columns, and the pandas index."""
+    """A RecordBatch, Table or pandas DataFrame -> a table of string columns (boolean ones kept: answers
+    read as booleans), and the pandas index."""
     if isinstance(data, pa.RecordBatch):
-        if all(t == pa.string() for t in data.schema.types):  # as CaseReader reads: nothing to convert
+        if all(t in (pa.string(), pa.bool_()) for t in data.schema.types):  # as CaseReader reads: as it is
             return pa.Table.from_batches([data]), None
         data = pa.Table.from_batches([data])
     if isinstance(data, pa.Table):
-        return pa.Table.from_arrays([_single(c) for c in data.columns],
+        return pa.Table.from_arrays([_single(c) if c.type != pa.bool_() else c for c in data.columns],
                                     names=[str(n) for n in data.column_names]), None
     if hasattr(data, "columns") and hasattr(data, "index"):  # pandas, or a Dask partition
         arrays = [pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True) for n in data.columns]

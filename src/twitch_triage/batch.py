@@ -42,20 +42,13 @@ def _empty_text(n: int) -> pa.Array:
     return pa.StringArray.from_buffers(n, pa.py_buffer(np.zeros(n + 1, dtype=np.int32)), pa.py_buffer(b""))
 
 
-def _join_names(index: np.ndarray, names: Sequence[str], sep: str = ";") -> pa.Array:
-    """Per row i, ``names[index[i, m]]`` for m in order, skipping -1, ``sep``-separated; ``""`` when none.
-
-    Vectorised: the output's bytes are gathered at once from the ``sep``-prefixed names
-    (one gather index for all the picked names, in row order), leaving out each row's
-    leading separator; the offsets are the cumulative row lengths.
-    """
-    rows, cols = np.nonzero(index >= 0)  # row-major: each row's names in order
-    return _join_picked(rows, index[rows, cols], names, index.shape[0], sep)
-
-
 def _join_picked(rows: np.ndarray, picked: np.ndarray, names: Sequence[str], n: int, sep: str = ";") -> pa.Array:
     """Per row i < n, ``names[picked[k]]`` for the k with ``rows[k] == i`` in order, ``sep``-separated
-    (``rows`` ascending); ``""`` when none."""
+    (``rows`` ascending); ``""`` when none.
+
+    Vectorised: the output's bytes are gathered at once from the ``sep``-prefixed names, leaving
+    out each row's leading separator; the offsets are the cumulative row lengths.
+    """
     if not rows.size:
         return _empty_text(n)
     encoded = [(sep + name).encode("utf-8") for name in names]
@@ -90,7 +83,8 @@ def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.
 
 def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
     """Per row, the ids of the rules that fired, in the knowledge base's order, ``;``-separated."""
-    return _join_names(np.where(fired, np.arange(fired.shape[1])[None, :], -1), rule_ids)
+    rows, cols = np.nonzero(fired)  # row-major: each row's rules in order
+    return _join_picked(rows, cols, rule_ids, fired.shape[0])
 
 
 def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) -> pa.Array:

@@ -232,6 +232,16 @@ def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
     assert scored.column("red_flags").to_pylist() == [""] * len(unknowns)
 
 
+def test_a_day_count_too_large_for_the_model_is_scored_as_the_longest_not_a_crash(predictor, kb):
+    out = scoring.score_frame(table(duration_days=["1e300", "99999999999999999999999999999999999999999"],
+                                    loc_eyelid=["yes", "no"]), predictor, kb)
+    assert out.column("red_flags").to_pylist() == ["long_duration", "long_duration"]
+    assert out.column("error").to_pylist() == ["", ""]
+    assert all(0 <= float(p) <= 1 for name in out.column_names if name.startswith("p_")
+               for p in out.column(name).to_pylist())
+    assert triage.assess({"duration_days": 1e300}, predictor, kb).disposition == "see_doctor"
+
+
 def test_every_contract_spelling_is_read_case_and_whitespace_insensitively(predictor, kb):
     yes = [" YES", "y", "True ", "T", "1"]
     no = ["no", " N ", "FALSE", "f", "0"]

@@ -75,9 +75,10 @@ def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.
     The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
     """
     rows, cols = np.nonzero(P >= np.asarray(thresholds)[None, :])  # few per row: only those are sorted
-    by_p = np.argsort(-P[rows, cols], kind="stable")  # ties stay in label order
-    grouped = rows[by_p].astype(np.int16) if P.shape[0] <= np.iinfo(np.int16).max else rows[by_p]
-    order = by_p[np.argsort(grouped, kind="stable")]  # back into rows, each row's most probable first
+    # one sort: by row, then most probable first (P in [0, 1], so 2 * row + 1 - P keeps rows apart; the
+    # model's probabilities are float32 values, told apart by this key below 2**28 rows); stable: ties in
+    # label order
+    order = np.argsort(2.0 * rows + (1.0 - P[rows, cols]), kind="stable")
     return _join_picked(rows[order], cols[order], labels, P.shape[0])
 
 
@@ -121,7 +122,8 @@ def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarr
     encoded = pc.dictionary_encode(values.take(pa.array(rows)))
     distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
     indices = encoded.indices.to_numpy(zero_copy_only=False)
-    codes[rows] = distinct_codes[indices]
+    with np.errstate(over="ignore"):  # a day count beyond float32 is inf: the model caps it (AnswerEncoder)
+        codes[rows] = distinct_codes[indices]
     invalid[rows] = distinct_invalid[indices]
     if not invalid.any():
         return invalid, None
@@ -322,12 +324,11 @@ def _lines(records: pa.Array, outputs: Sequence[pa.Array], delimiter: str) -> pa
 
 def _plain(arrays: Sequence[pa.Array], delimiter: str) -> bool:
     """Whether no cell of ``arrays`` holds a byte that CSV must quote: the delimiter, a quote or a line break."""
-    special = np.zeros(256, dtype=bool)
-    special[[ord(delimiter), ord('"'), ord("\n"), ord("\r")]] = True
     for arr in arrays:
         arr = _single(arr)
         off = _offsets(arr)
-        if off[-1] > off[0] and special[_values(arr)[off[0]:off[-1]]].any():
+        text = _values(arr)[off[0]:off[-1]].tobytes()
+        if any(byte in text for byte in (delimiter.encode(), b'"', b"\n", b"\r")):
             return False
     return True
 
@@ -345,6 +346,11 @@ class ScoreSummary:
         levels = ", ".join(f"{level} {count:,}" for level, count in self.dispositions.items())
         return (f"scored {self.rows:,} row{'s' * (self.rows != 1)}, {self.rows_with_errors:,} with invalid cells "
                 f"(scored as unknown); disposition: {levels}")
+
+
+def _typed(chunk: Chunk) -> bool:
+    """Whether ``chunk`` was read with its yes/no answers as booleans (see :class:`CaseReader`)."""
+    return pa.bool_() in chunk.batch.schema.types
 
 
 def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputError:
@@ -487,10 +493,12 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             target = pa.PythonFile(sink, mode="w")
             answer_ids = tuple(scorer.answer_ids)
 
-            def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed]]:
-                # the answers are parsed in the reading thread (mostly pyarrow, without the GIL): the
-                # first half of score_frame, split off so that it overlaps the second (red flags, model)
-                return ((chunk, _parsed(chunk.batch, answer_ids)) for chunk in reader.chunks())
+            def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed | None]]:
+                # the answers of a text chunk are parsed in the reading thread (the first half of
+                # score_frame, mostly pyarrow without the GIL), so that it overlaps the second half (red
+                # flags, model); those read as booleans (little work) in the scoring thread: it balances them
+                for chunk in reader.chunks():
+                    yield chunk, (None if _typed(chunk) else _parsed(chunk.batch, answer_ids))
 
             def write_chunk(item: tuple[pa.Array | None, list[pa.Array], list[pa.Array], bool]) -> None:
                 records, inputs, outputs, plain = item
@@ -504,7 +512,8 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     contextlib.closing(_ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
                     # a chunk read with boolean answers has its records, and no cell to neutralise
-                    typed = any(t == pa.bool_() for t in chunk.batch.schema.types)
+                    typed = _typed(chunk)
+                    parsed = parsed or _parsed(chunk.batch, answer_ids)
                     inputs, outputs, neutralised = _columns(parsed, scorer, kb, inputs=not typed)
                     error = outputs[-1]
                     bad = pc.greater(pc.binary_length(error), 0).to_numpy(zero_copy_only=False)

@@ -15,7 +15,7 @@ from twitch_triage import batch as scoring
 from twitch_triage import cli, config, csvio
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
-SETTINGS = settings(max_examples=int(__import__("os").environ.get("TT_EXAMPLES", 30)), deadline=None,
+SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 SPELLINGS = sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS) + [

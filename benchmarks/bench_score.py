@@ -14,7 +14,8 @@
 
 ``main()`` returns a markdown section between two HTML-comment markers (``benchmarks/run.py``
 calls it); run as a script, it also writes that section into ``reports/benchmarks.md``,
-replacing its previous one and keeping the rest of the file.
+replacing its previous one and keeping the rest of the file (with ``--print``, it only prints it:
+``benchmarks/run.py`` runs it so, in a process of its own).
 
 Usage::
 
@@ -212,6 +213,8 @@ def write_section(markdown: str, path: Path = config.REPORTS_DIR / "benchmarks.m
 
 
 if __name__ == "__main__":
-    section = main(sys.argv[1:])
-    write_section(section)
-    print(section)
+    just_print = "--print" in sys.argv[1:]  # (benchmarks/run.py writes the whole report itself)
+    section = main([a for a in sys.argv[1:] if a != "--print"])
+    if not just_print:
+        write_section(section)
+    print(section, end="")

@@ -10,6 +10,7 @@ import argparse
 import datetime as dt
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -129,9 +130,10 @@ def main(argv=None) -> int:
         sections += fn()
     if not args.skip_score:
         print("bench: batch scoring ...", file=sys.stderr)
-        import bench_score
-
-        sections += [bench_score.main(), ""]
+        # in a process of its own: its in-process runs then start from a clean heap, not this one's
+        section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_score.py")), "--print"],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        sections += [section, ""]
     text = "\n".join(sections)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n", encoding="utf-8")

@@ -76,17 +76,26 @@ def timed_run(args: list[str]) -> tuple[float, int]:
     return seconds, int(process.stdout.split()[-1]) * 1024
 
 
-def io_floor(source: Path, target: Path) -> float:
-    """pyarrow reads ``source`` (all columns as text) and writes it back with 14 more columns."""
-    names = source.open(encoding="utf-8").readline().strip().split(",")
+def timed(fn) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (this process, every thread) of ``fn()``, after :func:`settled`."""
     settled()
-    start = time.perf_counter()
-    table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
-        column_types={name: pa.string() for name in names}))
-    for i in range(EXTRA_COLUMNS):
-        table = table.append_column(f"extra_{i}", table.column(1 + i % (table.num_columns - 1)))
-    pacsv.write_csv(table, target)
-    seconds = time.perf_counter() - start
+    wall, cpu = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def io_floor(source: Path, target: Path) -> tuple[float, float]:
+    """pyarrow reads ``source`` (all columns as text) and writes it back with 14 more columns: wall, CPU."""
+    names = source.open(encoding="utf-8").readline().strip().split(",")
+
+    def floor() -> None:
+        table = pacsv.read_csv(source, convert_options=pacsv.ConvertOptions(
+            column_types={name: pa.string() for name in names}))
+        for i in range(EXTRA_COLUMNS):
+            table = table.append_column(f"extra_{i}", table.column(1 + i % (table.num_columns - 1)))
+        pacsv.write_csv(table, target)
+
+    seconds = timed(floor)
     target.unlink()
     return seconds
 
@@ -105,12 +114,9 @@ def one_case_p50(model: str | None, calls: int = 200) -> float:
     return float(np.median(times))
 
 
-def in_process(source: Path, target: Path, predictor, kb) -> float:
-    """``batch.score_file`` as the command runs it, without the start-up: seconds."""
-    settled()
-    start = time.perf_counter()
-    batch.score_file(source, target, predictor, kb)
-    seconds = time.perf_counter() - start
+def in_process(source: Path, target: Path, predictor, kb) -> tuple[float, float]:
+    """``batch.score_file`` as the command runs it, without the start-up: wall and CPU seconds."""
+    seconds = timed(lambda: batch.score_file(source, target, predictor, kb))
     target.unlink()
     return seconds
 
@@ -143,23 +149,24 @@ def main(argv: list[str] | None = None) -> str:
 
         print("bench_score: scoring ...", file=sys.stderr)
         in_process(files[small], out, predictor, kb)  # warm-up: the first run pays for imports and caches
-        pairs, runs = [], []  # (floor, in process); (floor, command, start-up, peak RSS)
+        pairs, runs = [], []  # ((wall, CPU) of the floor, of score_file); (floor, command, start-up, peak RSS)
         for _ in range(args.repeat):
-            floor = io_floor(files[small], floor_out)
-            pairs.append((floor, in_process(files[small], out, predictor, kb)))
-            floor = io_floor(files[small], floor_out)
+            pairs.append((io_floor(files[small], floor_out), in_process(files[small], out, predictor, kb)))
+            floor = io_floor(files[small], floor_out)[0]
             seconds, rss = score(small)
             runs.append((floor, seconds, score(1)[0], rss))
-        floor_big = io_floor(files[big], floor_out)
-        t_big_in = in_process(files[big], out, predictor, kb)
+        floor_big = io_floor(files[big], floor_out)[0]
+        t_big_in = in_process(files[big], out, predictor, kb)[0]
         (t_big, rss_big), startup_big = score(big), score(1)[0]
         size_small, size_big = files[small].stat().st_size, files[big].stat().st_size
     p50 = one_case_p50(args.model)
 
     med = statistics.median
-    ratio_in = med(t / f for f, t in pairs)
+    ratio_in = med(t[0] / f[0] for f, t in pairs)
+    cpu_floor, cpu_in = med(f[1] for f, _ in pairs), med(t[1] for _, t in pairs)
+    cpu_ratio = med(t[1] / f[1] for f, t in pairs)
     ratio_cmd = med((t - s) / f for f, t, s, _ in runs)
-    floor_small, t_small_in = med(f for f, _ in pairs), med(t for _, t in pairs)
+    floor_small, t_small_in = med(f[0] for f, _ in pairs), med(t[0] for _, t in pairs)
     t_small, startup = med(t for _, t, _, _ in runs), med(s for _, _, s, _ in runs)
     rss_small = max(r for *_, r in runs)
     grows = rss_big / rss_small
@@ -185,6 +192,10 @@ def main(argv: list[str] | None = None) -> str:
         f"| {t_big_in:.2f} s ({big / t_big_in:,.0f} rows/s) | **{t_big_in / floor_big:.2f}x** "
         f"| {t_big - startup_big:.2f} s ({big / (t_big - startup_big):,.0f} rows/s) "
         f"| {(t_big - startup_big) / floor_big:.2f}x | {rss_big / 2**20:.0f} MB |",
+        "",
+        f"CPU time of the same {small:,}-case pairs (every thread of the process; steadier than wall time on a "
+        f"shared machine): the floor {cpu_floor:.2f} s (its reader uses both cores), `score_file` {cpu_in:.2f} s, "
+        f"median ratio {cpu_ratio:.2f}x.",
         "",
         "| target | measured | |",
         "| --- | --- | --- |",

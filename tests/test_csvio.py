@@ -1,4 +1,4 @@
-"""csvio: reading case files, scoring chunks, streaming them out (the library under `twitch-triage score`)."""
+"""Reading case files (cases), scoring chunks and streaming them out (batch, csvio): the library under `twitch-triage score`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from twitch_triage import batch as scoring
-from twitch_triage import config, csvio, generator, triage
+from twitch_triage import cases, config, csvio, generator, triage
 from twitch_triage.answers import parse_column
 
 
@@ -44,7 +44,7 @@ def cases_csv(tmp_path_factory, kb):
 
 def test_a_semicolon_header_with_a_bom_is_read_as_semicolon_delimited(tmp_path):
     path = write(tmp_path / "in.csv", b"\xef\xbb\xbfcase_id;loc_eyelid;notes\n1;yes;a,b\n")
-    with csvio.open_cases(path) as reader:
+    with cases.open_cases(path) as reader:
         assert reader.header.delimiter == ";"
         assert reader.header.bom
         assert reader.header.names == ("case_id", "loc_eyelid", "notes")
@@ -54,13 +54,13 @@ def test_a_semicolon_header_with_a_bom_is_read_as_semicolon_delimited(tmp_path):
 
 def test_answer_columns_are_found_whatever_their_case_and_surrounding_spaces(tmp_path):
     path = write(tmp_path / "in.csv", "note, Loc_Eyelid ,CRAMPS\nx,yes,no\n")
-    with csvio.open_cases(path) as reader:
+    with cases.open_cases(path) as reader:
         assert reader.header.answers == {"loc_eyelid": 1, "cramps": 2}
 
 
 def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
     path = write(tmp_path / "in.csv", "loc_eyelids,cramps,magnesium\nyes,no,1\n")
-    with csvio.open_cases(path) as reader:
+    with cases.open_cases(path) as reader:
         assert reader.header.warnings == (
             "column 'loc_eyelids' is not an answer; did you mean loc_eyelid? (passed through unscored)",
         )
@@ -85,21 +85,21 @@ def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
 def test_an_unusable_header_is_refused_with_a_message_that_says_what_to_do(tmp_path, content, message):
     path = write(tmp_path / "in.csv", content)
     with pytest.raises(csvio.InputError) as caught:
-        csvio.open_cases(path)
+        cases.open_cases(path)
     assert str(caught.value).startswith(message.format(p=path))
     assert "\n" not in str(caught.value)
 
 
 def test_a_missing_input_file_is_an_input_error(tmp_path):
     with pytest.raises(csvio.InputError, match="input file '.*nope.csv' does not exist: check the path"):
-        csvio.open_cases(tmp_path / "nope.csv")
+        cases.open_cases(tmp_path / "nope.csv")
 
 
 # --------------------------------------------------------------------------- the rows
 
 
 def rows_of(path, **kwargs) -> list[list[str]]:
-    with csvio.open_cases(path, **kwargs) as reader:
+    with cases.open_cases(path, **kwargs) as reader:
         return [row for batch in reader for row in zip(*(c.to_pylist() for c in batch.columns))]
 
 
@@ -142,7 +142,7 @@ def test_a_row_longer_than_a_chunk_is_refused_with_what_to_do(tmp_path):
 def test_typed_reading_gives_yes_no_answers_as_booleans_until_a_cell_is_not_a_plain_spelling(tmp_path):
     body = "".join(f"c{i},{'Yes' if i % 3 else 'no'},,{i % 5}\n" for i in range(2_000))
     path = write(tmp_path / "in.csv", "case_id,loc_eyelid,numbness,duration_days\n" + body + "c,maybe,YES,1\n")
-    with csvio.open_cases(path, typed=True, block_size=4096) as reader:
+    with cases.open_cases(path, typed=True, block_size=4096) as reader:
         chunks = list(reader.chunks())
     kinds = [str(chunk.batch.schema.field("loc_eyelid").type) for chunk in chunks]
     assert kinds[0] == "bool" and kinds[-1] == "string" and kinds == sorted(kinds)  # booleans, then text
@@ -167,7 +167,7 @@ def test_a_problem_late_in_a_file_read_typed_is_reported_or_scored_as_when_read_
             return str(exc)
 
     typed = run("typed.csv")
-    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: csvio.open_cases(source, **{**kw, "typed": False}))
+    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: cases.open_cases(source, **{**kw, "typed": False}))
     assert run("text.csv") == typed
     assert isinstance(typed, str) == (late != 'x,"yes"\n' and late != "x,maybe\n")
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twitch_triage import batch as scoring
-from twitch_triage import cli, config, csvio
+from twitch_triage import cases, cli, config
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -149,12 +149,12 @@ def test_records_copied_as_written_give_the_same_rows_as_cells_written_back(tmp_
         scoring.score_file(source, tmp_path / "copied.csv", predictor, kb, block_size=block_size)
     except scoring.InputError as exc:  # a ragged row: refused the same way either way
         with monkeypatch.context() as m:
-            m.setattr(csvio._Prefixed, "records", lambda self, n: None)
+            m.setattr(cases._Prefixed, "records", lambda self, n: None)
             with pytest.raises(scoring.InputError, match=re.escape(str(exc))):
                 scoring.score_file(source, tmp_path / "written.csv", predictor, kb, block_size=block_size)
         return
     with monkeypatch.context() as m:
-        m.setattr(csvio._Prefixed, "records", lambda self, n: None)  # every chunk written back from its cells
+        m.setattr(cases._Prefixed, "records", lambda self, n: None)  # every chunk written back from its cells
         scoring.score_file(source, tmp_path / "written.csv", predictor, kb, block_size=block_size)
     copied, written = (tmp_path / "copied.csv").read_bytes(), (tmp_path / "written.csv").read_bytes()
     delimiter = ";" if data.split(b"\n")[0].count(b";") > data.split(b"\n")[0].count(b",") else ","

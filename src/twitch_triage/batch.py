@@ -23,9 +23,9 @@ import pyarrow.csv as pacsv
 
 from . import config, redflags
 from .answers import AnswerError, invalid_message, parse_column, parse_value
+from .cases import DEFAULT_BLOCK_SIZE, Chunk, Header, _answer_positions, _norm, open_cases
 from .csvio import (
-    _BOM, DEFAULT_BLOCK_SIZE, Chunk, Header, InputError, _answer_positions, _neutral_name, _norm, _offsets, _single,
-    _text_table, _values, atomic_output, header_line, neutralise, open_cases,
+    _BOM, InputError, _neutral_name, _offsets, _single, _text_table, _values, atomic_output, header_line, neutralise,
 )
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]

@@ -118,6 +118,27 @@ def test_a_row_with_the_wrong_number_of_fields_is_refused_with_its_physical_line
                                  "(a stray ',' or a missing quote?)")
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n"])
+def test_empty_lines_count_in_the_line_of_a_row_with_the_wrong_number_of_fields(tmp_path, predictor, kb, end):
+    lines = ["loc_eyelid,note", "", "yes,a"] + ["", "no,b"] * 1_000 + ["", "", "yes,c,extra", "no,d"]
+    path = write(tmp_path / "in.csv", end.join(lines) + end)
+    expected = (f"'{path}' line 2006 has 3 fields but the header has 2: fix that row "
+                "(a stray ',' or a missing quote?)")
+    with pytest.raises(csvio.InputError) as caught:
+        rows_of(path, block_size=4096)
+    assert str(caught.value) == expected
+    with pytest.raises(csvio.InputError) as caught:
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
+    assert str(caught.value) == expected
+
+
+def test_empty_lines_count_in_the_line_of_the_first_invalid_cell_under_strict(tmp_path, predictor, kb):
+    lines = ["loc_eyelid,note"] + ["yes,a", ""] * 1_500 + ["maybe,b"]
+    path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
+    with pytest.raises(csvio.InputError, match=r"line 3002: loc_eyelid: 'maybe' is not yes/no/unknown"):
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True, block_size=4096)
+
+
 def test_a_byte_that_is_not_utf8_far_into_the_file_is_reported_with_its_line(tmp_path):
     body = "".join(f"yes,row {i}\n" for i in range(5_000))
     path = write(tmp_path / "in.csv", b"loc_eyelid,note\n" + body.encode() + b"no,caf\xe9\n")

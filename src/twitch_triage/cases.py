@@ -186,6 +186,7 @@ class _Prefixed(io.RawIOBase):
         self._reading = 0  # reads under way
         self._detached = False
         self._no_records = False
+        self.lines_out = 0  # lines handed out as records (empty ones between them included)
         self._at_end = False
 
     def readable(self) -> bool:
@@ -251,13 +252,14 @@ class _Prefixed(io.RawIOBase):
             self._waiting = False
             self._turn.notify_all()
 
-    def records(self, n: int) -> pa.Array | None:
+    def records(self, n: int) -> tuple[pa.Array, np.ndarray] | None:
         """The next ``n`` records as written (without their line ends), or None when that cannot be known.
 
         Only while no quote character has been read: then a record is a line that is not
         empty, as pyarrow reads it (``\\n`` or ``\\r\\n`` ends it, empty lines are skipped). After a
         quote, or a carriage return alone (which pyarrow also reads as a line end), it stops
-        for the rest of the file: a caller then writes the parsed cells back instead.
+        for the rest of the file: a caller then writes the parsed cells back instead. With the
+        records comes, for each, the index of its line from the start of this stream (0-based).
         """
         with self._turn:
             head = b""
@@ -274,7 +276,7 @@ class _Prefixed(io.RawIOBase):
                 self._blocks = None
             return None
 
-    def _lines(self, head: bytes, n: int) -> pa.Array | None:
+    def _lines(self, head: bytes, n: int) -> tuple[pa.Array, np.ndarray] | None:
         """The first ``n`` records of ``head`` (the rest goes back to the front of the blocks), or None."""
         buf = np.frombuffer(head, dtype=np.uint8)
         ends = np.flatnonzero(buf == 0x0A)
@@ -296,7 +298,9 @@ class _Prefixed(io.RawIOBase):
         offsets[0] = 0
         offsets[1:] = np.minimum(ends[lines[:n]] + 1, stop)  # each record with the empty lines before it
         records = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(head))
-        return pc.utf8_trim(records, "\r\n")
+        where = self.lines_out + lines[:n]
+        self.lines_out += int(lines[n - 1]) + 1 if n else 0
+        return pc.utf8_trim(records, "\r\n"), where
 
     def readinto(self, b) -> int:  # pragma: no cover - pyarrow calls read()
         data = self.read(len(b))
@@ -338,9 +342,12 @@ class Chunk:
     line: int
     multiline: bool = True  # whether a cell may hold a line break
     records: pa.Array | None = None  # each record's text as written, when known (no quoted cell so far)
+    record_lines: np.ndarray | None = None  # with the records: the physical line of each
 
     def line_of(self, row: int) -> int:
         """The physical line where ``row`` (0-based) of this chunk starts."""
+        if self.record_lines is not None:
+            return int(self.record_lines[row])
         if not row or not self.multiline:
             return self.line + row
         return self.line + row + sum(_newlines(col.slice(0, row)) for col in self.batch.columns)
@@ -410,6 +417,8 @@ class CaseReader:
         self._base = 0  # data records read before the current pyarrow reader began
         self._rest = b""  # after typed chunks: the bytes from the first chunk not handed out
         self._records = 0  # data records read so far
+        self._skipped = 0  # empty lines skipped between them (counted while records are known)
+        self._stream_line = self.header.lines  # physical lines before the current stream's first byte
         self._breaks = 0  # line feeds inside their cells
         self._bad_row: tuple[int, int, int] | None = None
 
@@ -460,9 +469,13 @@ class CaseReader:
         if number <= 0:
             at = ""
         elif chunk is None:
-            at = f" line {self.header.lines + self._base + number + self._breaks}"
+            at = f" line {self.header.lines + self._base + number + self._breaks + self._skipped}"
         else:
-            at = f" line {chunk.line_of(max(number - 1 - (self._records - self._base), 0))}"
+            row = max(number - 1 - (self._records - self._base), 0)
+            # while records are known: the lines of the rows before it, then its own (pyarrow left it out)
+            before = None if chunk.multiline else self.stream.records(row)
+            own = None if before is None else self.stream.records(1)
+            at = f" line {self._stream_line + int(own[1][0]) + 1 if own is not None else chunk.line_of(row)}"
         return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
                           f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
 
@@ -472,7 +485,7 @@ class CaseReader:
             if found is not None:
                 return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line "
                                   f"{self.header.lines + found[1] + 1}): re-save it as UTF-8")
-            return InputError(f"{self.name} is not UTF-8 (after line {self.header.lines + self._records + self._breaks})"
+            return InputError(f"{self.name} is not UTF-8 (after line {self._line() - 1})"
                               ": re-save it as UTF-8")
         if self._bad_row is not None:
             return self._ragged(None)
@@ -485,7 +498,7 @@ class CaseReader:
             self._bad_row = (int(ragged[1]), int(ragged[2]), int(ragged[3]))
             return self._ragged(None)
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        line = self.header.lines + self._records + self._breaks + 1
+        line = self._line()
         if "straddl" in message:
             return InputError(f"{self.name}: a row from line {line} on is longer than {self._block_size:,} bytes, "
                               "more than is read at a time: split or shorten its cells")
@@ -500,7 +513,23 @@ class CaseReader:
             self.stream = _Prefixed(rest, self._handle, bytes_before=old.bytes_read - len(rest),
                                     newlines_before=old.newlines - rest.count(b"\n"))
             self._base = self._records
+            self._stream_line += old.lines_out
         yield from self._text_chunks()
+
+    def _line(self) -> int:
+        """The physical line of the next record (exact while records are known; after a quoted cell, empty
+        lines from there on are not counted)."""
+        return self.header.lines + self._records + self._breaks + self._skipped + 1
+
+    def _with_records(self, batch: pa.RecordBatch, records: tuple[pa.Array, np.ndarray]) -> Chunk:
+        """A chunk whose records are known as written, with the physical line of each."""
+        texts, where = records
+        lines = self._stream_line + where + 1
+        chunk = Chunk(batch, int(lines[0]) if len(lines) else self._line(), False, texts, lines)
+        self._records += batch.num_rows
+        if len(lines):  # so that _line() follows on from the last record's line
+            self._skipped = int(lines[-1]) - self.header.lines - self._records - self._breaks
+        return chunk
 
     def _typed_chunks(self) -> Iterator[Chunk]:
         """Chunks with the yes/no answers as booleans (see ``typed``); returns whether the file ended."""
@@ -547,8 +576,7 @@ class CaseReader:
             if records is None:  # a quote, or a carriage return alone
                 return False
             self.stream.handed()
-            yield Chunk(batch, self.header.lines + self._records + 1, False, records)
-            self._records += batch.num_rows
+            yield self._with_records(batch, records)
 
     def _text_chunks(self) -> Iterator[Chunk]:
         names = list(self.header.names)
@@ -583,11 +611,13 @@ class CaseReader:
                 raise self._error(exc) from None
             self.stream.handed()
             # without a quote character read so far, no cell can hold a line break: skip counting them
-            chunk = Chunk(batch, self.header.lines + self._records + self._breaks + 1, self.stream.quotes > 0)
+            chunk = Chunk(batch, self._line(), self.stream.quotes > 0)
             if self._bad_row is not None and self._bad_row[0] - 1 - (self._records - self._base) <= batch.num_rows:
                 raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
-            if not chunk.multiline:
-                chunk = Chunk(batch, chunk.line, False, self.stream.records(batch.num_rows))
+            records = None if chunk.multiline else self.stream.records(batch.num_rows)
+            if records is not None:
+                yield self._with_records(batch, records)
+                continue
             self._records += batch.num_rows
             if chunk.multiline and batch.num_rows:
                 self._breaks += sum(_newlines(col) for col in batch.columns)

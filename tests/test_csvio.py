@@ -147,6 +147,13 @@ def test_a_byte_that_is_not_utf8_far_into_the_file_is_reported_with_its_line(tmp
     assert str(caught.value) == f"'{path}' is not UTF-8 (byte 0xe9 at line 5002): re-save it as UTF-8"
 
 
+def test_a_stray_continuation_byte_first_after_the_header_is_reported_with_its_line(tmp_path):
+    path = write(tmp_path / "in.csv", b"loc_eyelid,note\n\x80yes,a\n")
+    with pytest.raises(csvio.InputError) as caught:
+        rows_of(path)
+    assert str(caught.value) == f"'{path}' is not UTF-8 (byte 0x80 at line 2): re-save it as UTF-8"
+
+
 def test_a_quote_never_closed_is_refused_instead_of_swallowing_the_rest_of_the_file(tmp_path):
     path = write(tmp_path / "in.csv", 'loc_eyelid,note\nyes,x\nno,"open\nyes,y\nno,z\n')
     with pytest.raises(csvio.InputError, match="line 3: a quoted field is never closed"):

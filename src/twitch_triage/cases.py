@@ -176,7 +176,7 @@ class _Prefixed(io.RawIOBase):
         self.bytes_read = bytes_before
         self.quotes = 0
         self.newlines = newlines_before
-        self._offset = bytes_before
+        self._offset = 0  # bytes this stream has read: a read at 0 starts a record, no character is cut there
         self.recent: list[tuple[int, int, bytes]] = []  # (offset, line feeds before, data) of the last reads
         self._reads = self._batches = 0
         self._turn = threading.Condition()

@@ -25,7 +25,8 @@ from . import config, redflags
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .cases import DEFAULT_BLOCK_SIZE, Chunk, Header, _answer_positions, _norm, open_cases
 from .csvio import (
-    _BOM, InputError, _neutral_name, _offsets, _single, _text_table, _values, atomic_output, header_line, neutralise,
+    _BOM, InputError, _neutral_name, _offsets, _one, _single, _text_table, _values, atomic_output, header_line,
+    neutralise,
 )
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
@@ -151,7 +152,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
         return X, [], {j for _, _, j in present}
     read = [(k, j) for k, _, j in present if table.schema.field(j).type == pa.bool_()]
     if read:  # read as booleans already (CaseReader's typed chunks): null is unknown
-        X[:, [k for k, _ in read]] = _bool_codes([_single_bool(table.column(j)) for _, j in read]).T
+        X[:, [k for k, _ in read]] = _bool_codes([_one(table.column(j)) for _, j in read]).T
     present = [p for p in present if table.schema.field(p[2]).type != pa.bool_()]
     if not present:
         return X, [], {j for _, j in read}
@@ -173,13 +174,6 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     X[:, [k for k, _, _ in present]] = all_codes.T
     messages.sort(key=lambda m: m[0])  # in the file's column order
     return X, messages, plain | {j for _, j in read}
-
-
-def _single_bool(values: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One boolean array (chunks combined)."""
-    if isinstance(values, pa.ChunkedArray):
-        return values.chunk(0) if values.num_chunks == 1 else values.combine_chunks()
-    return values
 
 
 def _bool_codes(arrays: Sequence[pa.Array]) -> np.ndarray:

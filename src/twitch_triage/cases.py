@@ -531,6 +531,12 @@ class CaseReader:
             self._skipped = int(lines[-1]) - self.header.lines - self._records - self._breaks
         return chunk
 
+    def _reader(self, parse: pacsv.ParseOptions, convert: pacsv.ConvertOptions) -> pacsv.CSVStreamingReader:
+        """pyarrow's streaming reader over the current stream, a block at a time, in this thread."""
+        read = pacsv.ReadOptions(column_names=list(self.header.names), block_size=self._block_size, use_threads=False)
+        return pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read, parse_options=parse,
+                              convert_options=convert)
+
     def _typed_chunks(self) -> Iterator[Chunk]:
         """Chunks with the yes/no answers as booleans (see ``typed``); returns whether the file ended."""
         names, delimiter = list(self.header.names), self.header.delimiter
@@ -545,15 +551,13 @@ class CaseReader:
         spelt = {kind: sorted({v for w in spellings for v in (w, w.upper(), w.title())})
                  for kind, spellings in (("yes", config.YES_SPELLINGS), ("no", config.NO_SPELLINGS),
                                          ("unknown", config.UNKNOWN_SPELLINGS))}
-        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True, invalid_row_handler=on_invalid_row)
         convert = pacsv.ConvertOptions(
             column_types={n: pa.bool_() if j in answers else pa.string() for j, n in enumerate(names)},
             check_utf8=True, true_values=spelt["yes"], false_values=spelt["no"], null_values=spelt["unknown"])
         with _quiet_invalid_rows(on_invalid_row):
             try:
-                reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
-                                        parse_options=parse, convert_options=convert)
+                reader = self._reader(parse, convert)
             except pa.ArrowInvalid:
                 self._rest = self.stream.detach()
                 return False
@@ -579,16 +583,13 @@ class CaseReader:
             yield self._with_records(batch, records)
 
     def _text_chunks(self) -> Iterator[Chunk]:
-        names = list(self.header.names)
-        read = pacsv.ReadOptions(column_names=names, block_size=self._block_size, use_threads=False)
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
                                    ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
         # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
-        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True)
+        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in self.header.names}, check_utf8=True)
         with _quiet_invalid_rows(self._on_invalid_row):
             try:
-                reader = pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read,
-                                        parse_options=parse, convert_options=convert)
+                reader = self._reader(parse, convert)
             except pa.ArrowInvalid as exc:
                 if "Empty CSV" in str(exc) and self._bad_row is None:
                     return

@@ -127,10 +127,16 @@ def _neutral_name(name: str) -> str:
     return neutralise(pa.array([name], pa.string()))[0].as_py()
 
 
+def _one(values: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """One array (chunks combined; a single chunk as it is)."""
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    return values
+
+
 def _single(values: pa.Array | pa.ChunkedArray) -> pa.Array:
     """One string array (chunks combined, other types cast to text)."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    values = _one(values)
     if values.type != pa.string():
         values = pc.cast(values, pa.string())
     return values

@@ -10,12 +10,11 @@
   subprocess, less its start-up (a one-row file, in the same pair), with the peak RSS of
   each run (reported by a small wrapper process). Before each timed run the page cache's
   dirty pages are written out (``os.sync``), so that no run pays for the previous one's output.
-* One case in process: ``triage.assess`` p50 over 200 calls.
 
-``main()`` returns a markdown section between two HTML-comment markers (``benchmarks/run.py``
-calls it); run as a script, it also writes that section into ``reports/benchmarks.md``,
-replacing its previous one and keeping the rest of the file (with ``--print``, it only prints it:
-``benchmarks/run.py`` runs it so, in a process of its own).
+``main()`` returns a markdown section between two HTML-comment markers; run as a script, it
+also writes that section into ``reports/benchmarks.md``, replacing its previous one and keeping
+the rest of the file (with ``--print``, it only prints it: ``benchmarks/run.py`` runs it so, in a
+process of its own). The one-case latency has its own section, from ``benchmarks/run.py``.
 
 Usage::
 
@@ -33,11 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from twitch_triage import artifact, batch, config, knowledge, triage
+from twitch_triage import artifact, batch, config, knowledge
 
 BEGIN, END = "<!-- bench_score: begin -->", "<!-- bench_score: end -->"
 EXTRA_COLUMNS = len(config.OUTPUT_COLUMNS)  # 14: what score adds to every row
@@ -100,20 +98,6 @@ def io_floor(source: Path, target: Path) -> tuple[float, float]:
     return seconds
 
 
-def one_case_p50(model: str | None, calls: int = 200) -> float:
-    kb = knowledge.load_default()
-    predictor = artifact.load(model, kb_sha256=kb.sha256)
-    case = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "stress": "no", "duration_days": 10}
-    for _ in range(10):
-        triage.assess(case, predictor, kb)
-    times = []
-    for _ in range(calls):
-        start = time.perf_counter()
-        triage.assess(case, predictor, kb)
-        times.append(time.perf_counter() - start)
-    return float(np.median(times))
-
-
 def in_process(source: Path, target: Path, predictor, kb) -> tuple[float, float]:
     """``batch.score_file`` as the command runs it, without the start-up: wall and CPU seconds."""
     seconds = timed(lambda: batch.score_file(source, target, predictor, kb))
@@ -159,7 +143,6 @@ def main(argv: list[str] | None = None) -> str:
         t_big_in = in_process(files[big], out, predictor, kb)[0]
         (t_big, rss_big), startup_big = score(big), score(1)[0]
         size_small, size_big = files[small].stat().st_size, files[big].stat().st_size
-    p50 = one_case_p50(args.model)
 
     med = statistics.median
     ratio_in = med(t[0] / f[0] for f, t in pairs)
@@ -205,7 +188,6 @@ def main(argv: list[str] | None = None) -> str:
         f"| peak RSS at most 300 MB at {big:,} cases | {rss_big / 2**20:.0f} MB | {ok[rss_big <= 300 * 2**20]} |",
         f"| memory does not grow with the file ({big // small}x the rows) | {rss_small / 2**20:.0f} MB -> "
         f"{rss_big / 2**20:.0f} MB ({grows:.2f}x) | {ok[grows <= 1.1]} |",
-        f"| one case in process, `triage.assess` p50 of 200 calls | {p50 * 1000:.2f} ms | |",
     ]
     return "\n".join([BEGIN, *rows, END]) + "\n"
 

@@ -157,7 +157,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     if not present:
         return X, [], {j for _, j in read}
     columns = [_single(table.column(j)) for _, _, j in present]
-    vocab, vocab_codes = _fast_vocabulary()  # null (a bare empty cell) is in it, as unknown
+    vocab = _fast_vocabulary()[0]  # null (a missing cell, e.g. NaN in a pandas frame) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
     index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
     all_codes = np.take(_code_table(), index)
@@ -211,7 +211,7 @@ def _code_table() -> np.ndarray:
 
 @functools.cache
 def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
-    """The contract's spellings as written in lowercase, plus null (a bare empty cell), and their codes."""
+    """The contract's spellings as written in lowercase, plus null (a missing cell), and their codes."""
     vocab = pa.array([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None],
                      pa.string())
     return vocab, parse_column(config.ANSWERS[0], vocab)[0]

@@ -167,6 +167,31 @@ def test_a_row_longer_than_a_chunk_is_refused_with_what_to_do(tmp_path):
         rows_of(path, block_size=1024)
 
 
+def csv_rows(data: bytes, delimiter: str = ",") -> list[list[str]]:
+    """The data rows as Python's csv module reads them (empty lines skipped): the reference."""
+    return [row for row in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=delimiter)
+            if row][1:]
+
+
+@pytest.mark.parametrize("pad", range(0, 200, 9))
+def test_a_file_read_typed_then_as_text_from_a_quoted_cell_on_is_never_refused(tmp_path, predictor, kb, pad):
+    # the bytes kept from typed reading end wherever the read-ahead stopped: never a short block to pyarrow
+    rows = [f"c{i},{'yes' if i % 2 else 'no'},{'x' * 150}" for i in range(1_500)]  # past the header's first read
+    rows[0] = "c" + "0" * pad + rows[0][2:]
+    rows[1_000] = '"q"' + rows[1_000][len("c1000"):]
+    data = ("case_id,loc_eyelid,note\n" + "\n".join(rows) + "\n").encode()
+    path = write(tmp_path / "in.csv", data)
+    scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=1024)
+    assert [row[:3] for row in csv_rows((tmp_path / "out.csv").read_bytes())] == csv_rows(data)
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_quoted_line_break_across_a_block_boundary_keeps_its_carriage_return_and_line_feed(tmp_path, typed):
+    filler = "no," + "x" * 501 + "\n"  # 505 bytes: the '\r' below is the last byte of the first 512-byte block
+    path = write(tmp_path / "in.csv", 'loc_eyelid,note\n' + filler + 'yes,"p\r\nq"\n' * 3)
+    assert [note for _, note in rows_of(path, block_size=512, typed=typed)][1:] == ["p\r\nq"] * 3
+
+
 def test_typed_reading_gives_yes_no_answers_as_booleans_until_a_cell_is_not_a_plain_spelling(tmp_path):
     body = "".join(f"c{i},{'Yes' if i % 3 else 'no'},,{i % 5}\n" for i in range(2_000))
     path = write(tmp_path / "in.csv", "case_id,loc_eyelid,numbness,duration_days\n" + body + "c,maybe,YES,1\n")

@@ -208,11 +208,21 @@ class _Prefixed(io.RawIOBase):
                 self._turn.notify_all()
 
     def _read(self, n: int | None) -> bytes:
-        if len(self._prefix):
-            take = len(self._prefix) if n is None or n < 0 else min(n, len(self._prefix))
-            data, self._prefix = self._prefix[:take].tobytes(), self._prefix[take:]
+        """``n`` bytes (all when ``n`` is None or negative), fewer only at the end, and never a carriage
+        return last but at the end (it is kept for the next read).
+
+        pyarrow takes each read for a block: a short one can leave a row that does not end in the
+        block after it, which it refuses as a row longer than a block; and it drops a line feed first
+        in a block after a carriage return last in the one before, even inside a quoted cell.
+        """
+        if n is None or n < 0:
+            data, self._prefix = self._prefix.tobytes() + self._stream.read(), memoryview(b"")
         else:
-            data = self._stream.read(n) if n is not None and n >= 0 else self._stream.read()
+            data, self._prefix = self._prefix[:n].tobytes(), self._prefix[n:]
+            while len(data) < n and (more := self._stream.read(n - len(data))):
+                data = data + more if data else more
+            if len(data) > 1 and data.endswith(b"\r"):
+                data, self._prefix = data[:-1], memoryview(b"\r" + self._prefix.tobytes())
         with self._turn:
             self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self.newlines, data)]
             self._offset += len(data)

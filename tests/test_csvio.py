@@ -132,6 +132,19 @@ def test_empty_lines_count_in_the_line_of_a_row_with_the_wrong_number_of_fields(
     assert str(caught.value) == expected
 
 
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_errors_after_quoted_cells_and_blank_lines_name_their_physical_line(tmp_path, predictor, kb, end):
+    lines = ["loc_eyelid,note", "", '"yes","a ""b"" c"', 'no,"two', "", 'lines"', "", "", 'yes,5" tall']
+    path = write(tmp_path / "in.csv", end.join([*lines, "maybe,x", "no,y,extra", 'no,"open', "yes,z"]) + end)
+    with pytest.raises(csvio.InputError, match=r"line 10: loc_eyelid: 'maybe' is not yes/no/unknown"):
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True, block_size=4096)
+    with pytest.raises(csvio.InputError, match=r"line 11 has 3 fields but the header has 2"):
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
+    path = write(tmp_path / "in.csv", end.join([*lines, 'no,"open', "yes,z"]) + end)
+    with pytest.raises(csvio.InputError, match=r"line 10: a quoted field is never closed"):
+        rows_of(path)
+
+
 def test_empty_lines_count_in_the_line_of_the_first_invalid_cell_under_strict(tmp_path, predictor, kb):
     lines = ["loc_eyelid,note"] + ["yes,a", ""] * 1_500 + ["maybe,b"]
     path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")

@@ -517,11 +517,10 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     summary.rows_with_errors += int(np.count_nonzero(bad))
                     for item in pc.value_counts(outputs[-3]).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    if chunk.records is not None and not neutralised:  # (records: no quote read so far)
+                    if chunk.records is not None and not neutralised:  # (records: no quote so far)
                         write((chunk.records, [], outputs, True))
-                    else:  # no quote read yet: no input cell holds a delimiter, quote or line break
-                        plain = not chunk.multiline and _plain(outputs[-4:], header.delimiter)
-                        write((None, inputs, outputs, plain))
+                    else:
+                        write((None, inputs, outputs, _plain([*inputs, *outputs[-4:]], header.delimiter)))
                     bar.update(reader.stream.bytes_read - bar.n)
             target.flush()
     return summary

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import config
-from .csvio import _BOM, InputError, _offsets, _values, neutralise
+from .csvio import _BOM, InputError, neutralise
 
 __all__ = ["Header", "Chunk", "CaseReader", "open_cases", "DEFAULT_BLOCK_SIZE"]
 
@@ -153,15 +153,41 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
     return Header(names, delimiter, first.startswith(_BOM), lines, answers, warnings), stop
 
 
-class _Prefixed(io.RawIOBase):
-    """``prefix`` then the rest of ``stream``, as pyarrow reads it.
+_LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
+# g after f, for the maps of {0: outside, 1: in a quoted cell} onto itself coded f(0) + 2 * f(1): _AFTER[g, f]
+_AFTER = np.array([[(g >> (f & 1) & 1) | (g >> (f >> 1) & 1) << 1 for f in range(4)] for g in range(4)], np.int8)
 
-    Counts the bytes, quote characters and line feeds read, and keeps the last few reads
-    (a bounded amount) so that a byte pyarrow rejects can be found with its line.
+
+def _line_ends(data: bytes) -> int:
+    """Line ends in ``data``: ``\\n``, ``\\r\\n`` or ``\\r`` alone, as pyarrow and Python's csv module end lines."""
+    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+
+
+def _in_quotes_after(runs: np.ndarray, before: bool) -> np.ndarray:
+    """Whether a reader is in a quoted cell after each run of quotes, from the map each run applies
+    (coded as in ``_AFTER``) and the state before the first: a prefix scan of the maps, in
+    log2(len(runs)) vectorised steps."""
+    done = runs.astype(np.int8)
+    step = 1
+    while step < done.size:
+        done[step:] = _AFTER[done[step:], done[:-step]]
+        step *= 2
+    return (done >> int(before) & 1).astype(bool)
+
+
+class _Prefixed(io.RawIOBase):
+    """``prefix`` then the rest of ``stream``, as pyarrow reads it, with the physical line of every record.
+
+    Each read is scanned as pyarrow parses it: a quote opens a quoted cell only first in a
+    field, a quote in one closes it unless doubled, and a line end (``\\n``, ``\\r\\n`` or ``\\r``)
+    outside quoted cells ends a record; empty lines are skipped. The line each record starts on
+    is kept until its batch is handed out (:meth:`handed`), so that every error names its line.
+    The last few reads are kept too (a bounded amount) so that a byte pyarrow rejects can be
+    found with its line.
 
     pyarrow reads ahead in a thread of its own, up to 32 blocks; here it waits while it is
-    more than :attr:`AHEAD` blocks ahead of the batches handed out (:meth:`handed`), which
-    bounds the memory of a run. Until a quote character is read, the bytes not yet handed
+    more than :attr:`AHEAD` blocks ahead of the batches handed out, which bounds the memory of
+    a run. Until the first batch whose records hold a quote character, the bytes not yet handed
     out as records are kept (:meth:`records`): while no cell is quoted, a record is a line.
     """
 
@@ -169,15 +195,13 @@ class _Prefixed(io.RawIOBase):
     AHEAD = 3  # blocks read beyond the last batch handed out
     _PATIENCE = 0.5  # seconds to wait for a batch before reading on anyway (blocks without a record)
 
-    def __init__(self, prefix: bytes, stream: IO[bytes], *, rewindable: bool = False, bytes_before: int = 0,
-                 newlines_before: int = 0):
+    def __init__(self, prefix: bytes, stream: IO[bytes], delimiter: str, *, rewindable: bool = False,
+                 line: int = 1, bytes_before: int = 0):
         super().__init__()
         self._prefix, self._stream = memoryview(prefix), stream
         self.bytes_read = bytes_before
-        self.quotes = 0
-        self.newlines = newlines_before
         self._offset = 0  # bytes this stream has read: a read at 0 starts a record, no character is cut there
-        self.recent: list[tuple[int, int, bytes]] = []  # (offset, line feeds before, data) of the last reads
+        self.recent: list[tuple[int, int, bytes]] = []  # (offset, line, data) of the last reads
         self._reads = self._batches = 0
         self._turn = threading.Condition()
         self._waiting = True  # False once reading on could only be held up (see _PATIENCE), or at the end
@@ -186,8 +210,18 @@ class _Prefixed(io.RawIOBase):
         self._reading = 0  # reads under way
         self._detached = False
         self._no_records = False
-        self.lines_out = 0  # lines handed out as records (empty ones between them included)
         self._at_end = False
+        # the scan: where the next byte stands
+        self._delimiter = ord(delimiter)
+        self._line = self._first_line = line  # its physical line
+        self._in_quotes = False
+        self._line_start = True  # it starts a line outside quoted cells
+        self._last = _LF  # the byte before it
+        self._unscanned = b""  # a run of quotes last in a read, scanned with the next (where it ends decides)
+        self._lines: collections.deque[np.ndarray] = collections.deque()  # of the records not yet handed out
+        self.handed_records = 0
+        self._last_handed: int | None = None  # the line of the last one
+        self.last_record_line: int | None = None  # the line of the last record read
 
     def readable(self) -> bool:
         return True
@@ -224,20 +258,100 @@ class _Prefixed(io.RawIOBase):
             if len(data) > 1 and data.endswith(b"\r"):
                 data, self._prefix = data[:-1], memoryview(b"\r" + self._prefix.tobytes())
         with self._turn:
-            self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self.newlines, data)]
+            self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self._line, data)]
             self._offset += len(data)
             self.bytes_read += len(data)
-            self.quotes += data.count(b'"')
-            self.newlines += data.count(b"\n")
+            self._scan(data, final=not data and n != 0)
             self._reads += 1
             if not data and n != 0:
                 self._at_end = True
-            if self._blocks is not None:
-                if self.quotes and not self._rewindable:
-                    self._blocks = None
-                elif data:
-                    self._blocks.append(data)
+            if self._blocks is not None and data:
+                self._blocks.append(data)
         return data
+
+    def _scan(self, data: bytes, final: bool) -> None:
+        """Find the records that start in ``data`` and their lines (see the class), going on from the last read."""
+        if self._unscanned:
+            data, self._unscanned = self._unscanned + data, b""
+        if not final and data.endswith(b'"'):
+            kept = len(data) - len(data.rstrip(b'"'))
+            data, self._unscanned = data[:-kept], data[-kept:]
+        if not data:
+            return
+        buf = np.frombuffer(data, dtype=np.uint8)
+        ends = np.flatnonzero((buf == _LF) | (buf == _CR)) if b"\r" in data else np.flatnonzero(buf == _LF)
+        crlf = (buf[ends] == _CR) & (buf[np.minimum(ends + 1, buf.size - 1)] == _LF) & (ends + 1 < buf.size)
+        counted = ends[~crlf]  # one per line end: \r\n counts at its \n
+        inside = np.full(ends.size, self._in_quotes)  # whether each line end is in a quoted cell
+        if b'"' in data:
+            quotes = np.flatnonzero(buf == _QUOTE)
+            first = np.ones(quotes.size, dtype=bool)
+            first[1:] = np.diff(quotes) != 1
+            runs = quotes[first]
+            odd = np.diff(np.append(np.flatnonzero(first), quotes.size)) % 2 == 1
+            before = np.where(runs > 0, buf[runs - 1], self._last)
+            opens = (before == self._delimiter) | (before == _LF) | (before == _CR)  # first in a field
+            # outside, an odd run first in a field leaves a quoted cell open (an even one opens and closes
+            # it), elsewhere its quotes are text; inside, an odd run closes the cell (pairs are quotes)
+            after = _in_quotes_after((opens & odd) | (~odd) << 1, self._in_quotes)
+            run = np.searchsorted(runs, ends) - 1  # the last run before each line end
+            inside = np.where(run >= 0, after[np.maximum(run, 0)], self._in_quotes)
+            self._in_quotes = bool(after[-1])
+        starts = ends[~inside] + 1
+        if self._line_start:
+            starts = np.concatenate([[0], starts])
+        starts = starts[starts < buf.size]
+        starts = starts[(buf[starts] != _LF) & (buf[starts] != _CR)]  # empty lines are skipped
+        if starts.size:
+            lines = self._line + np.searchsorted(counted, starts)
+            self._lines.append(lines)
+            self.last_record_line = int(lines[-1])
+        self._line += counted.size
+        self._line_start = bool(ends.size) and ends[-1] == buf.size - 1 and not inside[-1]
+        self._last = int(buf[-1])
+
+    @property
+    def open_quote(self) -> bool:
+        """Whether a quoted cell is still open where the reading stands (at the end: never closed)."""
+        return self._in_quotes
+
+    def record_line(self, k: int) -> int | None:
+        """The physical line where record ``k`` (0-based, from this stream's start) starts, if read and not
+        handed out."""
+        k -= self.handed_records
+        with self._turn:
+            for lines in self._lines:
+                if k < lines.size:
+                    return int(lines[k]) if k >= 0 else None
+                k -= lines.size
+        return None
+
+    def next_line(self) -> int:
+        """The physical line of the next record not handed out (where the reading stands if none is read)."""
+        found = self.record_line(self.handed_records)
+        return found if found is not None else self._line
+
+    def resume_line(self) -> int:
+        """The physical line where the bytes not handed out as records begin (see :meth:`detach`)."""
+        return self._first_line if self._last_handed is None else self._last_handed + 1
+
+    def handed(self, n: int) -> np.ndarray:
+        """A batch of the next ``n`` records has been handed out (reading may go on): the line each starts on."""
+        with self._turn:
+            self._batches += 1
+            self._turn.notify_all()
+            parts, need = [], n
+            while need:
+                lines = self._lines.popleft()
+                parts.append(lines[:need])
+                if lines.size > need:
+                    self._lines.appendleft(lines[need:])
+                need -= parts[-1].size
+        self.handed_records += n
+        lines = np.concatenate(parts) if len(parts) != 1 else parts[0]
+        if n:
+            self._last_handed = int(lines[-1])
+        return lines
 
     def detach(self) -> bytes:
         """Stop reading (pyarrow's reader then meets the end) and return the bytes read but not
@@ -250,31 +364,26 @@ class _Prefixed(io.RawIOBase):
             self._blocks, self._prefix = None, memoryview(b"")
         return rest
 
-    def handed(self) -> None:
-        """A batch has been handed out: reading may go on."""
-        with self._turn:
-            self._batches += 1
-            self._turn.notify_all()
-
     def release(self) -> None:
         """Stop holding reads back (the reading is over, or stopped)."""
         with self._turn:
             self._waiting = False
             self._turn.notify_all()
 
-    def records(self, n: int) -> tuple[pa.Array, np.ndarray] | None:
+    def records(self, n: int) -> pa.Array | None:
         """The next ``n`` records as written (without their line ends), or None when that cannot be known.
 
-        Only while no quote character has been read: then a record is a line that is not
-        empty, as pyarrow reads it (``\\n`` or ``\\r\\n`` ends it, empty lines are skipped). After a
-        quote, or a carriage return alone (which pyarrow also reads as a line end), it stops
-        for the rest of the file: a caller then writes the parsed cells back instead. With the
-        records comes, for each, the index of its line from the start of this stream (0-based).
+        Only while no record has held a quote character: then a record is a line that is not
+        empty, as pyarrow reads it (``\\n`` or ``\\r\\n`` ends it, empty lines are skipped). From
+        the first ``n`` records with a quote, or a carriage return alone (which pyarrow also reads
+        as a line end), it stops for the rest of the file: a caller then writes the parsed cells
+        back instead. (Where that happens depends on the records alone, not on how far pyarrow
+        has read ahead, so that the output does not either.)
         """
         with self._turn:
             head = b""
-            while self._blocks is not None and not self.quotes and not self._no_records:
-                found = self._lines(head, n)
+            while self._blocks is not None and not self._no_records:
+                found = self._split(head, n)
                 if found is not None:
                     return found
                 if not self._blocks:
@@ -286,21 +395,22 @@ class _Prefixed(io.RawIOBase):
                 self._blocks = None
             return None
 
-    def _lines(self, head: bytes, n: int) -> tuple[pa.Array, np.ndarray] | None:
+    def _split(self, head: bytes, n: int) -> pa.Array | None:
         """The first ``n`` records of ``head`` (the rest goes back to the front of the blocks), or None."""
         buf = np.frombuffer(head, dtype=np.uint8)
-        ends = np.flatnonzero(buf == 0x0A)
-        if self._at_end and not self._blocks and buf.size and buf[-1] != 0x0A:
+        ends = np.flatnonzero(buf == _LF)
+        if self._at_end and not self._blocks and buf.size and buf[-1] != _LF:
             ends = np.append(ends, buf.size)  # the last line, without a line end
         starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        content = ends - starts - (buf[np.maximum(ends - 1, 0)] == 0x0D) * (ends > starts)
+        content = ends - starts - (buf[np.maximum(ends - 1, 0)] == _CR) * (ends > starts)
         lines = np.flatnonzero(content > 0)  # pyarrow skips empty lines
         if lines.size < n:
             return None
         stop = min(int(ends[lines[n - 1]]) + 1 if n else 0, buf.size)
-        after = np.flatnonzero(buf[:stop] == 0x0D) + 1
-        if after.size and ((after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != 0x0A)).any():
-            self._no_records = True  # a carriage return alone: a line end to pyarrow, not here
+        after = np.flatnonzero(buf[:stop] == _CR) + 1
+        if head.find(b'"', 0, stop) >= 0 or \
+                after.size and ((after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != _LF)).any():
+            self._no_records = True  # a quote, or a carriage return alone: a line end to pyarrow, not here
             return None
         if stop < len(head):
             self._blocks.appendleft(head[stop:])
@@ -308,9 +418,7 @@ class _Prefixed(io.RawIOBase):
         offsets[0] = 0
         offsets[1:] = np.minimum(ends[lines[:n]] + 1, stop)  # each record with the empty lines before it
         records = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(head))
-        where = self.lines_out + lines[:n]
-        self.lines_out += int(lines[n - 1]) + 1 if n else 0
-        return pc.utf8_trim(records, "\r\n"), where
+        return pc.utf8_trim(records, "\r\n")
 
     def readinto(self, b) -> int:  # pragma: no cover - pyarrow calls read()
         data = self.read(len(b))
@@ -318,10 +426,10 @@ class _Prefixed(io.RawIOBase):
         return len(data)
 
     def first_invalid_utf8(self) -> tuple[int, int] | None:
-        """(byte, line feeds before it) of the first byte in the recent reads that is not UTF-8."""
+        """(byte, physical line) of the first byte in the recent reads that is not UTF-8."""
         if not self.recent:
             return None
-        start, before = self.recent[0][:2]
+        start, line = self.recent[0][:2]
         data = b"".join(d for _, _, d in self.recent)
         skip = 0
         while start and skip < min(3, len(data)) and 0x80 <= data[skip] <= 0xBF:  # a character cut by a read
@@ -332,35 +440,22 @@ class _Prefixed(io.RawIOBase):
             at = skip + exc.start
             if exc.reason == "unexpected end of data" and self.recent[-1][2]:
                 return None  # cut by the last read, not known to be wrong
-            return data[at], before + data[:at].count(b"\n")
+            return data[at], line + _line_ends(data[:at])
         return None
-
-
-def _newlines(arr: pa.Array) -> int:
-    """Line feeds inside the cells of a string array (quoted multi-line cells)."""
-    off = _offsets(arr)
-    if off[-1] == off[0]:
-        return 0
-    return int(np.count_nonzero(_values(arr)[off[0]:off[-1]] == 0x0A))
 
 
 @dataclass(frozen=True)
 class Chunk:
-    """A batch of records and the physical line its first record starts on."""
+    """A batch of records and the physical line each starts on."""
 
     batch: pa.RecordBatch
-    line: int
-    multiline: bool = True  # whether a cell may hold a line break
-    records: pa.Array | None = None  # each record's text as written, when known (no quoted cell so far)
-    record_lines: np.ndarray | None = None  # with the records: the physical line of each
+    lines: np.ndarray  # of shape (batch.num_rows,)
+    line: int  # the first record's (where the reading stood, for a batch without records)
+    records: pa.Array | None = None  # each record's text as written, when known (no quote so far)
 
     def line_of(self, row: int) -> int:
         """The physical line where ``row`` (0-based) of this chunk starts."""
-        if self.record_lines is not None:
-            return int(self.record_lines[row])
-        if not row or not self.multiline:
-            return self.line + row
-        return self.line + row + sum(_newlines(col.slice(0, row)) for col in self.batch.columns)
+        return int(self.lines[row])
 
 
 @contextlib.contextmanager
@@ -422,14 +517,10 @@ class CaseReader:
             self.close()
             raise
         self._handle, self._typed = handle, typed
-        self.stream = _Prefixed(first[start:], handle, rewindable=typed, bytes_before=start)
+        self.stream = _Prefixed(first[start:], handle, self.header.delimiter, rewindable=typed,
+                                line=self.header.lines + 1, bytes_before=start)
         self._block_size = block_size
-        self._base = 0  # data records read before the current pyarrow reader began
         self._rest = b""  # after typed chunks: the bytes from the first chunk not handed out
-        self._records = 0  # data records read so far
-        self._skipped = 0  # empty lines skipped between them (counted while records are known)
-        self._stream_line = self.header.lines  # physical lines before the current stream's first byte
-        self._breaks = 0  # line feeds inside their cells
         self._bad_row: tuple[int, int, int] | None = None
 
     @staticmethod
@@ -474,18 +565,10 @@ class CaseReader:
             self._bad_row = (row.number if row.number is not None else -1, row.expected_columns, row.actual_columns)
         return "skip"
 
-    def _ragged(self, chunk: Chunk | None) -> InputError:
+    def _ragged(self) -> InputError:
         number, expected, actual = self._bad_row or (-1, 0, 0)
-        if number <= 0:
-            at = ""
-        elif chunk is None:
-            at = f" line {self.header.lines + self._base + number + self._breaks + self._skipped}"
-        else:
-            row = max(number - 1 - (self._records - self._base), 0)
-            # while records are known: the lines of the rows before it, then its own (pyarrow left it out)
-            before = None if chunk.multiline else self.stream.records(row)
-            own = None if before is None else self.stream.records(1)
-            at = f" line {self._stream_line + int(own[1][0]) + 1 if own is not None else chunk.line_of(row)}"
+        line = self.stream.record_line(number - 1) if number > 0 else None
+        at = f" line {line}" if line is not None else ""
         return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
                           f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
 
@@ -493,53 +576,41 @@ class CaseReader:
         if "UTF8" in str(exc):
             found = self.stream.first_invalid_utf8()
             if found is not None:
-                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line "
-                                  f"{self.header.lines + found[1] + 1}): re-save it as UTF-8")
-            return InputError(f"{self.name} is not UTF-8 (after line {self._line() - 1})"
+                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line {found[1]}): "
+                                  "re-save it as UTF-8")
+            return InputError(f"{self.name} is not UTF-8 (after line {self.stream.next_line() - 1})"
                               ": re-save it as UTF-8")
         if self._bad_row is not None:
-            return self._ragged(None)
+            return self._ragged()
         ragged = re.search(r"Row #(\d+): Expected (\d+) columns?, got (\d+)", str(exc))
         if ragged:  # a row pyarrow could not hand to _on_invalid_row (its text is not UTF-8)
             found = self.stream.first_invalid_utf8()
             if found is not None:
-                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line "
-                                  f"{self.header.lines + found[1] + 1}): re-save it as UTF-8")
+                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line {found[1]}): "
+                                  "re-save it as UTF-8")
             self._bad_row = (int(ragged[1]), int(ragged[2]), int(ragged[3]))
-            return self._ragged(None)
+            return self._ragged()
         message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        line = self._line()
+        line = self.stream.next_line()
         if "straddl" in message:
             return InputError(f"{self.name}: a row from line {line} on is longer than {self._block_size:,} bytes, "
                               "more than is read at a time: split or shorten its cells")
         return InputError(f"{self.name} cannot be read as CSV from line {line}: {message}")
 
     def chunks(self) -> Iterator[Chunk]:
-        """The records, a chunk at a time, each with the line its first record starts on."""
+        """The records, a chunk at a time, each with the line each record starts on."""
         if self._typed:
             if (yield from self._typed_chunks()):
                 return
             old, rest = self.stream, self._rest  # from the first chunk not handed out on, as text
-            self.stream = _Prefixed(rest, self._handle, bytes_before=old.bytes_read - len(rest),
-                                    newlines_before=old.newlines - rest.count(b"\n"))
-            self._base = self._records
-            self._stream_line += old.lines_out
+            self.stream = _Prefixed(rest, self._handle, self.header.delimiter, line=old.resume_line(),
+                                    bytes_before=old.bytes_read - len(rest))
         yield from self._text_chunks()
 
-    def _line(self) -> int:
-        """The physical line of the next record (exact while records are known; after a quoted cell, empty
-        lines from there on are not counted)."""
-        return self.header.lines + self._records + self._breaks + self._skipped + 1
-
-    def _with_records(self, batch: pa.RecordBatch, records: tuple[pa.Array, np.ndarray]) -> Chunk:
-        """A chunk whose records are known as written, with the physical line of each."""
-        texts, where = records
-        lines = self._stream_line + where + 1
-        chunk = Chunk(batch, int(lines[0]) if len(lines) else self._line(), False, texts, lines)
-        self._records += batch.num_rows
-        if len(lines):  # so that _line() follows on from the last record's line
-            self._skipped = int(lines[-1]) - self.header.lines - self._records - self._breaks
-        return chunk
+    def _chunk(self, batch: pa.RecordBatch, records: pa.Array | None = None) -> Chunk:
+        """``batch`` handed out, with the line of each record."""
+        line = self.stream.next_line()
+        return Chunk(batch, self.stream.handed(batch.num_rows), line, records)
 
     def _reader(self, parse: pacsv.ParseOptions, convert: pacsv.ConvertOptions) -> pacsv.CSVStreamingReader:
         """pyarrow's streaming reader over the current stream, a block at a time, in this thread."""
@@ -589,8 +660,7 @@ class CaseReader:
             records = self.stream.records(batch.num_rows)
             if records is None:  # a quote, or a carriage return alone
                 return False
-            self.stream.handed()
-            yield self._with_records(batch, records)
+            yield self._chunk(batch, records)
 
     def _text_chunks(self) -> Iterator[Chunk]:
         parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
@@ -610,34 +680,24 @@ class CaseReader:
                 self.stream.release()  # before pyarrow's reader goes: its reading thread may be held back
 
     def _batches(self, reader: pacsv.CSVStreamingReader) -> Iterator[Chunk]:
-        last_open = None  # the line of the last record if one of its cells spans lines
         while True:
             try:
                 batch = reader.read_next_batch()
             except StopIteration:
                 if self._bad_row is not None:
-                    raise self._ragged(None) from None
+                    raise self._ragged() from None
                 break
             except pa.ArrowInvalid as exc:
                 raise self._error(exc) from None
-            self.stream.handed()
-            # without a quote character read so far, no cell can hold a line break: skip counting them
-            chunk = Chunk(batch, self._line(), self.stream.quotes > 0)
-            if self._bad_row is not None and self._bad_row[0] - 1 - (self._records - self._base) <= batch.num_rows:
-                raise self._ragged(chunk)  # (pyarrow may have parsed ahead: only once its chunk has come)
-            records = None if chunk.multiline else self.stream.records(batch.num_rows)
-            if records is not None:
-                yield self._with_records(batch, records)
-                continue
-            self._records += batch.num_rows
-            if chunk.multiline and batch.num_rows:
-                self._breaks += sum(_newlines(col) for col in batch.columns)
-                tail = batch.num_rows - 1
-                last_open = chunk.line_of(tail) if any(_newlines(c.slice(tail)) for c in batch.columns) else None
-            yield chunk
-        if self.stream.quotes % 2 and last_open is not None:
-            raise InputError(f"{self.name} line {last_open}: a quoted field is never closed, so the rest of the "
-                             "file was read into it: add the missing '\"'")
+            before = None if self._bad_row is None else self._bad_row[0] - 1 - self.stream.handed_records
+            if before is not None and before <= batch.num_rows:  # (pyarrow may parse ahead: once its chunk is here)
+                if before > 0:  # the rows before it first, so that an error in them is found first
+                    yield self._chunk(batch.slice(0, before), self.stream.records(before))
+                raise self._ragged()
+            yield self._chunk(batch, self.stream.records(batch.num_rows))
+        if self.stream.open_quote:
+            raise InputError(f"{self.name} line {self.stream.last_record_line}: a quoted field is never closed, so "
+                             "the rest of the file was read into it: add the missing '\"'")
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return (chunk.batch for chunk in self.chunks())

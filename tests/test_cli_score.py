@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import resource
+import signal
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
-from twitch_triage import cli, config
+from twitch_triage import cli, config, csvio, generator
+from twitch_triage.cases import DEFAULT_BLOCK_SIZE
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -198,3 +202,88 @@ def test_score_help_shows_an_example(capsys):
         cli.main(["score", "--help"])
     assert caught.value.code == 0
     assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out
+
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory, kb) -> tuple[bytes, list[bytes]]:
+    """60,000 cases as `twitch-triage generate` writes them: the header line and the rows' lines."""
+    path = tmp_path_factory.mktemp("generated") / "cases.csv"
+    with csvio.atomic_output(path) as sink:
+        csvio.write_frame(generator.sample_cases(kb, 60_000, seed=1).to_frame(), sink)
+    header, *rows = path.read_bytes().splitlines(keepends=True)
+    return header, rows
+
+
+def run_many(times: int, *args: str, file_size: int | None = None) -> list[subprocess.CompletedProcess]:
+    """The command run ``times`` times at once, each in a process of its own with a timeout; with
+    ``file_size``, writing more than that many bytes to a file fails (EFBIG)."""
+    def limited() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
+
+    processes = [subprocess.Popen([sys.executable, "-m", "twitch_triage", *args], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.PIPE, preexec_fn=limited if file_size else None)
+                 for _ in range(times)]
+    done = []
+    try:
+        for process in processes:
+            _, err = process.communicate(timeout=180)
+            done.append(subprocess.CompletedProcess(process.args, process.returncode, None, err))
+    finally:
+        for process in processes:
+            process.kill()
+    return done
+
+
+def spoilt(header: bytes, rows: list[bytes], placement: str) -> tuple[bytes, list[str], str]:
+    """The generated file with one error placed, the arguments it needs, and the message (``{p}``: its path)."""
+    rows = list(rows)
+    if placement == "early":  # as reported: one latin-1 byte on line 11
+        rows[9] = rows[9].replace(b",", b"\xe9,", 1)
+        return header + b"".join(rows), [], "'{p}' is not UTF-8 (byte 0xe9 at line 11): re-save it as UTF-8"
+    if placement == "at a block boundary":  # a field too many in the first row of the second block read
+        starts = np.cumsum([0] + [len(row) for row in rows[:-1]])  # (a block holds the rows starting in its size)
+        row = int(np.searchsorted(starts, DEFAULT_BLOCK_SIZE, side="right"))
+        rows[row] = rows[row].rstrip(b"\n") + b",extra\n"
+        fields = header.count(b",") + 2
+        return header + b"".join(rows), [], (f"'{{p}}' line {row + 2} has {fields} fields but the header has "
+                                             f"{fields - 1}: fix that row (a stray ',' or a missing quote?)")
+    if placement == "late":  # an invalid cell on the last line, under --strict
+        cells = rows[-1].split(b",")
+        cells[header.split(b",").index(b"loc_eyelid")] = b"maybe"
+        rows[-1] = b",".join(cells)
+        return header + b"".join(rows), ["--strict"], ("'{p}' line 60001: loc_eyelid: 'maybe' is not yes/no/unknown "
+                                                       "(--strict refuses the whole file")
+    if placement == "a 20 MB cell":
+        rows[30_000] = b"x" * (20 << 20) + rows[30_000]
+        return header + b"".join(rows), [], ("'{p}': a row from line 30002 on is longer than 1,048,576 bytes, more "
+                                             "than is read at a time: split or shorten its cells")
+    raise ValueError(placement)
+
+
+@pytest.mark.parametrize(("placement", "times"), [("early", 10), ("at a block boundary", 10), ("late", 10),
+                                                  ("a 20 MB cell", 3)])
+def test_an_input_error_anywhere_ends_the_command_with_its_one_line_every_time(tmp_path, small_model_dir, generated,
+                                                                              placement, times):
+    data, args, message = spoilt(*generated, placement)
+    path = tmp_path / "in.csv"
+    path.write_bytes(data)
+    out = tmp_path / "out.csv"
+    for done in run_many(times, "score", str(path), "-o", str(out), "--model", str(small_model_dir), *args):
+        assert done.returncode == 2, done.stderr.decode()[-2000:]
+        err = done.stderr.decode()
+        assert err.startswith(f"twitch-triage score: error: {message.format(p=path)}") and err.count("\n") == 1, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]  # no output, no partial file
+
+
+def test_a_write_error_ends_the_command_with_one_line_every_time(tmp_path, small_model_dir, generated):
+    header, rows = generated
+    path = tmp_path / "in.csv"
+    path.write_bytes(header + b"".join(rows))
+    out = tmp_path / "out.csv"
+    for done in run_many(3, "score", str(path), "-o", str(out), "--model", str(small_model_dir), file_size=4 << 20):
+        assert done.returncode == 2, done.stderr.decode()[-2000:]
+        assert done.stderr.decode() == (f"twitch-triage score: error: cannot write '{out}': File too large: check the "
+                                        "space and permissions of its folder, or choose another -o path\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

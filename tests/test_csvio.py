@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
+import resource
+import signal
 import sys
+import threading
 
 import numpy as np
 import pandas as pd
@@ -405,6 +408,65 @@ def test_an_error_midway_leaves_no_output_file_behind(tmp_path, predictor, kb):
     with pytest.raises(csvio.InputError, match="line 3002 has 1 field"):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     assert list(tmp_path.iterdir()) == [path]
+
+
+def worker_threads() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if thread.name.startswith("twitch-triage")]
+
+
+@pytest.mark.parametrize("at", [3, 1_500, 2_999])
+@pytest.mark.parametrize(("bad", "strict", "message"), [
+    (b"no,x,extra", False, "has 3 fields"), (b"no,caf\xe9", False, "is not UTF-8"),
+    (b"maybe,x", True, "'maybe' is not yes/no/unknown"), (b'no,"open', False, "never closed|longer than"),
+])
+def test_an_input_error_anywhere_joins_the_reading_and_writing_threads_and_leaves_no_file(tmp_path, predictor, kb,
+                                                                                         at, bad, strict, message):
+    rows = [b"yes,a", b"no,b"] * 1_500
+    rows[at] = bad
+    path = write(tmp_path / "in.csv", b"loc_eyelid,note\n" + b"\n".join(rows) + b"\n")
+    with pytest.raises(csvio.InputError, match=message):
+        scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=strict, block_size=1024)
+    assert worker_threads() == []
+    assert list(tmp_path.iterdir()) == [path]
+
+
+class FailingScorer:
+    """A scorer that fails on its ``n``-th call, as a model might."""
+
+    def __init__(self, scorer, n: int):
+        self._scorer, self._n = scorer, n
+
+    def __getattr__(self, name):
+        return getattr(self._scorer, name)
+
+    def predict_proba(self, X):
+        self._n -= 1
+        if not self._n:
+            raise RuntimeError("the model failed")
+        return self._scorer.predict_proba(X)
+
+
+def test_an_error_in_the_scoring_thread_joins_the_others_and_leaves_no_file(tmp_path, predictor, kb, cases_csv):
+    with pytest.raises(RuntimeError, match="the model failed"):
+        scoring.score_file(cases_csv, tmp_path / "out.csv", FailingScorer(predictor, 5), kb, block_size=8 << 10)
+    assert worker_threads() == []
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_write_error_is_one_line_and_joins_the_threads_and_leaves_no_file(tmp_path, predictor, kb, cases_csv):
+    limit = resource.getrlimit(resource.RLIMIT_FSIZE)
+    ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, limit[1]))  # writing more fails with EFBIG
+    try:
+        with pytest.raises(csvio.InputError) as caught:
+            scoring.score_file(cases_csv, tmp_path / "out.csv", predictor, kb, block_size=8 << 10)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, limit)
+        signal.signal(signal.SIGXFSZ, ignored)
+    assert str(caught.value) == (f"cannot write '{tmp_path / 'out.csv'}': File too large: check the space and "
+                                 "permissions of its folder, or choose another -o path")
+    assert worker_threads() == []
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_open_binary_stream_can_be_scored_like_a_file(tmp_path, predictor, kb):

@@ -19,14 +19,13 @@ from typing import IO, Any, Callable, Iterator, Sequence
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.csv as pacsv
 
 from . import config, redflags
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .cases import DEFAULT_BLOCK_SIZE, Chunk, Header, _answer_positions, _norm, open_cases
 from .csvio import (
     _BOM, InputError, _neutral_name, _offsets, _one, _single, _text_table, _values, atomic_output, header_line,
-    neutralise,
+    neutralise, output_errors,
 )
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
@@ -276,14 +275,16 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
 
 
 def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True, inputs: bool = True
-             ) -> tuple[list[pa.Array], list[pa.Array], bool]:
-    """The input columns as output (neutralised; none unless ``inputs``), the output columns, and whether
-    a cell was neutralised."""
+             ) -> tuple[list[pa.Array], list[pa.Array], np.ndarray | None]:
+    """The input columns as output (neutralised; none unless ``inputs``), the output columns, and the rows
+    with a neutralised cell (None when none)."""
     table, X = parsed.table, parsed.X
     n = table.num_rows
     cells = [_single(c) for c in table.columns] if inputs else []
     ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
-    neutralised = any(a is not b for a, b in zip(ins, cells))  # neutralise returns a column it leaves as it is
+    # neutralise returns a column it leaves as it is: only the others are compared
+    changed = [pc.not_equal(a, b).to_numpy(zero_copy_only=False) for a, b in zip(ins, cells) if a is not b]
+    neutralised = np.logical_or.reduce(changed) if changed else None
     level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
@@ -296,6 +297,12 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
         _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     ]
     return ins, outputs, neutralised
+
+
+def _rewritten(records: pa.Array, cells: Sequence[pa.Array], rows: np.ndarray, delimiter: str) -> pa.Array:
+    """``records``, those of ``rows`` written from their ``cells`` instead (quoted where CSV needs it)."""
+    rebuilt = pc.binary_join_element_wise(*(_quoted(c, delimiter) for c in cells), delimiter)
+    return pc.if_else(pa.array(rows), rebuilt, records)
 
 
 def _quoted(cells: pa.Array, delimiter: str) -> pa.Array:
@@ -365,25 +372,35 @@ def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
 
     pyarrow parses without holding the GIL, so the next chunk is read while this one is scored.
+    However this ends (``items`` exhausted, an exception on either side, or closed early), the
+    worker stops at its next item, closes ``items`` and is joined before it returns.
     """
     box: queue.Queue = queue.Queue(maxsize=depth)
     stop = threading.Event()
     end = object()
 
+    def hand(item: Any) -> bool:
+        """Put ``item`` in the box, unless the consumer has stopped: whether it was put."""
+        while not stop.is_set():
+            with contextlib.suppress(queue.Full):
+                box.put(item, timeout=0.05)
+                return True
+        return False
+
     def work() -> None:
         try:
             for item in items:
-                while not stop.is_set():
-                    with contextlib.suppress(queue.Full):
-                        box.put((item, None), timeout=0.05)
-                        break
-                if stop.is_set():
+                if not hand((item, None)):
                     return
-            box.put((end, None))
+            hand((end, None))
         except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
-            box.put((end, exc))
+            hand((end, exc))
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()  # a generator: in this thread, where it ran
 
-    worker = threading.Thread(target=work, name="twitch-triage-read", daemon=True)
+    worker = threading.Thread(target=work, name="twitch-triage-read")
     worker.start()
     try:
         while True:
@@ -395,20 +412,24 @@ def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
-        with contextlib.suppress(queue.Empty):
-            box.get_nowait()  # unblock a worker waiting to put
         worker.join()
 
 
 @contextlib.contextmanager
 def _behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
-    """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow writes CSV without the GIL)."""
+    """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow joins the lines without the GIL).
+
+    An exception of ``consume`` is raised by the next ``put``, or on leaving. However the block is
+    left, the worker is joined first (the items handed over are consumed, unless it is left by an
+    exception).
+    """
     box: queue.Queue = queue.Queue(maxsize=depth)
     failed: list[BaseException] = []
+    stopped = threading.Event()
 
     def work() -> None:
         while (item := box.get()) is not None:
-            if not failed:
+            if not failed and not stopped.is_set():
                 try:
                     consume(item)
                 except BaseException as exc:  # noqa: BLE001 - re-raised by the producer
@@ -419,12 +440,15 @@ def _behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable
             raise failed[0]
         box.put(item)
 
-    worker = threading.Thread(target=work, name="twitch-triage-write", daemon=True)
+    worker = threading.Thread(target=work, name="twitch-triage-write")
     worker.start()
     try:
         yield put
+    except BaseException:
+        stopped.set()
+        raise
     finally:
-        box.put(None)
+        box.put(None)  # (the worker takes every item: this waits at most for the one it is consuming)
         worker.join()
     if failed:
         raise failed[0]
@@ -475,16 +499,15 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             if on_warning is not None:
                 on_warning(warning)
         names = [*header.names, *config.OUTPUT_COLUMNS]
-        schema = pa.schema([(name, pa.string()) for name in names])
-        # cells are written bare (as a plain input has them) unless a cell needs quotes: then that chunk
-        # is written with every text quoted (pyarrow's "needed"), so that each chunk is valid CSV either way
-        bare, quoted = (pacsv.WriteOptions(include_header=False, delimiter=header.delimiter, quoting_style=style)
-                        for style in ("none", "needed"))
         with atomic_output(output) as sink, tqdm(total=reader.size, unit="B", unit_scale=True, desc="scoring",
                                                   disable=None if progress else True, leave=False) as bar:
-            sink.write((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names],
-                                                                   header.delimiter))
             target = pa.PythonFile(sink, mode="w")
+
+            def written(data: bytes | pa.Buffer) -> None:
+                with output_errors(output):
+                    target.write(data)
+
+            written((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names], header.delimiter))
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed | None]]:
@@ -494,18 +517,14 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 for chunk in reader.chunks():
                     yield chunk, (None if _typed(chunk) else _parsed(chunk.batch, answer_ids))
 
-            def write_chunk(item: tuple[pa.Array | None, list[pa.Array], list[pa.Array], bool]) -> None:
-                records, inputs, outputs, plain = item
-                if records is not None:  # the records as written, then the output cells
-                    target.write(_lines(records, outputs, header.delimiter))
-                else:
-                    pacsv.write_csv(pa.Table.from_arrays([*inputs, *outputs], schema=schema), target,
-                                    write_options=bare if plain else quoted)
+            def write_chunk(item: tuple[pa.Array, list[pa.Array]]) -> None:
+                records, outputs = item
+                written(_lines(records, outputs, header.delimiter))
 
             with _one_blas_thread(), _behind(write_chunk) as write, \
                     contextlib.closing(_ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
-                    # a chunk read with boolean answers has its records, and no cell to neutralise
+                    # a chunk read with boolean answers has no cell to neutralise
                     typed = _typed(chunk)
                     parsed = parsed or _parsed(chunk.batch, answer_ids)
                     inputs, outputs, neutralised = _columns(parsed, scorer, kb, inputs=not typed)
@@ -517,10 +536,9 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     summary.rows_with_errors += int(np.count_nonzero(bad))
                     for item in pc.value_counts(outputs[-3]).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
-                    if chunk.records is not None and not neutralised:  # (records: no quote so far)
-                        write((chunk.records, [], outputs, True))
-                    else:
-                        write((None, inputs, outputs, _plain([*inputs, *outputs[-4:]], header.delimiter)))
+                    # each record as written (a row with a neutralised cell from its cells), then the output cells
+                    records = chunk.records if neutralised is None else \
+                        _rewritten(chunk.records, inputs, neutralised, header.delimiter)
+                    write((records, outputs))
                     bar.update(reader.stream.bytes_read - bar.n)
-            target.flush()
     return summary

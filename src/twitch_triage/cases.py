@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import collections
 import contextlib
 import csv
 import difflib
@@ -10,7 +9,6 @@ import io
 import os
 import re
 import sys
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Callable, Iterator, Sequence
@@ -23,7 +21,7 @@ import pyarrow.csv as pacsv
 from . import config
 from .csvio import _BOM, InputError, neutralise
 
-__all__ = ["Header", "Chunk", "CaseReader", "open_cases", "DEFAULT_BLOCK_SIZE"]
+__all__ = ["Header", "Block", "Chunk", "CaseReader", "open_cases", "DEFAULT_BLOCK_SIZE"]
 
 DEFAULT_BLOCK_SIZE = 1 << 20  # bytes of CSV per chunk: memory is bounded by a few chunks
 _CASE_ID = "case_id"
@@ -175,109 +173,129 @@ def _in_quotes_after(runs: np.ndarray, before: bool) -> np.ndarray:
     return (done >> int(before) & 1).astype(bool)
 
 
-class _Prefixed(io.RawIOBase):
-    """``prefix`` then the rest of ``stream``, as pyarrow reads it, with the physical line of every record.
+@dataclass(frozen=True)
+class Block:
+    """Whole records of a case file as written (empty lines between them included), and where each starts."""
 
-    Each read is scanned as pyarrow parses it: a quote opens a quoted cell only first in a
+    data: bytes
+    starts: np.ndarray  # of shape (n_records,): the offset of each record in data
+    lines: np.ndarray  # of shape (n_records,): the physical line each starts on
+
+    def records(self) -> pa.Array:
+        """Each record's text as written, without its line end (nor the empty lines after it)."""
+        offsets = np.append(self.starts, len(self.data)).astype(np.int32)
+        texts = pa.StringArray.from_buffers(self.starts.size, pa.py_buffer(offsets), pa.py_buffer(self.data))
+        return pc.ascii_rtrim(texts, "\r\n")
+
+    def line_at(self, offset: int) -> int:
+        """The physical line of the byte at ``offset`` in data (in a record)."""
+        record = max(int(np.searchsorted(self.starts, offset, side="right")) - 1, 0)
+        return int(self.lines[record]) + _line_ends(self.data[self.starts[record]:offset])
+
+
+class _Blocks:
+    """A case file's data after its header, cut into :class:`Block`\\ s of whole records of about
+    ``block_size`` bytes, each record with the physical line it starts on.
+
+    The bytes are scanned as pyarrow parses them: a quote opens a quoted cell only first in a
     field, a quote in one closes it unless doubled, and a line end (``\\n``, ``\\r\\n`` or ``\\r``)
-    outside quoted cells ends a record; empty lines are skipped. The line each record starts on
-    is kept until its batch is handed out (:meth:`handed`), so that every error names its line.
-    The last few reads are kept too (a bounded amount) so that a byte pyarrow rejects can be
-    found with its line.
+    outside quoted cells ends a record; empty lines are skipped. pyarrow then parses each block
+    from memory, so none of its threads reads from Python, and a block ends where a record
+    ends, whatever the reads.
 
-    pyarrow reads ahead in a thread of its own, up to 32 blocks; here it waits while it is
-    more than :attr:`AHEAD` blocks ahead of the batches handed out, which bounds the memory of
-    a run. Until the first batch whose records hold a quote character, the bytes not yet handed
-    out as records are kept (:meth:`records`): while no cell is quoted, a record is a line.
+    Raises
+    ------
+    InputError
+        A record longer than ``block_size`` bytes (memory is bounded by a few blocks).
     """
 
-    _KEEP = 4
-    AHEAD = 3  # blocks read beyond the last batch handed out
-    _PATIENCE = 0.5  # seconds to wait for a batch before reading on anyway (blocks without a record)
-
-    def __init__(self, prefix: bytes, stream: IO[bytes], delimiter: str, *, rewindable: bool = False,
-                 line: int = 1, bytes_before: int = 0):
-        super().__init__()
-        self._prefix, self._stream = memoryview(prefix), stream
-        self.bytes_read = bytes_before
-        self._offset = 0  # bytes this stream has read: a read at 0 starts a record, no character is cut there
-        self.recent: list[tuple[int, int, bytes]] = []  # (offset, line, data) of the last reads
-        self._reads = self._batches = 0
-        self._turn = threading.Condition()
-        self._waiting = True  # False once reading on could only be held up (see _PATIENCE), or at the end
-        self._blocks: collections.deque[bytes] | None = collections.deque()  # not yet handed out; None: stopped
-        self._rewindable = rewindable  # keep every byte not handed out, quotes or not (see detach)
-        self._reading = 0  # reads under way
-        self._detached = False
-        self._no_records = False
-        self._at_end = False
+    def __init__(self, prefix: bytes, stream: IO[bytes], *, name: str, delimiter: str, block_size: int, line: int,
+                 offset: int = 0):
+        self._stream, self._name, self._block_size = stream, name, block_size
+        self._pending = bytearray()  # read, not yet in a block
+        self._base = offset  # the file offset of _pending[0]
+        self.bytes_read = offset
+        self._ended = False
         # the scan: where the next byte stands
         self._delimiter = ord(delimiter)
-        self._line = self._first_line = line  # its physical line
+        self._line = line  # its physical line
         self._in_quotes = False
         self._line_start = True  # it starts a line outside quoted cells
         self._last = _LF  # the byte before it
-        self._unscanned = b""  # a run of quotes last in a read, scanned with the next (where it ends decides)
-        self._lines: collections.deque[np.ndarray] = collections.deque()  # of the records not yet handed out
-        self.handed_records = 0
-        self._last_handed: int | None = None  # the line of the last one
-        self.last_record_line: int | None = None  # the line of the last record read
+        self._unscanned = b""  # quotes or a carriage return last in a read: scanned with the next (that decides)
+        self._starts: list[np.ndarray] = []  # the file offsets of the records found in _pending
+        self._lines: list[np.ndarray] = []  # and their lines
+        self.last_record_line: int | None = None
+        self._feed(prefix)
 
-    def readable(self) -> bool:
-        return True
+    @property
+    def open_quote(self) -> bool:
+        """Whether a quoted cell is still open where the reading stands (at the end: never closed)."""
+        return self._in_quotes
 
-    def read(self, n: int | None = -1) -> bytes:
-        with self._turn:
-            if self._waiting and not self._turn.wait_for(lambda: self._reads - self._batches < self.AHEAD
-                                                         or not self._waiting, timeout=self._PATIENCE):
-                self._waiting = False
-            if self._detached:
-                return b""
-            self._reading += 1
-        try:
-            return self._read(n)
-        finally:
-            with self._turn:
-                self._reading -= 1
-                self._turn.notify_all()
+    def __iter__(self) -> Iterator[Block]:
+        while True:
+            cut = self._cut()
+            while cut is None:  # (at the end, there is always one)
+                self._feed(self._stream.read(self._block_size))
+                cut = self._cut()
+            if not cut:
+                return
+            block = self._take(cut)
+            if block.starts.size:
+                yield block
 
-    def _read(self, n: int | None) -> bytes:
-        """``n`` bytes (all when ``n`` is None or negative), fewer only at the end, and never a carriage
-        return last but at the end (it is kept for the next read).
+    def _cut(self) -> int | None:
+        """Where the next block ends in the pending bytes: after the records that start within ``block_size``
+        bytes of its first (where the reads fall does not matter); None while that needs more bytes."""
+        starts, lines = self._records()
+        scanned = len(self._pending) - len(self._unscanned)
+        if not starts.size:
+            if scanned > self._block_size:  # empty lines only, so far: dropped
+                self._drop(scanned)
+            return len(self._pending) if self._ended else None
+        limit = starts[0] + self._block_size
+        if scanned <= limit and not self._ended:
+            return None
+        later = starts[(starts > starts[0]) & (starts <= limit)]
+        if later.size:
+            return int(later[-1])
+        if len(self._pending) > limit:
+            raise InputError(f"{self._name}: a row from line {lines[0]} on is longer than "
+                             f"{self._block_size:,} bytes, more than is read at a time: split or shorten its cells")
+        return len(self._pending)
 
-        pyarrow takes each read for a block: a short one can leave a row that does not end in the
-        block after it, which it refuses as a row longer than a block; and it drops a line feed first
-        in a block after a carriage return last in the one before, even inside a quoted cell.
-        """
-        if n is None or n < 0:
-            data, self._prefix = self._prefix.tobytes() + self._stream.read(), memoryview(b"")
-        else:
-            data, self._prefix = self._prefix[:n].tobytes(), self._prefix[n:]
-            while len(data) < n and (more := self._stream.read(n - len(data))):
-                data = data + more if data else more
-            if len(data) > 1 and data.endswith(b"\r"):
-                data, self._prefix = data[:-1], memoryview(b"\r" + self._prefix.tobytes())
-        with self._turn:
-            self.recent = [*self.recent[1 - self._KEEP:], (self._offset, self._line, data)]
-            self._offset += len(data)
-            self.bytes_read += len(data)
-            self._scan(data, final=not data and n != 0)
-            self._reads += 1
-            if not data and n != 0:
-                self._at_end = True
-            if self._blocks is not None and data:
-                self._blocks.append(data)
-        return data
+    def _records(self) -> tuple[np.ndarray, np.ndarray]:
+        """The offset in the pending bytes of each record found there, and its line."""
+        if not self._starts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        return np.concatenate(self._starts) - self._base, np.concatenate(self._lines)
 
-    def _scan(self, data: bytes, final: bool) -> None:
-        """Find the records that start in ``data`` and their lines (see the class), going on from the last read."""
-        if self._unscanned:
-            data, self._unscanned = self._unscanned + data, b""
-        if not final and data.endswith(b'"'):
-            kept = len(data) - len(data.rstrip(b'"'))
-            data, self._unscanned = data[:-kept], data[-kept:]
+    def _take(self, cut: int) -> Block:
+        starts, lines = self._records()
+        n = int(np.searchsorted(starts, cut))
+        block = Block(bytes(self._pending[:cut]), starts[:n], lines[:n])
+        self._starts, self._lines = ([starts[n:] + self._base], [lines[n:]]) if n < starts.size else ([], [])
+        self._drop(cut)
+        return block
+
+    def _drop(self, n: int) -> None:
+        del self._pending[:n]
+        self._base += n
+
+    def _feed(self, data: bytes) -> None:
+        """Add ``data`` (the end when empty) to the pending bytes and scan it (see the class)."""
+        self.bytes_read += len(data)
+        self._pending += data
+        if not data:
+            self._ended = True
+        data, self._unscanned = self._unscanned + data, b""
+        if not self._ended:
+            kept = len(data) - len(data.rstrip(b'"\r'))
+            data, self._unscanned = data[:len(data) - kept], data[len(data) - kept:]
         if not data:
             return
+        at = self._base + len(self._pending) - len(self._unscanned) - len(data)  # the file offset of data[0]
         buf = np.frombuffer(data, dtype=np.uint8)
         ends = np.flatnonzero((buf == _LF) | (buf == _CR)) if b"\r" in data else np.flatnonzero(buf == _LF)
         crlf = (buf[ends] == _CR) & (buf[np.minimum(ends + 1, buf.size - 1)] == _LF) & (ends + 1 < buf.size)
@@ -304,154 +322,26 @@ class _Prefixed(io.RawIOBase):
         starts = starts[(buf[starts] != _LF) & (buf[starts] != _CR)]  # empty lines are skipped
         if starts.size:
             lines = self._line + np.searchsorted(counted, starts)
+            self._starts.append(at + starts)
             self._lines.append(lines)
             self.last_record_line = int(lines[-1])
         self._line += counted.size
         self._line_start = bool(ends.size) and ends[-1] == buf.size - 1 and not inside[-1]
         self._last = int(buf[-1])
 
-    @property
-    def open_quote(self) -> bool:
-        """Whether a quoted cell is still open where the reading stands (at the end: never closed)."""
-        return self._in_quotes
-
-    def record_line(self, k: int) -> int | None:
-        """The physical line where record ``k`` (0-based, from this stream's start) starts, if read and not
-        handed out."""
-        k -= self.handed_records
-        with self._turn:
-            for lines in self._lines:
-                if k < lines.size:
-                    return int(lines[k]) if k >= 0 else None
-                k -= lines.size
-        return None
-
-    def next_line(self) -> int:
-        """The physical line of the next record not handed out (where the reading stands if none is read)."""
-        found = self.record_line(self.handed_records)
-        return found if found is not None else self._line
-
-    def resume_line(self) -> int:
-        """The physical line where the bytes not handed out as records begin (see :meth:`detach`)."""
-        return self._first_line if self._last_handed is None else self._last_handed + 1
-
-    def handed(self, n: int) -> np.ndarray:
-        """A batch of the next ``n`` records has been handed out (reading may go on): the line each starts on."""
-        with self._turn:
-            self._batches += 1
-            self._turn.notify_all()
-            parts, need = [], n
-            while need:
-                lines = self._lines.popleft()
-                parts.append(lines[:need])
-                if lines.size > need:
-                    self._lines.appendleft(lines[need:])
-                need -= parts[-1].size
-        self.handed_records += n
-        lines = np.concatenate(parts) if len(parts) != 1 else parts[0]
-        if n:
-            self._last_handed = int(lines[-1])
-        return lines
-
-    def detach(self) -> bytes:
-        """Stop reading (pyarrow's reader then meets the end) and return the bytes read but not
-        handed out, then those never read: where a new reader takes over. Only when rewindable."""
-        with self._turn:
-            self._detached, self._waiting = True, False
-            self._turn.notify_all()
-            self._turn.wait_for(lambda: not self._reading)
-            rest = b"".join(self._blocks or ()) + self._prefix.tobytes()
-            self._blocks, self._prefix = None, memoryview(b"")
-        return rest
-
-    def release(self) -> None:
-        """Stop holding reads back (the reading is over, or stopped)."""
-        with self._turn:
-            self._waiting = False
-            self._turn.notify_all()
-
-    def records(self, n: int) -> pa.Array | None:
-        """The next ``n`` records as written (without their line ends), or None when that cannot be known.
-
-        Only while no record has held a quote character: then a record is a line that is not
-        empty, as pyarrow reads it (``\\n`` or ``\\r\\n`` ends it, empty lines are skipped). From
-        the first ``n`` records with a quote, or a carriage return alone (which pyarrow also reads
-        as a line end), it stops for the rest of the file: a caller then writes the parsed cells
-        back instead. (Where that happens depends on the records alone, not on how far pyarrow
-        has read ahead, so that the output does not either.)
-        """
-        with self._turn:
-            head = b""
-            while self._blocks is not None and not self._no_records:
-                found = self._split(head, n)
-                if found is not None:
-                    return found
-                if not self._blocks:
-                    break
-                head += self._blocks.popleft()
-            if self._rewindable and self._blocks is not None:
-                self._blocks.appendleft(head)  # kept for detach
-            else:
-                self._blocks = None
-            return None
-
-    def _split(self, head: bytes, n: int) -> pa.Array | None:
-        """The first ``n`` records of ``head`` (the rest goes back to the front of the blocks), or None."""
-        buf = np.frombuffer(head, dtype=np.uint8)
-        ends = np.flatnonzero(buf == _LF)
-        if self._at_end and not self._blocks and buf.size and buf[-1] != _LF:
-            ends = np.append(ends, buf.size)  # the last line, without a line end
-        starts = np.concatenate([[0], ends[:-1] + 1]).astype(np.int64)
-        content = ends - starts - (buf[np.maximum(ends - 1, 0)] == _CR) * (ends > starts)
-        lines = np.flatnonzero(content > 0)  # pyarrow skips empty lines
-        if lines.size < n:
-            return None
-        stop = min(int(ends[lines[n - 1]]) + 1 if n else 0, buf.size)
-        after = np.flatnonzero(buf[:stop] == _CR) + 1
-        if head.find(b'"', 0, stop) >= 0 or \
-                after.size and ((after >= buf.size) | (buf[np.minimum(after, buf.size - 1)] != _LF)).any():
-            self._no_records = True  # a quote, or a carriage return alone: a line end to pyarrow, not here
-            return None
-        if stop < len(head):
-            self._blocks.appendleft(head[stop:])
-        offsets = np.empty(n + 1, dtype=np.int32)
-        offsets[0] = 0
-        offsets[1:] = np.minimum(ends[lines[:n]] + 1, stop)  # each record with the empty lines before it
-        records = pa.StringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(head))
-        return pc.utf8_trim(records, "\r\n")
-
-    def readinto(self, b) -> int:  # pragma: no cover - pyarrow calls read()
-        data = self.read(len(b))
-        b[:len(data)] = data
-        return len(data)
-
-    def first_invalid_utf8(self) -> tuple[int, int] | None:
-        """(byte, physical line) of the first byte in the recent reads that is not UTF-8."""
-        if not self.recent:
-            return None
-        start, line = self.recent[0][:2]
-        data = b"".join(d for _, _, d in self.recent)
-        skip = 0
-        while start and skip < min(3, len(data)) and 0x80 <= data[skip] <= 0xBF:  # a character cut by a read
-            skip += 1
-        try:
-            data[skip:].decode("utf-8")
-        except UnicodeDecodeError as exc:
-            at = skip + exc.start
-            if exc.reason == "unexpected end of data" and self.recent[-1][2]:
-                return None  # cut by the last read, not known to be wrong
-            return data[at], line + _line_ends(data[:at])
-        return None
-
 
 @dataclass(frozen=True)
 class Chunk:
-    """A batch of records and the physical line each starts on."""
+    """A batch of records, each with the physical line it starts on and its text as written."""
 
     batch: pa.RecordBatch
     lines: np.ndarray  # of shape (batch.num_rows,)
-    line: int  # the first record's (where the reading stood, for a batch without records)
-    records: pa.Array | None = None  # each record's text as written, when known (no quote so far)
+    records: pa.Array  # of shape (batch.num_rows,): each record's text, without its line end
+
+    @property
+    def line(self) -> int:
+        """The physical line of the first record."""
+        return int(self.lines[0])
 
     def line_of(self, row: int) -> int:
         """The physical line where ``row`` (0-based) of this chunk starts."""
@@ -483,23 +373,26 @@ class CaseReader:
     """Stream a case file as chunks of text cells, as written: every column ``pa.string()``,
     an empty cell (bare or quoted) the empty string.
 
+    The file is read in blocks of whole records (see :class:`_Blocks`), each parsed by
+    pyarrow from memory in the thread that iterates.
+
     Parameters
     ----------
     source : a path, ``-`` for standard input, or a binary file object.
     answer_ids : the answer names to look for in the header.
     block_size : bytes of CSV per chunk.
     typed : read the yes/no answers (not ``duration_days``) as booleans (null for unknown)
-        while that is exact: while every record is a line (no quote so far) and every such
-        cell is spelt as the contract spells it in lower, upper or title case, and no text
-        cell needs neutralising. Each such chunk comes with its records as written. From the
-        first chunk where that fails on, the rest of the file is read as text, from that chunk.
+        while that is exact: while every such cell is spelt as the contract spells it in lower,
+        upper or title case, every row has the header's number of fields, and no text cell
+        needs neutralising. From the first block where that fails on, the rest of the file is
+        read as text, from that block.
 
     Raises
     ------
     InputError
         On opening (missing file, empty, not UTF-8, no answer column, duplicate
         column) or while iterating (a row with the wrong number of fields, not
-        UTF-8, a quote never closed), with the line number.
+        UTF-8, a quote never closed, a row longer than ``block_size``), with the line number.
     """
 
     def __init__(self, source: str | os.PathLike | IO[bytes], *, answer_ids: Sequence[str] = config.ANSWERS,
@@ -516,12 +409,22 @@ class CaseReader:
         except BaseException:
             self.close()
             raise
-        self._handle, self._typed = handle, typed
-        self.stream = _Prefixed(first[start:], handle, self.header.delimiter, rewindable=typed,
-                                line=self.header.lines + 1, bytes_before=start)
-        self._block_size = block_size
-        self._rest = b""  # after typed chunks: the bytes from the first chunk not handed out
-        self._bad_row: tuple[int, int, int] | None = None
+        names = list(self.header.names)
+        self.stream = _Blocks(first[start:], handle, name=self.name, delimiter=self.header.delimiter,
+                              block_size=block_size, line=self.header.lines + 1, offset=start)
+        self._typed = typed
+        answers = {j for a, j in self.header.answers.items() if a != config.DAYS_ANSWER}
+        self._texts = [j for j in range(len(names)) if j not in answers]  # the columns read as text when typed
+        spelt = {kind: sorted({v for w in spellings for v in (w, w.upper(), w.title())})
+                 for kind, spellings in (("yes", config.YES_SPELLINGS), ("no", config.NO_SPELLINGS),
+                                         ("unknown", config.UNKNOWN_SPELLINGS))}
+        # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
+        self._convert = {
+            False: pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True),
+            True: pacsv.ConvertOptions(
+                column_types={n: pa.bool_() if j in answers else pa.string() for j, n in enumerate(names)},
+                check_utf8=True, true_values=spelt["yes"], false_values=spelt["no"], null_values=spelt["unknown"]),
+        }
 
     @staticmethod
     def _open(source) -> tuple[str, IO[bytes], int | None]:
@@ -554,150 +457,86 @@ class CaseReader:
         self.close()
 
     def close(self) -> None:
-        if hasattr(self, "stream"):
-            self.stream.release()
         if self._owned is not None:
             self._owned.close()
             self._owned = None
 
-    def _on_invalid_row(self, row: Any) -> str:
-        if self._bad_row is None:  # skipped, so that its chunk arrives and the line can be counted exactly
-            self._bad_row = (row.number if row.number is not None else -1, row.expected_columns, row.actual_columns)
-        return "skip"
-
-    def _ragged(self) -> InputError:
-        number, expected, actual = self._bad_row or (-1, 0, 0)
-        line = self.stream.record_line(number - 1) if number > 0 else None
-        at = f" line {line}" if line is not None else ""
-        return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
-                          f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
-
-    def _error(self, exc: pa.ArrowInvalid) -> InputError:
-        if "UTF8" in str(exc):
-            found = self.stream.first_invalid_utf8()
-            if found is not None:
-                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line {found[1]}): "
-                                  "re-save it as UTF-8")
-            return InputError(f"{self.name} is not UTF-8 (after line {self.stream.next_line() - 1})"
-                              ": re-save it as UTF-8")
-        if self._bad_row is not None:
-            return self._ragged()
-        ragged = re.search(r"Row #(\d+): Expected (\d+) columns?, got (\d+)", str(exc))
-        if ragged:  # a row pyarrow could not hand to _on_invalid_row (its text is not UTF-8)
-            found = self.stream.first_invalid_utf8()
-            if found is not None:
-                return InputError(f"{self.name} is not UTF-8 (byte 0x{found[0]:02x} at line {found[1]}): "
-                                  "re-save it as UTF-8")
-            self._bad_row = (int(ragged[1]), int(ragged[2]), int(ragged[3]))
-            return self._ragged()
-        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
-        line = self.stream.next_line()
-        if "straddl" in message:
-            return InputError(f"{self.name}: a row from line {line} on is longer than {self._block_size:,} bytes, "
-                              "more than is read at a time: split or shorten its cells")
-        return InputError(f"{self.name} cannot be read as CSV from line {line}: {message}")
-
     def chunks(self) -> Iterator[Chunk]:
-        """The records, a chunk at a time, each with the line each record starts on."""
-        if self._typed:
-            if (yield from self._typed_chunks()):
-                return
-            old, rest = self.stream, self._rest  # from the first chunk not handed out on, as text
-            self.stream = _Prefixed(rest, self._handle, self.header.delimiter, line=old.resume_line(),
-                                    bytes_before=old.bytes_read - len(rest))
-        yield from self._text_chunks()
-
-    def _chunk(self, batch: pa.RecordBatch, records: pa.Array | None = None) -> Chunk:
-        """``batch`` handed out, with the line of each record."""
-        line = self.stream.next_line()
-        return Chunk(batch, self.stream.handed(batch.num_rows), line, records)
-
-    def _reader(self, parse: pacsv.ParseOptions, convert: pacsv.ConvertOptions) -> pacsv.CSVStreamingReader:
-        """pyarrow's streaming reader over the current stream, a block at a time, in this thread."""
-        read = pacsv.ReadOptions(column_names=list(self.header.names), block_size=self._block_size, use_threads=False)
-        return pacsv.open_csv(pa.PythonFile(self.stream, mode="r"), read_options=read, parse_options=parse,
-                              convert_options=convert)
-
-    def _typed_chunks(self) -> Iterator[Chunk]:
-        """Chunks with the yes/no answers as booleans (see ``typed``); returns whether the file ended."""
-        names, delimiter = list(self.header.names), self.header.delimiter
-        answers = {j for a, j in self.header.answers.items() if a != config.DAYS_ANSWER}
-        texts = [j for j in range(len(names)) if j not in answers]
-        odd: list[Any] = []
-
-        def on_invalid_row(row: Any) -> str:  # told again, with its line, when read as text
-            odd.append(row)
-            return "skip"
-
-        spelt = {kind: sorted({v for w in spellings for v in (w, w.upper(), w.title())})
-                 for kind, spellings in (("yes", config.YES_SPELLINGS), ("no", config.NO_SPELLINGS),
-                                         ("unknown", config.UNKNOWN_SPELLINGS))}
-        parse = pacsv.ParseOptions(delimiter=delimiter, ignore_empty_lines=True, invalid_row_handler=on_invalid_row)
-        convert = pacsv.ConvertOptions(
-            column_types={n: pa.bool_() if j in answers else pa.string() for j, n in enumerate(names)},
-            check_utf8=True, true_values=spelt["yes"], false_values=spelt["no"], null_values=spelt["unknown"])
-        with _quiet_invalid_rows(on_invalid_row):
-            try:
-                reader = self._reader(parse, convert)
-            except pa.ArrowInvalid:
-                self._rest = self.stream.detach()
-                return False
-            try:
-                return (yield from self._typed_batches(reader, texts, odd))
-            finally:  # while pyarrow's reader is there: its reading thread stops at the detached end
-                self._rest = self.stream.detach()
-
-    def _typed_batches(self, reader: pacsv.CSVStreamingReader, texts: list[int], odd: list) -> Iterator[Chunk]:
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                return not odd
-            except pa.ArrowInvalid:  # e.g. a cell that is not a plain spelling: read as text from here
-                return False
-            if odd or any(neutralise(column) is not column for column in map(batch.column, texts)):
-                return False  # (neutralise returns a column it leaves as it is)
-            records = self.stream.records(batch.num_rows)
-            if records is None:  # a quote, or a carriage return alone
-                return False
-            yield self._chunk(batch, records)
-
-    def _text_chunks(self) -> Iterator[Chunk]:
-        parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True,
-                                   ignore_empty_lines=True, invalid_row_handler=self._on_invalid_row)
-        # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
-        convert = pacsv.ConvertOptions(column_types={n: pa.string() for n in self.header.names}, check_utf8=True)
-        with _quiet_invalid_rows(self._on_invalid_row):
-            try:
-                reader = self._reader(parse, convert)
-            except pa.ArrowInvalid as exc:
-                if "Empty CSV" in str(exc) and self._bad_row is None:
-                    return
-                raise self._error(exc) from None
-            try:
-                yield from self._batches(reader)
-            finally:
-                self.stream.release()  # before pyarrow's reader goes: its reading thread may be held back
-
-    def _batches(self, reader: pacsv.CSVStreamingReader) -> Iterator[Chunk]:
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                if self._bad_row is not None:
-                    raise self._ragged() from None
-                break
-            except pa.ArrowInvalid as exc:
-                raise self._error(exc) from None
-            before = None if self._bad_row is None else self._bad_row[0] - 1 - self.stream.handed_records
-            if before is not None and before <= batch.num_rows:  # (pyarrow may parse ahead: once its chunk is here)
-                if before > 0:  # the rows before it first, so that an error in them is found first
-                    yield self._chunk(batch.slice(0, before), self.stream.records(before))
-                raise self._ragged()
-            yield self._chunk(batch, self.stream.records(batch.num_rows))
+        """The records, a block at a time, each with the physical line it starts on."""
+        typed = self._typed
+        for block in self.stream:
+            chunk = self._typed_chunk(block) if typed else None
+            if chunk is not None:
+                yield chunk
+                continue
+            typed = False  # read as text from here on
+            yield from self._text_chunks(block)
         if self.stream.open_quote:
             raise InputError(f"{self.name} line {self.stream.last_record_line}: a quoted field is never closed, so "
                              "the rest of the file was read into it: add the missing '\"'")
+
+    def _parse(self, block: Block, typed: bool) -> tuple[pa.RecordBatch, Any]:
+        """``block`` parsed by pyarrow, and the first row with the wrong number of fields (skipped), or None."""
+        bad: list[Any] = []
+
+        def on_invalid_row(row: Any) -> str:
+            bad.append(row)
+            return "skip"
+
+        # pyarrow drops a byte-order mark first in its input: an empty line before one keeps it in its cell
+        data = b"\n" + block.data if block.data.startswith(_BOM) else block.data
+        read = pacsv.ReadOptions(column_names=list(self.header.names), block_size=len(data) + 1, use_threads=False)
+        parse = pacsv.ParseOptions(delimiter=self.header.delimiter, newlines_in_values=True, ignore_empty_lines=True,
+                                   invalid_row_handler=on_invalid_row)
+        with _quiet_invalid_rows(on_invalid_row):
+            reader = pacsv.open_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
+                                    convert_options=self._convert[typed])
+            batches = list(reader)
+        batch = pa.concat_batches(batches) if batches else pa.record_batch([[] for _ in reader.schema],
+                                                                           schema=reader.schema)
+        return batch, (bad[0] if bad else None)
+
+    def _typed_chunk(self, block: Block) -> Chunk | None:
+        """``block`` with its yes/no answers as booleans, or None where that is not exact (see ``typed``)."""
+        try:
+            batch, bad = self._parse(block, typed=True)
+        except pa.ArrowInvalid:  # e.g. a cell that is not a plain spelling
+            return None
+        if bad is not None or any(neutralise(column) is not column for column in map(batch.column, self._texts)):
+            return None  # (neutralise returns a column it leaves as it is)
+        return Chunk(batch, block.lines, block.records())
+
+    def _text_chunks(self, block: Block) -> Iterator[Chunk]:
+        try:
+            batch, bad = self._parse(block, typed=False)
+        except pa.ArrowInvalid as exc:
+            raise self._error(exc, block) from None
+        if bad is None:
+            yield Chunk(batch, block.lines, block.records())
+            return
+        row = bad.number - 1 if bad.number is not None else None
+        if row:  # the rows before it first, so that an error in them is found first
+            yield Chunk(batch.slice(0, row), block.lines[:row], block.records()[:row])
+        raise self._ragged(None if row is None else int(block.lines[row]), bad.expected_columns, bad.actual_columns)
+
+    def _ragged(self, line: int | None, expected: int, actual: int) -> InputError:
+        at = "" if line is None else f" line {line}"
+        return InputError(f"{self.name}{at} has {actual} field{'s' if actual != 1 else ''} but the header has "
+                          f"{expected}: fix that row (a stray '{self.header.delimiter}' or a missing quote?)")
+
+    def _error(self, exc: pa.ArrowInvalid, block: Block) -> InputError:
+        ragged = re.search(r"Row #(\d+): Expected (\d+) columns?, got (\d+)", str(exc))
+        if "UTF8" in str(exc) or ragged:  # (a row that is not UTF-8 is not handed to on_invalid_row)
+            try:
+                block.data.decode("utf-8")
+            except UnicodeDecodeError as bad:
+                return InputError(f"{self.name} is not UTF-8 (byte 0x{block.data[bad.start]:02x} at line "
+                                  f"{block.line_at(bad.start)}): re-save it as UTF-8")
+        if ragged:
+            number, expected, actual = (int(g) for g in ragged.groups())
+            return self._ragged(int(block.lines[number - 1]), expected, actual)
+        message = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]
+        return InputError(f"{self.name} cannot be read as CSV from line {block.lines[0]}: {message}")
 
     def __iter__(self) -> Iterator[pa.RecordBatch]:
         return (chunk.batch for chunk in self.chunks())

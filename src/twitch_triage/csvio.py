@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["InputError", "atomic_output", "write_frame", "header_line", "neutralise"]
+__all__ = ["InputError", "atomic_output", "output_errors", "write_frame", "header_line", "neutralise"]
 
 _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
@@ -33,20 +33,35 @@ class InputError(ValueError):
 
 
 @contextlib.contextmanager
+def output_errors(path: str | os.PathLike) -> Iterator[None]:
+    """Report an OSError writing the output ``path`` (a full disk, a file size limit, no permission) as an
+    :class:`InputError` in one line; a broken pipe stays what it is."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = "standard output" if str(path) == "-" else f"'{path}'"
+        raise InputError(f"cannot write {where}: {exc.strerror or exc}: check the space and permissions of its "
+                         "folder, or choose another -o path") from None
+
+
+@contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """Open a binary stream whose content appears at ``path`` only when complete.
 
     ``-`` means standard output: the content is spooled to a temporary file and
     copied out on success, so a failed run writes nothing there either. A file is
     written beside its destination and renamed on success; on any error the
-    partial file is removed.
+    partial file is removed. Errors of its own writing are reported by :func:`output_errors`.
     """
     if str(path) == "-":
         with tempfile.TemporaryFile(prefix="twitch-triage-") as spool:
             yield spool
             spool.seek(0)
-            shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
-            sys.stdout.flush()
+            with output_errors(path):
+                shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
+                sys.stdout.flush()
         return
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -54,14 +69,18 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         raise InputError(f"output folder '{folder}' does not exist: create it or choose another -o path")
     if target.is_dir():
         raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    with output_errors(path):
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     try:
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
         with os.fdopen(fd, "wb") as handle:
             yield handle
-        os.replace(tmp, target)
+            with output_errors(path):
+                handle.flush()
+        with output_errors(path):
+            os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)

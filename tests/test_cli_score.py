@@ -12,8 +12,9 @@ import sys
 import numpy as np
 import pytest
 
-from twitch_triage import cli, config, csvio, generator
-from twitch_triage.cases import DEFAULT_BLOCK_SIZE
+from twitch_triage import cli, config, generator
+from twitch_triage.casefiles import DEFAULT_BLOCK_SIZE, write_frame
+from twitch_triage.files import atomic_output
 
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
@@ -209,8 +210,8 @@ def test_score_help_shows_an_example(capsys):
 def generated(tmp_path_factory, kb) -> tuple[bytes, list[bytes]]:
     """60,000 cases as `twitch-triage generate` writes them: the header line and the rows' lines."""
     path = tmp_path_factory.mktemp("generated") / "cases.csv"
-    with csvio.atomic_output(path) as sink:
-        csvio.write_frame(generator.sample_cases(kb, 60_000, seed=1).to_frame(), sink)
+    with atomic_output(path) as sink:
+        write_frame(generator.sample_cases(kb, 60_000, seed=1).to_frame(), sink)
     header, *rows = path.read_bytes().splitlines(keepends=True)
     return header, rows
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from twitch_triage import batch, cases
+from twitch_triage import batch, casefiles
 from twitch_triage.batch import ScoreSummary
-from twitch_triage.csvio import InputError
+from twitch_triage.files import InputError
 from twitch_triage.knowledge import KnowledgeBase
 
 __all__ = ["InputError", "Scored", "score_upload"]
@@ -60,7 +60,7 @@ def score_upload(data: bytes, name: str, scorer, kb: KnowledgeBase, *, preview_r
         One line saying what makes the file unusable and how to fix it.
     """
     name = f"'{_display_name(name)}'"
-    with cases.open_cases(_NamedBytes(data, name), answer_ids=tuple(scorer.answer_ids)) as reader:
+    with casefiles.open_cases(_NamedBytes(data, name), answer_ids=tuple(scorer.answer_ids)) as reader:
         delimiter = reader.header.delimiter  # checks the header before any scoring
     with tempfile.TemporaryDirectory(prefix="twitch-triage-app-") as folder:
         target = Path(folder) / "scored.csv"

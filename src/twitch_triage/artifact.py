@@ -17,7 +17,7 @@ import sklearn
 from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__, config
-from .csvio import atomic_output
+from .files import atomic_output
 
 __all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "manifest_path", "versions"]
 

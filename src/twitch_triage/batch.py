@@ -10,9 +10,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
-import queue
-import re
-import threading
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable, Iterator, Sequence
 
@@ -22,11 +19,10 @@ import pyarrow.compute as pc
 
 from . import config, redflags
 from .answers import AnswerError, invalid_message, parse_column, parse_value
-from .cases import DEFAULT_BLOCK_SIZE, Chunk, Header, _answer_positions, _norm, open_cases
-from .csvio import (
-    _BOM, InputError, _neutral_name, _offsets, _one, _single, _text_table, _values, atomic_output, header_line,
-    neutralise, output_errors,
-)
+from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
+from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
+from .files import InputError, atomic_output, output_errors
+from .workers import ahead, behind
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
 
@@ -151,11 +147,11 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
         return X, [], {j for _, _, j in present}
     read = [(k, j) for k, _, j in present if table.schema.field(j).type == pa.bool_()]
     if read:  # read as booleans already (CaseReader's typed chunks): null is unknown
-        X[:, [k for k, _ in read]] = _bool_codes([_one(table.column(j)) for _, j in read]).T
+        X[:, [k for k, _ in read]] = _bool_codes([one(table.column(j)) for _, j in read]).T
     present = [p for p in present if table.schema.field(p[2]).type != pa.bool_()]
     if not present:
         return X, [], {j for _, j in read}
-    columns = [_single(table.column(j)) for _, _, j in present]
+    columns = [single(table.column(j)) for _, _, j in present]
     vocab = _fast_vocabulary()[0]  # null (a missing cell, e.g. NaN in a pandas frame) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
     index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
@@ -244,6 +240,22 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     return _score_parsed(_parsed(data, tuple(scorer.answer_ids)), scorer, kb, neutralise_text)
 
 
+def _text_table(data: Any) -> tuple[pa.Table, Any]:
+    """A RecordBatch, Table or pandas DataFrame -> a table of string columns (boolean ones kept: answers
+    read as booleans), and the pandas index."""
+    if isinstance(data, pa.RecordBatch):
+        if all(t in (pa.string(), pa.bool_()) for t in data.schema.types):  # as CaseReader reads: as it is
+            return pa.Table.from_batches([data]), None
+        data = pa.Table.from_batches([data])
+    if isinstance(data, pa.Table):
+        return pa.Table.from_arrays([single(c) if c.type != pa.bool_() else c for c in data.columns],
+                                    names=[str(n) for n in data.column_names]), None
+    if hasattr(data, "columns") and hasattr(data, "index"):  # pandas, or a Dask partition
+        arrays = [pa.array(data[n].astype("string"), type=pa.string(), from_pandas=True) for n in data.columns]
+        return pa.Table.from_arrays(arrays, names=[str(n) for n in data.columns]), data.index
+    raise TypeError(f"score_frame takes a pyarrow Table or RecordBatch or a pandas DataFrame, not {type(data).__name__}")
+
+
 @dataclass(frozen=True)
 class _Parsed:
     """A chunk as text columns with its answers parsed: the first half of :func:`score_frame`."""
@@ -257,7 +269,7 @@ class _Parsed:
 
 def _parsed(data: Any, answer_ids: tuple[str, ...]) -> _Parsed:
     table, index = _text_table(data)
-    positions = _answer_positions(table.column_names, answer_ids, "the input")
+    positions = answer_positions(table.column_names, answer_ids, "the input")
     return _Parsed(table, index, *_parse_answers(table, positions, answer_ids))
 
 
@@ -265,8 +277,8 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
     """The second half of :func:`score_frame`: red flags, the model and the output table."""
     table, index = parsed.table, parsed.index
     inputs, outputs, _ = _columns(parsed, scorer, kb, neutralise_text)
-    names = [*table.column_names, *(f"p_{label}" for label in scorer.labels), *config.OUTPUT_COLUMNS[-4:]]
-    result = pa.Table.from_arrays([*inputs, *outputs], names=names)
+    result = pa.Table.from_arrays([*inputs, *(outputs[name] for name in config.OUTPUT_COLUMNS)],
+                                  names=[*table.column_names, *config.OUTPUT_COLUMNS])
     if index is None:
         return result
     frame = result.to_pandas()
@@ -275,12 +287,12 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
 
 
 def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True, inputs: bool = True
-             ) -> tuple[list[pa.Array], list[pa.Array], np.ndarray | None]:
-    """The input columns as output (neutralised; none unless ``inputs``), the output columns, and the rows
-    with a neutralised cell (None when none)."""
+             ) -> tuple[list[pa.Array], dict[str, pa.Array], np.ndarray | None]:
+    """The input columns as output (neutralised; none unless ``inputs``), the output columns by name, and
+    the rows with a neutralised cell (None when none)."""
     table, X = parsed.table, parsed.X
     n = table.num_rows
-    cells = [_single(c) for c in table.columns] if inputs else []
+    cells = [single(c) for c in table.columns] if inputs else []
     ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
     # neutralise returns a column it leaves as it is: only the others are compared
     changed = [pc.not_equal(a, b).to_numpy(zero_copy_only=False) for a, b in zip(ins, cells) if a is not b]
@@ -289,49 +301,14 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    outputs = [
-        *_probability_texts(P),
-        _likely(P, scorer.thresholds, scorer.labels),
-        _LEVELS.take(pa.array(level.astype(np.int32))),
-        _red_flags(fired, [rule.id for rule in kb.red_flags]),
-        _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
-    ]
+    outputs = {
+        **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(P))},
+        "likely": _likely(P, scorer.thresholds, scorer.labels),
+        "disposition": _LEVELS.take(pa.array(level.astype(np.int32))),
+        "red_flags": _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        "error": _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
+    }
     return ins, outputs, neutralised
-
-
-def _rewritten(records: pa.Array, cells: Sequence[pa.Array], rows: np.ndarray, delimiter: str) -> pa.Array:
-    """``records``, those of ``rows`` written from their ``cells`` instead (quoted where CSV needs it)."""
-    rebuilt = pc.binary_join_element_wise(*(_quoted(c, delimiter) for c in cells), delimiter)
-    return pc.if_else(pa.array(rows), rebuilt, records)
-
-
-def _quoted(cells: pa.Array, delimiter: str) -> pa.Array:
-    """The cells that hold the delimiter, a quote or a line break in quotes (inner quotes doubled), as CSV has them."""
-    if _plain([cells], delimiter):
-        return cells
-    special = pc.match_substring_regex(cells, f'["\\r\\n{re.escape(delimiter)}]')
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
-    return pc.if_else(special, quoted, cells)
-
-
-def _lines(records: pa.Array, outputs: Sequence[pa.Array], delimiter: str) -> pa.Buffer:
-    """Each record as written, then its output cells (quoted where CSV needs it), one line per row: the bytes."""
-    cells = [*outputs[:-4], *(_quoted(c, delimiter) for c in outputs[-4:])]  # the text ones
-    ended = pc.binary_join_element_wise(cells[-1], "\n", "")  # the last cell ends the line
-    lines = pc.binary_join_element_wise(records, *cells[:-1], ended, delimiter)
-    off = _offsets(lines)
-    return lines.buffers()[2].slice(int(off[0]), int(off[-1] - off[0]))
-
-
-def _plain(arrays: Sequence[pa.Array], delimiter: str) -> bool:
-    """Whether no cell of ``arrays`` holds a byte that CSV must quote: the delimiter, a quote or a line break."""
-    for arr in arrays:
-        arr = _single(arr)
-        off = _offsets(arr)
-        text = _values(arr)[off[0]:off[-1]].tobytes()
-        if any(byte in text for byte in (delimiter.encode(), b'"', b"\n", b"\r")):
-            return False
-    return True
 
 
 @dataclass
@@ -357,101 +334,14 @@ def _typed(chunk: Chunk) -> bool:
 def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputError:
     """The first invalid cell of ``row`` (in the file's column order) with its line."""
     first = "an invalid cell"
-    for j, column in enumerate(header.names):
-        if header.answers.get(_norm(column)) == j:
-            try:
-                parse_value(_norm(column), chunk.batch.column(j)[row].as_py())
-            except AnswerError as exc:
-                first = str(exc)
-                break
+    for answer, j in sorted(header.answers.items(), key=lambda item: item[1]):
+        try:
+            parse_value(answer, chunk.batch.column(j)[row].as_py())
+        except AnswerError as exc:
+            first = str(exc)
+            break
     return InputError(f"{name} line {chunk.line_of(row)}: {first} (--strict refuses the whole file: fix that cell, "
                       "or leave out --strict to score invalid cells as unknown)")
-
-
-def _ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
-    """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
-
-    pyarrow parses without holding the GIL, so the next chunk is read while this one is scored.
-    However this ends (``items`` exhausted, an exception on either side, or closed early), the
-    worker stops at its next item, closes ``items`` and is joined before it returns.
-    """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-    end = object()
-
-    def hand(item: Any) -> bool:
-        """Put ``item`` in the box, unless the consumer has stopped: whether it was put."""
-        while not stop.is_set():
-            with contextlib.suppress(queue.Full):
-                box.put(item, timeout=0.05)
-                return True
-        return False
-
-    def work() -> None:
-        try:
-            for item in items:
-                if not hand((item, None)):
-                    return
-            hand((end, None))
-        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
-            hand((end, exc))
-        finally:
-            close = getattr(items, "close", None)
-            if close is not None:
-                close()  # a generator: in this thread, where it ran
-
-    worker = threading.Thread(target=work, name="twitch-triage-read")
-    worker.start()
-    try:
-        while True:
-            item, exc = box.get()
-            if exc is not None:
-                raise exc
-            if item is end:
-                return
-            yield item
-    finally:
-        stop.set()
-        worker.join()
-
-
-@contextlib.contextmanager
-def _behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
-    """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow joins the lines without the GIL).
-
-    An exception of ``consume`` is raised by the next ``put``, or on leaving. However the block is
-    left, the worker is joined first (the items handed over are consumed, unless it is left by an
-    exception).
-    """
-    box: queue.Queue = queue.Queue(maxsize=depth)
-    failed: list[BaseException] = []
-    stopped = threading.Event()
-
-    def work() -> None:
-        while (item := box.get()) is not None:
-            if not failed and not stopped.is_set():
-                try:
-                    consume(item)
-                except BaseException as exc:  # noqa: BLE001 - re-raised by the producer
-                    failed.append(exc)
-
-    def put(item: Any) -> None:
-        if failed:
-            raise failed[0]
-        box.put(item)
-
-    worker = threading.Thread(target=work, name="twitch-triage-write")
-    worker.start()
-    try:
-        yield put
-    except BaseException:
-        stopped.set()
-        raise
-    finally:
-        box.put(None)  # (the worker takes every item: this waits at most for the one it is consuming)
-        worker.join()
-    if failed:
-        raise failed[0]
 
 
 def _one_blas_thread() -> contextlib.AbstractContextManager:
@@ -507,7 +397,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 with output_errors(output):
                     target.write(data)
 
-            written((_BOM if header.bom else b"") + header_line([_neutral_name(c) for c in names], header.delimiter))
+            written((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed | None]]:
@@ -517,28 +407,31 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 for chunk in reader.chunks():
                     yield chunk, (None if _typed(chunk) else _parsed(chunk.batch, answer_ids))
 
-            def write_chunk(item: tuple[pa.Array, list[pa.Array]]) -> None:
+            def write_chunk(item: tuple[pa.Array, dict[str, pa.Array]]) -> None:
                 records, outputs = item
-                written(_lines(records, outputs, header.delimiter))
+                # the output cells in the header's order: probabilities are digits, the others may need quotes
+                cells = [outputs[name] if name.startswith("p_") else quoted(outputs[name], header.delimiter)
+                         for name in config.OUTPUT_COLUMNS]
+                written(record_lines(records, cells, header.delimiter))
 
-            with _one_blas_thread(), _behind(write_chunk) as write, \
-                    contextlib.closing(_ahead(parsed_chunks())) as chunks:
+            with _one_blas_thread(), behind(write_chunk) as write, \
+                    contextlib.closing(ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
                     # a chunk read with boolean answers has no cell to neutralise
                     typed = _typed(chunk)
                     parsed = parsed or _parsed(chunk.batch, answer_ids)
                     inputs, outputs, neutralised = _columns(parsed, scorer, kb, inputs=not typed)
-                    error = outputs[-1]
+                    error = outputs["error"]
                     bad = pc.greater(pc.binary_length(error), 0).to_numpy(zero_copy_only=False)
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
                     summary.rows += len(error)
                     summary.rows_with_errors += int(np.count_nonzero(bad))
-                    for item in pc.value_counts(outputs[-3]).to_pylist():
+                    for item in pc.value_counts(outputs["disposition"]).to_pylist():
                         summary.dispositions[item["values"]] += item["counts"]
                     # each record as written (a row with a neutralised cell from its cells), then the output cells
                     records = chunk.records if neutralised is None else \
-                        _rewritten(chunk.records, inputs, neutralised, header.delimiter)
+                        rewritten(chunk.records, inputs, neutralised, header.delimiter)
                     write((records, outputs))
                     bar.update(reader.stream.bytes_read - bar.n)
     return summary

@@ -43,13 +43,15 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from . import csvio, generator
+    from . import generator
+    from .casefiles import write_frame
+    from .files import atomic_output
 
     kb = _load_kb(args)
     cases = generator.sample_cases(kb, args.n, args.seed)
     frame = cases.to_frame()
-    with csvio.atomic_output(args.output) as sink:
-        csvio.write_frame(frame, sink)
+    with atomic_output(args.output) as sink:
+        write_frame(frame, sink)
     if args.output != "-":
         print(f"wrote {len(frame):,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
     return EXIT_OK
@@ -95,7 +97,7 @@ def _load_predictor(args: argparse.Namespace, kb):
     try:
         predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
     except artifact.ArtifactError as exc:
-        from .csvio import InputError
+        from .files import InputError
 
         raise InputError(str(exc)) from None
     if predictor.stale:
@@ -109,7 +111,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     kb = _load_kb(args)
     if args.n < 1000:
-        from .csvio import InputError
+        from .files import InputError
 
         raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
     result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
@@ -232,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
-    from .csvio import InputError
+    from .files import InputError
     from .knowledge import KnowledgeBaseError
 
     parser = build_parser()

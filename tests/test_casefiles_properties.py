@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from twitch_triage import batch as scoring
-from twitch_triage import cases, cli, config
+from twitch_triage import casefiles, cli, config, files
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
 SETTINGS = settings(max_examples=30, deadline=None,
@@ -147,7 +147,7 @@ def test_a_file_is_scored_as_its_rows_in_one_frame_each_line_as_written(tmp_path
     delimiter = ";" if data.split(b"\n")[0].count(b";") > data.split(b"\n")[0].count(b",") else ","
     rows = [row for row in csv.reader(io.StringIO(data.decode(), newline=""), delimiter=delimiter) if row]
     if any(len(row) != len(rows[0]) for row in rows):
-        with pytest.raises(scoring.InputError, match="fields but the header has"):
+        with pytest.raises(files.InputError, match="fields but the header has"):
             scoring.score_file(source, out, predictor, kb, block_size=block_size)
         return
     scoring.score_file(source, out, predictor, kb, block_size=block_size)
@@ -258,13 +258,13 @@ def test_reading_typed_then_text_is_exact_wherever_the_block_boundaries_fall(tmp
         try:
             scoring.score_file(path if trickle is None else Trickle(data, trickle), tmp_path / out, predictor, kb,
                                strict=strict, block_size=block_size)
-        except scoring.InputError as exc:
+        except files.InputError as exc:
             return str(exc)
         return (tmp_path / out).read_bytes()
 
     typed = run("typed.csv")
     with monkeypatch.context() as m:
-        m.setattr(scoring, "open_cases", lambda src, **kw: cases.open_cases(src, **{**kw, "typed": False}))
+        m.setattr(scoring, "open_cases", lambda src, **kw: casefiles.open_cases(src, **{**kw, "typed": False}))
         assert run("text.csv") == typed
 
     records = reference_records(data, delimiter)

@@ -1,4 +1,5 @@
-"""Reading case files (cases), scoring chunks and streaming them out (batch, csvio): the library under `twitch-triage score`."""
+"""Reading case files (casefiles), scoring chunks and streaming them out (batch), written whole (files): the
+library under `twitch-triage score`."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from twitch_triage import batch as scoring
-from twitch_triage import cases, config, csvio, generator, triage
+from twitch_triage import casefiles, config, files, generator, triage
 from twitch_triage.answers import parse_column
 
 
@@ -47,7 +48,7 @@ def cases_csv(tmp_path_factory, kb):
 
 def test_a_semicolon_header_with_a_bom_is_read_as_semicolon_delimited(tmp_path):
     path = write(tmp_path / "in.csv", b"\xef\xbb\xbfcase_id;loc_eyelid;notes\n1;yes;a,b\n")
-    with cases.open_cases(path) as reader:
+    with casefiles.open_cases(path) as reader:
         assert reader.header.delimiter == ";"
         assert reader.header.bom
         assert reader.header.names == ("case_id", "loc_eyelid", "notes")
@@ -57,13 +58,13 @@ def test_a_semicolon_header_with_a_bom_is_read_as_semicolon_delimited(tmp_path):
 
 def test_answer_columns_are_found_whatever_their_case_and_surrounding_spaces(tmp_path):
     path = write(tmp_path / "in.csv", "note, Loc_Eyelid ,CRAMPS\nx,yes,no\n")
-    with cases.open_cases(path) as reader:
+    with casefiles.open_cases(path) as reader:
         assert reader.header.answers == {"loc_eyelid": 1, "cramps": 2}
 
 
 def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
     path = write(tmp_path / "in.csv", "loc_eyelids,cramps,magnesium\nyes,no,1\n")
-    with cases.open_cases(path) as reader:
+    with casefiles.open_cases(path) as reader:
         assert reader.header.warnings == (
             "column 'loc_eyelids' is not an answer; did you mean loc_eyelid? (passed through unscored)",
         )
@@ -87,22 +88,22 @@ def test_a_column_close_to_an_answer_name_gets_a_did_you_mean_warning(tmp_path):
 )
 def test_an_unusable_header_is_refused_with_a_message_that_says_what_to_do(tmp_path, content, message):
     path = write(tmp_path / "in.csv", content)
-    with pytest.raises(csvio.InputError) as caught:
-        cases.open_cases(path)
+    with pytest.raises(files.InputError) as caught:
+        casefiles.open_cases(path)
     assert str(caught.value).startswith(message.format(p=path))
     assert "\n" not in str(caught.value)
 
 
 def test_a_missing_input_file_is_an_input_error(tmp_path):
-    with pytest.raises(csvio.InputError, match="input file '.*nope.csv' does not exist: check the path"):
-        cases.open_cases(tmp_path / "nope.csv")
+    with pytest.raises(files.InputError, match="input file '.*nope.csv' does not exist: check the path"):
+        casefiles.open_cases(tmp_path / "nope.csv")
 
 
 # --------------------------------------------------------------------------- the rows
 
 
 def rows_of(path, **kwargs) -> list[list[str]]:
-    with cases.open_cases(path, **kwargs) as reader:
+    with casefiles.open_cases(path, **kwargs) as reader:
         return [row for batch in reader for row in zip(*(c.to_pylist() for c in batch.columns))]
 
 
@@ -115,7 +116,7 @@ def test_quoted_cells_keep_their_delimiters_quotes_and_line_breaks(tmp_path):
 def test_a_row_with_the_wrong_number_of_fields_is_refused_with_its_physical_line(tmp_path, block_size):
     lines = ["loc_eyelid,note"] + ['yes,"two\nlines"'] * 30 + ["no,x,extra"] + ["yes,y"] * 5
     path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         rows_of(path, block_size=block_size)
     assert str(caught.value) == (f"'{path}' line 62 has 3 fields but the header has 2: fix that row "
                                  "(a stray ',' or a missing quote?)")
@@ -127,10 +128,10 @@ def test_empty_lines_count_in_the_line_of_a_row_with_the_wrong_number_of_fields(
     path = write(tmp_path / "in.csv", end.join(lines) + end)
     expected = (f"'{path}' line 2006 has 3 fields but the header has 2: fix that row "
                 "(a stray ',' or a missing quote?)")
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         rows_of(path, block_size=4096)
     assert str(caught.value) == expected
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     assert str(caught.value) == expected
 
@@ -139,46 +140,46 @@ def test_empty_lines_count_in_the_line_of_a_row_with_the_wrong_number_of_fields(
 def test_errors_after_quoted_cells_and_blank_lines_name_their_physical_line(tmp_path, predictor, kb, end):
     lines = ["loc_eyelid,note", "", '"yes","a ""b"" c"', 'no,"two', "", 'lines"', "", "", 'yes,5" tall']
     path = write(tmp_path / "in.csv", end.join([*lines, "maybe,x", "no,y,extra", 'no,"open', "yes,z"]) + end)
-    with pytest.raises(csvio.InputError, match=r"line 10: loc_eyelid: 'maybe' is not yes/no/unknown"):
+    with pytest.raises(files.InputError, match=r"line 10: loc_eyelid: 'maybe' is not yes/no/unknown"):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True, block_size=4096)
-    with pytest.raises(csvio.InputError, match=r"line 11 has 3 fields but the header has 2"):
+    with pytest.raises(files.InputError, match=r"line 11 has 3 fields but the header has 2"):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     path = write(tmp_path / "in.csv", end.join([*lines, 'no,"open', "yes,z"]) + end)
-    with pytest.raises(csvio.InputError, match=r"line 10: a quoted field is never closed"):
+    with pytest.raises(files.InputError, match=r"line 10: a quoted field is never closed"):
         rows_of(path)
 
 
 def test_empty_lines_count_in_the_line_of_the_first_invalid_cell_under_strict(tmp_path, predictor, kb):
     lines = ["loc_eyelid,note"] + ["yes,a", ""] * 1_500 + ["maybe,b"]
     path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
-    with pytest.raises(csvio.InputError, match=r"line 3002: loc_eyelid: 'maybe' is not yes/no/unknown"):
+    with pytest.raises(files.InputError, match=r"line 3002: loc_eyelid: 'maybe' is not yes/no/unknown"):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True, block_size=4096)
 
 
 def test_a_byte_that_is_not_utf8_far_into_the_file_is_reported_with_its_line(tmp_path):
     body = "".join(f"yes,row {i}\n" for i in range(5_000))
     path = write(tmp_path / "in.csv", b"loc_eyelid,note\n" + body.encode() + b"no,caf\xe9\n")
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         rows_of(path, block_size=4096)
     assert str(caught.value) == f"'{path}' is not UTF-8 (byte 0xe9 at line 5002): re-save it as UTF-8"
 
 
 def test_a_stray_continuation_byte_first_after_the_header_is_reported_with_its_line(tmp_path):
     path = write(tmp_path / "in.csv", b"loc_eyelid,note\n\x80yes,a\n")
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         rows_of(path)
     assert str(caught.value) == f"'{path}' is not UTF-8 (byte 0x80 at line 2): re-save it as UTF-8"
 
 
 def test_a_quote_never_closed_is_refused_instead_of_swallowing_the_rest_of_the_file(tmp_path):
     path = write(tmp_path / "in.csv", 'loc_eyelid,note\nyes,x\nno,"open\nyes,y\nno,z\n')
-    with pytest.raises(csvio.InputError, match="line 3: a quoted field is never closed"):
+    with pytest.raises(files.InputError, match="line 3: a quoted field is never closed"):
         rows_of(path)
 
 
 def test_a_row_longer_than_a_chunk_is_refused_with_what_to_do(tmp_path):
     path = write(tmp_path / "in.csv", "loc_eyelid,note\nyes,short\nno," + "x" * 5000 + "\n")
-    with pytest.raises(csvio.InputError, match=r"a row from line 3 on is longer than 1,024 bytes, more than is read "
+    with pytest.raises(files.InputError, match=r"a row from line 3 on is longer than 1,024 bytes, more than is read "
                                                "at a time: split or shorten its cells"):
         rows_of(path, block_size=1024)
 
@@ -211,7 +212,7 @@ def test_a_quoted_line_break_across_a_block_boundary_keeps_its_carriage_return_a
 def test_typed_reading_gives_yes_no_answers_as_booleans_until_a_cell_is_not_a_plain_spelling(tmp_path):
     body = "".join(f"c{i},{'Yes' if i % 3 else 'no'},,{i % 5}\n" for i in range(2_000))
     path = write(tmp_path / "in.csv", "case_id,loc_eyelid,numbness,duration_days\n" + body + "c,maybe,YES,1\n")
-    with cases.open_cases(path, typed=True, block_size=4096) as reader:
+    with casefiles.open_cases(path, typed=True, block_size=4096) as reader:
         chunks = list(reader.chunks())
     kinds = [str(chunk.batch.schema.field("loc_eyelid").type) for chunk in chunks]
     assert kinds[0] == "bool" and kinds[-1] == "string" and kinds == sorted(kinds)  # booleans, then text
@@ -232,11 +233,11 @@ def test_a_problem_late_in_a_file_read_typed_is_reported_or_scored_as_when_read_
         try:
             scoring.score_file(path, tmp_path / out, predictor, kb, block_size=4096)
             return read_rows(tmp_path / out)
-        except csvio.InputError as exc:
+        except files.InputError as exc:
             return str(exc)
 
     typed = run("typed.csv")
-    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: cases.open_cases(source, **{**kw, "typed": False}))
+    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: casefiles.open_cases(source, **{**kw, "typed": False}))
     assert run("text.csv") == typed
     assert isinstance(typed, str) == (late != 'x,"yes"\n' and late != "x,maybe\n")
 
@@ -325,7 +326,7 @@ def test_every_contract_spelling_is_read_case_and_whitespace_insensitively(predi
      ("\rx", "'\rx"), ("\nx", "'\nx"), ("-3", "-3"), ("-1.5", "-1.5"), ("+2e3", "+2e3"), ("a=b", "a=b"), ("", "")],
 )
 def test_formula_like_text_cells_get_a_leading_quote_and_numbers_do_not(cell, written):
-    assert csvio.neutralise(pa.array([cell, None])).to_pylist() == [written, None]
+    assert casefiles.neutralise(pa.array([cell, None])).to_pylist() == [written, None]
 
 
 def test_a_pandas_frame_comes_back_as_a_frame_with_its_index(predictor, kb):
@@ -396,7 +397,7 @@ def test_the_summary_counts_rows_errors_and_dispositions(tmp_path, predictor, kb
 def test_strict_refuses_at_the_first_bad_cell_with_its_line_and_writes_nothing(tmp_path, predictor, kb):
     lines = ["note,loc_eyelid,cramps"] + ['"two\nlines",yes,no'] * 3 + ["x,maybe,often"]
     path = write(tmp_path / "in.csv", "\n".join(lines) + "\n")
-    with pytest.raises(csvio.InputError) as caught:
+    with pytest.raises(files.InputError) as caught:
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=True)
     assert str(caught.value).startswith(f"'{path}' line 8: loc_eyelid: 'maybe' is not yes/no/unknown (--strict")
     assert list(tmp_path.iterdir()) == [path]
@@ -405,7 +406,7 @@ def test_strict_refuses_at_the_first_bad_cell_with_its_line_and_writes_nothing(t
 def test_an_error_midway_leaves_no_output_file_behind(tmp_path, predictor, kb):
     body = "".join("yes,no\n" for _ in range(3_000))
     path = write(tmp_path / "in.csv", "loc_eyelid,cramps\n" + body + "yes\n")
-    with pytest.raises(csvio.InputError, match="line 3002 has 1 field"):
+    with pytest.raises(files.InputError, match="line 3002 has 1 field"):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, block_size=4096)
     assert list(tmp_path.iterdir()) == [path]
 
@@ -424,7 +425,7 @@ def test_an_input_error_anywhere_joins_the_reading_and_writing_threads_and_leave
     rows = [b"yes,a", b"no,b"] * 1_500
     rows[at] = bad
     path = write(tmp_path / "in.csv", b"loc_eyelid,note\n" + b"\n".join(rows) + b"\n")
-    with pytest.raises(csvio.InputError, match=message):
+    with pytest.raises(files.InputError, match=message):
         scoring.score_file(path, tmp_path / "out.csv", predictor, kb, strict=strict, block_size=1024)
     assert worker_threads() == []
     assert list(tmp_path.iterdir()) == [path]
@@ -458,7 +459,7 @@ def test_a_write_error_is_one_line_and_joins_the_threads_and_leaves_no_file(tmp_
     ignored = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     resource.setrlimit(resource.RLIMIT_FSIZE, (200_000, limit[1]))  # writing more fails with EFBIG
     try:
-        with pytest.raises(csvio.InputError) as caught:
+        with pytest.raises(files.InputError) as caught:
             scoring.score_file(cases_csv, tmp_path / "out.csv", predictor, kb, block_size=8 << 10)
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limit)
@@ -493,14 +494,14 @@ def test_standard_output_receives_nothing_when_scoring_fails(tmp_path, predictor
     sink = io.BytesIO()
     monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(sink))
     path = write(tmp_path / "in.csv", "loc_eyelid\n" + "yes\n" * 2_000 + "no,extra\n")
-    with pytest.raises(csvio.InputError):
+    with pytest.raises(files.InputError):
         scoring.score_file(path, "-", predictor, kb, block_size=1024)
     assert sink.getvalue() == b""
 
 
 def test_atomic_output_removes_the_partial_file_when_writing_fails(tmp_path):
     with pytest.raises(RuntimeError):
-        with csvio.atomic_output(tmp_path / "out.csv") as sink:
+        with files.atomic_output(tmp_path / "out.csv") as sink:
             sink.write(b"partial")
             raise RuntimeError("interrupted")
     assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,160 @@
+"""The first line of a case file: its delimiter and byte-order mark, its answer columns (one column per
+answer), and a did-you-mean warning for a column named almost like an answer."""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+from dataclasses import dataclass, field
+from typing import IO, Sequence
+
+from .. import config
+from ..files import InputError
+from .cells import BOM
+
+__all__ = ["Header", "read_header", "answer_positions"]
+
+_CASE_ID = "case_id"
+_HEADER_LIMIT = 16 << 20  # bytes read at most to find the end of the header
+
+
+@dataclass(frozen=True)
+class Header:
+    """The first line of a case file.
+
+    Attributes
+    ----------
+    names : the column names exactly as written.
+    delimiter : ``,`` or ``;``, whichever splits the header into more fields.
+    bom : whether the file starts with a UTF-8 byte-order mark.
+    lines : physical lines up to and including the header (blank lines before it count).
+    answers : answer id -> column position, for the columns that are answers
+        (names compared case- and whitespace-insensitively).
+    warnings : one line per column that looks like a misspelt answer.
+    """
+
+    names: tuple[str, ...]
+    delimiter: str
+    bom: bool
+    lines: int
+    answers: dict[str, int] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower()
+
+
+def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str) -> dict[str, int]:
+    """answer id -> column position; two columns naming the same answer are refused."""
+    wanted = set(answer_ids)
+    positions: dict[str, int] = {}
+    for j, name in enumerate(names):
+        key = _norm(str(name))
+        if key in wanted:
+            if key in positions:
+                raise InputError(f"{where}: columns '{names[positions[key]]}' and '{name}' are both the answer "
+                                 f"{key}: keep one of them")
+            positions[key] = j
+    return positions
+
+
+def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str, ...]:
+    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS}
+    out = []
+    for name in names:
+        if _norm(name) in known:
+            continue
+        close = difflib.get_close_matches(_norm(name), answer_ids, n=1, cutoff=0.8)
+        if close:
+            out.append(f"column '{name}' is not an answer; did you mean {close[0]}? (passed through unscored)")
+    return tuple(out)
+
+
+def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | None:
+    """Where the header record lies in ``first``: (start, stop, blank lines before it, delimiter).
+
+    The record is read as Python's csv module (and pyarrow) read it: a quote opens a quoted
+    field only at the start of a field. None when it may go on past ``first`` (read more).
+    """
+    pos = len(BOM) if first.startswith(BOM) else 0
+    lines = first[pos:].splitlines(keepends=True)
+    blank = 0
+    while blank < len(lines) and not lines[blank].strip(b"\r\n"):
+        pos += len(lines[blank])
+        blank += 1
+    lines = lines[blank:]
+    if not lines:
+        return (pos, pos, blank, ",") if at_end else None
+    one = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
+    counts = {d: len(next(csv.reader([one], delimiter=d, strict=False), [])) for d in (",", ";")}
+    delimiter = ";" if counts[";"] > counts[","] else ","
+    reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),
+                        delimiter=delimiter, strict=False)
+    try:
+        next(reader)
+    except csv.Error:
+        return (pos, pos + len(lines[0]), blank, delimiter)  # refused by _parse_header's own reading
+    if reader.line_num >= len(lines) and not at_end:
+        return None
+    return pos, pos + sum(len(line) for line in lines[:reader.line_num]), blank, delimiter
+
+
+def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: bool = True) -> tuple[Header, int]:
+    """The header from the first bytes of a file, and the byte offset where the data starts."""
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{where} is UTF-16, not UTF-8: re-save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)")
+    start, stop, blank, delimiter = _first_record(first, at_end) or _first_record(first, True)
+    raw = first[start:stop]
+    if not raw.strip():
+        problem = f"line {blank + 1} is blank" if first[stop:].strip() else "is empty"
+        raise InputError(f"{where} {problem}: give a CSV whose first line names the answer columns "
+                         "(see `twitch-triage schema`)")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blank + 1 + raw[:exc.start].count(b"\n")
+        raise InputError(f"{where} is not UTF-8 (byte 0x{raw[exc.start]:02x} at line {line}): "
+                         "re-save it as UTF-8") from None
+    try:
+        names = tuple(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)))
+    except csv.Error as exc:
+        raise InputError(f"{where} line {blank + 1}: the header cannot be read as CSV ({exc}): "
+                         "the first line must name the columns") from None
+    lines = blank + len(raw.splitlines())
+    seen: dict[str, int] = {}
+    for j, name in enumerate(names):
+        if name in seen:
+            raise InputError(f"{where} line {lines}: column '{name}' appears twice (fields {seen[name] + 1} and "
+                             f"{j + 1}): rename or remove one")
+        seen[name] = j
+    clash = [n for n in names if _norm(n) in config.OUTPUT_COLUMNS]
+    if clash:
+        raise InputError(f"{where} already has the output column '{clash[0]}' (a scored file?): "
+                         "remove the output columns or score the original file")
+    answers = answer_positions(names, answer_ids, where)
+    warnings = _misspellings(names, answer_ids)
+    if not answers:
+        hint = f"; {warnings[0]}" if warnings else ""
+        raise InputError(f"{where} has none of the answer columns (e.g. {', '.join(answer_ids[:3])}){hint}: "
+                         "name the columns as `twitch-triage schema` lists them")
+    return Header(names, delimiter, first.startswith(BOM), lines, answers, warnings), stop
+
+
+def read_header(handle: IO[bytes], where: str, answer_ids: Sequence[str], size: int) -> tuple[Header, bytes, int]:
+    """The header of the case file ``handle`` reads (``size`` bytes first, more while its record goes on),
+    the bytes read after it, and the file offset where they begin.
+
+    Raises
+    ------
+    InputError
+        Empty, UTF-16, not UTF-8, unreadable, a column twice, an output column, no answer column.
+    """
+    first = handle.read(size)
+    more = first
+    while more and _first_record(first, at_end=False) is None and len(first) < _HEADER_LIMIT:
+        more = handle.read(1 << 20)
+        first += more
+    header, start = _parse_header(first, where, answer_ids, at_end=not more)
+    return header, first[start:], start

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -148,6 +149,16 @@ def test_a_copy_of_the_knowledge_base_loads(kb_copy, kb):
         (lambda r: r["answers"][0].update(group="elsewhere"), r"answer loc_eyelid: unknown group 'elsewhere'"),
         (lambda r: r["answers"][0].pop("leak"), r"answer loc_eyelid: missing 'leak'"),
         (lambda r: r.pop("red_flags"), r"missing section 'red_flags'"),
+        (lambda r: r["answers"][0].update(leek=0.1), r"answer loc_eyelid: unknown key 'leek' \(did you mean 'leak'\?\)"),
+        (lambda r: next(a for a in r["answers"] if a["role"] == "context").update(leak=0.1),
+         r"answer high_caffeine: unknown key 'leak'"),
+        (lambda r: r["links"][0].update(strenght=0.5),
+         r"links\[0\] \(magnesium -> loc_eyelid\): unknown key 'strenght' \(did you mean 'strength'\?\)"),
+        (lambda r: r["links"][0]["source"].update(qoute="x"),
+         r"links\[0\] \(magnesium -> loc_eyelid\) source: unknown key 'qoute' \(did you mean 'quote'\?\)"),
+        (lambda r: r["labels"][0]["tests"][0].update(note="x"), r"label magnesium tests\[0\]: unknown key 'note'"),
+        (lambda r: r["red_flags"][0]["when"].update(above=3), r"red flag breathing_difficulty when: unknown key 'above'"),
+        (lambda r: r.update(red_flag=[]), r"top level: unknown section 'red_flag' \(did you mean 'red_flags'\?\)"),
     ],
 )
 def test_loading_rejects_a_bad_entry_with_a_message_naming_it(kb_copy, mutate, message):
@@ -158,13 +169,148 @@ def test_loading_rejects_a_bad_entry_with_a_message_naming_it(kb_copy, mutate, m
     assert "\n" not in str(info.value)
 
 
-def test_loading_rejects_a_file_that_is_not_yaml(tmp_path):
+def test_a_syntax_error_names_its_line_and_column(tmp_path):
     bad = tmp_path / "kb.yaml"
     bad.write_text("labels: [unclosed\n", encoding="utf-8")
-    with pytest.raises(KnowledgeBaseError, match=r"kb.yaml: not valid UTF-8 YAML"):
+    with pytest.raises(KnowledgeBaseError, match=r"^kb.yaml: line 2, column 1: not valid YAML: did not find expected "
+                                                 r"',' or '\]' \(while parsing a flow sequence on line 1\)$"):
         knowledge.load(bad)
+
+
+def test_a_file_that_is_not_utf8_names_its_line(kb_text):
+    text, write = kb_text
+    path = write(text)
+    path.write_bytes(path.read_bytes().replace(b"version: 1", b"version: \xff1"))
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'version: 1')}: not valid UTF-8"):
+        knowledge.load(path)
 
 
 def test_loading_a_missing_file_says_so(tmp_path):
     with pytest.raises(KnowledgeBaseError, match=r"cannot read the knowledge base"):
         knowledge.load(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------- a file people edit: written as text
+
+
+@pytest.fixture()
+def kb_text(tmp_path):
+    """The knowledge base's text, and a function that writes a text as a knowledge base beside the seeds."""
+    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
+    path = tmp_path / "kb.yaml"
+
+    def write(text: str) -> Path:
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return config.KB_PATH.read_text(encoding="utf-8"), write
+
+
+_EYELID_LEAK = "upper or lower eyelid.\n    leak: 0.15\n"
+
+
+def _line(text: str, part: str) -> int:
+    """The line number (from 1) of ``part``, which must be in ``text`` once."""
+    assert text.count(part) == 1, part
+    return text[: text.index(part)].count("\n") + 1
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def test_an_alias_is_refused_naming_its_line(kb_text):
+    text, write = kb_text
+    text = _edit(text, "assumptions:\n", "assumptions:\n  a: &note Some words.\n  b: *note\n")
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, '*note')}: alias \*note: aliases are "
+                                                 "not allowed; write the value out in full$"):
+        knowledge.load(write(text))
+
+
+@pytest.mark.parametrize(
+    ("nesting", "message"),
+    [
+        ("- " * 5000 + "x", r"lists and mappings nested more than 20 deep"),
+        ("[" * 25 + "]" * 25, r"lists and mappings nested more than 20 deep"),
+        ("[" * 5000 + "]" * 5000, r"not valid YAML: exceeded maximum nesting depth"),  # libyaml's own limit
+    ],
+)
+def test_nesting_thousands_deep_is_refused_naming_its_line(kb_text, nesting, message):
+    text, write = kb_text
+    text = _edit(text, "assumptions:\n", f"assumptions:\n  deep:\n    {nesting}\n")
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'deep:') + 1}\b.*{message}$"):
+        knowledge.load(write(text))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "lines"),
+    [
+        (_EYELID_LEAK, _EYELID_LEAK + "    leak: 0.5\n", "answer loc_eyelid: 'leak'", (1, 2)),
+        ("answer: loc_eyelid, strength: strong,", "answer: loc_eyelid, strength: strong, strength: weak,",
+         r"links\[0\] \(magnesium -> loc_eyelid\): 'strength'", (0, 0)),
+        ("quote: \"Eyelid twitching → magnesium deficiency\"}}\n  - {label: magnesium, answer: cramps",
+         "quote: \"Eyelid twitching → magnesium deficiency\", quote: x}}\n  - {label: magnesium, answer: cramps",
+         r"links\[0\] \(magnesium -> loc_eyelid\) source: 'quote'", (0, 0)),
+        ("  strong: 0.55\n", "  strong: 0.55\n  strong: 0.9\n", "strength_scale: 'strong'", (0, 1)),
+        ("version: 1\n", "version: 1\nversion: 2\n", "top level: 'version'", (0, 1)),
+    ],
+)
+def test_a_key_written_twice_is_refused_naming_the_entry_and_its_lines(kb_text, old, new, where, lines):
+    text, write = kb_text
+    first, second = (_line(text, old) + offset for offset in lines)
+    written = f"line {first}" if first == second else f"lines {first} and {second}"
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: {where} is written twice \({written}\): keep one$"):
+        knowledge.load(write(_edit(text, old, new)))
+
+
+def _key_lines(*, skip_inside: tuple[str, ...] = ()) -> list:
+    """One line for each place in the knowledge base where a line starts with a mapping key (block style):
+    (index of the line, key) with the place as the test's id, e.g. ``answers[].leak``. Leaves out the keys
+    of the mappings named in ``skip_inside``."""
+    text = config.KB_PATH.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    places: dict[str, tuple[int, str]] = {}
+
+    def walk(node: yaml.Node, path: str, parent: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                place = f"{path}.{key.value}".lstrip(".")
+                if parent not in skip_inside and lines[key.start_mark.line].lstrip().startswith(f"{key.value}:"):
+                    places.setdefault(place, (key.start_mark.line, key.value))
+                walk(value, place, key.value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, f"{path}[]", parent)
+
+    walk(yaml.compose(text), "", "")
+    return [pytest.param(*line, id=place) for place, line in places.items()]
+
+
+@pytest.mark.parametrize(("index", "key"), _key_lines())
+def test_any_key_written_twice_is_refused_naming_both_lines(kb_text, index, key):
+    text, write = kb_text
+    lines = text.splitlines(keepends=True)
+    lines.insert(index + 1, lines[index])
+    with pytest.raises(KnowledgeBaseError, match=rf"'{key}' is written twice \(lines {index + 1} and {index + 2}\)"):
+        knowledge.load(write("".join(lines)))
+
+
+@pytest.mark.parametrize(("index", "key"), _key_lines(skip_inside=("sources", "assumptions", "strength_scale")))
+def test_any_misspelt_key_is_refused(kb_text, index, key):
+    text, write = kb_text
+    lines = text.splitlines(keepends=True)
+    lines[index] = lines[index].replace(f"{key}:", f"{key}x:", 1)
+    with pytest.raises(KnowledgeBaseError, match=rf"unknown (key|section) '{key}x'|missing '{key}'"):
+        knowledge.load(write("".join(lines)))
+
+
+def test_an_edited_knowledge_base_is_validated_again(kb_text):
+    text, write = kb_text
+    path = write(text)
+    assert knowledge.load_default(path).answer("loc_eyelid").leak == 0.15
+    stat = path.stat()
+    write(_edit(text, _EYELID_LEAK, _EYELID_LEAK.replace("0.15", "1.15")))  # the same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time: only the content differs
+    with pytest.raises(KnowledgeBaseError, match=r"answer loc_eyelid: leak 1.15 is outside \(0, 1\)"):
+        knowledge.load_default(path)

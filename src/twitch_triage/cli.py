@@ -230,18 +230,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+def _is_usage_error(exc: Exception) -> bool:
+    """Unusable input or arguments (exit 2). Their classes are imported here, once there is an error,
+    so that a command that succeeds without the CSV layer (``--help``, ``schema``) never imports it."""
     from .csvio import InputError
     from .knowledge import KnowledgeBaseError
 
+    return isinstance(exc, (InputError, KnowledgeBaseError))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and argument errors end here, before any library is imported
     try:
         return int(args.func(args) or EXIT_OK)
-    except (InputError, KnowledgeBaseError) as exc:
-        print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -250,6 +253,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("twitch-triage: interrupted; no output was written", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if _is_usage_error(exc):
+            print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if os.environ.get("TWITCH_TRIAGE_DEBUG"):
             raise
         print(f"twitch-triage {args.command}: internal error: {type(exc).__name__}: {exc} "

@@ -21,6 +21,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_startup  # noqa: E402
 from twitch_triage import artifact, config, generator, knowledge, triage  # noqa: E402
 from twitch_triage.report import metrics_table, target_rows, verdict  # noqa: E402
 from twitch_triage.training import evaluate_model  # noqa: E402
@@ -125,6 +126,7 @@ def main(argv=None) -> int:
     ]
     for name, fn in (("model", lambda: bench_model(kb, predictor, args.n_eval, args.seed)),
                      ("one case", lambda: bench_one_case(kb, predictor)),
+                     ("start-up", bench_startup.main),
                      ("generator", lambda: bench_generator(kb))):
         print(f"bench: {name} ...", file=sys.stderr)
         sections += fn()

@@ -129,17 +129,27 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from . import training
+    from .evaluate import MIN_CASES
 
+    if args.n < MIN_CASES:
+        from .csvio import InputError
+
+        raise InputError(f"--n {args.n} is too small to evaluate on: use at least {MIN_CASES} cases")
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
     result, _, _ = training.evaluate_model(kb, predictor, args.n, args.seed, quiet=not sys.stderr.isatty())
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, allow_nan=False))  # an undefined metric is null
         return EXIT_OK
+
+    def cell(value: float | None, width: int) -> str:
+        return f"{'n/a':>{width}}" if value is None else f"{value:{width}.4f}"
+
     print(f"{'':8} {'macro AUROC':>12} {'mean log-loss':>14} {'macro Brier':>12} {'max ECE':>8}")
     for name in ("model", "oracle", "rules"):
         m = result[name]
-        print(f"{name:8} {m['macro_auroc']:12.4f} {m['mean_log_loss']:14.4f} {m['macro_brier']:12.4f} {m['max_ece']:8.4f}")
+        print(f"{name:8} {cell(m['macro_auroc'], 12)} {cell(m['mean_log_loss'], 14)} {cell(m['macro_brier'], 12)} "
+              f"{cell(m['max_ece'], 8)}")
     print(f"({result['n_cases']:,} held-out cases, seed {result['seed']})")
     return EXIT_OK
 

@@ -64,7 +64,8 @@ class Planted:
 
 @pytest.fixture
 def planted_model(small_model_dir, tmp_path):
-    """``plant(payload)``: a copy of the small model whose pipeline is ``payload``, its checksum updated to match."""
+    """``plant(payload)``: a copy of the small model whose pipeline is ``payload`` (or whose file is ``payload``,
+    given as bytes), its checksum updated to match."""
     import joblib
 
     from twitch_triage import artifact
@@ -72,9 +73,12 @@ def planted_model(small_model_dir, tmp_path):
     def plant(payload):
         folder = tmp_path / "planted"
         shutil.copytree(small_model_dir, folder)
-        bundle = joblib.load(folder / artifact.BUNDLE_NAME)
-        bundle["pipeline"] = payload
-        joblib.dump(bundle, folder / artifact.BUNDLE_NAME, compress=3)
+        if isinstance(payload, bytes):
+            (folder / artifact.BUNDLE_NAME).write_bytes(payload)
+        else:
+            bundle = joblib.load(folder / artifact.BUNDLE_NAME)
+            bundle["pipeline"] = payload
+            joblib.dump(bundle, folder / artifact.BUNDLE_NAME, compress=3)
         manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
         manifest["sha256"] = hashlib.sha256((folder / artifact.BUNDLE_NAME).read_bytes()).hexdigest()
         (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))

@@ -54,6 +54,11 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")  # sets VmHWM to the current VmRSS
 
 
+def leftover(folder: str) -> int:
+    """Bytes in the files under ``folder``."""
+    return sum(path.stat().st_size for path in Path(folder).rglob("*") if path.is_file())
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -118,10 +123,20 @@ def main() -> None:
             download.value.path()
             rows.append(("peak including the download (VmHWM)", memory(server.pid)["VmHWM"]))
             rows.append(("after the download (VmRSS)", memory(server.pid)["VmRSS"]))
+            page.close()
+            time.sleep(args.after)
+            rows.append((f"{args.after:.0f} s after the page closed (VmRSS)", memory(server.pid)["VmRSS"]))
+            left = [("then", leftover(scratch.name))]
+            # Streamlit forgets an expired session only when another one comes and goes
+            for _ in range(2):
+                other = browser.new_page()
+                other.goto(url, wait_until="domcontentloaded")
+                expect(other.locator('[data-testid="stAlert"]').first).to_be_visible(timeout=60_000)
+                other.close()
+                time.sleep(5)
+            rows.append(("after two more visits (VmRSS)", memory(server.pid)["VmRSS"]))
+            left.append(("after two more visits", leftover(scratch.name)))
             browser.close()
-        time.sleep(args.after)
-        rows.append((f"{args.after:.0f} s after the browser closed (VmRSS)", memory(server.pid)["VmRSS"]))
-        left = sum(path.stat().st_size for path in Path(scratch.name).rglob("*") if path.is_file())
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -129,7 +144,8 @@ def main() -> None:
     print(f"one {upload.stat().st_size / 1e6:.0f} MB upload, model {args.model}")
     for what, mb in rows:
         print(f"  {what:60} {mb:6,} MB")
-    print(f"  {'left in the temporary folder then':60} {left // 1_000_000:6,} MB")
+    for when, size in left:
+        print(f"  {'left in the temporary folder ' + when:60} {size // 1_000_000:6,} MB")
 
 
 if __name__ == "__main__":

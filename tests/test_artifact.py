@@ -115,6 +115,20 @@ def test_the_refusal_names_the_global_it_refused(planted_model, tmp_path):
         artifact.load(folder)
 
 
+def test_a_planted_file_cannot_change_a_class_it_may_build(planted_model):
+    from sklearn.pipeline import Pipeline
+
+    method = Pipeline.__dict__["predict_proba"]
+    # GLOBAL Pipeline, BUILD with the slot state {"predict_proba": None}: setattr on the class itself
+    folder = planted_model(b"\x80\x02csklearn.pipeline\nPipeline\nN}X\x0d\x00\x00\x00predict_probaNs\x86b.")
+    try:
+        with pytest.raises(ArtifactError, match=r"sets attributes of Pipeline, which a twitch-triage model never"):
+            artifact.load(folder)
+        assert Pipeline.__dict__["predict_proba"] is method
+    finally:
+        Pipeline.predict_proba = method
+
+
 def test_a_model_calibrated_by_isotonic_regression_saves_and_loads(kb, tmp_path, cases_20k):
     from twitch_triage.model import build_pipeline
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import inspect
 import json
 import pickle
 import platform
@@ -118,6 +119,9 @@ class _ModelUnpickler(NumpyUnpickler):
 
     def load_build(self) -> None:
         instance, state = self.stack[-2], self.stack[-1]
+        if isinstance(instance, type) or inspect.isroutine(instance):  # would change it for the whole process
+            raise _Refused(f"sets attributes of {getattr(instance, '__qualname__', instance)}, "
+                           "which a twitch-triage model never does")
         if isinstance(instance, NumpyArrayWrapper):  # joblib reads an array of objects with a plain pickle.load
             dtype = state.get("dtype") if isinstance(state, dict) else None
             if not isinstance(dtype, np.dtype) or dtype.hasobject:

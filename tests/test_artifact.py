@@ -129,6 +129,12 @@ def test_a_planted_file_cannot_change_a_class_it_may_build(planted_model):
         Pipeline.predict_proba = method
 
 
+@pytest.mark.parametrize("pipeline", [5, "pipeline", None], ids=repr)
+def test_a_bundle_whose_pipeline_is_not_a_pipeline_is_refused(planted_model, pipeline):
+    with pytest.raises(ArtifactError, match=r"holds no scikit-learn pipeline: run `make train`"):
+        artifact.load(planted_model(pipeline))
+
+
 def test_a_model_calibrated_by_isotonic_regression_saves_and_loads(kb, tmp_path, cases_20k):
     from twitch_triage.model import build_pipeline
 

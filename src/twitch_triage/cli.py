@@ -141,15 +141,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result, allow_nan=False))  # an undefined metric is null
         return EXIT_OK
-
-    def cell(value: float | None, width: int) -> str:
-        return f"{'n/a':>{width}}" if value is None else f"{value:{width}.4f}"
-
     print(f"{'':8} {'macro AUROC':>12} {'mean log-loss':>14} {'macro Brier':>12} {'max ECE':>8}")
     for name in ("model", "oracle", "rules"):
         m = result[name]
-        print(f"{name:8} {cell(m['macro_auroc'], 12)} {cell(m['mean_log_loss'], 14)} {cell(m['macro_brier'], 12)} "
-              f"{cell(m['max_ece'], 8)}")
+        print(f"{name:8} {m['macro_auroc']:12.4f} {m['mean_log_loss']:14.4f} {m['macro_brier']:12.4f} {m['max_ece']:8.4f}")
     print(f"({result['n_cases']:,} held-out cases, seed {result['seed']})")
     return EXIT_OK
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,3 +50,39 @@ def predictor(small_model_dir, kb):
     from twitch_triage import artifact
 
     return artifact.load(small_model_dir, kb_sha256=kb.sha256)
+
+
+class Planted:
+    """Unpickled, it calls ``how`` with ``args``: what a planted model file does."""
+
+    def __init__(self, how, *args):
+        self.how, self.args = how, args
+
+    def __reduce__(self):
+        return self.how, self.args
+
+
+@pytest.fixture
+def planted_model(small_model_dir, tmp_path):
+    """``plant(payload)``: a copy of the small model whose pipeline is ``payload`` (or whose file is ``payload``,
+    given as bytes), its checksum updated to match."""
+    import joblib
+
+    from twitch_triage import artifact
+
+    def plant(payload):
+        folder = tmp_path / "planted"
+        shutil.copytree(small_model_dir, folder)
+        if isinstance(payload, bytes):
+            (folder / artifact.BUNDLE_NAME).write_bytes(payload)
+        else:
+            bundle = joblib.load(folder / artifact.BUNDLE_NAME)
+            bundle["pipeline"] = payload
+            joblib.dump(bundle, folder / artifact.BUNDLE_NAME, compress=3)
+        manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
+        manifest["sha256"] = hashlib.sha256((folder / artifact.BUNDLE_NAME).read_bytes()).hexdigest()
+        (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+        return folder
+
+    plant.Planted = Planted
+    return plant

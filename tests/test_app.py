@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import gc
+import io
+import logging
+import re
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -182,7 +187,7 @@ def test_an_unusable_file_gives_one_line_of_error_and_no_download(app, data, mes
     assert not at.exception
     assert len(at.error) == 1
     assert message in at.error[0].value and "\n" not in at.error[0].value
-    assert "'bad.csv'" in at.error[0].value
+    assert "'bad.csv'" in at.error[0].value and "''bad.csv''" not in at.error[0].value
     assert not at.download_button
 
 
@@ -197,16 +202,123 @@ def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
     from twitch_triage import batch
     from twitch_triage_app import scoring
 
-    scored = scoring.score_upload(GOOD_CSV, "d.csv", predictor, kb)
+    scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
     cli_path = tmp_path / "in.csv"
     cli_path.write_bytes(GOOD_CSV)
     batch.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
-    assert scored.csv == (tmp_path / "out.csv").read_bytes()
-    lines = scored.csv.decode("utf-8").splitlines()
+    assert scored.read_bytes() == (tmp_path / "out.csv").read_bytes()
+    lines = scored.read_bytes().decode("utf-8").splitlines()
     assert lines[0].split(",") == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days",
                                    "note", *config.OUTPUT_COLUMNS]
     assert "'=HYPERLINK(1)" in lines[2]
     assert scored.summary.rows == 3 and scored.summary.rows_with_errors == 1
+
+
+PHISHING = "![x](http://127.0.0.1:8600/dup.png) [Your session expired: click here](http://127.0.0.1:8600/phish)"
+
+
+def shown_verbatim(value: str) -> str:
+    """The text of an alert that is one Markdown code span on one line (nothing in it is Markdown); else fail."""
+    match = re.fullmatch(r"(`+) (.*) \1", value)
+    assert match and "\n" not in value, f"not one code span: {value!r}"
+    fence, text = match.groups()
+    assert fence not in text
+    return text
+
+
+def test_a_column_name_with_links_and_an_image_is_shown_as_text_not_markdown(app):
+    at = upload(app, "d.csv", f"loc_eyelid,{PHISHING},{PHISHING}\nyes,1,2\n".encode())
+    assert not at.exception and len(at.error) == 1
+    text = shown_verbatim(at.error[0].value)
+    assert f"column '{PHISHING}' appears twice" in text and "'d.csv'" in text
+
+
+def test_a_near_miss_column_with_markdown_is_warned_about_as_text(app):
+    at = upload(app, "d.csv", b"loc_eyelid,_cramps_\nyes,yes\n")
+    assert not at.exception and not at.error
+    warning = next(w.value for w in at.warning if "did you mean cramps?" in w.value)
+    assert "column '_cramps_' is not an answer" in shown_verbatim(warning)
+
+
+def test_the_markdown_of_a_text_with_backticks_and_line_breaks_is_still_one_code_span():
+    from twitch_triage_app import shared
+
+    for text in ["a `b` c", "``", "x\n\n# heading [y](http://z)", "` leading and trailing `", "```"]:
+        assert shown_verbatim(shared.verbatim(text)) == re.sub(r"[\r\n]+", " ", text)
+
+
+def test_a_header_field_beyond_the_csv_field_limit_gives_one_line_and_no_traceback(app):
+    at = upload(app, "long.csv", b"loc_eyelid," + b"x" * 140_000 + b"\nyes,1\n")
+    assert not at.exception and len(at.error) == 1
+    assert "\n" not in at.error[0].value and "Traceback" not in at.error[0].value
+    assert "/" not in at.error[0].value.replace("n/a", "")  # no server path
+    assert not at.download_button
+
+
+def test_whatever_the_library_raises_for_a_file_is_one_line_in_the_page_and_logged(app, monkeypatch, caplog):
+    from twitch_triage import batch
+
+    def fails(*args, **kwargs):
+        raise RuntimeError("in /srv/secret/path")
+
+    monkeypatch.setattr(batch, "score_file", fails)
+    with caplog.at_level(logging.ERROR, logger="twitch_triage_app"):
+        at = upload(app, "d.csv", GOOD_CSV)
+    assert not at.exception and len(at.error) == 1
+    assert "cannot be scored" in at.error[0].value and "secret" not in at.error[0].value
+    assert any(record.exc_info and "secret" in str(record.exc_info[1]) for record in caplog.records)
+
+
+@pytest.fixture
+def own_tempdir(tmp_path, monkeypatch) -> Path:
+    """The temporary folder the app's scoring uses, empty and this test's own."""
+    folder = tmp_path / "tmp"
+    folder.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(folder))
+    return folder
+
+
+def test_an_uploaded_file_is_scored_on_disk_and_deleted_when_another_is_uploaded_or_it_is_removed(app, own_tempdir):
+    at = upload(app, "a.csv", GOOD_CSV)
+    first = at.session_state["_scored"][1].path
+    assert first.is_file() and first.parent.parent == own_tempdir
+    assert sorted(p.name for p in first.parent.iterdir()) == ["scored.csv"]  # the copy of the upload is gone
+    at.file_uploader(key="upload").set_value(("b.csv", GOOD_CSV.replace(b"first", b"second"), "text/csv"))
+    at = at.run()
+    second = at.session_state["_scored"][1].path
+    assert not first.parent.exists() and second.is_file()
+    at.file_uploader(key="upload").set_value(None)
+    at = at.run()
+    assert not at.exception and list(own_tempdir.iterdir()) == []
+
+
+def test_an_unusable_upload_leaves_no_temporary_file(predictor, kb, own_tempdir):
+    from twitch_triage_app import scoring
+
+    with pytest.raises(scoring.InputError) as caught:
+        scoring.score_upload(io.BytesIO(b"case_id,colour\n1,blue\n"), "bad.csv", predictor, kb)
+    assert caught.tb is not None  # its frames, and what they hold, are still alive
+    assert list(own_tempdir.iterdir()) == []
+
+
+def test_a_scored_upload_forgotten_by_its_session_takes_its_folder_with_it(predictor, kb, own_tempdir):
+    from twitch_triage_app import scoring
+
+    scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
+    assert scored.path.is_file()
+    del scored
+    gc.collect()
+    assert list(own_tempdir.iterdir()) == []
+
+
+def test_the_preview_is_bounded_and_the_summary_counts_every_row(predictor, kb):
+    from twitch_triage_app import scoring
+
+    data = b"case_id,loc_eyelid\n" + b"".join(b"%d,yes\n" % i for i in range(500))
+    scored = scoring.score_upload(io.BytesIO(data), "d.csv", predictor, kb, preview_rows=40)
+    assert len(scored.preview) == 40 and list(scored.preview["case_id"][:2]) == ["0", "1"]
+    assert scored.summary.rows == 500
+    scored.close()
 
 
 # --------------------------------------------------------------------------- the model
@@ -226,6 +338,17 @@ def test_a_tampered_model_shows_make_train_and_no_traceback(use_model, small_mod
     assert len(at.error) == 1 and "make train" in at.error[0].value
     assert "Traceback" not in at.error[0].value
     assert not at.radio and not at.button  # the page stopped
+
+
+def test_a_planted_model_is_refused_and_the_global_it_names_is_shown_as_text(use_model, planted_model):
+    # a pickle that calls a global whose module name is Markdown: GLOBAL, an empty tuple, REDUCE, STOP
+    use_model(planted_model(b"\x80\x04c" + PHISHING.encode() + b"\nx\n)R."))
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert not at.exception and len(at.error) == 1
+    prefix = "The model cannot be used: "
+    assert at.error[0].value.startswith(prefix)
+    assert f"refers to {PHISHING}.x, which is not part of a twitch-triage model" in shown_verbatim(
+        at.error[0].value.removeprefix(prefix))
 
 
 def test_a_missing_model_shows_make_train(use_model, tmp_path):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -198,3 +201,25 @@ def test_score_help_shows_an_example(capsys):
         cli.main(["score", "--help"])
     assert caught.value.code == 0
     assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out
+
+
+def test_a_planted_model_is_refused_with_exit_2_naming_the_global_and_its_code_never_runs(tmp_path, cases,
+                                                                                         planted_model):
+    marker = tmp_path / "ran"
+    folder = planted_model(planted_model.Planted(os.system, f"touch '{marker}'"))
+    r = run("score", str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert "posix.system" in err and "run `make train`" in err and "Traceback" not in err
+    assert not marker.exists() and not (tmp_path / "out.csv").exists()
+
+
+def test_a_manifest_field_of_the_wrong_type_exits_2_in_one_line(tmp_path, cases, small_model_dir, capsys):
+    folder = tmp_path / "m"
+    shutil.copytree(small_model_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["versions"] = ["scikit-learn"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    code, err = score(capsys, str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "'versions' is a list, not an object" in err and "run `make train`" in err

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from twitch_triage import config
+from twitch_triage import cli, config
+from twitch_triage.evaluate import MIN_CASES
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -84,3 +85,17 @@ def test_bad_train_and_evaluate_arguments_exit_2(args, tmp_path):
     r = run(*args, "--model", str(tmp_path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("n", [1, MIN_CASES - 1])
+def test_evaluate_refuses_too_few_cases_in_one_line_naming_the_minimum(n, capsys, tmp_path):
+    code = cli.main(["evaluate", "--json", "--n", str(n), "--model", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == f"twitch-triage evaluate: error: --n {n} is too small to evaluate on: use at least {MIN_CASES} cases\n"
+
+
+def test_evaluate_at_the_minimum_prints_json_without_nan(small_model_dir):
+    r = run("evaluate", "--json", "--n", str(MIN_CASES), "--seed", "3", "--model", str(small_model_dir))
+    assert r.returncode == 0 and "Warning" not in r.stderr, r.stderr
+    json.loads(r.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))

@@ -65,7 +65,7 @@ def model_section(kb: KnowledgeBase) -> None:
     try:
         predictor = shared.load_predictor(kb)
     except artifact.ArtifactError as exc:
-        st.error(f"The model cannot be used: {exc}", icon=":material/error:")
+        st.error(f"The model cannot be used: {shared.verbatim(str(exc))}", icon=":material/error:")
         return
     if predictor.stale:
         st.warning("The knowledge base changed since this model was trained: run `make train` to rebuild it.",

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import inspect
 import json
+import pickle
 import platform
 import warnings
 from dataclasses import dataclass, field
@@ -14,7 +16,10 @@ from typing import Any
 import joblib
 import numpy as np
 import sklearn
+from joblib.numpy_pickle import NumpyArrayWrapper, NumpyUnpickler
+from joblib.numpy_pickle_utils import _validate_fileobject_and_memmap
 from sklearn.exceptions import InconsistentVersionWarning
+from sklearn.pipeline import Pipeline
 
 from . import __version__, config
 from .csvio import atomic_output
@@ -24,6 +29,35 @@ __all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "manifes
 BUNDLE_NAME = "model.joblib"
 MANIFEST_NAME = "manifest.json"
 _FIX = "run `make train` to rebuild it"
+
+# Every global a bundle written by `save` refers to: unpickling builds these and nothing else (as skops.io
+# loads only its trusted types), so a planted file cannot reach os.system, eval or any other callable.
+_MODEL_GLOBALS = frozenset({
+    ("joblib.numpy_pickle", "NumpyArrayWrapper"),
+    ("numpy", "dtype"),
+    ("numpy", "ndarray"),
+    ("numpy._core.multiarray", "scalar"),
+    ("numpy.random._mt19937", "MT19937"),
+    ("numpy.random._pickle", "__bit_generator_ctor"),
+    ("numpy.random._pickle", "__randomstate_ctor"),
+    ("sklearn.pipeline", "Pipeline"),
+    ("sklearn.neural_network._multilayer_perceptron", "MLPRegressor"),
+    ("sklearn.neural_network._stochastic_optimizers", "AdamOptimizer"),
+    ("sklearn.linear_model._logistic", "LogisticRegression"),
+    ("sklearn.isotonic", "IsotonicRegression"),
+    ("twitch_triage.model", "AnswerEncoder"),
+    ("twitch_triage.model", "DistilledMultiLabel"),
+})
+# The manifest's fields as `save` writes them, each with its type and that of its items (or values);
+# a field that is there must have them.
+_MANIFEST_TYPES: dict[str, tuple[type, type | tuple[type, ...] | None]] = {
+    "file": (str, None), "sha256": (str, None), "labels": (list, str), "answer_ids": (list, str),
+    "thresholds": (list, (int, float)), "versions": (dict, str), "created": (str, None), "kb_sha256": (str, None),
+    "kb_path": (str, None), "train_seed": (int, None), "train_n": (int, None), "model": (str, None),
+    "metrics": (dict, None), "train_seconds": (dict, None),
+}
+_JSON_NAMES = {dict: "an object", list: "a list", str: "text", int: "a whole number", (int, float): "a number",
+               float: "a number", bool: "true or false", type(None): "null"}
 
 
 class ArtifactError(RuntimeError):
@@ -60,10 +94,47 @@ def versions() -> dict[str, str]:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ArtifactError(f"cannot read the model file {path} ({exc.strerror or exc}): {_FIX}") from None
     return digest.hexdigest()
+
+
+class _Refused(pickle.UnpicklingError):
+    """A bundle that holds something a model built by `save` never holds."""
+
+
+class _ModelUnpickler(NumpyUnpickler):
+    """joblib's unpickler, limited to :data:`_MODEL_GLOBALS` and to arrays of numbers."""
+
+    dispatch = NumpyUnpickler.dispatch.copy()
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _MODEL_GLOBALS:
+            raise _Refused(f"refers to {module}.{name}, which is not part of a twitch-triage model")
+        return super().find_class(module, name)
+
+    def load_build(self) -> None:
+        instance, state = self.stack[-2], self.stack[-1]
+        if isinstance(instance, type) or inspect.isroutine(instance):  # would change it for the whole process
+            raise _Refused(f"sets attributes of {getattr(instance, '__qualname__', instance)}, "
+                           "which a twitch-triage model never does")
+        if isinstance(instance, NumpyArrayWrapper):  # joblib reads an array of objects with a plain pickle.load
+            dtype = state.get("dtype") if isinstance(state, dict) else None
+            if not isinstance(dtype, np.dtype) or dtype.hasobject:
+                raise _Refused("holds an array of Python objects, which is not part of a twitch-triage model")
+        NumpyUnpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+
+def _unpickle(path: Path) -> Any:
+    """``joblib.load(path)`` that builds only what a twitch-triage model is made of; raises :class:`_Refused`."""
+    with path.open("rb") as handle, _validate_fileobject_and_memmap(handle, str(path)) as (stream, _):
+        return _ModelUnpickler(str(path), stream, ensure_native_byte_order=True).load()
 
 
 @dataclass
@@ -127,6 +198,34 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
     return bundle_path(folder)
 
 
+def _type_problem(value: Any, expected: type | tuple[type, ...]) -> str | None:
+    """Why ``value`` is not of the ``expected`` JSON type (true/false is not a number), or None."""
+    if isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
+        return None
+    return f"{_JSON_NAMES.get(type(value), type(value).__name__)}, not {_JSON_NAMES[expected]}"
+
+
+def _check_manifest(manifest: Any, path: Path) -> dict:
+    """The manifest, if it is an object with a checksum and its fields have the types `save` writes."""
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"the model manifest {path} is not a JSON object: {_FIX}")
+    if "sha256" not in manifest:
+        raise ArtifactError(f"the model manifest {path} has no checksum: {_FIX}")
+    for name, (kind, item) in _MANIFEST_TYPES.items():
+        if name not in manifest:
+            continue
+        value = manifest[name]
+        problem = _type_problem(value, kind)
+        if problem:
+            problem = f"is {problem}"
+        elif item is not None:
+            items = value.values() if isinstance(value, dict) else value
+            problem = next((f"holds {p}" for v in items if (p := _type_problem(v, item))), None)
+        if problem:
+            raise ArtifactError(f"the model manifest {path} is malformed: '{name}' {problem}: {_FIX}")
+    return manifest
+
+
 def read_manifest(folder: str | Path | None = None) -> dict:
     path = manifest_path(folder)
     try:
@@ -135,18 +234,19 @@ def read_manifest(folder: str | Path | None = None) -> dict:
         raise ArtifactError(f"no model in {path.parent}/: {_FIX}") from None
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"the model manifest {path} is unreadable ({type(exc).__name__}): {_FIX}") from None
-    if not isinstance(manifest, dict) or "sha256" not in manifest:
-        raise ArtifactError(f"the model manifest {path} has no checksum: {_FIX}")
-    return manifest
+    return _check_manifest(manifest, path)
 
 
 def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> Predictor:
     """Load the model after checking it.
 
-    The bundle's SHA-256 must match the manifest and the manifest's library
-    versions must match this environment, both checked before anything is
-    unpickled (``joblib.load`` can run code). ``kb_sha256``, when given, marks
-    the predictor ``stale`` if the knowledge base changed since training.
+    The manifest must be well formed, the bundle's SHA-256 must match it and
+    its library versions must match this environment, all checked before
+    anything is unpickled. Unpickling then builds only the classes a model is
+    made of (:data:`_MODEL_GLOBALS`) and arrays of numbers: a file that refers
+    to anything else (``os.system``, ``eval``, ...) is refused before it runs,
+    whatever its checksum. ``kb_sha256``, when given, marks the predictor
+    ``stale`` if the knowledge base changed since training.
 
     Raises
     ------
@@ -172,7 +272,10 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> P
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         try:
-            bundle = joblib.load(path)
+            bundle = _unpickle(path)
+        except _Refused as exc:
+            raise ArtifactError(f"the model file {path} {exc}, so it was not loaded (it was not written by "
+                                f"`make train`, or was altered since): {_FIX}") from None
         except InconsistentVersionWarning as exc:
             raise ArtifactError(f"the model was pickled by another scikit-learn ({exc.original_sklearn_version}): {_FIX}") from None
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means: rebuild
@@ -185,8 +288,10 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> P
             thresholds=np.asarray(bundle["thresholds"], dtype=float),
             metadata=dict(bundle["metadata"]),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"the model file {path} lacks {exc}: {_FIX}") from None
+    if not isinstance(predictor.pipeline, Pipeline):
+        raise ArtifactError(f"the model file {path} holds no scikit-learn pipeline: {_FIX}")
     if predictor.labels != config.LABELS:
         raise ArtifactError(f"the model's labels {predictor.labels} differ from the contract's: {_FIX}")
     if kb_sha256 is not None and predictor.kb_sha256 != kb_sha256:

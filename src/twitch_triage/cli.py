@@ -129,12 +129,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from . import training
+    from .evaluate import MIN_CASES
 
+    if args.n < MIN_CASES:
+        from .csvio import InputError
+
+        raise InputError(f"--n {args.n} is too small to evaluate on: use at least {MIN_CASES} cases")
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
     result, _, _ = training.evaluate_model(kb, predictor, args.n, args.seed, quiet=not sys.stderr.isatty())
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, allow_nan=False))  # an undefined metric is null
         return EXIT_OK
     print(f"{'':8} {'macro AUROC':>12} {'mean log-loss':>14} {'macro Brier':>12} {'max ECE':>8}")
     for name in ("model", "oracle", "rules"):

@@ -130,6 +130,40 @@ def bench_one_case(kb, predictor) -> list[str]:
     ]
 
 
+def bench_render() -> list[str]:
+    """The "Check a case" page rendering a case's results, beside the same page rerun without them."""
+    from streamlit.testing.v1 import AppTest
+
+    case = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+
+    def results(numbness: str) -> None:
+        for key, value in {**case, "numbness": numbness}.items():
+            at.radio(key=key).set_value(value)
+        at.button(key="check").click().run()
+        assert not at.exception and at.expander, "no results rendered"
+
+    def form_only() -> None:
+        at.run()
+        assert not at.exception and not at.expander, "results rendered without a submit"
+
+    results("no")  # warm: the first prediction, altair's import
+    shown, baseline = [], []
+    for i in range(9):  # alternating, so that both meet the same load; each run changes an answer
+        shown.append(median_seconds(lambda: results("yes" if i % 2 == 0 else "no"), repeat=1))
+        baseline.append(median_seconds(form_only, repeat=1))
+    t, t0 = statistics.median(shown), statistics.median(baseline)
+    return [
+        "## The app",
+        "",
+        "| what | median | baseline: the same page rerun without results | ratio | target |",
+        "| --- | ---: | ---: | ---: | --- |",
+        f"| *Check a case*: 5 answers set, submitted, results rendered (Streamlit AppTest, median of 9) | "
+        f"{t:.2f} s | {t0:.2f} s | {t / t0:.1f}x | under 1 s: {verdict(t < 1)} |",
+        "",
+    ]
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-eval", type=int, default=config.DEFAULT_EVAL_N)
@@ -152,6 +186,7 @@ def main(argv=None) -> int:
     ]
     for name, fn in (("model", lambda: bench_model(kb, predictor, args.n_eval, args.seed)),
                      ("one case", lambda: bench_one_case(kb, predictor)),
+                     ("app", bench_render),
                      ("generator", lambda: bench_generator(kb))):
         print(f"bench: {name} ...", file=sys.stderr)
         sections += fn()

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import config
@@ -47,6 +49,8 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         X = np.asarray(X)
         if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
             raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
+        if config.DAYS_ANSWER not in self.answer_ids:
+            raise ValueError(f"answer_ids must include {config.DAYS_ANSWER!r}")
         self.n_features_in_ = X.shape[1]
         self.days_index_ = list(self.answer_ids).index(config.DAYS_ANSWER)
         return self
@@ -121,6 +125,17 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     random_state : int
     """
 
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "calibration": [StrOptions({"sigmoid", "isotonic"})],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+
     def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=30, batch_size=512,
                  learning_rate_init=1e-3, calibration="sigmoid", calibration_fraction=0.2, random_state=0):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -132,8 +147,9 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, Y, soft=None, progress: Callable[[str, int, int], None] | None = None):
-        """Fit on encoded features.
+        """Fit on encoded features; the parameters are checked first.
 
         Parameters
         ----------
@@ -142,11 +158,18 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         soft : array-like of shape (n_samples, n_labels), optional
             The oracle's posterior for the same cases.
         progress : callable(stage, done, total), optional
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A parameter is out of its range (a ``ValueError``), before any training.
         """
         X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y)
         if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have shape ({X.shape[0]}, n_labels), got {Y.shape}")
+        if soft is not None and np.shape(soft) != Y.shape:
+            raise ValueError(f"soft must have the shape of Y {Y.shape}, got {np.shape(soft)}")
         target = _logit(np.asarray(soft, dtype=np.float64) if soft is not None else 0.05 + 0.9 * Y)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(X.shape[0])
@@ -167,8 +190,6 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         net.coefs_ = [w.astype(np.float64) for w in net.coefs_]  # exact: every float32 is a float64
         net.intercepts_ = [b.astype(np.float64) for b in net.intercepts_]
         self.net_ = net
-        if self.calibration not in ("sigmoid", "isotonic"):
-            raise ValueError(f"calibration must be 'sigmoid' or 'isotonic', got {self.calibration!r}")
         z = self._logits(X[cal])
         self.calibrators_ = []
         for j in range(self.n_labels_):

@@ -113,7 +113,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
     result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
-    folder = report.write_model_card(kb, result, args.reports)
+    with training.stage("figures and model card", 1, quiet=args.quiet) as bar:
+        folder = report.write_model_card(kb, result, args.reports)
+        bar.update(1)
     m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
     print(
         f"trained on {args.n:,} cases (seed {args.seed}) in {result.seconds['total']:.0f} s; "

@@ -157,7 +157,9 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y : array-like of shape (n_samples, n_labels), 0/1
         soft : array-like of shape (n_samples, n_labels), optional
             The oracle's posterior for the same cases.
-        progress : callable(stage, done, total), optional
+        progress : callable(step, done, total), optional
+            Called with ``done=0`` as the network's epochs (step ``"fit"``) and the labels'
+            calibration (``"calibrate"``) start, then after each epoch or label.
 
         Raises
         ------
@@ -180,16 +182,18 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         net = MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
                            batch_size=self.batch_size, learning_rate_init=self.learning_rate_init,
                            max_iter=1, shuffle=True, random_state=self.random_state)
+        report = progress or (lambda step, done, total: None)
         X_train, target_train = X[train].astype(np.float32), target[train].astype(np.float32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            report("fit", 0, self.max_iter)
             for epoch in range(self.max_iter):
                 net.partial_fit(X_train, target_train)
-                if progress:
-                    progress("fit", epoch + 1, self.max_iter)
+                report("fit", epoch + 1, self.max_iter)
         net.coefs_ = [w.astype(np.float64) for w in net.coefs_]  # exact: every float32 is a float64
         net.intercepts_ = [b.astype(np.float64) for b in net.intercepts_]
         self.net_ = net
+        report("calibrate", 0, self.n_labels_)
         z = self._logits(X[cal])
         self.calibrators_ = []
         for j in range(self.n_labels_):
@@ -198,8 +202,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
             else:
                 cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(_sigmoid(z[:, j]), Y[cal, j])
             self.calibrators_.append(cal_model)
-            if progress:
-                progress("calibrate", j + 1, self.n_labels_)
+            report("calibrate", j + 1, self.n_labels_)
         if self.calibration == "sigmoid":
             self.slope_ = np.array([c.coef_[0, 0] for c in self.calibrators_])
             self.intercept_ = np.array([c.intercept_[0] for c in self.calibrators_])

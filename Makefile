@@ -38,7 +38,7 @@ app: $(STAMP) $(MODEL)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## train: regenerate the synthetic data and retrain the model (writes models/ and reports/)
+## train: regenerate the synthetic data and retrain the model (writes models/: model, model card, figures)
 train: $(STAMP)
 	$(BIN)/twitch-triage train
 

@@ -67,16 +67,21 @@ def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_mo
 
 
 @pytest.mark.slow
-def test_train_writes_the_model_manifest_and_model_card(tmp_path):
-    models, reports = tmp_path / "models", tmp_path / "reports"
-    r = run("train", "--n", "3000", "--seed", "2", "--model", str(models), "--reports", str(reports), "--quiet")
+def test_train_writes_the_model_manifest_and_model_card_beside_the_model(tmp_path):
+    models = tmp_path / "models"
+    r = run("train", "--n", "3000", "--seed", "2", "--model", str(models))
     assert r.returncode == 0, r.stderr
+    stages = [line.rsplit(": ", 1)[0] for line in r.stderr.splitlines()[:-1]]  # standard error is not a terminal
+    assert stages == ["generate 3,000 cases", "oracle posterior of each (the network's targets)",
+                      "fit the network (30 epochs)", "calibrate 10 labels, choose thresholds",
+                      f"evaluate on {config.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
+    assert r.stderr.splitlines()[-1].startswith("trained on 3,000 cases (seed 2) in ")
     assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()
-    card = (reports / "model_card.md").read_text()
+    card = (models / "model_card.md").read_text()
     for needle in ("| model |", "| oracle |", "| rules |", "not been validated on patients", "3,000 synthetic cases"):
         assert needle in card
-    assert (reports / "figures" / "reliability.png").stat().st_size > 10_000
-    assert (reports / "figures" / "roc.png").stat().st_size > 10_000
+    assert (models / "figures" / "reliability.png").stat().st_size > 10_000
+    assert (models / "figures" / "roc.png").stat().st_size > 10_000
     assert json.loads((models / "manifest.json").read_text())["train_n"] == 3000
 
 

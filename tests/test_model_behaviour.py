@@ -19,11 +19,11 @@ def _vector(kb, **answers) -> np.ndarray:
 BASE = {"loc_calves": 1, "fatigue": 1, "stress": 0, "breathing_difficulty": 0, "daily": 1}
 
 
-@pytest.mark.parametrize(
-    ("answer", "label"),
-    [("numbness", "vitamin_b12"), ("low_sun_exposure", "vitamin_d"), ("high_water_intake", "sodium"),
-     ("loc_eyelid", "magnesium"), ("restless_legs", "iron"), ("loc_mouth", "calcium")],
-)
+DOCUMENTED = [("numbness", "vitamin_b12"), ("low_sun_exposure", "vitamin_d"), ("high_water_intake", "sodium"),
+              ("loc_eyelid", "magnesium"), ("restless_legs", "iron"), ("loc_mouth", "calcium")]
+
+
+@pytest.mark.parametrize(("answer", "label"), DOCUMENTED)
 def test_answering_yes_to_a_documented_sign_raises_its_deficiency(kb, predictor, answer, label):
     j = config.LABELS.index(label)
     without = predictor.predict_proba(_vector(kb, **BASE))[0, j]
@@ -31,6 +31,14 @@ def test_answering_yes_to_a_documented_sign_raises_its_deficiency(kb, predictor,
     with_no = predictor.predict_proba(_vector(kb, **BASE, **{answer: 0}))[0, j]
     assert with_yes > without >= with_no - 0.02
     assert with_yes > with_no
+
+
+@pytest.mark.parametrize(("answer", "label"), DOCUMENTED)
+def test_an_unknown_answer_lies_strictly_between_no_and_yes(kb, predictor, noisy_or, answer, label):
+    j = config.LABELS.index(label)
+    for name, scorer in (("model", predictor.predict_proba), ("oracle", noisy_or.posterior)):
+        no, unknown, yes = (scorer(_vector(kb, **BASE, **{answer: value}))[0, j] for value in (0, np.nan, 1))
+        assert no < unknown < yes, (name, no, unknown, yes)
 
 
 @pytest.mark.parametrize("pattern_index", range(4))

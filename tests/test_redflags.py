@@ -19,6 +19,8 @@ CONTRACT = [
     ({"muscle_wasting": 1}, "see_doctor"),
     ({"duration_days": 15}, "see_doctor"),
     ({"loc_eyelid": 1, "loc_hands": 1}, "see_doctor"),
+    ({"loc_eyelid": 1, "loc_hands": 1, "loc_feet": 1}, "see_doctor"),
+    ({"loc_face": 1, "loc_mouth": 1, "loc_calves": 1, "loc_legs": 1}, "see_doctor"),
     ({"loc_widespread": 1}, "see_doctor"),
     ({"loc_eyelid": 1, "duration_days": 14}, "self_care"),
     ({"loc_eyelid": 1, "duration_days": 3}, "self_care"),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import numpy as np
 
-from twitch_triage import config, triage
+from twitch_triage import batch, config, triage
 
 MAGNESIUM = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
 
@@ -53,3 +56,35 @@ def test_the_batch_version_agrees_with_one_case_at_a_time(kb, predictor, cases_2
         assert one.disposition == batch.disposition[i]
         assert ";".join(one.likely) == batch.likely[i]
         assert {r.id for r in one.red_flags} == set(filter(None, batch.red_flags[i].split(";")))
+
+
+class FixedScorer:
+    """A stand-in for the model: the same probabilities for every case."""
+
+    labels = config.LABELS
+    answer_ids = config.ANSWERS
+
+    def __init__(self, probabilities: dict[str, float], threshold: float = 0.5):
+        self.p = np.array([probabilities.get(label, 0.1) for label in config.LABELS])
+        self.thresholds = np.full(len(config.LABELS), threshold)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return np.tile(self.p, (len(X), 1))
+
+
+AT_THRESHOLD = FixedScorer({"magnesium": 0.5, "calcium": 0.4999, "potassium": 0.75})
+
+
+def test_a_probability_exactly_at_the_threshold_is_likely_for_one_case(kb):
+    a = triage.assess({"loc_eyelid": "yes", "cramps": "no"}, AT_THRESHOLD, kb)
+    assert a.likely == ("potassium", "magnesium")
+    assert {r.label for r in a.labels if r.likely} == {"potassium", "magnesium"}
+
+
+def test_a_probability_exactly_at_the_threshold_is_likely_in_a_file(kb, tmp_path):
+    source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
+    source.write_text("case_id,loc_eyelid,cramps\nc1,yes,no\n", encoding="utf-8")
+    batch.score_file(source, scored, AT_THRESHOLD, kb)
+    row = next(csv.DictReader(io.StringIO(scored.read_text(encoding="utf-8"))))
+    assert (row["p_magnesium"], row["p_calcium"]) == ("0.5000", "0.4999")
+    assert row["likely"] == "potassium;magnesium"

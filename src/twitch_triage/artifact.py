@@ -159,8 +159,7 @@ class Predictor:
         -------
         ndarray of shape (n_samples, n_labels), values in [0, 1].
         """
-        with np.errstate(over="ignore"):  # a day count beyond float32 is inf: the encoder caps it
-            X = np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float64)
         if X.shape[0] == 0:
             return np.zeros((0, len(self.labels)))
         return np.clip(self.pipeline.predict_proba(X), 0.0, 1.0)

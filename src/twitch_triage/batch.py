@@ -76,10 +76,10 @@ def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.
     The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
     """
     rows, cols = np.nonzero(P >= np.asarray(thresholds)[None, :])  # few per row: only those are sorted
-    # one sort: by row, then most probable first (P in [0, 1], so 2 * row + 1 - P keeps rows apart; the
-    # model's probabilities are float32 values, told apart by this key below 2**28 rows); stable: ties in
-    # label order
-    order = np.argsort(2.0 * rows + (1.0 - P[rows, cols]), kind="stable")
+    # by row, then most probable first; stable: ties in label order. (Two sort keys, not one number
+    # combining row and probability: that would tell close probabilities apart less well the further
+    # down the chunk a row sits.)
+    order = np.lexsort((-P[rows, cols], rows))
     return _join_picked(rows[order], cols[order], labels, P.shape[0])
 
 

@@ -113,7 +113,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
     result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
-    folder = report.write_model_card(kb, result, args.reports)
+    with training.stage("figures and model card", 1, quiet=args.quiet) as bar:
+        folder = report.write_model_card(kb, result, args.reports or args.model)
+        bar.update(1)
     m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
     print(
         f"trained on {args.n:,} cases (seed {args.seed}) in {result.seconds['total']:.0f} s; "
@@ -210,7 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training cases (default {config.DEFAULT_TRAIN_N:,})")
     p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
     p.add_argument("--model", default=None, metavar="DIR", help="where to save the model (default models/)")
-    p.add_argument("--reports", default=None, metavar="DIR", help="where to write the model card (default reports/)")
+    p.add_argument("--reports", default=None, metavar="DIR",
+                   help="where to write the model card and its figures (default: beside the model)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = add("evaluate", _cmd_evaluate, "score fresh held-out synthetic cases with the model, the oracle and the rules",

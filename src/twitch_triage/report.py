@@ -1,4 +1,4 @@
-"""The model card: reports/model_card.md and its figures, written by `make train`."""
+"""The model card: model_card.md and its figures, written by `make train` beside the model they describe."""
 
 from __future__ import annotations
 
@@ -95,9 +95,10 @@ def target_rows(evaluation: dict) -> list[str]:
     ]
 
 
-def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None = None) -> Path:
-    """Write ``model_card.md`` and ``figures/`` into ``reports_dir`` (default reports/); returns the folder."""
-    folder = Path(reports_dir or config.REPORTS_DIR)
+def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None) -> Path:
+    """Write ``model_card.md`` and ``figures/`` into ``folder`` (default models/, beside the model, which git
+    ignores: what training writes leaves the tree clean); returns the folder."""
+    folder = Path(folder or config.MODELS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     rel_png, roc_png = _figures(result, folder / "figures")
     ev = result.evaluation

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+import stat
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -198,3 +201,45 @@ def test_score_help_shows_an_example(capsys):
         cli.main(["score", "--help"])
     assert caught.value.code == 0
     assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------- what the output path is
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_character_device_is_written_to_and_never_replaced(tmp_path, cases, small_model_dir, capsys, device):
+    code, err = score(capsys, str(cases), "-o", device, "--model", str(small_model_dir))
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    if device == "/dev/null":
+        assert code == 0, err
+    else:
+        assert code == 2
+        assert err == ("twitch-triage score: error: cannot write to '/dev/full': no space left on device; "
+                       "choose another -o path\n")
+
+
+def test_a_fifo_gets_the_scored_rows_and_stays_a_fifo(tmp_path, cases, small_model_dir, capsys):
+    fifo = tmp_path / "scored.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, err = score(capsys, str(cases), "-o", str(fifo), "--model", str(small_model_dir))
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    reader.join(timeout=60)
+    assert [row["case_id"] for row in csv.DictReader(io.StringIO(received[0].decode()))] == ["c1", "c2", "c3"]
+
+
+def test_a_symbolic_link_stays_a_link_and_the_file_it_points_to_gets_the_rows(tmp_path, cases, small_model_dir,
+                                                                               capsys):
+    (tmp_path / "kept").mkdir()
+    real = tmp_path / "kept" / "scored.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    code, err = score(capsys, str(cases), "-o", str(link), "--model", str(small_model_dir))
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == real
+    assert [row["case_id"] for row in rows(real)] == ["c1", "c2", "c3"]
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["scored.csv"]

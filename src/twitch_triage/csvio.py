@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import io
 import os
 import shutil
+import socket
+import stat
 import sys
 import tempfile
 from pathlib import Path
@@ -32,28 +35,70 @@ class InputError(ValueError):
     """Unusable input or arguments: one line saying what is wrong and how to fix it (exit 2)."""
 
 
+# errors that are the output's, not the program's: the user chooses another output (exit 2)
+_UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.ECONNREFUSED})
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     """Open a binary stream whose content appears at ``path`` only when complete.
 
     ``-`` means standard output: the content is spooled to a temporary file and
     copied out on success, so a failed run writes nothing there either. A file is
-    written beside its destination and renamed on success; on any error the
-    partial file is removed.
+    written beside its destination (beside the file a symbolic link points to) and
+    renamed on success; on any error the partial file is removed. A character
+    device, a FIFO, a socket or a terminal is never replaced: it is written to
+    directly, as the content comes.
+
+    Raises
+    ------
+    InputError
+        The output folder does not exist, the path is a folder or a block device, or
+        writing fails for a reason of the output's (e.g. a full device).
     """
     if str(path) == "-":
-        with tempfile.TemporaryFile(prefix="twitch-triage-") as spool:
-            yield spool
-            spool.seek(0)
-            shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
-            sys.stdout.flush()
-        return
-    target = Path(path)
+        where, opened = "standard output", _spooled()
+    else:
+        target = Path(path)
+        try:
+            mode = target.stat().st_mode  # through a symbolic link
+        except OSError:
+            mode = None  # nothing there yet (or a dangling link): a new file
+        if mode is not None and stat.S_ISDIR(mode):
+            raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
+        if mode is not None and stat.S_ISBLK(mode):
+            raise InputError(f"output path '{target}' is a block device (a disk): choose a file")
+        if mode is None or stat.S_ISREG(mode):
+            target = Path(os.path.realpath(target)) if target.is_symlink() else target
+            where, opened = f"'{target.parent}'", _aside(target)
+        else:
+            where, opened = f"'{target}'", _streamed(target, mode)
+    try:
+        with opened as handle:
+            yield handle
+    except OSError as exc:
+        if exc.errno not in _UNWRITABLE:
+            raise
+        raise InputError(f"cannot write to {where}: {os.strerror(exc.errno).lower()}; "
+                         "choose another -o path") from None
+
+
+@contextlib.contextmanager
+def _spooled() -> Iterator[IO[bytes]]:
+    """Standard output, written only on success (from a temporary file)."""
+    with tempfile.TemporaryFile(prefix="twitch-triage-") as spool:
+        yield spool
+        spool.seek(0)
+        shutil.copyfileobj(spool, sys.stdout.buffer, 1 << 20)
+        sys.stdout.flush()
+
+
+@contextlib.contextmanager
+def _aside(target: Path) -> Iterator[IO[bytes]]:
+    """A regular file, written beside ``target`` and renamed over it when complete."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder '{folder}' does not exist: create it or choose another -o path")
-    if target.is_dir():
-        raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     try:
         umask = os.umask(0)
@@ -66,6 +111,19 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+@contextlib.contextmanager
+def _streamed(target: Path, mode: int) -> Iterator[IO[bytes]]:
+    """A character device, a FIFO, a socket or a terminal, written to as it is (never replaced)."""
+    if stat.S_ISSOCK(mode):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.connect(str(target))
+            handle = sock.makefile("wb")
+    else:
+        handle = open(target, "wb")  # a FIFO waits here for its reader
+    with handle:
+        yield handle
 
 
 def write_frame(frame, sink: IO[bytes], *, header: bool = True) -> None:

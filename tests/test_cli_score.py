@@ -243,3 +243,31 @@ def test_a_symbolic_link_stays_a_link_and_the_file_it_points_to_gets_the_rows(tm
     assert link.is_symlink() and link.resolve() == real
     assert [row["case_id"] for row in rows(real)] == ["c1", "c2", "c3"]
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["scored.csv"]
+
+
+@pytest.mark.parametrize("how", ["same path", "symbolic link", "hard link"])
+def test_the_output_is_refused_when_it_is_the_input_and_the_input_is_left_as_it_was(tmp_path, cases, capsys, how):
+    before = cases.read_bytes()
+    out = cases
+    if how != "same path":
+        out = tmp_path / "scored.csv"
+        out.symlink_to(cases) if how == "symbolic link" else out.hardlink_to(cases)
+    # refused before anything else: not even the model (missing here) is looked for
+    code, err = score(capsys, str(cases), "-o", str(out), "--model", str(tmp_path / "no_model"))
+    assert code == 2
+    link = "" if how == "same path" else " (the same file through a link)"
+    assert err == (f"twitch-triage score: error: -o '{out}' is the input file '{cases}'{link}: writing it would "
+                   "destroy the input; choose another -o path\n")
+    assert cases.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"cases.csv", out.name})
+
+
+def test_standard_input_read_from_the_output_file_is_refused(tmp_path, cases, small_model_dir):
+    before = cases.read_bytes()
+    with cases.open("rb") as stdin:
+        r = subprocess.run([sys.executable, "-m", "twitch_triage", "score", "-", "-o", str(cases),
+                            "--model", str(small_model_dir)], stdin=stdin, capture_output=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"twitch-triage score: error: -o '{cases}' is the input file on standard input: "
+                                 "writing it would destroy the input; choose another -o path\n")
+    assert cases.read_bytes() == before

@@ -145,8 +145,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from . import batch
+    from . import batch, csvio
 
+    csvio.refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-__all__ = ["InputError", "atomic_output", "write_frame", "header_line", "neutralise"]
+__all__ = ["InputError", "atomic_output", "refuse_output_over_input", "write_frame", "header_line", "neutralise"]
 
 _BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
@@ -124,6 +124,32 @@ def _streamed(target: Path, mode: int) -> Iterator[IO[bytes]]:
         handle = open(target, "wb")  # a FIFO waits here for its reader
     with handle:
         yield handle
+
+
+def refuse_output_over_input(source: str | os.PathLike, output: str | os.PathLike) -> None:
+    """Raise :class:`InputError` if ``output`` is the file ``source`` (``-``: standard input or output),
+    also through a symbolic or a hard link: writing it would destroy what is being read.
+
+    Call it before either is opened: the input is then left as it was.
+    """
+    ids = [_file_id(path, fd) for path, fd in ((source, 0), (output, 1))]
+    if ids[0] is None or ids[0] != ids[1]:
+        return
+    paths = "-" not in (str(source), str(output))
+    link = " (the same file through a link)" if paths and os.fspath(source) != os.fspath(output) else ""
+    given = "on standard input" if str(source) == "-" else f"'{source}'"
+    shown = "-" if str(output) == "-" else f"'{output}'"
+    raise InputError(f"-o {shown} is the input file {given}{link}: "
+                     "writing it would destroy the input; choose another -o path")
+
+
+def _file_id(path: str | os.PathLike, fd: int) -> tuple[int, int] | None:
+    """(device, inode) of the regular file at ``path`` (``-``: at ``fd``); None for anything else."""
+    try:
+        found = os.fstat(fd) if str(path) == "-" else os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino) if stat.S_ISREG(found.st_mode) else None
 
 
 def write_frame(frame, sink: IO[bytes], *, header: bool = True) -> None:

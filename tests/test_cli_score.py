@@ -271,3 +271,35 @@ def test_standard_input_read_from_the_output_file_is_refused(tmp_path, cases, sm
     assert r.stderr.decode() == (f"twitch-triage score: error: -o '{cases}' is the input file on standard input: "
                                  "writing it would destroy the input; choose another -o path\n")
     assert cases.read_bytes() == before
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664], ids=lambda mode: f"{mode:04o}")
+def test_an_existing_output_keeps_its_mode(tmp_path, cases, small_model_dir, capsys, mode):
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    out.chmod(mode)
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+    assert len(rows(out)) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another owner needs root")
+def test_an_existing_output_keeps_its_owner(tmp_path, cases, small_model_dir, capsys):
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    os.chown(out, 4321, 4322)
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    assert (out.stat().st_uid, out.stat().st_gid) == (4321, 4322)
+
+
+def test_a_read_only_output_is_refused_and_left_as_it_was(tmp_path, cases, small_model_dir, capsys):
+    out = tmp_path / "scored.csv"
+    out.write_text("kept\n")
+    out.chmod(0o444)
+    code, err = score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))
+    assert code == 2
+    assert err == (f"twitch-triage score: error: output file '{out}' is not writable (mode 0444): make it writable "
+                   "or choose another -o path\n")
+    assert out.read_text() == "kept\n" and stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "scored.csv"]

@@ -46,31 +46,34 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     ``-`` means standard output: the content is spooled to a temporary file and
     copied out on success, so a failed run writes nothing there either. A file is
     written beside its destination (beside the file a symbolic link points to) and
-    renamed on success; on any error the partial file is removed. A character
-    device, a FIFO, a socket or a terminal is never replaced: it is written to
-    directly, as the content comes.
+    renamed on success, keeping the mode and (where allowed) the owner of a file
+    it replaces; on any error the partial file is removed. A character device, a
+    FIFO, a socket or a terminal is never replaced: it is written to directly, as
+    the content comes.
 
     Raises
     ------
     InputError
-        The output folder does not exist, the path is a folder or a block device, or
-        writing fails for a reason of the output's (e.g. a full device).
+        The output folder does not exist; the path is a folder or a block device;
+        the file it would replace is not writable; or writing fails for a reason of
+        the output's (e.g. a full device).
     """
     if str(path) == "-":
         where, opened = "standard output", _spooled()
     else:
         target = Path(path)
         try:
-            mode = target.stat().st_mode  # through a symbolic link
+            found: os.stat_result | None = target.stat()  # through a symbolic link
         except OSError:
-            mode = None  # nothing there yet (or a dangling link): a new file
-        if mode is not None and stat.S_ISDIR(mode):
+            found = None  # nothing there yet (or a dangling link): a new file
+        mode = found.st_mode if found is not None else stat.S_IFREG
+        if stat.S_ISDIR(mode):
             raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
-        if mode is not None and stat.S_ISBLK(mode):
+        if stat.S_ISBLK(mode):
             raise InputError(f"output path '{target}' is a block device (a disk): choose a file")
-        if mode is None or stat.S_ISREG(mode):
+        if stat.S_ISREG(mode):
             target = Path(os.path.realpath(target)) if target.is_symlink() else target
-            where, opened = f"'{target.parent}'", _aside(target)
+            where, opened = f"'{target.parent}'", _aside(target, found)
         else:
             where, opened = f"'{target}'", _streamed(target, mode)
     try:
@@ -94,16 +97,26 @@ def _spooled() -> Iterator[IO[bytes]]:
 
 
 @contextlib.contextmanager
-def _aside(target: Path) -> Iterator[IO[bytes]]:
-    """A regular file, written beside ``target`` and renamed over it when complete."""
+def _aside(target: Path, existing: os.stat_result | None) -> Iterator[IO[bytes]]:
+    """A regular file, written beside ``target`` and renamed over it when complete, with the mode
+    and (where allowed) the owner of the ``existing`` file it replaces."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder '{folder}' does not exist: create it or choose another -o path")
+    # no write bit for anyone: refused even where access() says yes (as it always does to root)
+    if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
+        raise InputError(f"output file '{target}' is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "
+                         "make it writable or choose another -o path")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        if existing is None:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        else:
+            with contextlib.suppress(OSError):  # another owner: only root may give the file to them
+                os.chown(tmp, existing.st_uid, existing.st_gid)
+            os.chmod(tmp, stat.S_IMODE(existing.st_mode))
         with os.fdopen(fd, "wb") as handle:
             yield handle
         os.replace(tmp, target)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -47,3 +50,20 @@ def predictor(small_model_dir, kb):
     from twitch_triage import artifact
 
     return artifact.load(small_model_dir, kb_sha256=kb.sha256)
+
+
+@pytest.fixture(scope="session")
+def with_tmpfs():
+    """``with_tmpfs(folder, options)``: a command prefix that mounts a fresh tmpfs (``mount -o options``) at
+    ``folder`` in a mount namespace of the command's own, so no one else sees it. Skips where this user may
+    not make one (it needs CAP_SYS_ADMIN, e.g. root)."""
+    script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"'
+
+    def prefix(folder, options: str) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, str(folder)]
+
+    with tempfile.TemporaryDirectory() as probe:
+        if not shutil.which("unshare") or subprocess.run(prefix(probe, "ro") + ["true"],
+                                                         capture_output=True).returncode:
+            pytest.skip("cannot mount a tmpfs in a mount namespace of its own here")
+    return prefix

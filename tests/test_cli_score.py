@@ -303,3 +303,14 @@ def test_a_read_only_output_is_refused_and_left_as_it_was(tmp_path, cases, small
                    "or choose another -o path\n")
     assert out.read_text() == "kept\n" and stat.S_IMODE(out.stat().st_mode) == 0o444
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "scored.csv"]
+
+
+def test_a_read_only_output_folder_is_exit_2_with_one_line(tmp_path, cases, small_model_dir, with_tmpfs):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    r = subprocess.run([*with_tmpfs(folder, "ro"), sys.executable, "-m", "twitch_triage", "score", str(cases),
+                        "-o", str(folder / "scored.csv"), "--model", str(small_model_dir)],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"twitch-triage score: error: cannot write to '{folder}': read-only file system; "
+                                 "choose another -o path\n")

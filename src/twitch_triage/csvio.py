@@ -36,7 +36,8 @@ class InputError(ValueError):
 
 
 # errors that are the output's, not the program's: the user chooses another output (exit 2)
-_UNWRITABLE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.ECONNREFUSED})
+_UNWRITABLE = frozenset({errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOSPC, errno.EDQUOT, errno.EFBIG,
+                         errno.ECONNREFUSED})
 
 
 @contextlib.contextmanager
@@ -56,7 +57,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     InputError
         The output folder does not exist; the path is a folder or a block device;
         the file it would replace is not writable; or writing fails for a reason of
-        the output's (e.g. a full device).
+        the output's: a read-only file system, permission denied, a full disk.
     """
     if str(path) == "-":
         where, opened = "standard output", _spooled()
@@ -103,12 +104,12 @@ def _aside(target: Path, existing: os.stat_result | None) -> Iterator[IO[bytes]]
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder '{folder}' does not exist: create it or choose another -o path")
-    # no write bit for anyone: refused even where access() says yes (as it always does to root)
-    if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
-        raise InputError(f"output file '{target}' is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "
-                         "make it writable or choose another -o path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)  # a read-only folder fails here
     try:
+        # no write bit for anyone: refused even where access() says yes (as it always does to root)
+        if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
+            raise InputError(f"output file '{target}' is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "
+                             "make it writable or choose another -o path")
         if existing is None:
             umask = os.umask(0)
             os.umask(umask)

@@ -5,10 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import os
+import signal
 import stat
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -314,3 +316,49 @@ def test_a_read_only_output_folder_is_exit_2_with_one_line(tmp_path, cases, smal
     assert r.returncode == 2
     assert r.stderr.decode() == (f"twitch-triage score: error: cannot write to '{folder}': read-only file system; "
                                  "choose another -o path\n")
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@pytest.fixture(scope="module")
+def big_cases(tmp_path_factory):
+    """400,000 cases (about 70 MB): scoring them takes a few seconds."""
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    values = ["yes", "no", ""] * len(config.ANSWERS)
+    row = ",".join(["c", *values[:len(config.ANSWERS) - 1], "3"]) + "\n"
+    path.write_text(",".join(["case_id", *config.ANSWERS]) + "\n" + row * 400_000)
+    return path
+
+
+def started_writing(process: subprocess.Popen, folder) -> None:
+    """Wait until ``process`` has its partial output file in ``folder``."""
+    while not list(folder.glob(".*.part")):
+        assert process.poll() is None, process.stderr.read().decode()
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda signum: signum.name)
+def test_a_signal_while_scoring_removes_the_partial_file_and_exits_128_plus_its_number(tmp_path, big_cases,
+                                                                                       small_model_dir, signum):
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(big_cases),
+                                "-o", str(tmp_path / "scored.csv"), "--model", str(small_model_dir), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started_writing(process, tmp_path)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum
+    assert err.decode() == f"twitch-triage score: stopped by {signum.name}; no partial output file was left\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_closes_standard_output_early_gives_exit_141_and_one_line(big_cases, small_model_dir):
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(big_cases), "-o", "-",
+                                "--model", str(small_model_dir), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.read(100).startswith(b"case_id,")
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == ("twitch-triage score: stopped by SIGPIPE (the output's reader closed it); "
+                   "no partial output file was left\n")

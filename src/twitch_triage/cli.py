@@ -49,12 +49,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from . import csvio, generator
 
     kb = _load_kb(args)
-    cases = generator.sample_cases(kb, args.n, args.seed)
-    frame = cases.to_frame()
     with csvio.atomic_output(args.output) as sink:
-        csvio.write_frame(frame, sink)
+        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+            csvio.write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
-        print(f"wrote {len(frame):,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
+        print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 

@@ -128,3 +128,17 @@ def test_generate_writes_in_chunks_what_the_library_samples_at_once(tmp_path, kb
     with csvio.atomic_output(tmp_path / "whole.csv") as sink:
         csvio.write_frame(generator.sample_cases(kb, n, 12).to_frame(), sink)
     assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+@pytest.mark.parametrize("descriptor", ["/dev/stdout", "/proc/self/fd/1"])
+def test_an_open_file_descriptor_is_written_to_not_replaced(tmp_path, descriptor):
+    log = tmp_path / "log.csv"
+    log.write_text("kept\n")
+    with log.open("ab") as stdout:  # as a shell's >> opens it
+        r = subprocess.run([sys.executable, "-m", "twitch_triage", "generate", "--n", "2", "-o", descriptor],
+                           stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "kept" and lines[1].startswith("case_id,") and len(lines) == 4
+    assert os.path.islink("/dev/stdout")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

@@ -10,6 +10,7 @@ import csv
 import errno
 import io
 import os
+import re
 import shutil
 import socket
 import stat
@@ -49,8 +50,8 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
     written beside its destination (beside the file a symbolic link points to) and
     renamed on success, keeping the mode and (where allowed) the owner of a file
     it replaces; on any error the partial file is removed. A character device, a
-    FIFO, a socket or a terminal is never replaced: it is written to directly, as
-    the content comes.
+    FIFO, a socket, a terminal or an open file descriptor (``/dev/stdout``) is
+    never replaced: it is written to directly, as the content comes.
 
     Raises
     ------
@@ -72,7 +73,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
         if stat.S_ISBLK(mode):
             raise InputError(f"output path '{target}' is a block device (a disk): choose a file")
-        if stat.S_ISREG(mode):
+        if stat.S_ISREG(mode) and not (found is not None and _descriptor(target)):
             target = Path(os.path.realpath(target)) if target.is_symlink() else target
             where, opened = f"'{target.parent}'", _aside(target, found)
         else:
@@ -127,15 +128,28 @@ def _aside(target: Path, existing: os.stat_result | None) -> Iterator[IO[bytes]]
         raise
 
 
+def _descriptor(path: Path) -> bool:
+    """Whether ``path`` leads, through symbolic links, to an open file descriptor (``/dev/stdout``,
+    ``/dev/fd/N``, ``/proc/self/fd/N``): a file opened already, to be written to, not replaced."""
+    for _ in range(40):  # as many links as the kernel follows
+        if re.fullmatch(r"/proc/[^/]+/fd", os.path.realpath(path.parent)):
+            return True
+        if not path.is_symlink():
+            return False
+        path = path.parent / os.readlink(path)
+    return False
+
+
 @contextlib.contextmanager
 def _streamed(target: Path, mode: int) -> Iterator[IO[bytes]]:
-    """A character device, a FIFO, a socket or a terminal, written to as it is (never replaced)."""
+    """A character device, a FIFO, a socket, a terminal or an open file descriptor, written to as it
+    is (never replaced; a file behind a descriptor is appended to, as a shell's ``>>`` asks)."""
     if stat.S_ISSOCK(mode):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
             sock.connect(str(target))
             handle = sock.makefile("wb")
     else:
-        handle = open(target, "wb")  # a FIFO waits here for its reader
+        handle = open(target, "ab")  # a FIFO waits here for its reader
     with handle:
         yield handle
 

@@ -58,7 +58,8 @@ def main(argv: list[str] | None = None) -> str:
         "| target | measured | |",
         "| --- | --- | --- |",
         f"| memory does not grow with the number of cases ({big // small}x the cases) "
-        f"| {rss[small] / mb:.0f} MB -> {rss[big] / mb:.0f} MB ({grows:.2f}x) | {'met' if grows <= 1.1 else '**not met**'} |",
+        f"| {rss[small] / mb:.0f} MB -> {rss[big] / mb:.0f} MB ({grows:.2f}x) "
+        f"| {'met' if grows <= 1.1 else '**not met**'} |",
     ]
     return "\n".join(rows) + "\n"
 

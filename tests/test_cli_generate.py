@@ -94,8 +94,9 @@ def test_a_full_disk_is_exit_2_with_one_line_and_no_partial_file(tmp_path, with_
     folder = tmp_path / "small-disk"
     folder.mkdir()
     generate = f"'{sys.executable}' -m twitch_triage generate --n 2000 -o '{folder / 'cases.csv'}'"
-    r = subprocess.run([*with_tmpfs(folder, "size=64k"), "sh", "-c", f"{generate}; code=$?; ls -A '{folder}'; exit $code"],
-                       capture_output=True, text=True, timeout=120)
+    then_list = f"{generate}; code=$?; ls -A '{folder}'; exit $code"
+    r = subprocess.run([*with_tmpfs(folder, "size=64k"), "sh", "-c", then_list], capture_output=True, text=True,
+                       timeout=120)
     assert r.returncode == 2
     assert r.stderr == (f"twitch-triage generate: error: cannot write to '{folder}': no space left on device; "
                         "choose another -o path\n")

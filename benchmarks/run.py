@@ -200,6 +200,10 @@ def main(argv=None) -> int:
         section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_score.py")), "--print"],
                                  check=True, stdout=subprocess.PIPE, text=True).stdout
         sections += [section, ""]
+    print("bench: generating cases ...", file=sys.stderr)
+    section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_generate.py"))],
+                             check=True, stdout=subprocess.PIPE, text=True).stdout
+    sections += [section, ""]
     text = "\n".join(sections)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(text + "\n", encoding="utf-8")

@@ -6,6 +6,8 @@ import hashlib
 import json
 import os
 import shutil
+import subprocess
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -86,3 +88,20 @@ def planted_model(small_model_dir, tmp_path):
 
     plant.Planted = Planted
     return plant
+
+
+@pytest.fixture(scope="session")
+def with_tmpfs():
+    """``with_tmpfs(folder, options)``: a command prefix that mounts a fresh tmpfs (``mount -o options``) at
+    ``folder`` in a mount namespace of the command's own, so no one else sees it. Skips where this user may
+    not make one (it needs CAP_SYS_ADMIN, e.g. root)."""
+    script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"'
+
+    def prefix(folder, options: str) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, str(folder)]
+
+    with tempfile.TemporaryDirectory() as probe:
+        if not shutil.which("unshare") or subprocess.run(prefix(probe, "ro") + ["true"],
+                                                         capture_output=True).returncode:
+            pytest.skip("cannot mount a tmpfs in a mount namespace of its own here")
+    return prefix

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -97,6 +98,23 @@ def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
     assert set(np.unique(cases.Y)) <= {0, 1}
     frame = cases.to_frame()
     assert len(frame) == n and list(frame.columns) == ["case_id", *kb.answer_ids, *kb.label_ids]
+
+
+@given(n=st.integers(0, 300), rows=st.integers(1, 400), seed=st.integers(0, 2**64 - 1))
+def test_chunks_are_the_sample_row_for_row(kb, n, rows, seed):
+    whole = generator.sample_cases(kb, n, seed)
+    chunks = list(generator.sample_chunks(kb, n, seed, rows))
+    assert [c.first for c in chunks] == list(range(0, max(n, 1), rows))
+    assert all(len(c) <= rows for c in chunks)
+    for name in ("X", "Y", "X_full"):
+        np.testing.assert_array_equal(np.concatenate([getattr(c, name) for c in chunks]), getattr(whole, name))
+
+
+def test_chunks_as_frames_are_the_sample_as_a_frame_case_ids_included(kb):
+    whole = generator.sample_cases(kb, 1_000, seed=8).to_frame()
+    pieces = pd.concat([c.to_frame() for c in generator.sample_chunks(kb, 1_000, 8, rows=300)], ignore_index=True)
+    pd.testing.assert_frame_equal(pieces, whole)
+    assert pieces["case_id"].iloc[[0, 299, 300, 999]].tolist() == ["s8-0", "s8-299", "s8-300", "s8-999"]
 
 
 def test_negative_n_is_refused(kb):

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import textwrap
-from typing import Callable, Sequence
+import threading
+from typing import Callable, Iterator, Sequence
 
 from . import config
 
@@ -46,12 +49,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from . import csvio, generator
 
     kb = _load_kb(args)
-    cases = generator.sample_cases(kb, args.n, args.seed)
-    frame = cases.to_frame()
     with csvio.atomic_output(args.output) as sink:
-        csvio.write_frame(frame, sink)
+        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+            csvio.write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
-        print(f"wrote {len(frame):,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
+        print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -152,8 +154,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from . import batch
+    from . import batch, csvio
 
+    csvio.refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
@@ -238,6 +241,41 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Stopped(BaseException):
+    """A signal asked the process to stop. Raised in the main thread, it unwinds the command as
+    KeyboardInterrupt does, so that a partial output file is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """While the command runs, SIGTERM and SIGHUP raise :class:`_Stopped` (SIGINT raises KeyboardInterrupt
+    already; SIGPIPE is ignored, and a write to a closed pipe raises BrokenPipeError)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    signums = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, _stop) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _exit_on_signal(command: str, signum: int, why: str = "") -> int:
+    print(f"twitch-triage {command}: stopped by {signal.Signals(signum).name}{why}; no partial output file was left",
+          file=sys.stderr)
+    return 128 + signum
+
+
 def _is_usage_error(exc: Exception) -> bool:
     """Unusable input or arguments (exit 2). Their classes are imported here, once there is an error,
     so that a command that succeeds without the CSV layer (``--help``, ``schema``) never imports it."""
@@ -252,14 +290,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)  # --help and argument errors end here, before any library is imported
     try:
-        return int(args.func(args) or EXIT_OK)
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        with _stopped_by_signals():
+            return int(args.func(args) or EXIT_OK)
+    except _Stopped as stop:
+        return _exit_on_signal(args.command, stop.signum)
     except KeyboardInterrupt:
-        print("twitch-triage: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return _exit_on_signal(args.command, signal.SIGINT)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more reaches the closed pipe, not even at exit
+        os.dup2(devnull, sys.stdout.fileno())
+        return _exit_on_signal(args.command, signal.SIGPIPE, " (the output's reader closed it)")
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
         if _is_usage_error(exc):
             print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)

@@ -57,7 +57,7 @@ def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
 
 def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
     shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.15", "base_rate: 0.16", 1)
+    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
     (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
     r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
     assert r.returncode == 0

@@ -39,6 +39,9 @@ ANSWERS: tuple[str, ...] = (
     "low_fluid_intake", "digestive_issues", "low_sun_exposure", "low_protein_diet",
     "corticosteroids",
     "breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting",
+    # added in version 2
+    "painful", "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness", "tetany", "dark_urine",
+    "calf_swelling",
 )
 DAYS_ANSWER = "duration_days"
 LABELS: tuple[str, ...] = (

@@ -47,10 +47,10 @@ _EDITS = {
     "billion laughs": ("assumptions:\n", "assumptions:\n" + _LAUGHS, "line 28: alias *l0: aliases are not allowed"),
     "5,000-deep lists": ("assumptions:\n", "assumptions:\n  deep:\n    " + "- " * 5000 + "x\n",
                          "nested more than 20 deep"),
-    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n", "line 77, column 10: not valid YAML"),
+    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n", "line 79, column 10: not valid YAML"),
     "key written twice": ("upper or lower eyelid.\n    leak: 0.10\n",
                           "upper or lower eyelid.\n    leak: 0.10\n    leak: 0.5\n",
-                          "answer loc_eyelid: 'leak' is written twice (lines 116 and 117): keep one"),
+                          "answer loc_eyelid: 'leak' is written twice (lines 118 and 119): keep one"),
     "unknown key": ("answer: loc_eyelid, strength: strong,", "answer: loc_eyelid, strenght: strong,",
                     "links[0] (magnesium -> loc_eyelid): unknown key 'strenght' (did you mean 'strength'?)"),
 }

@@ -24,7 +24,10 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
     assert out["n_cases"] == 1500 and out["seed"] == 5
     for scorer in ("model", "oracle", "rules"):
         block = out[scorer]
-        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
+        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely"}
+        assert set(block["likely"]) == {"precision", "recall", "mean_count"}
+        assert 0 < block["likely"]["precision"] <= 1 and 0 < block["likely"]["recall"] <= 1
+        assert 0 < block["likely"]["mean_count"] <= config.LIKELY_AT_MOST
         assert list(block["per_label"]) == list(config.LABELS)
         for values in block["per_label"].values():
             assert set(values) == {"auroc", "log_loss", "brier", "ece"}

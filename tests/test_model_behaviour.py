@@ -108,11 +108,16 @@ def test_the_model_beats_the_rules_and_follows_the_oracle_on_held_out_cases(pred
     assert m["max_ece"] < 0.06
 
 
-def test_thresholds_are_stored_per_label_and_used_for_likely(kb, predictor):
-    assert predictor.thresholds.shape == (10,) and np.all((predictor.thresholds > 0) & (predictor.thresholds <= 1))
+def test_likely_is_more_likely_than_not_most_probable_first(kb, predictor):
     a = triage.assess({"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"},
                       predictor, kb)
-    for result in a.labels:
-        assert result.likely == (result.probability >= result.threshold)
-    assert list(a.likely) == [r.label for r in a.labels if r.likely]
     assert a.likely[0] == "magnesium"
+    assert list(a.likely) == [r.label for r in a.labels if r.probability >= 0.5][:3]
+    assert [r.label for r in a.labels if r.likely] == list(a.likely)
+
+
+def test_visible_wasting_alone_lists_no_nutrient(kb, predictor, noisy_or):
+    x = _vector(kb, muscle_wasting=1)
+    for scorer in (predictor.predict_proba, noisy_or.posterior):
+        assert scorer(x)[0].max() < 0.5
+    assert triage.assess({"muscle_wasting": "yes"}, predictor, kb).likely == ()

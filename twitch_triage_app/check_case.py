@@ -89,7 +89,7 @@ def _evidence_lines(result: triage.LabelResult, assessment: triage.Assessment, k
 
 def show_label(result: triage.LabelResult, assessment: triage.Assessment, kb: KnowledgeBase, expanded: bool) -> None:
     """One likely label: why, the tests to ask for, food sources."""
-    header = f"{result.name} — {_percent(result.probability)} (threshold {_percent(result.threshold)})"
+    header = f"{result.name} — {_percent(result.probability)} (in {_percent(result.prevalence)} of people)"
     with st.expander(header, expanded=expanded, icon=":material/science:"):
         role = kb.label(result.label).role
         st.markdown(f"{shared.plain(role.text)}  \n{shared.quiet_cite(role.source)}")
@@ -126,11 +126,11 @@ def show_results(assessment: triage.Assessment, kb: KnowledgeBase) -> None:
         names = ", ".join(f"**{kb.label(lid).name}**" for lid in assessment.likely)
         st.markdown(f"Most likely: {names}. The model puts **{top.name}** first at {_percent(top.probability)}.")
     else:
-        st.markdown(f"No nutrient reaches its decision threshold. The highest is **{top.name}** "
+        st.markdown(f"No nutrient is more likely than not. The highest is **{top.name}** "
                     f"at {_percent(top.probability)}.")
     st.altair_chart(charts.probabilities_chart(assessment), width="stretch")
-    st.caption("Bars: the model's probability for each nutrient. Black ticks: the threshold from which it is "
-               "called likely. The model learned from synthetic cases, not from patients.")
+    st.caption("Bars: the model's probability for each nutrient. Black ticks: how common it is. "
+               "The model learned from synthetic cases, not from patients.")
     for i, result in enumerate(r for r in assessment.labels if r.likely):
         show_label(result, assessment, kb, expanded=i == 0)
     show_plan(kb)

@@ -24,6 +24,8 @@ __all__ = [
     "NO_SPELLINGS",
     "UNKNOWN_SPELLINGS",
     "DAYS_ANSWER",
+    "LIKELY_AT_LEAST",
+    "LIKELY_AT_MOST",
 ]
 
 # The contract's names (../shared/contract.md): interfaces, not medical facts.
@@ -48,6 +50,9 @@ LABELS: tuple[str, ...] = (
     "magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6",
     "iron", "protein", "dehydration",
 )
+# `likely`: the labels more likely than not (probability as written >= 0.5), most probable first, at most 3.
+LIKELY_AT_LEAST = 0.5
+LIKELY_AT_MOST = 3
 # Most severe first.
 LEVELS: tuple[str, ...] = ("emergency", "urgent", "see_doctor", "self_care")
 OUTPUT_COLUMNS: tuple[str, ...] = (

@@ -9,7 +9,7 @@ import numpy as np
 from . import config
 from .knowledge import KnowledgeBase, RedFlagRule
 
-__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "level_rank", "ten_thousandths", "SELF_CARE"]
+__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE"]
 
 SELF_CARE = config.LEVELS[-1]
 _RANK = {level: i for i, level in enumerate(config.LEVELS)}  # 0 = most severe
@@ -22,7 +22,8 @@ def level_rank(level: str) -> int:
 
 
 def ten_thousandths(P: np.ndarray) -> np.ndarray:
-    """Probabilities as written with 4 decimals, in ten-thousandths (0 ... 10000, int); NaN as 0.
+    """Probabilities (an array or one number) as written with 4 decimals, in ten-thousandths (0 ... 10000,
+    int); NaN as 0.
 
     What the output's ``p_<label>`` cells say, and so what the rules and ``likely`` judge.
     """
@@ -43,7 +44,7 @@ def _fires(rule: RedFlagRule, X: np.ndarray, index: dict[str, int], written: np.
         if written is None:  # no probabilities given: like an unknown answer, it cannot fire
             return np.zeros(X.shape[0], dtype=bool)
         cols = [label_index[label] for label in rule.labels]
-        return (written[:, cols] >= round(rule.threshold * _SCALE)).any(axis=1)
+        return (written[:, cols] >= ten_thousandths(rule.threshold)).any(axis=1)
     values = X[:, [index[a] for a in rule.answers]]
     with np.errstate(invalid="ignore"):
         if rule.kind == "any_yes":
@@ -97,6 +98,10 @@ def evaluate(kb: KnowledgeBase, x: np.ndarray, answer_ids: tuple[str, ...] | Non
     order): its level and the rules that fired."""
     level, fired = evaluate_matrix(kb, np.asarray(x, dtype=np.float64)[None, :], answer_ids,
                                    P=None if p is None else np.asarray(p)[None, :], labels=labels)
-    rules = [rule for rule, on in zip(kb.red_flags, fired[0]) if on]
-    rules.sort(key=lambda rule: _RANK[rule.level])
-    return RedFlagResult(config.LEVELS[int(level[0])], tuple(rules))
+    return RedFlagResult(config.LEVELS[int(level[0])], fired_rules(kb, fired[0]))
+
+
+def fired_rules(kb: KnowledgeBase, fired: np.ndarray) -> tuple[RedFlagRule, ...]:
+    """The rules of one row of :func:`evaluate_matrix`'s ``fired``, most severe first (then in the knowledge
+    base's order)."""
+    return tuple(sorted((rule for rule, on in zip(kb.red_flags, fired) if on), key=lambda rule: _RANK[rule.level]))

@@ -154,3 +154,24 @@ def test_each_label_shows_how_common_it_is_beside_its_probability(kb, predictor,
     common = dict(zip(kb.label_ids, noisy_or.label_prevalence))
     assert {r.label: r.prevalence for r in a.labels} == pytest.approx(common)
     assert max(common, key=common.get) == "magnesium"
+
+
+VERSION_2 = ("painful", "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness", "tetany", "dark_urine",
+             "calf_swelling")
+
+
+def test_a_version_1_file_without_the_new_answers_scores_them_as_unknown(kb, predictor, tmp_path):
+    old = [a for a in config.ANSWERS if a not in VERSION_2]
+    assert len(old) == 44
+    row = {a: "no" for a in old} | {"loc_eyelid": "yes", "weakness": "yes", config.DAYS_ANSWER: "3"}
+    v1, v2 = tmp_path / "v1.csv", tmp_path / "v2.csv"
+    v1.write_text(",".join(old) + "\n" + ",".join(row[a] for a in old) + "\n", encoding="utf-8")
+    v2.write_text(",".join(config.ANSWERS) + "\n" + ",".join(row.get(a, "") for a in config.ANSWERS) + "\n",
+                  encoding="utf-8")
+    outputs = []
+    for source in (v1, v2):
+        batch.score_file(source, tmp_path / "out.csv", predictor, kb)
+        scored = next(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"))))
+        outputs.append({c: scored[c] for c in config.OUTPUT_COLUMNS})
+    assert outputs[0] == outputs[1]
+    assert outputs[0]["disposition"] == "see_doctor" and outputs[0]["red_flags"].startswith("weakness")

@@ -42,8 +42,8 @@ def small_model_dir(tmp_path_factory, kb):
     from twitch_triage import training
 
     folder = tmp_path_factory.mktemp("models")
-    training.train(kb, n=20_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
-                   max_iter=12, hidden_layer_sizes=(64,))
+    training.train(kb, n=40_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
+                   max_iter=20, hidden_layer_sizes=(64,))
     return folder
 
 

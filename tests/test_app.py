@@ -16,7 +16,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import artifact, config
+from twitch_triage import artifact, config, triage
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SCORE_PAGE = "twitch_triage_app/score_file.py"
@@ -47,13 +47,24 @@ def app(use_model, small_model_dir) -> AppTest:
     return at
 
 
+WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain", "fainting", "seizure",
+                 "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling")
+
+
 def answer(at: AppTest, case: dict) -> AppTest:
+    """Tick the warning signs answered yes (the checklist), set the other answers, and check."""
     for key, value in case.items():
         if key == config.DAYS_ANSWER:
             at.number_input(key=key).set_value(value)
+        elif key in WARNING_SIGNS:
+            at.checkbox(key=key).set_value(value == "yes")
         else:
             at.radio(key=key).set_value(value)
     return at.button(key="check").click().run()
+
+
+def all_markdown(at: AppTest) -> str:
+    return "\n".join(md.value for md in at.markdown)
 
 
 def order(at: AppTest) -> list[str]:
@@ -84,32 +95,79 @@ def disclaimer_shown(at: AppTest, kb) -> bool:
 def test_check_a_case_is_the_default_page_and_asks_every_answer_with_dont_know_by_default(app, kb):
     assert app.title[0].value == "Check a case"
     radios = {radio.key: radio.value for radio in app.radio}
-    assert set(radios) == set(config.ANSWERS) - {config.DAYS_ANSWER}
+    assert set(radios) == set(config.ANSWERS) - {config.DAYS_ANSWER} - set(WARNING_SIGNS)
     assert set(radios.values()) == {"unknown"}
     assert app.number_input(key=config.DAYS_ANSWER).value is None
     assert app.radio(key="loc_eyelid").help == kb.answer("loc_eyelid").help
     assert not app.error and not order(app).count("expander")
 
 
-def test_a_magnesium_case_from_the_seeds_shows_magnesium_first(app):
+def test_the_warning_signs_are_a_checklist_before_every_other_question(app, kb):
+    types = order(app)
+    assert first(types, "checkbox") < first(types, "radio")
+    assert app.subheader[0].value == "First: do you have any of these now?"
+    checklist = {box.key: box.value for box in app.checkbox}
+    assert set(checklist) == set(WARNING_SIGNS) == {a.id for a in kb.answers if a.group == "warning"}
+    assert not any(checklist.values())
+    assert app.checkbox(key="tetany").label == kb.answer("tetany").question
+
+
+def test_an_untouched_checklist_answers_no_to_every_warning_sign(app, predictor, kb):
+    at = answer(app, {"loc_eyelid": "yes"})
+    assert not at.exception and not at.error
+    with_no = triage.assess({"loc_eyelid": "yes", **{a: "no" for a in WARNING_SIGNS}}, predictor, kb)
+    assert kb.level(with_no.disposition).title in [*at.success, *at.warning][-1].value
+    top = with_no.labels[0]
+    assert f"**{top.name}** — {100 * top.probability:.0f}% for answers like yours" in all_markdown(at)
+
+
+def test_a_magnesium_case_from_the_seeds_says_magnesium_may_be_lacking_and_how_common_it_is(app):
     at = answer(app, MAGNESIUM_CASE)
     assert not at.exception
-    assert at.expander[0].label.startswith("Magnesium")
-    assert any("puts **Magnesium** first" in md.value for md in at.markdown)
+    assert at.expander[0].label.startswith("Magnesium — ")
+    assert "of people with twitching lack it" in at.expander[0].label
+    shown = all_markdown(at)
+    assert "**may be lacking**" in shown and "- **Magnesium** — " in shown and "Most likely" not in shown
     evidence = "\n".join(md.value for md in at.expander[0].markdown)
     assert "Eyelid twitching → magnesium deficiency" in evidence
     assert "Tests to ask for" in evidence and "Magnesium (clinical assessment)" in evidence
 
 
-def test_breathing_difficulty_shows_the_emergency_banner_above_the_probabilities(app, kb):
-    at = answer(app, {"loc_eyelid": "yes", "breathing_difficulty": "yes"})
+FOLDED = "After you have been seen"
+
+
+@pytest.mark.parametrize(("case", "level", "reason"), [
+    ({"loc_eyelid": "yes", "breathing_difficulty": "yes"}, "emergency", "Difficulty breathing"),
+    ({"loc_mouth": "yes", "spasms": "yes", "swallowing_or_speech_difficulty": "yes", "muscle_wasting": "yes"},
+     "emergency", "Difficulty swallowing or speaking"),
+    ({"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}, "urgent", "Hands or feet locked in spasm"),
+    ({"weakness": "yes", "progressive": "yes", "loc_calves": "yes"}, "urgent", "Muscle weakness that is getting worse"),
+])
+def test_a_case_for_a_doctor_today_shows_the_action_and_folds_the_nutrients_away_without_a_plan(app, kb, case,
+                                                                                                  level, reason):
+    at = answer(app, case)
     assert not at.exception
     banner = at.error[0].value
-    assert kb.level("emergency").title in banner and kb.level("emergency").action in banner
-    assert "Difficulty breathing" in banner and "General clinical knowledge" in banner
+    assert kb.level(level).title in banner and kb.level(level).action in banner and reason in banner
+    assert "General clinical knowledge" in banner
     types = order(at)
-    assert first(types, "error") < first(types, "vega_lite_chart")
-    assert first(types, "vega_lite_chart") < first(types, "expander")
+    assert first(types, "error") < first(types, "expander") < first(types, "vega_lite_chart")
+    folded = at.expander[0]
+    assert folded.label.startswith(FOLDED) and folded.proto.expanded is False
+    assert len(folded.get("vega_lite_chart")) == 1  # the chart is inside the folded section
+    assert len(at.expander) == 1  # no nutrient of its own outside it
+    shown = [sub.value for sub in at.subheader]
+    assert kb.plan_title not in shown and "What may be lacking" not in shown
+    assert kb.plan_note.text not in all_markdown(at)
+
+
+def test_perioral_twitching_with_spasms_tingling_and_cramps_is_sent_for_a_calcium_test(app, kb):
+    at = answer(app, {"loc_mouth": "yes", "spasms": "yes", "tingling": "yes", "cramps": "yes"})
+    assert not at.exception
+    banner = at.warning[-1].value
+    assert kb.level("see_doctor").title in banner and "only a blood test can confirm" in banner
+    assert "Blood tests can check for deficiencies" in banner
+    assert at.expander[0].label.startswith("Calcium — ")
 
 
 def test_a_red_flag_of_the_seeds_gives_the_see_doctor_banner_with_its_quote(app, kb):
@@ -120,10 +178,13 @@ def test_a_red_flag_of_the_seeds_gives_the_see_doctor_banner_with_its_quote(app,
     assert "Twitching for more than two weeks" in banner and "lasts over two weeks" in banner
 
 
-def test_a_case_without_red_flags_is_self_care(app, kb):
-    at = answer(app, {"loc_eyelid": "yes", "high_caffeine": "yes", "weakness": "no"})
+def test_a_case_without_red_flags_is_self_care_and_says_when_to_see_a_doctor(app, kb):
+    at = answer(app, {"loc_eyelid": "yes", "high_caffeine": "yes", "stress": "yes", "weakness": "no"})
     assert not at.exception and not at.error
-    assert kb.level("self_care").title in at.success[0].value
+    banner = at.success[0].value
+    assert kb.level("self_care").title in banner
+    for when in ("over two weeks", "spreads", "new symptom"):
+        assert when in banner
     assert any(kb.plan_title == sub.value for sub in at.subheader)
 
 
@@ -138,7 +199,7 @@ def test_no_answers_at_all_is_met_gently_without_results(app):
 
 GOOD_CSV = (
     b"case_id,loc_eyelid,cramps,breathing_difficulty,duration_days,note\n"
-    b"a,yes,y,no,3,first\n"
+    b"a,no,n,no,3,first\n"
     b"b,maybe,n,yes,,=HYPERLINK(1)\n"
     b"c,?,1,0,40,\n"
 )

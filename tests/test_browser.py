@@ -100,8 +100,15 @@ def test_in_chromium_a_case_shows_the_advice_and_the_chart_and_a_hostile_file_on
             eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=question)
             expect(eyelid).to_be_visible(timeout=30_000)
             expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
+            checklist = page.get_by_text("First: do you have any of these now?")
+            expect(checklist).to_be_visible()
+            chest_pain = page.locator('[data-testid="stCheckbox"]').filter(has_text=kb.answer("chest_pain").question)
+            assert checklist.bounding_box()["y"] < chest_pain.bounding_box()["y"] < eyelid.bounding_box()["y"]
 
             eyelid.get_by_text("Yes", exact=True).click()
+            for context in ("high_caffeine", "stress"):  # a benign explanation: self-care
+                page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer(context).question).get_by_text(
+                    "Yes", exact=True).click()
             page.get_by_role("button", name="Check my answers").click()
 
             banner = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("self_care").title)

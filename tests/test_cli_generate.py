@@ -74,6 +74,9 @@ def test_schema_prints_every_input_column_with_type_and_meaning():
         assert ("yes/no/unknown" in line) or (a == config.DAYS_ANSWER and "days" in line)
         assert "?" in line  # the question asked
     assert "clinical" in next(line for line in lines if line.startswith("breathing_difficulty"))
+    assert "clinical" in next(line for line in lines if line.startswith("calf_swelling"))
+    assert "[seeds]" in next(line for line in lines if line.startswith("painful"))
+    assert "[seeds]" in next(line for line in lines if line.startswith("irregular_heartbeat"))
 
 
 def test_schema_as_csv_lists_case_id_and_every_answer():

@@ -44,13 +44,13 @@ def bad_kb(tmp_path):
 
 
 _EDITS = {
-    "billion laughs": ("assumptions:\n", "assumptions:\n" + _LAUGHS, "line 27: alias *l0: aliases are not allowed"),
+    "billion laughs": ("assumptions:\n", "assumptions:\n" + _LAUGHS, "line 28: alias *l0: aliases are not allowed"),
     "5,000-deep lists": ("assumptions:\n", "assumptions:\n  deep:\n    " + "- " * 5000 + "x\n",
                          "nested more than 20 deep"),
-    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n", "line 61, column 10: not valid YAML"),
-    "key written twice": ("upper or lower eyelid.\n    leak: 0.15\n",
-                          "upper or lower eyelid.\n    leak: 0.15\n    leak: 0.5\n",
-                          "answer loc_eyelid: 'leak' is written twice (lines 100 and 101): keep one"),
+    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n", "line 79, column 10: not valid YAML"),
+    "key written twice": ("upper or lower eyelid.\n    leak: 0.10\n",
+                          "upper or lower eyelid.\n    leak: 0.10\n    leak: 0.5\n",
+                          "answer loc_eyelid: 'leak' is written twice (lines 118 and 119): keep one"),
     "unknown key": ("answer: loc_eyelid, strength: strong,", "answer: loc_eyelid, strenght: strong,",
                     "links[0] (magnesium -> loc_eyelid): unknown key 'strenght' (did you mean 'strength'?)"),
 }

@@ -24,7 +24,10 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
     assert out["n_cases"] == 1500 and out["seed"] == 5
     for scorer in ("model", "oracle", "rules"):
         block = out[scorer]
-        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
+        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely"}
+        assert set(block["likely"]) == {"precision", "recall", "mean_count"}
+        assert 0 < block["likely"]["precision"] <= 1 and 0 < block["likely"]["recall"] <= 1
+        assert 0 < block["likely"]["mean_count"] <= config.LIKELY_AT_MOST
         assert list(block["per_label"]) == list(config.LABELS)
         for values in block["per_label"].values():
             assert set(values) == {"auroc", "log_loss", "brier", "ece"}
@@ -57,7 +60,7 @@ def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
 
 def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
     shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.15", "base_rate: 0.16", 1)
+    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
     (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
     r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
     assert r.returncode == 0

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from twitch_triage import config
-from twitch_triage.evaluate import RuleScorer, expected_calibration_error, metrics
+from twitch_triage.evaluate import RuleScorer, expected_calibration_error, likely_metrics, metrics
 
 
 def test_ece_is_near_zero_when_calibrated_and_equals_a_constant_shift():
@@ -30,6 +30,20 @@ def test_metrics_have_the_contract_keys_and_reward_the_truth():
     assert set(good) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
     assert good["macro_auroc"] > noise["macro_auroc"] + 0.2
     assert good["mean_log_loss"] < noise["mean_log_loss"]
+
+
+def test_the_likely_block_counts_over_all_labels_of_all_cases():
+    Y = np.array([[1, 0, 1], [0, 0, 0], [1, 1, 0]])
+    listed = np.array([[1, 1, 0], [0, 0, 0], [1, 0, 0]], dtype=bool)
+    # listed 3, right 2; lacking 4, found 2; 3 listed over 3 cases
+    assert likely_metrics(Y, listed) == {"precision": round(2 / 3, 6), "recall": 0.5, "mean_count": 1.0}
+
+
+def test_a_likely_block_with_nothing_listed_or_nothing_lacking_has_null_not_nan():
+    assert likely_metrics(np.ones((2, 3)), np.zeros((2, 3), bool)) == {"precision": None, "recall": 0.0,
+                                                                       "mean_count": 0.0}
+    assert likely_metrics(np.zeros((2, 3)), np.ones((2, 3), bool))["recall"] is None
+    json.dumps(likely_metrics(np.zeros((0, 3)), np.zeros((0, 3), bool)), allow_nan=False)
 
 
 def test_the_rule_scorer_counts_the_seed_patterns_that_name_a_label(kb):

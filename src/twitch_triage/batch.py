@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import config, redflags
+from . import config, redflags, triage
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .cases import DEFAULT_BLOCK_SIZE, Chunk, Header, _answer_positions, _norm, open_cases
 from .csvio import (
@@ -70,19 +70,6 @@ def _join_picked(rows: np.ndarray, picked: np.ndarray, names: Sequence[str], n: 
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
 
 
-def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.Array:
-    """Per row, labels with P >= threshold, most probable first (ties in label order), ``;``-separated.
-
-    The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
-    """
-    rows, cols = np.nonzero(P >= np.asarray(thresholds)[None, :])  # few per row: only those are sorted
-    # by row, then most probable first; stable: ties in label order. (Two sort keys, not one number
-    # combining row and probability: that would tell close probabilities apart less well the further
-    # down the chunk a row sits.)
-    order = np.lexsort((-P[rows, cols], rows))
-    return _join_picked(rows[order], cols[order], labels, P.shape[0])
-
-
 def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
     """Per row, the ids of the rules that fired, in the knowledge base's order, ``;``-separated."""
     rows, cols = np.nonzero(fired)  # row-major: each row's rules in order
@@ -106,7 +93,7 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
 def _probability_texts(P: np.ndarray) -> list[pa.Array]:
     """Each column of ``P`` as 4-decimal text (NaN as 0.0000); all share one offsets buffer."""
     n = P.shape[0]
-    texts = np.take(_P_TEXT, np.rint(np.clip(np.nan_to_num(P), 0.0, 1.0) * 10_000).astype(np.intp).T)
+    texts = np.take(_P_TEXT, redflags.ten_thousandths(P).T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
     return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in texts]
 
@@ -284,15 +271,15 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
     cells = [_single(c) for c in table.columns] if inputs else []
     ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
     neutralised = any(a is not b for a, b in zip(ins, cells))  # neutralise returns a column it leaves as it is
-    level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
+    out = triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
     outputs = [
         *_probability_texts(P),
-        _likely(P, scorer.thresholds, scorer.labels),
-        _LEVELS.take(pa.array(level.astype(np.int32))),
-        _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
+        _LEVELS.take(pa.array(out.level.astype(np.int32))),
+        _red_flags(out.fired, [rule.id for rule in kb.red_flags]),
         _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     ]
     return ins, outputs, neutralised

@@ -63,7 +63,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     rows = [("case_id", "text", "optional identifier, passed through untouched", "-")]
     for a in kb.answers:
         kind = "days >= 0 or unknown" if a.role == "days" else "yes/no/unknown"
-        source = "clinical (not in the seeds)" if a.group == "warning" else "seeds"
+        source = "clinical (not in the seeds)" if a.source is not None and not a.source.from_seeds else "seeds"
         rows.append((a.id, kind, f"{groups[a.group]} {a.question}", source))
     if args.format == "csv":
         import csv

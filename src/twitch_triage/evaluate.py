@@ -10,7 +10,8 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from .knowledge import KnowledgeBase
 
-__all__ = ["MIN_CASES", "metrics", "expected_calibration_error", "reliability", "RuleScorer", "evaluate_scorers"]
+__all__ = ["MIN_CASES", "metrics", "likely_metrics", "expected_calibration_error", "reliability", "RuleScorer",
+           "evaluate_scorers"]
 
 MIN_CASES = 100  # fewer, and the rarer labels (about 6 % of cases) often have no case to rank
 _BINS = 15
@@ -73,6 +74,29 @@ def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
     }
 
 
+def likely_metrics(Y: np.ndarray, listed: np.ndarray) -> dict:
+    """The contract's ``likely`` block: how right the labels listed as likely are, over all labels of all cases.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_labels), 0/1
+    listed : ndarray of shape (n_samples, n_labels), bool — the labels ``likely`` lists
+
+    Returns
+    -------
+    dict with ``precision`` (None when nothing is listed), ``recall`` (None when no case lacks anything)
+    and ``mean_count`` (labels listed per case).
+    """
+    Y = np.asarray(Y, dtype=bool)
+    listed = np.asarray(listed, dtype=bool)
+    hits, n_listed, n_true = int((Y & listed).sum()), int(listed.sum()), int(Y.sum())
+    return {
+        "precision": round(hits / n_listed, 6) if n_listed else None,
+        "recall": round(hits / n_true, 6) if n_true else None,
+        "mean_count": round(n_listed / max(len(Y), 1), 6),
+    }
+
+
 class RuleScorer:
     """The seeds' pattern list ("eyelid twitching -> magnesium", seed 001's table) as a scorer.
 
@@ -116,11 +140,16 @@ class RuleScorer:
 
 
 def evaluate_scorers(Y: np.ndarray, scorers: dict[str, Callable[[], np.ndarray]], labels: tuple[str, ...],
-                     progress: Callable[[str], None] | None = None) -> dict:
-    """``{name: metrics}`` for each scorer's probabilities on the same cases."""
+                     progress: Callable[[str], None] | None = None,
+                     likely: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
+    """``{name: metrics}`` for each scorer's probabilities on the same cases; with ``likely`` (probabilities ->
+    the labels listed as likely, bool of the same shape), each block also has the ``likely`` block."""
     out = {}
     for name, predict in scorers.items():
         if progress:
             progress(name)
-        out[name] = metrics(Y, predict(), labels)
+        P = predict()
+        out[name] = metrics(Y, P, labels)
+        if likely is not None:
+            out[name]["likely"] = likely_metrics(Y, likely(P))
     return out

@@ -8,7 +8,8 @@ The generative model, in the QMR-DT tradition (a two-level noisy-OR network):
    (risk factors raise base rates; a deficiency may raise another).
 3. Each symptom answer s_j is a noisy-OR of its causes with a leak:
    P(s_j = 0 | d, t) = (1 - leak_j) * prod_l (1 - a_lj)^{d_l} * prod_k (1 - b_kj)^{t_k},
-   where t are the lifestyle-trigger context answers.
+   where t are the lifestyle-trigger context answers. An ``inverse`` symptom's answer is
+   the sign's "no" (``improves_with_rest``: the sign is twitching that persists despite rest).
 4. duration_days is geometric, with one mean if no deficiency and another if any.
 5. Each answer is then hidden (unknown) at random with its ``missing_rate``;
    a share of cases ("sparse" people, as in the app) hide each answer with a
@@ -114,6 +115,7 @@ class NoisyOrModel:
         self.symptom_cols = np.flatnonzero(roles == "symptom")
         self.context_cols = np.flatnonzero(roles == "context")
         self.days_col = a_index[config.DAYS_ANSWER]
+        self.inverse_cols = np.flatnonzero([a.inverse for a in kb.answers])
         self.missing_rate = np.array([a.missing_rate for a in kb.answers])
         self.sparse_share = kb.missingness.sparse_share
         self.sparse_hidden = (kb.missingness.sparse_hidden_min, kb.missingness.sparse_hidden_max)
@@ -219,6 +221,7 @@ class NoisyOrModel:
         X = C.copy()
         sym = self.symptom_cols
         X[:, sym] = u_sym[:, sym] < -np.expm1(log_q[:, sym])
+        X[:, self.inverse_cols] = 1.0 - X[:, self.inverse_cols]
         X[:, self.days_col] = self._durations(streams[3], D)
         # missing completely at random: each answer's own rate, and some people answer only a few
         sparse = streams[4].random(n) < self.sparse_share
@@ -303,6 +306,9 @@ class NoisyOrModel:
         The prior stays in linear space: the posterior multiplies it in after one
         exp, which saves a log per (case, state).
         """
+        if self.inverse_cols.size:  # the signs behind the answers (unknown stays unknown)
+            X = X.copy()
+            X[:, self.inverse_cols] = 1.0 - X[:, self.inverse_cols]
         # prior, unknown risk factors summed out: weights (n, 2^R) x table (2^R, 2^L)
         xr = X[:, self.risk_cols]
         p_yes = np.where(np.isnan(xr), self.prevalence[self.risk_cols], xr)  # (n, R)
@@ -446,6 +452,11 @@ class NoisyOrModel:
             p_no, p_yes = np.exp(log_z[1 + 2 * k] - log_z[0]), np.exp(log_z[2 + 2 * k] - log_z[0])
             gain[j] = entropy[0] - (p_no * entropy[1 + 2 * k] + p_yes * entropy[2 + 2 * k])
         return np.maximum(gain, 0.0)
+
+    @cached_property
+    def label_prevalence(self) -> np.ndarray:
+        """How common each deficiency is among the generated people: P(label) before any answer, shape (n_labels,)."""
+        return self.posterior(np.full((1, len(self.answer_ids)), np.nan))[0]
 
     @property
     def states(self) -> np.ndarray:

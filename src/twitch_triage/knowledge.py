@@ -68,6 +68,9 @@ class Cited:
 
 @dataclass(frozen=True)
 class Answer:
+    """One question. A symptom with ``inverse`` is modelled by its "no" (see the knowledge base's
+    ``assumptions.inverse``); ``source`` says where a question beyond the links' signs comes from."""
+
     id: str
     group: str
     role: str
@@ -76,6 +79,8 @@ class Answer:
     missing_rate: float
     leak: float = 0.0
     prevalence: float = 0.0
+    inverse: bool = False
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -123,13 +128,17 @@ class Level:
 
 @dataclass(frozen=True)
 class RedFlagRule:
+    """A rule of the triage table. ``kind`` is "any_yes", "all_yes", "count_yes" or "above" (on ``answers``),
+    or "probability_at_least" (on the model's probabilities of ``labels``)."""
+
     id: str
     level: str
     reason: str
-    kind: str  # "any_yes" | "count_yes" | "above"
+    kind: str
     answers: tuple[str, ...]
     threshold: float
     source: Source
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -305,8 +314,9 @@ _SECTIONS = (
 )
 _SOURCE_KEYS = ("doc", "quote", "justification")
 _CITED_KEYS = ("text", "source")
-_ROLE_KEYS = {"symptom": ("leak",), "context": ("prevalence",), "days": ()}
-_CONDITION_KEYS = (("any_yes",), ("yes_count_at_least", "of"), ("above", "answer"))  # the first key names the kind
+_ROLE_KEYS = {"symptom": ("leak", "inverse"), "context": ("prevalence",), "days": ()}
+_CONDITION_KEYS = (("any_yes",), ("all_yes",), ("yes_count_at_least", "of"), ("above", "answer"),
+                   ("probability_at_least", "labels"))  # the first key names the kind
 
 
 def _unknown(key: Any, known: Sequence[str], what: str = "key") -> str:
@@ -447,8 +457,11 @@ def _answers(r: _Reader, groups: tuple[Group, ...]) -> tuple[Answer, ...]:
             raise r.fail(where, "duplicate id")
         group = r.known(r.get(a, "group", where), set(group_rates), where, "group")
         role = r.known(r.get(a, "role", where), _ROLES, where, "role")
-        r.entry(a, where, ("id", "group", "role", "question", "help", "missing_rate", *_ROLE_KEYS[role]))
+        r.entry(a, where, ("id", "group", "role", "question", "help", "missing_rate", "source", *_ROLE_KEYS[role]))
         missing = r.probability(a, "missing_rate", where) if "missing_rate" in a else group_rates[group]
+        inverse = a.get("inverse", False)
+        if not isinstance(inverse, bool):
+            raise r.fail(where, "'inverse' must be true or false")
         answers.append(
             Answer(
                 id=aid,
@@ -459,6 +472,8 @@ def _answers(r: _Reader, groups: tuple[Group, ...]) -> tuple[Answer, ...]:
                 missing_rate=missing,
                 leak=r.probability(a, "leak", where) if role == "symptom" else 0.0,
                 prevalence=r.probability(a, "prevalence", where) if role == "context" else 0.0,
+                inverse=inverse,
+                source=r.source(a, where) if "source" in a else None,
             )
         )
     answer_ids = {a.id for a in answers}
@@ -569,6 +584,33 @@ def _levels(r: _Reader) -> tuple[Level, ...]:
     return tuple(levels)
 
 
+def _condition(r: _Reader, when: dict, where: str, answer_ids: set[str]
+               ) -> tuple[str, tuple[str, ...], float, tuple[str, ...]]:
+    """A red flag's ``when``: its kind, the answers it reads, its threshold and the labels it reads."""
+    keys = next((keys for keys in _CONDITION_KEYS if keys[0] in when), None)
+    if keys is None:
+        raise r.fail(where, "'when' needs 'any_yes', 'all_yes', 'yes_count_at_least' + 'of', 'answer' + 'above', "
+                            "or 'probability_at_least' + 'labels'")
+    r.entry(when, f"{where} when", keys)
+    if keys[0] == "probability_at_least":
+        labels = r.id_list(when, "labels", set(config.LABELS), where, "label")
+        if not labels:
+            raise r.fail(where, "names no label")
+        return "probability_at_least", (), r.probability(when, "probability_at_least", where), labels
+    if keys[0] in ("any_yes", "all_yes"):
+        kind, ids, threshold = keys[0], r.id_list(when, keys[0], answer_ids, where, "answer"), 1.0
+    elif keys[0] == "yes_count_at_least":
+        kind, ids = "count_yes", r.id_list(when, "of", answer_ids, where, "answer")
+        threshold = float(r.get(when, "yes_count_at_least", where, int))
+    else:
+        kind = "above"
+        ids = (r.known(r.get(when, "answer", where), answer_ids, where, "answer"),)
+        threshold = float(r.get(when, "above", where, (int, float)))
+    if not ids:
+        raise r.fail(where, "names no answer")
+    return kind, ids, threshold, ()
+
+
 def _red_flags(r: _Reader, answer_ids: set[str]) -> tuple[RedFlagRule, ...]:
     red_flags: list[RedFlagRule] = []
     for i, entry in enumerate(r.section("red_flags")):
@@ -578,23 +620,9 @@ def _red_flags(r: _Reader, answer_ids: set[str]) -> tuple[RedFlagRule, ...]:
         if rid in {f.id for f in red_flags}:
             raise r.fail(where, "duplicate id")
         level = r.known(r.get(entry, "level", where), config.LEVELS, where, "level")
-        when = r.get(entry, "when", where, dict)
-        keys = next((keys for keys in _CONDITION_KEYS if keys[0] in when), None)
-        if keys is None:
-            raise r.fail(where, "'when' needs 'any_yes', 'yes_count_at_least' + 'of', or 'answer' + 'above'")
-        r.entry(when, f"{where} when", keys)
-        if keys[0] == "any_yes":
-            kind, ids, threshold = "any_yes", r.id_list(when, "any_yes", answer_ids, where, "answer"), 1.0
-        elif keys[0] == "yes_count_at_least":
-            kind, ids = "count_yes", r.id_list(when, "of", answer_ids, where, "answer")
-            threshold = float(r.get(when, "yes_count_at_least", where, int))
-        else:
-            kind = "above"
-            ids = (r.known(r.get(when, "answer", where), answer_ids, where, "answer"),)
-            threshold = float(r.get(when, "above", where, (int, float)))
-        if not ids:
-            raise r.fail(where, "names no answer")
-        red_flags.append(RedFlagRule(rid, level, r.get(entry, "reason", where), kind, ids, threshold, r.source(entry, where)))
+        kind, ids, threshold, labels = _condition(r, r.get(entry, "when", where, dict), where, answer_ids)
+        red_flags.append(RedFlagRule(rid, level, r.get(entry, "reason", where), kind, ids, threshold,
+                                     r.source(entry, where), labels))
     return tuple(red_flags)
 
 

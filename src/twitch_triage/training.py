@@ -13,7 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import artifact, config, generator
+from . import artifact, config, generator, triage
 from .evaluate import RuleScorer, evaluate_scorers
 from .knowledge import KnowledgeBase
 from .model import build_pipeline, choose_thresholds
@@ -68,6 +68,13 @@ def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, bar: tqdm | None = None) 
     return out
 
 
+def _listed(P: np.ndarray) -> np.ndarray:
+    """The labels ``likely`` lists for each case, as a boolean matrix of ``P``'s shape."""
+    listed = np.zeros(P.shape, dtype=bool)
+    listed[triage.likely_picks(P)] = True
+    return listed
+
+
 def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool = True
                    ) -> tuple[dict, generator.Cases, dict[str, np.ndarray]]:
     """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object."""
@@ -89,7 +96,7 @@ def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool 
             "oracle": run("oracle", lambda: oracle_posterior(kb, cases.X)),
             "rules": run("rules", lambda: rules.predict_proba(cases.X)),
         }
-        result = evaluate_scorers(cases.Y, scorers, kb.label_ids, progress=lambda name: bar.update(1))
+        result = evaluate_scorers(cases.Y, scorers, kb.label_ids, progress=lambda name: bar.update(1), likely=_listed)
     return {"n_cases": int(n), "seed": int(seed), **result}, cases, probabilities
 
 

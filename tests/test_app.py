@@ -7,6 +7,7 @@ import io
 import logging
 import re
 import shutil
+import tempfile
 from pathlib import Path
 
 import pandas as pd

@@ -24,7 +24,6 @@ from .inference import Network, encode, sigmoid, whole_tiles
 __all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "choose_thresholds", "export"]
 
 _EPS = 1e-4
-_MAX_DAYS = 1e6  # days beyond this are read as this many (about 2,700 years): a finite feature
 
 
 class AnswerEncoder(TransformerMixin, BaseEstimator):
@@ -32,28 +31,52 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
 
     Columns ``[0, A)`` are "is yes" and ``[A, 2A)`` are "is no" for the A
     answers in order, so an unknown answer is 0 in both; the days answer's two
-    slots hold log1p(days) and days / 100 instead (0 when unknown; days capped
-    at a million), and the last column says whether the days are known
-    (:func:`twitch_triage.inference.encode`, about 0.3 s per million cases). Features
-    are float64, the precision the network predicts in.
+    slots hold log1p(days) and days / 100 instead (0 when unknown), and the last
+    column says whether the days are known (:func:`twitch_triage.inference.encode`,
+    about 0.3 s per million cases). Features are float64, the precision the
+    network predicts in.
+
+    Days beyond the ``days_quantile`` of the known durations seen at fit are
+    read as that many (``days_cap_``, 76 days for `make train`'s cases). Without
+    a cap the network extrapolates the days / 100 feature to any number a person
+    can type (3,650 days once took magnesium from 0.36 to 0), and the fewer cases
+    it has seen near the cap, the less well it learns them: capping at the 99th
+    percentile (122 days) left it up to 0.13 from the oracle beyond, at the 95th
+    0.10. The exact posterior barely moves there: its log-likelihood of days is
+    linear per deficiency state, with one slope without a deficiency and another
+    with any, so once "no deficiency" is ruled out more days change nothing
+    (beyond 76 days by at most 0.0025; ``tests/test_model_behaviour.py`` checks
+    the oracle and the model beyond the cap).
 
     Parameters
     ----------
     answer_ids : tuple of str
         The column names of X, in order.
+    days_quantile : float
+        Which quantile of the training cases' known durations caps the days.
     """
 
-    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS):
-        self.answer_ids = answer_ids
+    _parameter_constraints: dict = {
+        "answer_ids": ["array-like"],
+        "days_quantile": [Interval(Real, 0, 1, closed="both")],
+    }
 
+    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS, *, days_quantile: float = 0.95):
+        self.answer_ids = answer_ids
+        self.days_quantile = days_quantile
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        X = np.asarray(X)
+        X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
             raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
         if config.DAYS_ANSWER not in self.answer_ids:
             raise ValueError(f"answer_ids must include {config.DAYS_ANSWER!r}")
         self.n_features_in_ = X.shape[1]
         self.days_index_ = list(self.answer_ids).index(config.DAYS_ANSWER)
+        days = X[:, self.days_index_]
+        days = np.clip(days[~np.isnan(days)], 0, None)
+        self.days_cap_ = float(np.quantile(days, self.days_quantile)) if days.size else 0.0
         return self
 
     def transform(self, X) -> np.ndarray:
@@ -62,7 +85,7 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
-        return encode(X, self.days_index_, _MAX_DAYS)
+        return encode(X, self.days_index_, self.days_cap_)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [f"{n}=yes" for n in self.answer_ids] + [f"{n}=no" for n in self.answer_ids]
@@ -239,7 +262,7 @@ def export(pipeline: Pipeline) -> Network:
         raise ValueError(f"a model calibrated by {model.calibration!r} cannot be exported for scoring: "
                          "only 'sigmoid' calibration is computed without scikit-learn")
     net = model.net_  # ReLU hidden layers, an identity output: MLPRegressor's defaults, which the model keeps
-    return Network(days_index=encoder.days_index_, days_cap=_MAX_DAYS, coefs=tuple(net.coefs_),
+    return Network(days_index=encoder.days_index_, days_cap=encoder.days_cap_, coefs=tuple(net.coefs_),
                    intercepts=tuple(net.intercepts_), slope=model.slope_, intercept=model.intercept_)
 
 

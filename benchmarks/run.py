@@ -7,7 +7,7 @@ and is quoted beside a baseline measured in the same run.
 from __future__ import annotations
 
 import argparse
-import copy
+import dataclasses
 import datetime as dt
 import platform
 import statistics
@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_startup  # noqa: E402
-from twitch_triage import artifact, config, generator, knowledge, triage  # noqa: E402
+from twitch_triage import artifact, config, generator, inference, knowledge, triage  # noqa: E402
 from twitch_triage.report import metrics_table, target_rows, verdict  # noqa: E402
 from twitch_triage.training import evaluate_model  # noqa: E402
 
@@ -63,17 +63,12 @@ def bench_generator(kb) -> list[str]:
 def float32_proba(predictor) -> Callable[[np.ndarray], np.ndarray]:
     """The model's probabilities with its network in float32, the precision it trains in: the same weights
     and steps as ``predictor.predict_proba``, which predicts in float64."""
-    encoder, model = predictor.pipeline.named_steps["encode"], predictor.pipeline.named_steps["model"]
-    net = copy.deepcopy(model.net_)
-    net.coefs_ = [w.astype(np.float32) for w in net.coefs_]
-    net.intercepts_ = [b.astype(np.float32) for b in net.intercepts_]
-    slope, intercept = model.slope_.astype(np.float32), model.intercept_.astype(np.float32)
-
-    def proba(X: np.ndarray) -> np.ndarray:
-        z = net.predict(encoder.transform(X).astype(np.float32))
-        return 1.0 / (1.0 + np.exp(-(z * slope + intercept)))
-
-    return proba
+    network = predictor.network
+    single = dataclasses.replace(
+        network, coefs=tuple(w.astype(np.float32) for w in network.coefs),
+        intercepts=tuple(b.astype(np.float32) for b in network.intercepts),
+        slope=network.slope.astype(np.float32), intercept=network.intercept.astype(np.float32))
+    return single.predict_proba
 
 
 def in_slices(proba: Callable[[np.ndarray], np.ndarray], X: np.ndarray, rows: int = 8192) -> None:
@@ -87,10 +82,14 @@ def bench_model(kb, predictor, n_eval: int, seed: int) -> list[str]:
     result, cases, _ = evaluate_model(kb, predictor, n_eval, seed)
     X = np.tile(generator.sample_cases(kb, 200_000, seed + 2).X, (5, 1))  # 1,000,000 cases
     single = float32_proba(predictor)
-    encoder = predictor.pipeline.named_steps["encode"]
+    network = predictor.network
+
+    def encode(X: np.ndarray) -> np.ndarray:
+        return inference.encode(X, network.days_index, network.days_cap)
+
     times: dict[str, list[float]] = {"float64": [], "float32": [], "encode": []}
     for _ in range(5):  # alternating, so that both meet the same load
-        for name, fn in (("float64", predictor.predict_proba), ("float32", single), ("encode", encoder.transform)):
+        for name, fn in (("float64", predictor.predict_proba), ("float32", single), ("encode", encode)):
             times[name].append(median_seconds(lambda: in_slices(fn, X), repeat=1))
     t64, t32, t_encode = (statistics.median(times[name]) for name in ("float64", "float32", "encode"))
     return [

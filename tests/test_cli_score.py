@@ -207,15 +207,23 @@ def test_score_help_shows_an_example(capsys):
     assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out
 
 
-def test_a_planted_model_is_refused_with_exit_2_naming_the_global_and_its_code_never_runs(tmp_path, cases,
-                                                                                         planted_model):
+def test_scoring_never_unpickles_the_model_so_a_planted_pipeline_never_runs(tmp_path, cases, planted_model):
     marker = tmp_path / "ran"
     folder = planted_model(planted_model.Planted(os.system, f"touch '{marker}'"))
     r = run("score", str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    assert r.returncode == 0, r.stderr.decode()
+    assert not marker.exists() and (tmp_path / "out.csv").exists()
+
+
+def test_a_tampered_model_exits_2_in_one_line_and_writes_nothing(tmp_path, cases, small_model_dir):
+    folder = tmp_path / "m"
+    shutil.copytree(small_model_dir, folder)
+    (folder / "model.npz").write_bytes(b"not a model")
+    r = run("score", str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
     err = r.stderr.decode()
     assert r.returncode == 2 and len(err.strip().splitlines()) == 1, err
-    assert "posix.system" in err and "run `make train`" in err and "Traceback" not in err
-    assert not marker.exists() and not (tmp_path / "out.csv").exists()
+    assert "checksum" in err and "run `make train`" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
 
 
 def test_a_manifest_field_of_the_wrong_type_exits_2_in_one_line(tmp_path, cases, small_model_dir, capsys):

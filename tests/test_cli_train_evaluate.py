@@ -53,7 +53,7 @@ def test_evaluate_without_a_model_exits_2_and_says_to_run_make_train(tmp_path):
 def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(small_model_dir, folder)
-    (folder / "model.joblib").write_bytes(b"not a model")
+    (folder / "model.npz").write_bytes(b"not a model")
     r = run("evaluate", "--model", str(folder))
     assert r.returncode == 2 and "checksum" in r.stderr and "Traceback" not in r.stderr
 

@@ -23,17 +23,36 @@ def small_problem(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def test_the_encoder_writes_yes_then_no_columns_with_the_days_in_their_slots():
     X = np.array([[1, 5, 0], [NAN, NAN, 1], [0, 0, NAN], [1, 1e300, 1]])
-    out = AnswerEncoder(ANSWERS).fit(X).transform(X)
-    days = np.log1p([5, 0, 0, 1e6])
+    out = AnswerEncoder(ANSWERS, days_quantile=1.0).fit(X[:3]).transform(X)  # days capped at 5, the largest seen
+    days = np.log1p([5, 0, 0, 5])
     expected = np.array([
         # eyelid=yes, log1p(days), cramps=yes, eyelid=no, days/100, cramps=no, days known
         [1, days[0], 0, 0, 0.05, 1, 1],
         [0, 0, 1, 0, 0, 0, 0],
         [0, 0, 0, 1, 0, 0, 1],
-        [1, days[3], 1, 0, 1e4, 0, 1],
+        [1, days[3], 1, 0, 0.05, 0, 1],
     ])
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, expected)
+
+
+def test_the_encoder_reads_days_beyond_the_95th_percentile_of_its_training_days_as_that_many():
+    X = np.column_stack([np.zeros(101), np.arange(101.0), np.zeros(101)])  # 0 to 100 days
+    encoder = AnswerEncoder(ANSWERS).fit(X)
+    assert encoder.days_cap_ == 95.0
+    out = encoder.transform(np.array([[0, 95, 0], [0, 150, 0], [0, 36_500, 0], [0, 1e300, 0]]))
+    np.testing.assert_array_equal(out[1:], out[[0, 0, 0]])
+    assert encoder.transform(np.array([[0, 94, 0]]))[0, 1] < out[0, 1]
+
+
+def test_an_encoder_fitted_without_known_days_reads_every_duration_as_zero_days_known():
+    encoder = AnswerEncoder(ANSWERS).fit(np.array([[1, NAN, 0]]))
+    np.testing.assert_array_equal(encoder.transform(np.array([[1, 30, 0]])), [[1, 0, 0, 0, 0, 1, 1]])
+
+
+def test_the_encoder_refuses_a_days_quantile_outside_0_1():
+    with pytest.raises(ValueError, match="'days_quantile' parameter of AnswerEncoder must be a float in the range"):
+        AnswerEncoder(ANSWERS, days_quantile=1.5).fit(np.zeros((1, 3)))
 
 
 def test_the_encoder_names_every_output_column():

@@ -141,8 +141,8 @@ def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = con
         thresholds = choose_thresholds(cases.Y[val], pipeline.predict_proba(cases.X[val]))
     seconds["fit"] = time.perf_counter() - t1
 
-    predictor = artifact.Predictor(
-        pipeline=pipeline, labels=kb.label_ids, answer_ids=kb.answer_ids, thresholds=thresholds,
+    predictor = artifact.Predictor.from_pipeline(
+        pipeline, kb.label_ids, kb.answer_ids, thresholds,
         metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
                   "model": repr(pipeline.named_steps["model"])},
     )

@@ -194,10 +194,10 @@ def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(p
     ({"intercept_0": None}, r"no array 'intercept_0'"),
     ({"coef_0": np.full((89, 64), np.inf)}, r"'coef_0' holds a value that is not a finite number"),
     ({"coef_0": np.zeros((89, 64), dtype=np.float32)}, r"'coef_1' is not an array of float32 like 'coef_0'"),
-    ({"days_index": np.array(99)}, r"'days_index' 99 is not one of 44 answers"),
+    ({"days_index": np.array(99)}, rf"'days_index' 99 is not one of {len(config.ANSWERS)} answers"),
     ({"days_cap": np.array(-1.0)}, r"'days_cap' -1.0 is not a number of days >= 0"),
     ({"thresholds": np.zeros(3)}, r"'thresholds' is not one number per label \(10\)"),
-    ({"answer_ids": np.array(["a", "b"])}, r"'answer_ids' do not fit the network's 44 answers and days column"),
+    ({"answer_ids": np.array(["a", "b"])}, rf"'answer_ids' do not fit the network's {len(config.ANSWERS)} answers and days column"),
     ({"labels": np.arange(10.0)}, r"'labels' is not a list of names"),
     ({"extra": np.zeros(1)}, r"holds an array 'extra', which is not part of a twitch-triage model"),
 ], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)

@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := models/model.joblib
 SOURCES := $(wildcard src/twitch_triage/*.py)
-MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py \
+MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py src/twitch_triage/inference.py \
                 src/twitch_triage/knowledge.py src/twitch_triage/training.py
 
 .PHONY: help install app test train score bench vignettes clean

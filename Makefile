@@ -8,10 +8,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := models/model.joblib
 SOURCES := $(wildcard src/twitch_triage/*.py)
-MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py \
+MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py src/twitch_triage/inference.py \
                 src/twitch_triage/knowledge.py src/twitch_triage/training.py
 
-.PHONY: help install app test train score bench clean
+.PHONY: help install app test train score bench vignettes clean
 
 ## help: list every target
 help:
@@ -38,7 +38,7 @@ app: $(STAMP) $(MODEL)
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
-## train: regenerate the synthetic data and retrain the model (writes models/ and reports/)
+## train: regenerate the synthetic data and retrain the model (writes models/: model, model card, figures)
 train: $(STAMP)
 	$(BIN)/twitch-triage train
 
@@ -50,6 +50,10 @@ score: $(STAMP) $(MODEL)
 ## bench: run the benchmarks and write reports/benchmarks.md
 bench: $(STAMP) $(MODEL)
 	$(BIN)/python benchmarks/run.py
+
+## vignettes: score data/vignettes.yaml with the model and the oracle (the README's table)
+vignettes: $(STAMP) $(MODEL)
+	$(BIN)/python -m twitch_triage.vignettes
 
 ## clean: remove the virtual environment and caches (keeps models/ and reports/)
 clean:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
+import shutil
+import subprocess
+import tempfile
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -37,8 +42,8 @@ def small_model_dir(tmp_path_factory, kb):
     from twitch_triage import training
 
     folder = tmp_path_factory.mktemp("models")
-    training.train(kb, n=20_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
-                   max_iter=12, hidden_layer_sizes=(64,))
+    training.train(kb, n=40_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
+                   max_iter=20, hidden_layer_sizes=(64,))
     return folder
 
 
@@ -47,3 +52,56 @@ def predictor(small_model_dir, kb):
     from twitch_triage import artifact
 
     return artifact.load(small_model_dir, kb_sha256=kb.sha256)
+
+
+class Planted:
+    """Unpickled, it calls ``how`` with ``args``: what a planted model file does."""
+
+    def __init__(self, how, *args):
+        self.how, self.args = how, args
+
+    def __reduce__(self):
+        return self.how, self.args
+
+
+@pytest.fixture
+def planted_model(small_model_dir, tmp_path):
+    """``plant(payload)``: a copy of the small model whose pipeline is ``payload`` (or whose file is ``payload``,
+    given as bytes), its checksum updated to match."""
+    import joblib
+
+    from twitch_triage import artifact
+
+    def plant(payload):
+        folder = tmp_path / "planted"
+        shutil.copytree(small_model_dir, folder)
+        if isinstance(payload, bytes):
+            (folder / artifact.BUNDLE_NAME).write_bytes(payload)
+        else:
+            bundle = joblib.load(folder / artifact.BUNDLE_NAME)
+            bundle["pipeline"] = payload
+            joblib.dump(bundle, folder / artifact.BUNDLE_NAME, compress=3)
+        manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
+        manifest["sha256"] = hashlib.sha256((folder / artifact.BUNDLE_NAME).read_bytes()).hexdigest()
+        (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+        return folder
+
+    plant.Planted = Planted
+    return plant
+
+
+@pytest.fixture(scope="session")
+def with_tmpfs():
+    """``with_tmpfs(folder, options)``: a command prefix that mounts a fresh tmpfs (``mount -o options``) at
+    ``folder`` in a mount namespace of the command's own, so no one else sees it. Skips where this user may
+    not make one (it needs CAP_SYS_ADMIN, e.g. root)."""
+    script = 'mount -t tmpfs -o "$1" tmpfs "$2" && shift 2 && exec "$@"'
+
+    def prefix(folder, options: str) -> list[str]:
+        return ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", options, str(folder)]
+
+    with tempfile.TemporaryDirectory() as probe:
+        if not shutil.which("unshare") or subprocess.run(prefix(probe, "ro") + ["true"],
+                                                         capture_output=True).returncode:
+            pytest.skip("cannot mount a tmpfs in a mount namespace of its own here")
+    return prefix

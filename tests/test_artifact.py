@@ -1,9 +1,16 @@
-"""The saved bundle: metadata, checksum and version checks before unpickling, staleness."""
+"""The saved model: metadata, checksums and version checks before reading, the arrays scoring reads and the
+pipeline they reproduce, what unpickling the pipeline may build, staleness."""
 
 from __future__ import annotations
 
+import builtins
+import hashlib
 import json
+import os
 import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,10 +26,21 @@ def model_copy(small_model_dir, tmp_path):
     return folder
 
 
+def payloads(planted, marker: Path) -> dict[str, object]:
+    """Ways a pickle can run code, each creating ``marker`` if it runs."""
+    return {
+        "os.system": planted.Planted(os.system, f"touch '{marker}'"),
+        "builtins.eval": planted.Planted(builtins.eval, f"open({str(marker)!r}, 'w').close()"),
+        "subprocess.call": planted.Planted(subprocess.call, ["touch", str(marker)]),
+        # joblib reads an array of Python objects with a plain pickle.load
+        "array of Python objects": np.array([planted.Planted(os.system, f"touch '{marker}'")], dtype=object),
+    }
+
+
 def test_the_bundle_holds_everything_needed_to_rebuild_the_predictor(small_model_dir, kb):
     manifest = json.loads((small_model_dir / "manifest.json").read_text())
-    for key in ("sha256", "labels", "answer_ids", "thresholds", "kb_sha256", "train_seed", "train_n",
-                "versions", "metrics", "created"):
+    for key in ("sha256", "inference_sha256", "labels", "answer_ids", "thresholds", "kb_sha256", "train_seed",
+                "train_n", "versions", "metrics", "created"):
         assert key in manifest, key
     assert manifest["labels"] == list(config.LABELS)
     assert manifest["kb_sha256"] == kb.sha256
@@ -30,31 +48,89 @@ def test_the_bundle_holds_everything_needed_to_rebuild_the_predictor(small_model
     assert set(manifest["metrics"]) == {"n_cases", "seed", "model", "oracle", "rules"}
 
 
+@pytest.fixture(scope="module")
+def with_pipeline(small_model_dir) -> artifact.Predictor:
+    return artifact.load(small_model_dir, pipeline=True)
+
+
+@pytest.fixture()
+def plant_arrays(small_model_dir, tmp_path):
+    """``plant(**arrays)``: a copy of the small model whose ``model.npz`` has these arrays added or replaced
+    (``None`` removes one), its checksum updated to match."""
+
+    def plant(**changes):
+        folder = tmp_path / "planted"
+        shutil.copytree(small_model_dir, folder)
+        path = folder / artifact.ARRAYS_NAME
+        with np.load(path) as data:
+            saved = {name: data[name] for name in data.files}
+        saved.update(changes)
+        np.savez(path, **{name: value for name, value in saved.items() if value is not None})
+        manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
+        manifest["inference_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+        return folder
+
+    return plant
+
+
 def test_a_loaded_predictor_scores_like_the_saved_one(small_model_dir, predictor, cases_20k):
     again = artifact.load(small_model_dir)
     np.testing.assert_array_equal(again.predict_proba(cases_20k.X[:500]), predictor.predict_proba(cases_20k.X[:500]))
 
 
-def test_a_tampered_bundle_is_refused_before_unpickling(model_copy):
-    path = model_copy / "model.joblib"
+def test_the_saved_arrays_give_the_saved_pipelines_probabilities_to_the_last_bit(with_pipeline, cases_20k):
+    np.testing.assert_array_equal(with_pipeline.predict_proba(cases_20k.X),
+                                  with_pipeline.pipeline.predict_proba(cases_20k.X))
+
+
+def test_loading_for_scoring_reads_neither_the_pipeline_nor_scikit_learn(small_model_dir):
+    code = ("import sys; from twitch_triage import artifact; "
+            f"p = artifact.load({str(small_model_dir)!r}); assert p.pipeline is None; "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'joblib', 'pandas'}))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
+
+
+def test_a_tampered_array_file_is_refused_before_reading(model_copy):
+    path = model_copy / artifact.ARRAYS_NAME
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
-    with pytest.raises(ArtifactError, match=r"does not match its manifest checksum .*run `make train`"):
+    with pytest.raises(ArtifactError, match=r"model.npz does not match its manifest checksum .*run `make train`"):
         artifact.load(model_copy)
 
 
-def test_a_bundle_from_other_library_versions_is_refused(model_copy):
+def test_a_tampered_pipeline_is_refused_before_unpickling_and_does_not_stop_scoring(model_copy):
+    path = model_copy / artifact.BUNDLE_NAME
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ArtifactError, match=r"model.joblib does not match its manifest checksum .*run `make train`"):
+        artifact.load(model_copy, pipeline=True)
+    assert artifact.load(model_copy).predict_proba(np.full((1, len(config.ANSWERS)), np.nan)).shape == (1, 10)
+
+
+def test_a_pipeline_from_other_library_versions_is_refused_and_the_arrays_still_load(model_copy):
     manifest = json.loads((model_copy / "manifest.json").read_text())
     manifest["versions"]["scikit-learn"] = "0.24.2"
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ArtifactError, match=r"built with scikit-learn 0.24.2 but .* is installed: run `make train`"):
-        artifact.load(model_copy)
+        artifact.load(model_copy, pipeline=True)
+    assert artifact.load(model_copy).pipeline is None
 
 
 def test_a_missing_model_says_to_run_make_train(tmp_path):
     with pytest.raises(ArtifactError, match=r"no model in .*: run `make train`"):
         artifact.load(tmp_path)
+
+
+@pytest.mark.parametrize("name", [artifact.ARRAYS_NAME, artifact.BUNDLE_NAME])
+def test_a_missing_model_file_says_to_run_make_train(model_copy, name):
+    (model_copy / name).unlink()
+    with pytest.raises(ArtifactError, match=rf"no model file .*{name}: run `make train`"):
+        artifact.load(model_copy, pipeline=True)
 
 
 def test_a_corrupt_manifest_says_to_run_make_train(model_copy):
@@ -68,14 +144,133 @@ def test_a_model_trained_on_another_knowledge_base_is_stale(small_model_dir, kb)
     assert artifact.load(small_model_dir, kb_sha256="0" * 64).stale is True
 
 
-def test_a_bundle_from_other_model_code_is_refused(model_copy):
+@pytest.mark.parametrize("pipeline", [False, True])
+def test_a_model_from_other_model_code_is_refused(model_copy, pipeline):
     manifest = json.loads((model_copy / "manifest.json").read_text())
     manifest["versions"]["model-code"] = "f" * 64
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ArtifactError, match=r"another version of twitch_triage/model.py: run `make train`"):
-        artifact.load(model_copy)
+    with pytest.raises(ArtifactError, match=r"another version of twitch_triage's model code \(model.py, "
+                                            r"inference.py\): run `make train`"):
+        artifact.load(model_copy, pipeline=pipeline)
 
 
 def test_the_saved_files_are_readable_by_others(small_model_dir):
-    for name in ("model.joblib", "manifest.json"):
+    for name in ("model.joblib", "model.npz", "manifest.json"):
         assert (small_model_dir / name).stat().st_mode & 0o044 == 0o044
+
+
+@pytest.mark.parametrize("name", ["os.system", "builtins.eval", "subprocess.call", "array of Python objects"])
+def test_a_planted_model_file_with_a_matching_checksum_is_refused_without_running_its_code(planted_model, tmp_path,
+                                                                                          name):
+    marker = tmp_path / "ran"
+    folder = planted_model(payloads(planted_model, marker)[name])
+    with pytest.raises(ArtifactError) as caught:
+        artifact.load(folder, pipeline=True)
+    assert not marker.exists()
+    message = str(caught.value)
+    assert name.split(".")[-1] in message or "Python objects" in message
+    assert "run `make train`" in message and "\n" not in message
+
+
+def test_loading_for_scoring_never_unpickles_a_planted_pipeline(planted_model, tmp_path):
+    marker = tmp_path / "ran"
+    folder = planted_model(payloads(planted_model, marker)["os.system"])
+    assert artifact.load(folder).pipeline is None
+    assert not marker.exists()
+
+
+def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(plant_arrays, planted_model, tmp_path):
+    marker = tmp_path / "ran"
+    folder = plant_arrays(slope=np.array([planted_model.Planted(os.system, f"touch '{marker}'")], dtype=object))
+    with pytest.raises(ArtifactError, match=r"model.npz cannot be read \(ValueError\): run `make train`"):
+        artifact.load(folder)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(("changes", "message"), [
+    ({"coef_1": np.zeros((3, 10))}, r"'coef_1' of shape \(3, 10\) and 'intercept_1' of shape \(10,\) do not "
+                                    r"follow a layer of width 64"),
+    ({"slope": np.zeros(9)}, r"'slope' \(9,\) and 'intercept' \(10,\) are not one per label \(10,\)"),
+    ({"intercept_0": None}, r"no array 'intercept_0'"),
+    ({"coef_0": np.full((89, 64), np.inf)}, r"'coef_0' holds a value that is not a finite number"),
+    ({"coef_0": np.zeros((89, 64), dtype=np.float32)}, r"'coef_1' is not an array of float32 like 'coef_0'"),
+    ({"days_index": np.array(99)}, rf"'days_index' 99 is not one of {len(config.ANSWERS)} answers"),
+    ({"days_cap": np.array(-1.0)}, r"'days_cap' -1.0 is not a number of days >= 0"),
+    ({"thresholds": np.zeros(3)}, r"'thresholds' is not one number per label \(10\)"),
+    ({"answer_ids": np.array(["a", "b"])}, rf"'answer_ids' do not fit the network's {len(config.ANSWERS)} answers and days column"),
+    ({"labels": np.arange(10.0)}, r"'labels' is not a list of names"),
+    ({"extra": np.zeros(1)}, r"holds an array 'extra', which is not part of a twitch-triage model"),
+], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
+def test_an_array_file_whose_arrays_do_not_fit_is_refused_in_one_line(plant_arrays, changes, message):
+    with pytest.raises(ArtifactError, match=rf"model.npz is malformed: {message}: run `make train`") as caught:
+        artifact.load(plant_arrays(**changes))
+    assert "\n" not in str(caught.value)
+
+
+def test_an_array_file_with_other_labels_is_refused(plant_arrays):
+    labels = np.array(list(config.LABELS[::-1]))
+    with pytest.raises(ArtifactError, match=r"labels .* differ from the contract's: run `make train`"):
+        artifact.load(plant_arrays(labels=labels))
+
+
+def test_the_refusal_names_the_global_it_refused(planted_model, tmp_path):
+    folder = planted_model(payloads(planted_model, tmp_path / "ran")["os.system"])
+    with pytest.raises(ArtifactError, match=r"refers to posix\.system, which is not part of a twitch-triage model"):
+        artifact.load(folder, pipeline=True)
+
+
+def test_a_planted_file_cannot_change_a_class_it_may_build(planted_model):
+    from sklearn.pipeline import Pipeline
+
+    method = Pipeline.__dict__["predict_proba"]
+    # GLOBAL Pipeline, BUILD with the slot state {"predict_proba": None}: setattr on the class itself
+    folder = planted_model(b"\x80\x02csklearn.pipeline\nPipeline\nN}X\x0d\x00\x00\x00predict_probaNs\x86b.")
+    try:
+        with pytest.raises(ArtifactError, match=r"sets attributes of Pipeline, which a twitch-triage model never"):
+            artifact.load(folder, pipeline=True)
+        assert Pipeline.__dict__["predict_proba"] is method
+    finally:
+        Pipeline.predict_proba = method
+
+
+@pytest.mark.parametrize("pipeline", [5, "pipeline", None], ids=repr)
+def test_a_bundle_whose_pipeline_is_not_a_pipeline_is_refused(planted_model, pipeline):
+    with pytest.raises(ArtifactError, match=r"holds no scikit-learn pipeline: run `make train`"):
+        artifact.load(planted_model(pipeline), pipeline=True)
+
+
+def test_a_predictor_without_its_pipeline_is_not_saved(predictor, tmp_path):
+    with pytest.raises(ValueError, match="without its scikit-learn pipeline cannot be saved"):
+        artifact.save(predictor, tmp_path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("versions", ["scikit-learn"]),
+        ("versions", {"scikit-learn": 1.9}),
+        ("sha256", 5),
+        ("labels", "magnesium"),
+        ("thresholds", ["high"]),
+        ("train_n", "many"),
+        ("train_n", True),
+        ("metrics", []),
+        ("created", None),
+    ],
+    ids=lambda v: str(v),
+)
+def test_a_manifest_field_of_the_wrong_type_is_refused_in_one_line(model_copy, field, value):
+    manifest = json.loads((model_copy / "manifest.json").read_text())
+    manifest[field] = value
+    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=rf"manifest .* '{field}' .*: run `make train`") as caught:
+        artifact.load(model_copy)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("manifest", ["[]", "null", "\"text\"", "{}"])
+def test_a_manifest_that_is_not_an_object_with_a_checksum_is_refused(model_copy, manifest):
+    (model_copy / "manifest.json").write_text(manifest)
+    with pytest.raises(ArtifactError, match=r"manifest .*run `make train`"):
+        artifact.load(model_copy)

@@ -20,6 +20,8 @@ SCREENSHOT = ROOT / "reports" / "app_screenshot.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 READY_SECONDS = 60
+HOSTILE_COLUMN = ("![x](http://127.0.0.1:8600/dup.png) [Your session expired: click here](http://127.0.0.1:8600/phish) "
+                  "www.example.com")
 
 pytestmark = pytest.mark.browser
 
@@ -86,7 +88,7 @@ def server(chromium, small_model_dir, tmp_path):
         log.close()
 
 
-def test_a_person_answers_a_case_in_chromium_and_sees_the_advice_and_the_chart(server, chromium, kb):
+def test_in_chromium_a_case_shows_the_advice_and_the_chart_and_a_hostile_file_only_text(server, chromium, kb):
     from playwright.sync_api import expect, sync_playwright
 
     question = kb.answer("loc_eyelid").question
@@ -98,8 +100,15 @@ def test_a_person_answers_a_case_in_chromium_and_sees_the_advice_and_the_chart(s
             eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=question)
             expect(eyelid).to_be_visible(timeout=30_000)
             expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
+            checklist = page.get_by_text("First: do you have any of these now?")
+            expect(checklist).to_be_visible()
+            chest_pain = page.locator('[data-testid="stCheckbox"]').filter(has_text=kb.answer("chest_pain").question)
+            assert checklist.bounding_box()["y"] < chest_pain.bounding_box()["y"] < eyelid.bounding_box()["y"]
 
             eyelid.get_by_text("Yes", exact=True).click()
+            for context in ("high_caffeine", "stress"):  # a benign explanation: self-care
+                page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer(context).question).get_by_text(
+                    "Yes", exact=True).click()
             page.get_by_role("button", name="Check my answers").click()
 
             banner = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("self_care").title)
@@ -115,6 +124,19 @@ def test_a_person_answers_a_case_in_chromium_and_sees_the_advice_and_the_chart(s
             page.wait_for_timeout(800)  # let the layout and the chart settle
             SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(SCREENSHOT), full_page=True)
+
+            # a file whose column names hold an image and links: shown as text, nothing fetched or clickable
+            fetched = []
+            page.on("request", lambda request: fetched.append(request.url))
+            page.goto(f"{server}/score", wait_until="domcontentloaded")
+            header = f"loc_eyelid,{HOSTILE_COLUMN},{HOSTILE_COLUMN}\nyes,1,2\n".encode()
+            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+                files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": header}])
+            alert = page.locator('[data-testid="stAlert"]').filter(has_text="appears twice")
+            expect(alert).to_be_visible(timeout=30_000)
+            assert HOSTILE_COLUMN in alert.inner_text()
+            assert alert.locator("a, img").count() == 0
+            assert not [url for url in fetched if ":8600/" in url]
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000

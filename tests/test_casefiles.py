@@ -274,14 +274,6 @@ def test_probabilities_are_written_with_exactly_four_decimals(predictor, kb):
             assert len(text) == 6 and text[1] == "." and 0 <= float(text) <= 1
 
 
-def test_likely_labels_are_ordered_like_triage_even_with_ties():
-    rng = np.random.default_rng(0)
-    P = np.round(rng.random((500, len(config.LABELS))), 1)  # many ties
-    thresholds = rng.random(len(config.LABELS))
-    assert scoring._likely(P, thresholds, config.LABELS).to_pylist() == \
-        triage.likely_labels(P, thresholds, config.LABELS)
-
-
 def test_an_invalid_cell_is_named_in_error_scored_as_unknown_and_red_flags_still_apply(predictor, kb):
     scored = scoring.score_frame(table(case_id=["a", "b"], breathing_difficulty=["yes", "yes"],
                                      cramps=["sometimes", ""], duration_days=["-2", ""]), predictor, kb)
@@ -303,7 +295,7 @@ def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
 
 
 def test_a_day_count_too_large_for_the_model_is_scored_as_the_longest_not_a_crash(predictor, kb):
-    out = scoring.score_frame(table(duration_days=["1e300", "99999999999999999999999999999999999999999"],
+    out = scoring.score_frame(table(duration_days=["1" + "0" * 300, "99999999999999999999999999999999999999999"],
                                     loc_eyelid=["yes", "no"]), predictor, kb)
     assert out.column("red_flags").to_pylist() == ["long_duration", "long_duration"]
     assert out.column("error").to_pylist() == ["", ""]
@@ -382,7 +374,8 @@ def test_cells_that_need_quotes_are_quoted_wherever_they_appear_and_read_back_as
     assert [row[0] for row in rows[1:]] == notes
     assert {len(row) for row in rows} == {6 + len(config.OUTPUT_COLUMNS)}
     flags = [row[rows[0].index("red_flags")] for row in rows[1:]]
-    assert flags[1] == "weakness;numbness;multiple_locations" and flags[0] == "multiple_locations"
+    # (then probable_deficiency, if the model gives a nutrient 0.5 or more)
+    assert flags[1].startswith("weakness;numbness;multiple_locations") and flags[0].startswith("multiple_locations")
 
 
 def test_the_summary_counts_rows_errors_and_dispositions(tmp_path, predictor, kb):
@@ -464,8 +457,7 @@ def test_a_write_error_is_one_line_and_joins_the_threads_and_leaves_no_file(tmp_
     finally:
         resource.setrlimit(resource.RLIMIT_FSIZE, limit)
         signal.signal(signal.SIGXFSZ, ignored)
-    assert str(caught.value) == (f"cannot write '{tmp_path / 'out.csv'}': File too large: check the space and "
-                                 "permissions of its folder, or choose another -o path")
+    assert str(caught.value) == f"cannot write to '{tmp_path}': file too large; choose another -o path"
     assert worker_threads() == []
     assert list(tmp_path.iterdir()) == []
 

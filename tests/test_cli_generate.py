@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import csv
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -70,6 +74,9 @@ def test_schema_prints_every_input_column_with_type_and_meaning():
         assert ("yes/no/unknown" in line) or (a == config.DAYS_ANSWER and "days" in line)
         assert "?" in line  # the question asked
     assert "clinical" in next(line for line in lines if line.startswith("breathing_difficulty"))
+    assert "clinical" in next(line for line in lines if line.startswith("calf_swelling"))
+    assert "[seeds]" in next(line for line in lines if line.startswith("painful"))
+    assert "[seeds]" in next(line for line in lines if line.startswith("irregular_heartbeat"))
 
 
 def test_schema_as_csv_lists_case_id_and_every_answer():
@@ -84,3 +91,60 @@ def test_every_command_has_help_with_an_example(capsys):
     for name, p in sub.choices.items():
         assert "example" in p.format_help(), name
     assert "examples:" in parser.format_help()
+
+
+def test_a_full_disk_is_exit_2_with_one_line_and_no_partial_file(tmp_path, with_tmpfs):
+    folder = tmp_path / "small-disk"
+    folder.mkdir()
+    generate = f"'{sys.executable}' -m twitch_triage generate --n 2000 -o '{folder / 'cases.csv'}'"
+    then_list = f"{generate}; code=$?; ls -A '{folder}'; exit $code"
+    r = subprocess.run([*with_tmpfs(folder, "size=64k"), "sh", "-c", then_list], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 2
+    assert r.stderr == (f"twitch-triage generate: error: cannot write to '{folder}': no space left on device; "
+                        "choose another -o path\n")
+    assert r.stdout == ""  # the folder is empty: the partial file was removed
+
+
+def test_a_folder_the_user_may_not_write_to_is_exit_2_with_one_line():
+    user = []  # root may write anywhere: it runs the command as nobody
+    if os.geteuid() == 0:
+        if not shutil.which("setpriv"):
+            pytest.skip("running a command as another user needs setpriv")
+        user = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+    with tempfile.TemporaryDirectory(prefix="twitch-triage-test-") as name:  # where nobody can reach it
+        folder = Path(name)
+        folder.chmod(0o555)
+        r = subprocess.run([*user, sys.executable, "-m", "twitch_triage", "generate", "--n", "10",
+                            "-o", str(folder / "cases.csv")], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 2
+        assert r.stderr == (f"twitch-triage generate: error: cannot write to '{folder}': permission denied; "
+                            "choose another -o path\n")
+        assert list(folder.iterdir()) == []
+
+
+def test_generate_writes_in_chunks_what_the_library_samples_at_once(tmp_path, kb):
+    from twitch_triage import generator
+    from twitch_triage.casefiles import write_frame
+    from twitch_triage.files import atomic_output
+
+    n = generator.SAMPLE_ROWS + 1  # past the first chunk
+    out = tmp_path / "cases.csv"
+    assert run("generate", "--n", str(n), "--seed", "12", "-o", str(out)).returncode == 0
+    with atomic_output(tmp_path / "whole.csv") as sink:
+        write_frame(generator.sample_cases(kb, n, 12).to_frame(), sink)
+    assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+@pytest.mark.parametrize("descriptor", ["/dev/stdout", "/proc/self/fd/1"])
+def test_an_open_file_descriptor_is_written_to_not_replaced(tmp_path, descriptor):
+    log = tmp_path / "log.csv"
+    log.write_text("kept\n")
+    with log.open("ab") as stdout:  # as a shell's >> opens it
+        r = subprocess.run([sys.executable, "-m", "twitch_triage", "generate", "--n", "2", "-o", descriptor],
+                           stdout=stdout, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    lines = log.read_text().splitlines()
+    assert lines[0] == "kept" and lines[1].startswith("case_id,") and len(lines) == 4
+    assert os.path.islink("/dev/stdout")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["log.csv"]

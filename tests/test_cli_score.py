@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import os
 import resource
+import shutil
 import signal
+import stat
 import subprocess
 import sys
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -205,6 +211,195 @@ def test_score_help_shows_an_example(capsys):
     assert "twitch-triage score cases.csv -o scored.csv" in capsys.readouterr().out
 
 
+def test_scoring_never_unpickles_the_model_so_a_planted_pipeline_never_runs(tmp_path, cases, planted_model):
+    marker = tmp_path / "ran"
+    folder = planted_model(planted_model.Planted(os.system, f"touch '{marker}'"))
+    r = run("score", str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    assert r.returncode == 0, r.stderr.decode()
+    assert not marker.exists() and (tmp_path / "out.csv").exists()
+
+
+def test_a_tampered_model_exits_2_in_one_line_and_writes_nothing(tmp_path, cases, small_model_dir):
+    folder = tmp_path / "m"
+    shutil.copytree(small_model_dir, folder)
+    (folder / "model.npz").write_bytes(b"not a model")
+    r = run("score", str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert "checksum" in err and "run `make train`" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_manifest_field_of_the_wrong_type_exits_2_in_one_line(tmp_path, cases, small_model_dir, capsys):
+    folder = tmp_path / "m"
+    shutil.copytree(small_model_dir, folder)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["versions"] = ["scikit-learn"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    code, err = score(capsys, str(cases), "-o", str(tmp_path / "out.csv"), "--model", str(folder))
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "'versions' is a list, not an object" in err and "run `make train`" in err
+
+
+# --------------------------------------------------------------------------- what the output path is
+
+
+@pytest.mark.parametrize("device", ["/dev/null", "/dev/full"])
+def test_a_character_device_is_written_to_and_never_replaced(tmp_path, cases, small_model_dir, capsys, device):
+    code, err = score(capsys, str(cases), "-o", device, "--model", str(small_model_dir))
+    assert stat.S_ISCHR(os.stat(device).st_mode)
+    if device == "/dev/null":
+        assert code == 0, err
+    else:
+        assert code == 2
+        assert err == ("twitch-triage score: error: cannot write to '/dev/full': no space left on device; "
+                       "choose another -o path\n")
+
+
+def test_a_fifo_gets_the_scored_rows_and_stays_a_fifo(tmp_path, cases, small_model_dir, capsys):
+    fifo = tmp_path / "scored.fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    code, err = score(capsys, str(cases), "-o", str(fifo), "--model", str(small_model_dir))
+    assert code == 0, err
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    reader.join(timeout=60)
+    assert [row["case_id"] for row in csv.DictReader(io.StringIO(received[0].decode()))] == ["c1", "c2", "c3"]
+
+
+def test_a_symbolic_link_stays_a_link_and_the_file_it_points_to_gets_the_rows(tmp_path, cases, small_model_dir,
+                                                                               capsys):
+    (tmp_path / "kept").mkdir()
+    real = tmp_path / "kept" / "scored.csv"
+    real.write_text("old\n")
+    link = tmp_path / "latest.csv"
+    link.symlink_to(real)
+    code, err = score(capsys, str(cases), "-o", str(link), "--model", str(small_model_dir))
+    assert code == 0, err
+    assert link.is_symlink() and link.resolve() == real
+    assert [row["case_id"] for row in rows(real)] == ["c1", "c2", "c3"]
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["scored.csv"]
+
+
+@pytest.mark.parametrize("how", ["same path", "symbolic link", "hard link"])
+def test_the_output_is_refused_when_it_is_the_input_and_the_input_is_left_as_it_was(tmp_path, cases, capsys, how):
+    before = cases.read_bytes()
+    out = cases
+    if how != "same path":
+        out = tmp_path / "scored.csv"
+        out.symlink_to(cases) if how == "symbolic link" else out.hardlink_to(cases)
+    # refused before anything else: not even the model (missing here) is looked for
+    code, err = score(capsys, str(cases), "-o", str(out), "--model", str(tmp_path / "no_model"))
+    assert code == 2
+    link = "" if how == "same path" else " (the same file through a link)"
+    assert err == (f"twitch-triage score: error: -o '{out}' is the input file '{cases}'{link}: writing it would "
+                   "destroy the input; choose another -o path\n")
+    assert cases.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({"cases.csv", out.name})
+
+
+def test_standard_input_read_from_the_output_file_is_refused(tmp_path, cases, small_model_dir):
+    before = cases.read_bytes()
+    with cases.open("rb") as stdin:
+        r = subprocess.run([sys.executable, "-m", "twitch_triage", "score", "-", "-o", str(cases),
+                            "--model", str(small_model_dir)], stdin=stdin, capture_output=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"twitch-triage score: error: -o '{cases}' is the input file on standard input: "
+                                 "writing it would destroy the input; choose another -o path\n")
+    assert cases.read_bytes() == before
+
+
+@pytest.mark.parametrize("mode", [0o600, 0o640, 0o664], ids=lambda mode: f"{mode:04o}")
+def test_an_existing_output_keeps_its_mode(tmp_path, cases, small_model_dir, capsys, mode):
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    out.chmod(mode)
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    assert stat.S_IMODE(out.stat().st_mode) == mode
+    assert len(rows(out)) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="giving a file to another owner needs root")
+def test_an_existing_output_keeps_its_owner(tmp_path, cases, small_model_dir, capsys):
+    out = tmp_path / "scored.csv"
+    out.write_text("old\n")
+    os.chown(out, 4321, 4322)
+    assert score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))[0] == 0
+    assert (out.stat().st_uid, out.stat().st_gid) == (4321, 4322)
+
+
+def test_a_read_only_output_is_refused_and_left_as_it_was(tmp_path, cases, small_model_dir, capsys):
+    out = tmp_path / "scored.csv"
+    out.write_text("kept\n")
+    out.chmod(0o444)
+    code, err = score(capsys, str(cases), "-o", str(out), "--model", str(small_model_dir))
+    assert code == 2
+    assert err == (f"twitch-triage score: error: output file '{out}' is not writable (mode 0444): make it writable "
+                   "or choose another -o path\n")
+    assert out.read_text() == "kept\n" and stat.S_IMODE(out.stat().st_mode) == 0o444
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "scored.csv"]
+
+
+def test_a_read_only_output_folder_is_exit_2_with_one_line(tmp_path, cases, small_model_dir, with_tmpfs):
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    r = subprocess.run([*with_tmpfs(folder, "ro"), sys.executable, "-m", "twitch_triage", "score", str(cases),
+                        "-o", str(folder / "scored.csv"), "--model", str(small_model_dir)],
+                       capture_output=True, timeout=120)
+    assert r.returncode == 2
+    assert r.stderr.decode() == (f"twitch-triage score: error: cannot write to '{folder}': read-only file system; "
+                                 "choose another -o path\n")
+
+
+# --------------------------------------------------------------------------- signals
+
+
+@pytest.fixture(scope="module")
+def big_cases(tmp_path_factory):
+    """400,000 cases (about 70 MB): scoring them takes a few seconds."""
+    path = tmp_path_factory.mktemp("big") / "big.csv"
+    values = ["yes", "no", ""] * len(config.ANSWERS)
+    row = ",".join(["c", *values[:len(config.ANSWERS) - 1], "3"]) + "\n"
+    path.write_text(",".join(["case_id", *config.ANSWERS]) + "\n" + row * 400_000)
+    return path
+
+
+def started_writing(process: subprocess.Popen, folder) -> None:
+    """Wait until ``process`` has its partial output file in ``folder``."""
+    while not list(folder.glob(".*.part")):
+        assert process.poll() is None, process.stderr.read().decode()
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP, signal.SIGINT], ids=lambda signum: signum.name)
+def test_a_signal_while_scoring_removes_the_partial_file_and_exits_128_plus_its_number(tmp_path, big_cases,
+                                                                                       small_model_dir, signum):
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(big_cases),
+                                "-o", str(tmp_path / "scored.csv"), "--model", str(small_model_dir), "--quiet"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    started_writing(process, tmp_path)
+    process.send_signal(signum)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 128 + signum
+    assert err.decode() == f"twitch-triage score: stopped by {signum.name}; no partial output file was left\n"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_reader_that_closes_standard_output_early_gives_exit_141_and_one_line(big_cases, small_model_dir):
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(big_cases), "-o", "-",
+                                "--model", str(small_model_dir), "--quiet"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.read(100).startswith(b"case_id,")
+    process.stdout.close()
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 128 + signal.SIGPIPE
+    assert err == ("twitch-triage score: stopped by SIGPIPE (the output's reader closed it); "
+                   "no partial output file was left\n")
+
+
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory, kb) -> tuple[bytes, list[bytes]]:
@@ -285,6 +480,6 @@ def test_a_write_error_ends_the_command_with_one_line_every_time(tmp_path, small
     out = tmp_path / "out.csv"
     for done in run_many(3, "score", str(path), "-o", str(out), "--model", str(small_model_dir), file_size=4 << 20):
         assert done.returncode == 2, done.stderr.decode()[-2000:]
-        assert done.stderr.decode() == (f"twitch-triage score: error: cannot write '{out}': File too large: check the "
-                                        "space and permissions of its folder, or choose another -o path\n")
+        assert done.stderr.decode() == (f"twitch-triage score: error: cannot write to '{tmp_path}': file too large; "
+                                        "choose another -o path\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

@@ -9,7 +9,8 @@ import sys
 
 import pytest
 
-from twitch_triage import config
+from twitch_triage import cli, config
+from twitch_triage.evaluate import MIN_CASES
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -23,7 +24,10 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
     assert out["n_cases"] == 1500 and out["seed"] == 5
     for scorer in ("model", "oracle", "rules"):
         block = out[scorer]
-        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
+        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely"}
+        assert set(block["likely"]) == {"precision", "recall", "mean_count"}
+        assert 0 < block["likely"]["precision"] <= 1 and 0 < block["likely"]["recall"] <= 1
+        assert 0 < block["likely"]["mean_count"] <= config.LIKELY_AT_MOST
         assert list(block["per_label"]) == list(config.LABELS)
         for values in block["per_label"].values():
             assert set(values) == {"auroc", "log_loss", "brier", "ece"}
@@ -49,14 +53,14 @@ def test_evaluate_without_a_model_exits_2_and_says_to_run_make_train(tmp_path):
 def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
     folder = tmp_path / "m"
     shutil.copytree(small_model_dir, folder)
-    (folder / "model.joblib").write_bytes(b"not a model")
+    (folder / "model.npz").write_bytes(b"not a model")
     r = run("evaluate", "--model", str(folder))
     assert r.returncode == 2 and "checksum" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
     shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.15", "base_rate: 0.16", 1)
+    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
     (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
     r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
     assert r.returncode == 0
@@ -66,16 +70,21 @@ def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_mo
 
 
 @pytest.mark.slow
-def test_train_writes_the_model_manifest_and_model_card(tmp_path):
-    models, reports = tmp_path / "models", tmp_path / "reports"
-    r = run("train", "--n", "3000", "--seed", "2", "--model", str(models), "--reports", str(reports), "--quiet")
+def test_train_writes_the_model_manifest_and_model_card_beside_the_model(tmp_path):
+    models = tmp_path / "models"
+    r = run("train", "--n", "3000", "--seed", "2", "--model", str(models))
     assert r.returncode == 0, r.stderr
+    stages = [line.rsplit(": ", 1)[0] for line in r.stderr.splitlines()[:-1]]  # standard error is not a terminal
+    assert stages == ["generate 3,000 cases", "oracle posterior of each (the network's targets)",
+                      "fit the network (30 epochs)", "calibrate 10 labels, choose thresholds",
+                      f"evaluate on {config.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
+    assert r.stderr.splitlines()[-1].startswith("trained on 3,000 cases (seed 2) in ")
     assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()
-    card = (reports / "model_card.md").read_text()
+    card = (models / "model_card.md").read_text()
     for needle in ("| model |", "| oracle |", "| rules |", "not been validated on patients", "3,000 synthetic cases"):
         assert needle in card
-    assert (reports / "figures" / "reliability.png").stat().st_size > 10_000
-    assert (reports / "figures" / "roc.png").stat().st_size > 10_000
+    assert (models / "figures" / "reliability.png").stat().st_size > 10_000
+    assert (models / "figures" / "roc.png").stat().st_size > 10_000
     assert json.loads((models / "manifest.json").read_text())["train_n"] == 3000
 
 
@@ -84,3 +93,17 @@ def test_bad_train_and_evaluate_arguments_exit_2(args, tmp_path):
     r = run(*args, "--model", str(tmp_path))
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("n", [1, MIN_CASES - 1])
+def test_evaluate_refuses_too_few_cases_in_one_line_naming_the_minimum(n, capsys, tmp_path):
+    code = cli.main(["evaluate", "--json", "--n", str(n), "--model", str(tmp_path)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == f"twitch-triage evaluate: error: --n {n} is too small to evaluate on: use at least {MIN_CASES} cases\n"
+
+
+def test_evaluate_at_the_minimum_prints_json_without_nan(small_model_dir):
+    r = run("evaluate", "--json", "--n", str(MIN_CASES), "--seed", "3", "--model", str(small_model_dir))
+    assert r.returncode == 0 and "Warning" not in r.stderr, r.stderr
+    json.loads(r.stdout, parse_constant=lambda name: pytest.fail(f"{name} in the JSON"))

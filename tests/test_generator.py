@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
@@ -47,7 +48,8 @@ def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
             for t in kb.triggers:
                 if t.answer == a.id and c[t.cause] == 1:
                     q = q * (1 - t.strength)
-            lp += np.log(q if x[j] == 0 else 1 - q)
+            sign = (x[j] == 1) != a.inverse  # an inverse answer's "yes" is its sign's "no"
+            lp += np.log(1 - q if sign else q)
         days = x[ids.index(config.DAYS_ANSWER)]
         if not np.isnan(days):
             dur = kb.duration
@@ -97,6 +99,23 @@ def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
     assert set(np.unique(cases.Y)) <= {0, 1}
     frame = cases.to_frame()
     assert len(frame) == n and list(frame.columns) == ["case_id", *kb.answer_ids, *kb.label_ids]
+
+
+@given(n=st.integers(0, 300), rows=st.integers(1, 400), seed=st.integers(0, 2**64 - 1))
+def test_chunks_are_the_sample_row_for_row(kb, n, rows, seed):
+    whole = generator.sample_cases(kb, n, seed)
+    chunks = list(generator.sample_chunks(kb, n, seed, rows))
+    assert [c.first for c in chunks] == list(range(0, max(n, 1), rows))
+    assert all(len(c) <= rows for c in chunks)
+    for name in ("X", "Y", "X_full"):
+        np.testing.assert_array_equal(np.concatenate([getattr(c, name) for c in chunks]), getattr(whole, name))
+
+
+def test_chunks_as_frames_are_the_sample_as_a_frame_case_ids_included(kb):
+    whole = generator.sample_cases(kb, 1_000, seed=8).to_frame()
+    pieces = pd.concat([c.to_frame() for c in generator.sample_chunks(kb, 1_000, 8, rows=300)], ignore_index=True)
+    pd.testing.assert_frame_equal(pieces, whole)
+    assert pieces["case_id"].iloc[[0, 299, 300, 999]].tolist() == ["s8-0", "s8-299", "s8-300", "s8-999"]
 
 
 def test_negative_n_is_refused(kb):
@@ -211,14 +230,52 @@ def test_posteriors_are_probabilities_and_calibrated(noisy_or, cases_20k):
     assert np.all(np.abs(P.mean(0) - cases_20k.Y.mean(0)) < 4.5 * se)
 
 
-def test_answering_yes_to_a_linked_sign_raises_its_deficiency(kb, noisy_or):
+def test_answering_a_linked_sign_raises_its_deficiency(kb, noisy_or):
     nothing = np.full((1, len(kb.answer_ids)), np.nan)
     prior = noisy_or.posterior(nothing)[0]
     for link in kb.links:
         x = nothing.copy()
-        x[0, kb.answer_ids.index(link.answer)] = 1.0
+        x[0, kb.answer_ids.index(link.answer)] = 0.0 if kb.answer(link.answer).inverse else 1.0
         after = noisy_or.posterior(x)[0]
         assert after[kb.label_ids.index(link.label)] > prior[kb.label_ids.index(link.label)], link
+
+
+def test_magnesium_is_the_most_common_deficiency_in_generated_cases(kb, noisy_or):
+    frequency = generator.sample_cases(kb, 100_000, seed=24).Y.mean(axis=0)
+    order = np.argsort(-frequency)
+    assert kb.label_ids[order[0]] == "magnesium"
+    assert frequency[order[0]] - frequency[order[1]] > 0.03  # well beyond sampling error (about 0.002)
+    assert kb.label_ids[int(np.argmax(noisy_or.label_prevalence))] == "magnesium"
+    np.testing.assert_allclose(noisy_or.label_prevalence, frequency, atol=0.01)
+
+
+def _posterior(kb, noisy_or, **answers) -> dict[str, float]:
+    x = np.full((1, len(kb.answer_ids)), np.nan)
+    for name, value in answers.items():
+        x[0, kb.answer_ids.index(name)] = value
+    return dict(zip(kb.label_ids, noisy_or.posterior(x)[0]))
+
+
+@pytest.mark.parametrize("label", ["magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12",
+                                   "vitamin_b6", "iron"])
+def test_twitching_that_persists_despite_rest_raises_each_nutrient_and_improving_lowers_it(kb, noisy_or, label):
+    case = {"loc_eyelid": 1, "at_rest": 1, "daily": 1}
+    improves, unknown, persists = (_posterior(kb, noisy_or, **case, improves_with_rest=v)[label]
+                                   for v in (1.0, np.nan, 0.0))
+    assert improves < unknown < persists
+
+
+def test_corticosteroids_raise_potassium(kb, noisy_or):
+    case = {"cramps": 1, "weakness": 1}
+    no, unknown, yes = (_posterior(kb, noisy_or, **case, corticosteroids=v)["potassium"] for v in (0.0, np.nan, 1.0))
+    assert no < unknown < yes and yes > no + 0.2
+
+
+def test_every_warning_sign_is_rare_in_generated_cases(kb):
+    cases = generator.sample_cases(kb, 50_000, seed=25)
+    for a in kb.answers:
+        if a.group == "warning":
+            assert np.mean(cases.X_full[:, kb.answer_ids.index(a.id)]) < 0.05, a.id
 
 
 def test_information_gain_is_zero_for_answered_questions_and_positive_for_linked_ones(kb, noisy_or):

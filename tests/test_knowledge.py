@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -28,11 +29,25 @@ def test_every_answer_has_a_question_group_and_help(kb):
         assert len(a.help) > 5, a.id
 
 
-def test_warning_signs_are_marked_as_beyond_the_seeds(kb):
-    warning = {a.id for a in kb.answers if a.group == "warning"}
-    assert warning == {"breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting"}
+def test_the_warning_signs_come_first_and_are_every_answer_that_reaches_urgent_or_emergency_alone(kb):
+    alone = {a for rule in kb.red_flags if rule.kind == "any_yes" and rule.level in ("emergency", "urgent")
+             for a in rule.answers}
+    assert kb.groups[0].id == "warning"
+    assert {a.id for a in kb.answers if a.group == "warning"} == alone
+    assert len(alone) == 11
+
+
+BEYOND_THE_SEEDS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting", "chest_pain",
+                    "fainting", "seizure", "confusion", "sudden_weakness", "dark_urine", "calf_swelling")
+
+
+def test_every_question_beyond_the_seeds_says_so_and_its_own_rule_cites_clinical_knowledge(kb):
+    for answer in BEYOND_THE_SEEDS:
+        assert not kb.answer(answer).source.from_seeds, answer
+    for answer in ("painful", "tetany"):  # the contract cites the seeds for these signs
+        assert kb.answer(answer).source.from_seeds, answer
     for rule in kb.red_flags:
-        if set(rule.answers) & warning:
+        if rule.kind == "any_yes" and set(rule.answers) <= set(BEYOND_THE_SEEDS):
             assert not rule.source.from_seeds, rule.id
 
 
@@ -48,8 +63,9 @@ def _seed_text(doc: str) -> str:
 
 
 def test_every_seed_quote_is_verbatim_in_its_seed(kb):
-    sources = [x.source for x in (*kb.links, *kb.risk_factors, *kb.triggers, *kb.red_flags, *kb.patterns, *kb.levels)]
-    assert len(sources) > 90
+    sources = [x.source for x in (*kb.links, *kb.risk_factors, *kb.triggers, *kb.red_flags, *kb.patterns, *kb.levels,
+                                  *(a for a in kb.answers if a.source is not None))]
+    assert len(sources) > 120
     for source in sources:
         if source.from_seeds:
             assert re.sub(r"\s+", " ", source.quote) in _seed_text(source.doc), source.quote
@@ -65,21 +81,34 @@ def test_the_seed_copies_match_the_shared_seeds():
         assert (config.SEEDS_DIR / path.name).read_bytes() == path.read_bytes()
 
 
-def test_the_contract_red_flag_table_is_in_the_knowledge_base(kb):
-    fired_by = {}
+# The contract's rule table (version 2): rule id -> (level, kind, what it reads, threshold).
+LOCATIONS = frozenset(a for a in config.ANSWERS if a.startswith("loc_"))
+BLOOD_TEST = frozenset(("magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6", "iron"))
+CONTRACT_TABLE = {
+    **{a: ("emergency", "any_yes", {a}, 1.0) for a in ("breathing_difficulty", "swallowing_or_speech_difficulty",
+                                                      "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness")},
+    **{a: ("urgent", "any_yes", {a}, 1.0) for a in ("irregular_heartbeat", "tetany", "dark_urine", "calf_swelling")},
+    "weakness_with_wasting": ("urgent", "all_yes", {"weakness", "muscle_wasting"}, 1.0),
+    "progressive_weakness": ("urgent", "all_yes", {"weakness", "progressive"}, 1.0),
+    "numbness_with_poor_coordination": ("urgent", "all_yes", {"numbness", "poor_coordination"}, 1.0),
+    **{a: ("see_doctor", "any_yes", {a}, 1.0) for a in ("weakness", "numbness", "poor_coordination", "progressive",
+                                                       "muscle_wasting", "painful")},
+    "long_duration": ("see_doctor", "above", {"duration_days"}, 14.0),
+    "multiple_locations": ("see_doctor", "count_yes", set(LOCATIONS), 2.0),
+    "widespread": ("see_doctor", "any_yes", {"loc_widespread"}, 1.0),
+    "probable_deficiency": ("see_doctor", "probability_at_least", set(BLOOD_TEST), 0.5),
+}
+
+
+def test_the_knowledge_base_holds_exactly_the_contract_rule_table(kb):
+    table = {rule.id: (rule.level, rule.kind, set(rule.answers or rule.labels), rule.threshold) for rule in kb.red_flags}
+    assert table == CONTRACT_TABLE
+
+
+def test_every_rule_cites_a_seed_sentence_or_clinical_knowledge_with_a_reason(kb):
     for rule in kb.red_flags:
-        if rule.kind == "any_yes":
-            for a in rule.answers:
-                fired_by[a] = rule.level
-    assert fired_by["breathing_difficulty"] == "emergency"
-    assert fired_by["swallowing_or_speech_difficulty"] == "emergency"
-    assert fired_by["irregular_heartbeat"] == "urgent"
-    for a in ("weakness", "numbness", "poor_coordination", "progressive", "muscle_wasting", "loc_widespread"):
-        assert fired_by[a] == "see_doctor"
-    above = [r for r in kb.red_flags if r.kind == "above"]
-    assert [(r.answers, r.threshold, r.level) for r in above] == [(("duration_days",), 14.0, "see_doctor")]
-    count = [r for r in kb.red_flags if r.kind == "count_yes"]
-    assert count[0].threshold == 2 and set(count[0].answers) == {a for a in config.ANSWERS if a.startswith("loc_")}
+        assert rule.source.quote if rule.source.from_seeds else len(rule.source.justification) > 30, rule.id
+    assert kb.red_flags[-1].source.quote == "Blood tests can check for deficiencies"
 
 
 def test_the_issue_risk_factors_are_present(kb):
@@ -89,7 +118,22 @@ def test_the_issue_risk_factors_are_present(kb):
                  ("heavy_sweating", "dehydration"), ("high_water_intake", "sodium"),
                  ("low_protein_diet", "protein"), ("vitamin_d", "calcium")]:
         assert pair in pairs
-    assert {t.cause for t in kb.triggers} == {"high_caffeine", "stress", "strenuous_exercise", "corticosteroids"}
+    assert {t.cause for t in kb.triggers} == {"high_caffeine", "stress", "strenuous_exercise"}
+
+
+def test_corticosteroids_raise_potassium_loss_instead_of_explaining_signs_away(kb):
+    assert ("corticosteroids", "potassium") in {(f.cause, f.label) for f in kb.risk_factors}
+    assert "corticosteroids" not in {t.cause for t in kb.triggers}
+
+
+def test_dark_urine_is_a_warning_sign_not_a_hint_to_drink_more(kb):
+    assert "dark urine" not in kb.answer("low_fluid_intake").help.lower()
+    assert kb.answer("dark_urine").group == "warning"
+
+
+def test_no_claim_of_the_labels_goes_beyond_its_quote(kb):
+    assert "supplement" not in kb.label("magnesium").advice.text.lower()
+    assert "replace fluids" not in kb.label("potassium").advice.text.lower()
 
 
 def test_loading_twice_gives_equal_frozen_objects(kb):
@@ -148,6 +192,29 @@ def test_a_copy_of_the_knowledge_base_loads(kb_copy, kb):
         (lambda r: r["answers"][0].update(group="elsewhere"), r"answer loc_eyelid: unknown group 'elsewhere'"),
         (lambda r: r["answers"][0].pop("leak"), r"answer loc_eyelid: missing 'leak'"),
         (lambda r: r.pop("red_flags"), r"missing section 'red_flags'"),
+        (lambda r: r["answers"][0].update(leek=0.1), r"answer loc_eyelid: unknown key 'leek' \(did you mean 'leak'\?\)"),
+        (lambda r: next(a for a in r["answers"] if a["role"] == "context").update(leak=0.1),
+         r"answer high_caffeine: unknown key 'leak'"),
+        (lambda r: r["links"][0].update(strenght=0.5),
+         r"links\[0\] \(magnesium -> loc_eyelid\): unknown key 'strenght' \(did you mean 'strength'\?\)"),
+        (lambda r: r["links"][0]["source"].update(qoute="x"),
+         r"links\[0\] \(magnesium -> loc_eyelid\) source: unknown key 'qoute' \(did you mean 'quote'\?\)"),
+        (lambda r: r["labels"][0]["tests"][0].update(note="x"), r"label magnesium tests\[0\]: unknown key 'note'"),
+        (lambda r: r["red_flags"][0]["when"].update(above=3), r"red flag breathing_difficulty when: unknown key 'above'"),
+        (lambda r: r.update(red_flag=[]), r"top level: unknown section 'red_flag' \(did you mean 'red_flags'\?\)"),
+        (lambda r: r["red_flags"][0].update(when={"all_yes": ["weakness", "wasting"]}),
+         r"red flag breathing_difficulty: unknown answer 'wasting'"),
+        (lambda r: r["red_flags"][0].update(when={"all_yes": []}), r"red flag breathing_difficulty: names no answer"),
+        (lambda r: r["red_flags"][0].update(when={"probability_at_least": 0.5, "labels": ["zinc"]}),
+         r"red flag breathing_difficulty: unknown label 'zinc'"),
+        (lambda r: r["red_flags"][0].update(when={"probability_at_least": 1.5, "labels": ["iron"]}),
+         r"red flag breathing_difficulty: probability_at_least 1.5 is outside \(0, 1\)"),
+        (lambda r: r["red_flags"][0].update(when={"probability_at_least": 0.5, "of": ["iron"]}),
+         r"red flag breathing_difficulty when: unknown key 'of' \(known: probability_at_least, labels\)"),
+        (lambda r: next(a for a in r["answers"] if a["id"] == "improves_with_rest").update(inverse="yes"),
+         r"answer improves_with_rest: 'inverse' must be true or false"),
+        (lambda r: next(a for a in r["answers"] if a["id"] == "tetany")["source"].update(quote="tetany is harmless"),
+         r"answer tetany: quote 'tetany is harmless' is not verbatim in 001_"),
     ],
 )
 def test_loading_rejects_a_bad_entry_with_a_message_naming_it(kb_copy, mutate, message):
@@ -158,13 +225,148 @@ def test_loading_rejects_a_bad_entry_with_a_message_naming_it(kb_copy, mutate, m
     assert "\n" not in str(info.value)
 
 
-def test_loading_rejects_a_file_that_is_not_yaml(tmp_path):
+def test_a_syntax_error_names_its_line_and_column(tmp_path):
     bad = tmp_path / "kb.yaml"
     bad.write_text("labels: [unclosed\n", encoding="utf-8")
-    with pytest.raises(KnowledgeBaseError, match=r"kb.yaml: not valid UTF-8 YAML"):
+    with pytest.raises(KnowledgeBaseError, match=r"^kb.yaml: line 2, column 1: not valid YAML: did not find expected "
+                                                 r"',' or '\]' \(while parsing a flow sequence on line 1\)$"):
         knowledge.load(bad)
+
+
+def test_a_file_that_is_not_utf8_names_its_line(kb_text):
+    text, write = kb_text
+    path = write(text)
+    path.write_bytes(path.read_bytes().replace(b"version: 2", b"version: \xff2"))
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'version: 2')}: not valid UTF-8"):
+        knowledge.load(path)
 
 
 def test_loading_a_missing_file_says_so(tmp_path):
     with pytest.raises(KnowledgeBaseError, match=r"cannot read the knowledge base"):
         knowledge.load(tmp_path / "nope.yaml")
+
+
+# ---------------------------------------------------------------- a file people edit: written as text
+
+
+@pytest.fixture()
+def kb_text(tmp_path):
+    """The knowledge base's text, and a function that writes a text as a knowledge base beside the seeds."""
+    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
+    path = tmp_path / "kb.yaml"
+
+    def write(text: str) -> Path:
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return config.KB_PATH.read_text(encoding="utf-8"), write
+
+
+_EYELID_LEAK = "upper or lower eyelid.\n    leak: 0.10\n"
+
+
+def _line(text: str, part: str) -> int:
+    """The line number (from 1) of ``part``, which must be in ``text`` once."""
+    assert text.count(part) == 1, part
+    return text[: text.index(part)].count("\n") + 1
+
+
+def _edit(text: str, old: str, new: str) -> str:
+    assert text.count(old) == 1, old
+    return text.replace(old, new)
+
+
+def test_an_alias_is_refused_naming_its_line(kb_text):
+    text, write = kb_text
+    text = _edit(text, "assumptions:\n", "assumptions:\n  a: &note Some words.\n  b: *note\n")
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, '*note')}: alias \*note: aliases are "
+                                                 "not allowed; write the value out in full$"):
+        knowledge.load(write(text))
+
+
+@pytest.mark.parametrize(
+    ("nesting", "message"),
+    [
+        ("- " * 5000 + "x", r"lists and mappings nested more than 20 deep"),
+        ("[" * 25 + "]" * 25, r"lists and mappings nested more than 20 deep"),
+        ("[" * 5000 + "]" * 5000, r"not valid YAML: exceeded maximum nesting depth"),  # libyaml's own limit
+    ],
+)
+def test_nesting_thousands_deep_is_refused_naming_its_line(kb_text, nesting, message):
+    text, write = kb_text
+    text = _edit(text, "assumptions:\n", f"assumptions:\n  deep:\n    {nesting}\n")
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'deep:') + 1}\b.*{message}$"):
+        knowledge.load(write(text))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "lines"),
+    [
+        (_EYELID_LEAK, _EYELID_LEAK + "    leak: 0.5\n", "answer loc_eyelid: 'leak'", (1, 2)),
+        ("answer: loc_eyelid, strength: strong,", "answer: loc_eyelid, strength: strong, strength: weak,",
+         r"links\[0\] \(magnesium -> loc_eyelid\): 'strength'", (0, 0)),
+        ("quote: \"Eyelid twitching → magnesium deficiency\"}}\n  - {label: magnesium, answer: cramps",
+         "quote: \"Eyelid twitching → magnesium deficiency\", quote: x}}\n  - {label: magnesium, answer: cramps",
+         r"links\[0\] \(magnesium -> loc_eyelid\) source: 'quote'", (0, 0)),
+        ("  strong: 0.55\n", "  strong: 0.55\n  strong: 0.9\n", "strength_scale: 'strong'", (0, 1)),
+        ("version: 2\n", "version: 2\nversion: 3\n", "top level: 'version'", (0, 1)),
+    ],
+)
+def test_a_key_written_twice_is_refused_naming_the_entry_and_its_lines(kb_text, old, new, where, lines):
+    text, write = kb_text
+    first, second = (_line(text, old) + offset for offset in lines)
+    written = f"line {first}" if first == second else f"lines {first} and {second}"
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: {where} is written twice \({written}\): keep one$"):
+        knowledge.load(write(_edit(text, old, new)))
+
+
+def _key_lines(*, skip_inside: tuple[str, ...] = ()) -> list:
+    """One line for each place in the knowledge base where a line starts with a mapping key (block style):
+    (index of the line, key) with the place as the test's id, e.g. ``answers[].leak``. Leaves out the keys
+    of the mappings named in ``skip_inside``."""
+    text = config.KB_PATH.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    places: dict[str, tuple[int, str]] = {}
+
+    def walk(node: yaml.Node, path: str, parent: str) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                place = f"{path}.{key.value}".lstrip(".")
+                if parent not in skip_inside and lines[key.start_mark.line].lstrip().startswith(f"{key.value}:"):
+                    places.setdefault(place, (key.start_mark.line, key.value))
+                walk(value, place, key.value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, f"{path}[]", parent)
+
+    walk(yaml.compose(text), "", "")
+    return [pytest.param(*line, id=place) for place, line in places.items()]
+
+
+@pytest.mark.parametrize(("index", "key"), _key_lines())
+def test_any_key_written_twice_is_refused_naming_both_lines(kb_text, index, key):
+    text, write = kb_text
+    lines = text.splitlines(keepends=True)
+    lines.insert(index + 1, lines[index])
+    with pytest.raises(KnowledgeBaseError, match=rf"'{key}' is written twice \(lines {index + 1} and {index + 2}\)"):
+        knowledge.load(write("".join(lines)))
+
+
+@pytest.mark.parametrize(("index", "key"), _key_lines(skip_inside=("sources", "assumptions", "strength_scale")))
+def test_any_misspelt_key_is_refused(kb_text, index, key):
+    text, write = kb_text
+    lines = text.splitlines(keepends=True)
+    lines[index] = lines[index].replace(f"{key}:", f"{key}x:", 1)
+    with pytest.raises(KnowledgeBaseError, match=rf"unknown (key|section) '{key}x'|missing '{key}'"):
+        knowledge.load(write("".join(lines)))
+
+
+def test_an_edited_knowledge_base_is_validated_again(kb_text):
+    text, write = kb_text
+    path = write(text)
+    assert knowledge.load_default(path).answer("loc_eyelid").leak == 0.10
+    stat = path.stat()
+    write(_edit(text, _EYELID_LEAK, _EYELID_LEAK.replace("0.10", "1.10")))  # the same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time: only the content differs
+    with pytest.raises(KnowledgeBaseError, match=r"answer loc_eyelid: leak 1.1 is outside \(0, 1\)"):
+        knowledge.load_default(path)

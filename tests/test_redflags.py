@@ -8,21 +8,28 @@ from hypothesis import given, strategies as st
 
 from twitch_triage import config, redflags
 
+# The contract's rule table (version 2), each row on its own: (answers, level, the rules that fire).
 CONTRACT = [
-    ({"breathing_difficulty": 1}, "emergency"),
-    ({"swallowing_or_speech_difficulty": 1}, "emergency"),
-    ({"irregular_heartbeat": 1}, "urgent"),
-    ({"weakness": 1}, "see_doctor"),
-    ({"numbness": 1}, "see_doctor"),
-    ({"poor_coordination": 1}, "see_doctor"),
-    ({"progressive": 1}, "see_doctor"),
-    ({"muscle_wasting": 1}, "see_doctor"),
-    ({"duration_days": 15}, "see_doctor"),
-    ({"loc_eyelid": 1, "loc_hands": 1}, "see_doctor"),
-    ({"loc_widespread": 1}, "see_doctor"),
-    ({"loc_eyelid": 1, "duration_days": 14}, "self_care"),
-    ({"loc_eyelid": 1, "duration_days": 3}, "self_care"),
+    *(({a: 1}, "emergency", {a}) for a in ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain",
+                                           "fainting", "seizure", "confusion", "sudden_weakness")),
+    *(({a: 1}, "urgent", {a}) for a in ("irregular_heartbeat", "tetany", "dark_urine", "calf_swelling")),
+    ({"weakness": 1, "muscle_wasting": 1}, "urgent", {"weakness_with_wasting", "weakness", "muscle_wasting"}),
+    ({"weakness": 1, "progressive": 1}, "urgent", {"progressive_weakness", "weakness", "progressive"}),
+    ({"numbness": 1, "poor_coordination": 1}, "urgent",
+     {"numbness_with_poor_coordination", "numbness", "poor_coordination"}),
+    *(({a: 1}, "see_doctor", {a}) for a in ("weakness", "numbness", "poor_coordination", "progressive",
+                                            "muscle_wasting", "painful")),
+    ({"duration_days": 15}, "see_doctor", {"long_duration"}),
+    ({"loc_eyelid": 1, "loc_hands": 1}, "see_doctor", {"multiple_locations"}),
+    ({"loc_eyelid": 1, "loc_hands": 1, "loc_feet": 1}, "see_doctor", {"multiple_locations"}),
+    ({"loc_face": 1, "loc_mouth": 1, "loc_calves": 1, "loc_legs": 1}, "see_doctor", {"multiple_locations"}),
+    ({"loc_widespread": 1}, "see_doctor", {"widespread"}),
+    ({"loc_eyelid": 1, "duration_days": 14}, "self_care", set()),
+    ({"loc_eyelid": 1, "duration_days": 3}, "self_care", set()),
 ]
+COMBINATIONS = {"weakness_with_wasting": ("weakness", "muscle_wasting"), "progressive_weakness": ("weakness", "progressive"),
+                "numbness_with_poor_coordination": ("numbness", "poor_coordination")}
+BLOOD_TEST = ("magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6", "iron")
 
 
 def _case(kb, fill: float, **answers) -> np.ndarray:
@@ -33,10 +40,67 @@ def _case(kb, fill: float, **answers) -> np.ndarray:
     return x
 
 
-@pytest.mark.parametrize(("answers", "level"), CONTRACT)
+def _probabilities(**p: float) -> np.ndarray:
+    return np.array([p.get(label, 0.1) for label in config.LABELS])
+
+
+@pytest.mark.parametrize(("answers", "level", "rules"), CONTRACT)
 @pytest.mark.parametrize("others", [0.0, np.nan], ids=["others-no", "others-unknown"])
-def test_every_contract_rule_fires_on_its_own(kb, answers, level, others):
-    assert redflags.evaluate(kb, _case(kb, others, **answers)).level == level
+def test_every_contract_rule_fires_on_its_own(kb, answers, level, rules, others):
+    result = redflags.evaluate(kb, _case(kb, others, **answers), p=_probabilities())
+    assert result.level == level
+    assert {rule.id for rule in result.fired} == rules
+
+
+@pytest.mark.parametrize("combination", list(COMBINATIONS))
+def test_each_part_of_a_combination_alone_gives_only_its_own_level(kb, combination):
+    for part in COMBINATIONS[combination]:
+        result = redflags.evaluate(kb, _case(kb, 0.0, **{part: 1}))
+        assert result.level == "see_doctor" and combination not in {rule.id for rule in result.fired}
+
+
+def test_fourteen_days_do_not_fire_and_fifteen_do(kb):
+    assert redflags.evaluate(kb, _case(kb, 0.0, duration_days=14)).fired == ()
+    assert [r.id for r in redflags.evaluate(kb, _case(kb, 0.0, duration_days=15)).fired] == ["long_duration"]
+    assert [r.id for r in redflags.evaluate(kb, _case(kb, 0.0, duration_days=14.01)).fired] == ["long_duration"]
+
+
+# ---------------------------------------------------------------- probable_deficiency: the rule that reads the model
+
+
+@pytest.mark.parametrize("label", BLOOD_TEST)
+def test_probable_deficiency_fires_at_one_half_and_not_at_0_4999(kb, label):
+    x = _case(kb, 0.0)
+    at = redflags.evaluate(kb, x, p=_probabilities(**{label: 0.5}))
+    below = redflags.evaluate(kb, x, p=_probabilities(**{label: 0.4999}))
+    assert (at.level, [r.id for r in at.fired]) == ("see_doctor", ["probable_deficiency"])
+    assert (below.level, below.fired) == ("self_care", ())
+
+
+def test_probable_deficiency_judges_the_probability_as_written_with_4_decimals(kb):
+    x = _case(kb, 0.0)
+    assert redflags.evaluate(kb, x, p=_probabilities(iron=0.49995)).level == "see_doctor"  # written 0.5000
+    assert redflags.evaluate(kb, x, p=_probabilities(iron=0.49994)).level == "self_care"  # written 0.4999
+
+
+@pytest.mark.parametrize("label", ["protein", "dehydration"])
+def test_probable_deficiency_never_fires_for_protein_or_dehydration(kb, label):
+    result = redflags.evaluate(kb, _case(kb, 0.0), p=_probabilities(**{label: 0.99}))
+    assert result.level == "self_care" and result.fired == ()
+
+
+@given(data=st.data())
+def test_probable_deficiency_never_lowers_a_level(kb, data):
+    x = data.draw(_cases(kb))
+    p = np.array(data.draw(st.lists(st.floats(0, 1), min_size=len(config.LABELS), max_size=len(config.LABELS))))
+    by_answers = redflags.evaluate(kb, x)
+    with_model = redflags.evaluate(kb, x, p=p)
+    assert redflags.level_rank(with_model.level) <= redflags.level_rank(by_answers.level)
+    assert {r.id for r in with_model.fired} - {r.id for r in by_answers.fired} <= {"probable_deficiency"}
+
+
+def test_without_probabilities_the_rule_on_probabilities_cannot_fire(kb):
+    assert redflags.evaluate(kb, _case(kb, 0.0)).fired == ()
 
 
 def test_all_unknown_is_self_care(kb):
@@ -71,19 +135,27 @@ def test_the_level_is_the_most_severe_rule_that_fired(kb, data):
 @given(data=st.data())
 def test_an_unknown_answer_never_fires_a_rule(kb, data):
     x = data.draw(_cases(kb))
-    unknown_only = {kb.answer_ids[j] for j in np.flatnonzero(np.isnan(x))}
-    for rule in redflags.evaluate(kb, x).fired:
-        if rule.kind in ("any_yes", "above"):
-            assert not set(rule.answers) <= unknown_only, rule.id
+    unknown = np.isnan(x)
+    fired = {rule.id for rule in redflags.evaluate(kb, x).fired}
+    # the same case with its unknown answers as "no" (and unknown days as 0) fires the same rules
+    assert {rule.id for rule in redflags.evaluate(kb, np.where(unknown, 0.0, x)).fired} == fired
+    for rule in kb.red_flags:
+        if rule.answers and all(unknown[kb.answer_ids.index(a)] for a in rule.answers):
+            assert rule.id not in fired
 
 
-@given(data=st.data())
-def test_an_added_yes_never_lowers_the_level(kb, data):
-    x = data.draw(_cases(kb))
-    j = data.draw(st.sampled_from([i for i, a in enumerate(kb.answer_ids) if a != config.DAYS_ANSWER]))
-    before = redflags.level_rank(redflags.evaluate(kb, x).level)
-    x[j] = 1.0
-    assert redflags.level_rank(redflags.evaluate(kb, x).level) <= before
+_YES_NO = [i for i, a in enumerate(config.ANSWERS) if a != config.DAYS_ANSWER]
+
+
+@given(yes=st.lists(st.sampled_from(_YES_NO), unique=True, max_size=6), added=st.sampled_from(_YES_NO))
+def test_from_all_answers_no_adding_any_yes_never_lowers_the_level(kb, yes, added):
+    x = _case(kb, 0.0)
+    x[yes] = 1.0
+    before = redflags.evaluate(kb, x)
+    x[added] = 1.0
+    after = redflags.evaluate(kb, x)
+    assert redflags.level_rank(after.level) <= redflags.level_rank(before.level)
+    assert {r.id for r in before.fired} <= {r.id for r in after.fired}
 
 
 @given(data=st.data())

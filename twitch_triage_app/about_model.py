@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from twitch_triage import artifact, config
+from twitch_triage import artifact
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 
@@ -65,7 +65,7 @@ def model_section(kb: KnowledgeBase) -> None:
     try:
         predictor = shared.load_predictor(kb)
     except artifact.ArtifactError as exc:
-        st.error(f"The model cannot be used: {exc}", icon=":material/error:")
+        st.error(f"The model cannot be used: {shared.verbatim(str(exc))}", icon=":material/error:")
         return
     if predictor.stale:
         st.warning("The knowledge base changed since this model was trained: run `make train` to rebuild it.",
@@ -80,13 +80,13 @@ def model_section(kb: KnowledgeBase) -> None:
                f"{meta.get('created', '?')}; knowledge base {meta.get('kb_sha256', '')[:12]}; "
                f"scikit-learn {meta.get('versions', {}).get('scikit-learn', '?')}.")
 
-    card = config.REPORTS_DIR / "model_card.md"
-    figures = config.REPORTS_DIR / "figures"
-    with st.expander("Model card (reports/model_card.md)", expanded=False, icon=":material/description:"):
-        st.caption("Written by `make train` for the model it saved in models/.")
+    card = shared.models_dir() / "model_card.md"
+    figures = shared.models_dir() / "figures"
+    with st.expander("Model card", expanded=False, icon=":material/description:"):
+        st.caption("Written by `make train` beside the model it describes.")
         shown = model_card_markdown(card) if card.is_file() else set()
         if not card.is_file():
-            st.info("No model card yet: run `make train` to write reports/model_card.md and its figures.")
+            st.info("No model card beside this model: run `make train` to write it and its figures.")
         extra = sorted(p for p in figures.glob("*.png") if p.resolve() not in shown) if figures.is_dir() else []
         for image in extra:
             st.image(str(image), caption=image.stem.replace("_", " "))

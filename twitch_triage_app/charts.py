@@ -14,16 +14,16 @@ __all__ = ["probabilities_chart", "dispositions_chart", "LEVEL_COLOURS", "LEVEL_
 
 LEVEL_COLOURS = {"emergency": "#b42318", "urgent": "#dc6803", "see_doctor": "#d9a514", "self_care": "#3b8a5a"}
 LEVEL_NAMES = {"emergency": "Emergency", "urgent": "Urgent", "see_doctor": "See a doctor", "self_care": "Self-care"}
-_LIKELY, _BELOW = "at or above its threshold", "below its threshold"
+_LIKELY, _BELOW = "more likely than not", "less likely"
 
 
 def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
-    """Horizontal bars of the ten probabilities, most probable on top, each label's threshold as a tick."""
+    """Horizontal bars of the ten probabilities, most probable on top, how common each is as a tick."""
     rows = pd.DataFrame(
         {
             "label": [r.name for r in assessment.labels],
             "probability": [r.probability for r in assessment.labels],
-            "threshold": [r.threshold for r in assessment.labels],
+            "common": [r.prevalence for r in assessment.labels],
             "status": [_LIKELY if r.likely else _BELOW for r in assessment.labels],
         }
     )
@@ -32,7 +32,7 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("label:N", title="Nutrient"),
         alt.Tooltip("probability:Q", title="Probability", format=".0%"),
-        alt.Tooltip("threshold:Q", title="Threshold", format=".0%"),
+        alt.Tooltip("common:Q", title="How common", format=".0%"),
     ]
     bars = alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=16).encode(
         y=y,
@@ -46,7 +46,7 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
         tooltip=tooltip,
     )
     ticks = alt.Chart(rows).mark_tick(color="#1f2933", thickness=2, size=22).encode(
-        y=y, x="threshold:Q", tooltip=tooltip
+        y=y, x="common:Q", tooltip=tooltip
     )
     return (bars + ticks).properties(height=alt.Step(26))
 

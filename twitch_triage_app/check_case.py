@@ -1,6 +1,9 @@
-"""Page "Check a case": the questions in one form; the disposition first, then the probabilities and why."""
+"""Page "Check a case": the warning signs first, then the questions, in one form; the disposition first, then
+what may be lacking and why (folded away when the case needs a doctor today)."""
 
 from __future__ import annotations
+
+import math
 
 import streamlit as st
 
@@ -10,6 +13,8 @@ from twitch_triage_app import charts, shared
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
 _CHOICES = {YES: "Yes", NO: "No", UNKNOWN: "Don't know"}
+WARNING = "warning"  # the knowledge base's group of warning signs: a checklist, asked first
+_SEEN_FIRST = ("emergency", "urgent")  # levels whose page shows what to do, and folds the nutrients away
 
 
 def _question(answer: Answer):
@@ -21,16 +26,30 @@ def _question(answer: Answer):
                     horizontal=True, key=answer.id, help=answer.help)
 
 
+def _checklist(answers: list[Answer]) -> dict[str, str]:
+    """The warning signs as one checklist, keyed by answer id: ticked is yes, the rest no."""
+    st.subheader("First: do you have any of these now?", anchor=False)
+    st.caption("Tick each one you have. Any one of them means seeing a doctor today or getting emergency care.")
+    columns = st.columns(2, gap="large")
+    ticked = {}
+    for i, answer in enumerate(answers):
+        with columns[i % 2]:
+            ticked[answer.id] = st.checkbox(answer.question, key=answer.id, help=answer.help)
+    return {answer: YES if on else NO for answer, on in ticked.items()}
+
+
 def ask(kb: KnowledgeBase) -> dict | None:
-    """The questions, grouped as in the knowledge base; the case on submit, else None."""
+    """The warning signs as a checklist first, then the questions grouped as in the knowledge base; the case
+    on submit, else None."""
     values = {}
     with st.form("case", border=False, enter_to_submit=False):
-        for group in kb.groups:
+        for group in sorted(kb.groups, key=lambda g: g.id != WARNING):
             questions = [a for a in kb.answers if a.group == group.id]
             with st.container(border=True):
+                if group.id == WARNING:
+                    values.update(_checklist(questions))
+                    continue
                 st.subheader(group.title, anchor=False)
-                if group.id == "warning":
-                    st.caption("General clinical warning signs; the two source articles do not cover them.")
                 columns = st.columns(2, gap="large")
                 for i, answer in enumerate(questions):
                     with columns[i % 2]:
@@ -87,10 +106,21 @@ def _evidence_lines(result: triage.LabelResult, assessment: triage.Assessment, k
     return lines
 
 
-def show_label(result: triage.LabelResult, assessment: triage.Assessment, kb: KnowledgeBase, expanded: bool) -> None:
-    """One likely label: why, the tests to ask for, food sources."""
-    header = f"{result.name} — {_percent(result.probability)} (threshold {_percent(result.threshold)})"
-    with st.expander(header, expanded=expanded, icon=":material/science:"):
+def _odds(result: triage.LabelResult) -> str:
+    """A label's probability beside how common it is."""
+    return (f"{_percent(result.probability)} for answers like yours; "
+            f"{_percent(result.prevalence)} of people with twitching lack it")
+
+
+def show_label(result: triage.LabelResult, assessment: triage.Assessment, kb: KnowledgeBase, expanded: bool,
+               folded: bool = False) -> None:
+    """One likely label: why, the tests to ask for, food sources. Inside a folded section (which cannot hold
+    expanders) it is a bordered box instead of an expander."""
+    header = f"{result.name} — {_odds(result)}"
+    box = st.container(border=True) if folded else st.expander(header, expanded=expanded, icon=":material/science:")
+    with box:
+        if folded:
+            st.markdown(f"**{shared.plain(header)}**")
         role = kb.label(result.label).role
         st.markdown(f"{shared.plain(role.text)}  \n{shared.quiet_cite(role.source)}")
         st.markdown("##### Why")
@@ -110,37 +140,50 @@ def show_plan(kb: KnowledgeBase) -> None:
     st.markdown(f"{shared.plain(kb.plan_note.text)}  \n{shared.quiet_cite(kb.plan_note.source)}")
 
 
+def show_nutrients(assessment: triage.Assessment, kb: KnowledgeBase, folded: bool = False) -> None:
+    """What may be lacking, each with its probability beside how common it is, and why."""
+    likely = [r for r in assessment.labels if r.likely]
+    if likely:
+        st.markdown("Your answers suggest you **may be lacking**:\n"
+                    + "\n".join(f"- **{r.name}** — {_odds(r)}" for r in likely)
+                    + "\n\nOnly a blood test can tell whether you do.")
+    else:
+        top = assessment.labels[0]
+        st.markdown(f"No nutrient is more likely than not. The highest is **{top.name}** — {_odds(top)}.")
+    st.altair_chart(charts.probabilities_chart(assessment), width="stretch")
+    st.caption("Bars: the model's probability for each nutrient. Black ticks: how common it is among people "
+               "with twitching. The model learned from synthetic cases, not from patients.")
+    for i, result in enumerate(likely):
+        show_label(result, assessment, kb, expanded=i == 0, folded=folded)
+
+
 def show_results(assessment: triage.Assessment, kb: KnowledgeBase) -> None:
-    """Most important first: what to do, then what may be lacking, then the plan."""
-    if assessment.answered == 0:
-        st.info("You left every question at \u201cDon't know\u201d, so there is nothing to go on yet. "
+    """Most important first: what to do; then what may be lacking and the plan, or, when the case needs a
+    doctor today, only what to do, with the nutrients folded away for after the visit."""
+    beyond_checklist = [v for a, v in assessment.answers.items() if kb.answer(a).group != WARNING]
+    if not assessment.red_flags and all(math.isnan(v) for v in beyond_checklist):
+        st.info("You ticked no warning sign and left every question at \u201cDon't know\u201d, so there is "
+                "nothing to go on yet. "
                 "Answer the questions you can, even just where the twitching is, and check again.",
                 icon=":material/help:")
         return
     st.header("Your result", anchor=False)
     show_disposition(assessment)
-
+    if assessment.disposition in _SEEN_FIRST:
+        with st.expander("After you have been seen: what else the answers point to", expanded=False,
+                         icon=":material/science:"):
+            show_nutrients(assessment, kb, folded=True)
+        return
     st.subheader("What may be lacking", anchor=False)
-    top = assessment.labels[0]
-    if assessment.likely:
-        names = ", ".join(f"**{kb.label(lid).name}**" for lid in assessment.likely)
-        st.markdown(f"Most likely: {names}. The model puts **{top.name}** first at {_percent(top.probability)}.")
-    else:
-        st.markdown(f"No nutrient reaches its decision threshold. The highest is **{top.name}** "
-                    f"at {_percent(top.probability)}.")
-    st.altair_chart(charts.probabilities_chart(assessment), width="stretch")
-    st.caption("Bars: the model's probability for each nutrient. Black ticks: the threshold from which it is "
-               "called likely. The model learned from synthetic cases, not from patients.")
-    for i, result in enumerate(r for r in assessment.labels if r.likely):
-        show_label(result, assessment, kb, expanded=i == 0)
+    show_nutrients(assessment, kb)
     show_plan(kb)
 
 
 kb = shared.knowledge_base_or_stop()
 predictor = shared.predictor_or_stop(kb)
 st.title("Check a case", anchor=False)
-st.markdown("Answer what you know; leave the rest at **Don't know** (it is not the same as *No*). "
-            "Nothing you enter is stored.")
+st.markdown("Tick any warning sign you have, then answer what you know; leave the rest at **Don't know** (it is "
+            "not the same as *No*). Nothing you enter is stored.")
 case = ask(kb)
 if case is not None:
     show_results(triage.assess(case, predictor, kb), kb)

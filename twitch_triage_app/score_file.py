@@ -1,6 +1,13 @@
-"""Page "Score a file": a CSV of cases in, a preview, the dispositions and the scored CSV out."""
+"""Page "Score a file": a CSV of cases in, a preview, the dispositions and the scored CSV out.
+
+Every text that comes from the file (its name, column names, cells, the
+library's messages about them) is shown verbatim (:func:`shared.verbatim`) or
+in the preview table, never as Markdown.
+"""
 
 from __future__ import annotations
+
+import logging
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +15,7 @@ import streamlit as st
 from twitch_triage_app import charts, scoring, shared
 
 PREVIEW_ROWS = 200
+_LOG = logging.getLogger("twitch_triage_app.score_file")
 _ERROR_ROW = "background-color: #fdecea"
 _FIRST = ["case_id", "error", "disposition", "likely", "red_flags"]
 
@@ -25,14 +33,22 @@ def preview(frame: pd.DataFrame) -> None:
                  column_config={"error": st.column_config.TextColumn(width="medium")})
 
 
+def forget_scored() -> None:
+    """Delete the session's scored file, if any."""
+    kept = st.session_state.pop("_scored", None)
+    if kept is not None:
+        kept[1].close()
+
+
 def scored_for(upload, kb, predictor) -> scoring.Scored:
-    """Score an upload once; reruns keep the result in the session."""
+    """Score an upload once; reruns keep the result (on disk) in the session."""
     key = (upload.file_id, str(shared.models_dir()), predictor.metadata.get("created"))
     kept = st.session_state.get("_scored")
     if kept is None or kept[0] != key:
-        st.session_state.pop("_scored", None)  # free the previous file first
+        forget_scored()  # the previous file goes first
         with st.spinner("Scoring…"):
-            kept = (key, scoring.score_upload(upload.getvalue(), upload.name, predictor, kb, preview_rows=PREVIEW_ROWS))
+            upload.seek(0)
+            kept = (key, scoring.score_upload(upload, upload.name, predictor, kb, preview_rows=PREVIEW_ROWS))
         st.session_state["_scored"] = kept
     return kept[1]
 
@@ -51,19 +67,26 @@ st.markdown(
 upload = st.file_uploader(f"CSV file, up to {limit_mb} MB", type=["csv"], key="upload",
                           help=f"Files larger than {limit_mb} MB: use `make score IN=… OUT=…` instead.")
 if upload is None:
-    st.session_state.pop("_scored", None)
-    st.caption("The file stays in this session's memory and is not stored.")
+    forget_scored()
+    st.caption("The file and its scored copy are kept in a temporary folder on this computer while you work "
+               "with them, and deleted when you upload another file or soon after you close the page.")
     st.stop()
 
 try:
     scored = scored_for(upload, kb, predictor)
 except scoring.InputError as exc:
-    st.error(str(exc), icon=":material/error:")
+    st.error(shared.verbatim(str(exc)), icon=":material/error:")
+    st.stop()
+except Exception:  # noqa: BLE001 - whatever a file makes the library raise: one line here, the details in the log
+    _LOG.exception("scoring an uploaded file failed")
+    st.error("This file cannot be scored (an unexpected error, logged on the server): check that it is a CSV of "
+             "cases whose header names the answers, or score it with `twitch-triage score` to see more.",
+             icon=":material/error:")
     st.stop()
 
 summary = scored.summary
 for warning in summary.warnings:
-    st.warning(warning, icon=":material/spellcheck:")
+    st.warning(shared.verbatim(warning), icon=":material/spellcheck:")
 rows, errors = summary.rows, summary.rows_with_errors
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows scored", f"{rows:,}")
@@ -81,5 +104,5 @@ st.subheader(f"Preview: first {len(scored.preview):,} of {rows:,} rows", anchor=
 preview(scored.preview)
 
 stem = upload.name.rsplit(".", 1)[0] or "cases"
-st.download_button("Download the scored CSV", data=scored.csv, file_name=f"{stem}-scored.csv",
+st.download_button("Download the scored CSV", data=scored.read_bytes, file_name=f"{stem}-scored.csv",
                    mime="text/csv", key="download", type="primary", icon=":material/download:", on_click="ignore")

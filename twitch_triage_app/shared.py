@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -20,6 +21,7 @@ __all__ = [
     "banner",
     "cite",
     "plain",
+    "verbatim",
     "quiet_cite",
 ]
 
@@ -69,7 +71,7 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     try:
         predictor = load_predictor(kb)
     except artifact.ArtifactError as exc:
-        st.error(f"The model cannot be used: {exc}", icon=":material/error:")
+        st.error(f"The model cannot be used: {verbatim(str(exc))}", icon=":material/error:")
         st.stop()
         raise  # unreachable
     if predictor.stale:
@@ -95,6 +97,19 @@ def banner(level_id: str, body: str) -> None:
 def plain(text: str) -> str:
     """Text for st.markdown without accidental emphasis or math (``*``, ``_``, ``$``)."""
     return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+
+
+def verbatim(text: str) -> str:
+    """Text the app does not write (about an uploaded file or a model file) for st.markdown, st.error or
+    st.warning, shown exactly as it is.
+
+    One Markdown code span on one line: inside it nothing is Markdown or HTML,
+    so no link, image, emphasis or directive can come from the text, and no
+    address becomes a link (escaping the characters would not stop that).
+    """
+    text = re.sub(r"[\r\n]+", " ", str(text))  # a line break could end the span
+    fence = "`" * (max(map(len, re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def cite(source: knowledge.Source) -> str:

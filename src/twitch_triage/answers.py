@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Sequence
 
 import numpy as np
@@ -18,6 +19,10 @@ _NO = sorted(config.NO_SPELLINGS)
 _UNKNOWN = sorted(config.UNKNOWN_SPELLINGS)
 _VOCAB = pa.array(_YES + _NO + _UNKNOWN)
 _CODE = np.array([1.0] * len(_YES) + [0.0] * len(_NO) + [np.nan] * len(_UNKNOWN))
+# Days as a person writes them: digits with at most one decimal point ("3", "2.5", ".5"). Not what else
+# float() reads: "1_000", "1e3", "+3", "inf", "nan", digits of other scripts.
+_DAYS = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
+_DAYS_TEXT = re.compile(_DAYS)
 
 
 class AnswerError(ValueError):
@@ -34,7 +39,8 @@ def parse_value(answer_id: str, value: Any) -> float:
     """One answer: 1.0 yes, 0.0 no, NaN unknown; days as a float for ``duration_days``.
 
     Accepts the contract's spellings (case- and whitespace-insensitive), Python
-    booleans, None and numbers. Raises :class:`AnswerError` for anything else.
+    booleans, None and numbers; days as text only in plain decimals (``3``,
+    ``2.5``). Raises :class:`AnswerError` for anything else.
     """
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return math.nan
@@ -42,15 +48,17 @@ def parse_value(answer_id: str, value: Any) -> float:
         if isinstance(value, bool):
             raise AnswerError(invalid_message(answer_id, value))
         if isinstance(value, (int, float)):
-            days = float(value)
+            try:
+                days = float(value)
+            except OverflowError:  # an int beyond any float
+                raise AnswerError(invalid_message(answer_id, value)) from None
         else:
             text = str(value).strip().lower()
             if text in config.UNKNOWN_SPELLINGS:
                 return math.nan
-            try:
-                days = float(text)
-            except ValueError:
-                raise AnswerError(invalid_message(answer_id, value)) from None
+            if not _DAYS_TEXT.fullmatch(text):
+                raise AnswerError(invalid_message(answer_id, value))
+            days = float(text)
         if not math.isfinite(days) or days < 0:
             raise AnswerError(invalid_message(answer_id, value))
         return days
@@ -85,20 +93,10 @@ def parse_column(answer_id: str, values: pa.Array | pa.ChunkedArray | Sequence[A
     clean = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(arr, "")))
     if answer_id == config.DAYS_ANSWER:
         unknown = pc.is_in(clean, value_set=pa.array(_UNKNOWN)).to_numpy(zero_copy_only=False)
-        texts = clean.to_numpy(zero_copy_only=False)
-        codes = np.full(n, np.nan)
-        invalid = np.zeros(n, dtype=bool)
-        for i in np.flatnonzero(~unknown):
-            try:
-                days = float(texts[i])
-            except ValueError:
-                invalid[i] = True
-                continue
-            if math.isfinite(days) and days >= 0:
-                codes[i] = days
-            else:
-                invalid[i] = True
-        return codes, invalid
+        days = pc.if_else(pc.match_substring_regex(clean, f"^(?:{_DAYS})$"), clean, pa.scalar(None, pa.string()))
+        codes = pc.cast(days, pa.float64()).to_numpy(zero_copy_only=False)  # null (not days) is NaN
+        invalid = ~unknown & ~np.isfinite(codes)  # not days, or too many digits for a float
+        return np.where(invalid, np.nan, codes), invalid
     index = pc.index_in(clean, value_set=_VOCAB).to_numpy(zero_copy_only=False)
     invalid = np.isnan(index) if index.dtype.kind == "f" else np.zeros(n, dtype=bool)
     idx = np.where(invalid, 0, np.nan_to_num(index, nan=0)).astype(np.int64)

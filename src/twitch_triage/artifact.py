@@ -1,4 +1,5 @@
-"""Save and load the joblib bundle, its JSON manifest, and the integrity checks between them."""
+"""Save and load the model's files (the joblib pipeline of record, the arrays scoring reads, their JSON
+manifest) and the integrity checks between them."""
 
 from __future__ import annotations
 
@@ -11,19 +12,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import joblib
 import numpy as np
-import sklearn
-from sklearn.exceptions import InconsistentVersionWarning
 
 from . import __version__, config
 from .files import atomic_output
+from .inference import Network
 
-__all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "manifest_path", "versions"]
+__all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "arrays_path", "manifest_path", "versions"]
 
 BUNDLE_NAME = "model.joblib"
+ARRAYS_NAME = "model.npz"
 MANIFEST_NAME = "manifest.json"
 _FIX = "run `make train` to rebuild it"
+_CODE = ("model.py", "inference.py")  # the code that defines what the saved pipeline and arrays mean
+
+# The manifest's fields as `save` writes them, each with its type and that of its items (or values);
+# a field that is there must have them.
+_MANIFEST_TYPES: dict[str, tuple[type, type | tuple[type, ...] | None]] = {
+    "file": (str, None), "sha256": (str, None), "inference_file": (str, None), "inference_sha256": (str, None),
+    "labels": (list, str), "answer_ids": (list, str),
+    "thresholds": (list, (int, float)), "versions": (dict, str), "created": (str, None), "kb_sha256": (str, None),
+    "kb_path": (str, None), "train_seed": (int, None), "train_n": (int, None), "model": (str, None),
+    "metrics": (dict, None), "train_seconds": (dict, None),
+}
+_FILE_FIELDS = ("file", "sha256", "inference_file", "inference_sha256")  # the manifest's own; the rest is metadata
+_JSON_NAMES = {dict: "an object", list: "a list", str: "text", int: "a whole number", (int, float): "a number",
+               float: "a number", bool: "true or false", type(None): "null"}
 
 
 class ArtifactError(RuntimeError):
@@ -34,20 +48,27 @@ def bundle_path(folder: str | Path | None = None) -> Path:
     return Path(folder or config.MODELS_DIR) / BUNDLE_NAME
 
 
+def arrays_path(folder: str | Path | None = None) -> Path:
+    return Path(folder or config.MODELS_DIR) / ARRAYS_NAME
+
+
 def manifest_path(folder: str | Path | None = None) -> Path:
     return Path(folder or config.MODELS_DIR) / MANIFEST_NAME
 
 
 def code_fingerprint() -> str:
-    """SHA-256 of the modules whose classes are pickled in the bundle: a change there needs a retrain."""
+    """SHA-256 of the modules that define the saved pipeline and arrays: a change there needs a retrain."""
     digest = hashlib.sha256()
-    for name in ("model.py",):
+    for name in _CODE:
         digest.update((Path(__file__).with_name(name)).read_bytes())
     return digest.hexdigest()
 
 
 def versions() -> dict[str, str]:
-    """The library versions a bundle depends on, and the fingerprint of the pickled model code."""
+    """The library versions the pipeline depends on, and the fingerprint of the model code."""
+    import joblib
+    import sklearn
+
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
@@ -60,22 +81,48 @@ def versions() -> dict[str, str]:
 
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
+    try:
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    except OSError as exc:
+        raise ArtifactError(f"cannot read the model file {path} ({exc.strerror or exc}): {_FIX}") from None
     return digest.hexdigest()
+
+
+def _check_file(path: Path, sha256: str) -> None:
+    """``path`` exists and its SHA-256 is ``sha256``."""
+    if not path.is_file():
+        raise ArtifactError(f"no model file {path}: {_FIX}")
+    if _sha256(path) != sha256:
+        raise ArtifactError(f"the model file {path} does not match its manifest checksum (altered or corrupt): {_FIX}")
 
 
 @dataclass
 class Predictor:
-    """A fitted model rebuilt from its bundle alone: answers in, calibrated probabilities out."""
+    """A fitted model rebuilt from its files alone: answers in, calibrated probabilities out.
 
-    pipeline: Any
+    The probabilities come from :class:`~twitch_triage.inference.Network`, the model's forward pass in
+    numpy; ``pipeline`` is the scikit-learn pipeline of record it was exported from, when at hand
+    (after training, or ``load(..., pipeline=True)``).
+    """
+
+    network: Network
     labels: tuple[str, ...]
     answer_ids: tuple[str, ...]
     thresholds: np.ndarray
     metadata: dict = field(default_factory=dict)
     stale: bool = False
+    pipeline: Any = None
+
+    @classmethod
+    def from_pipeline(cls, pipeline: Any, labels: tuple[str, ...], answer_ids: tuple[str, ...],
+                      thresholds: np.ndarray, metadata: dict | None = None) -> Predictor:
+        """The predictor of a fitted pipeline (:func:`twitch_triage.model.build_pipeline`), its network exported."""
+        from .model import export
+
+        return cls(export(pipeline), tuple(labels), tuple(answer_ids), np.asarray(thresholds, dtype=float),
+                   dict(metadata or {}), pipeline=pipeline)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """P(label | answers).
@@ -88,11 +135,10 @@ class Predictor:
         -------
         ndarray of shape (n_samples, n_labels), values in [0, 1].
         """
-        with np.errstate(over="ignore"):  # a day count beyond float32 is inf: the encoder caps it
-            X = np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float64)
         if X.shape[0] == 0:
             return np.zeros((0, len(self.labels)))
-        return np.clip(self.pipeline.predict_proba(X), 0.0, 1.0)
+        return self.network.predict_proba(X)
 
     @property
     def kb_sha256(self) -> str:
@@ -100,7 +146,12 @@ class Predictor:
 
 
 def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
-    """Write ``model.joblib`` and ``manifest.json`` (SHA-256 + metadata) into ``folder``, atomically."""
+    """Write ``model.joblib`` (the pipeline of record), ``model.npz`` (the arrays scoring reads) and
+    ``manifest.json`` (their SHA-256 + metadata) into ``folder``, each atomically, the manifest last."""
+    if predictor.pipeline is None:
+        raise ValueError("a predictor without its scikit-learn pipeline cannot be saved: load it with pipeline=True")
+    import joblib
+
     folder = Path(folder or config.MODELS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     metadata = {
@@ -120,11 +171,45 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
     }
     with atomic_output(bundle_path(folder)) as handle:  # written aside, renamed when complete
         joblib.dump(bundle, handle, compress=3)
-    manifest = {"file": BUNDLE_NAME, "sha256": _sha256(bundle_path(folder)), **metadata}
+    arrays = {**predictor.network.arrays(), "labels": np.array(predictor.labels),
+              "answer_ids": np.array(predictor.answer_ids), "thresholds": np.asarray(predictor.thresholds, dtype=float)}
+    with atomic_output(arrays_path(folder)) as handle:
+        np.savez(handle, **arrays)
+    manifest = {"file": BUNDLE_NAME, "sha256": _sha256(bundle_path(folder)),
+                "inference_file": ARRAYS_NAME, "inference_sha256": _sha256(arrays_path(folder)), **metadata}
     with atomic_output(manifest_path(folder)) as handle:
         handle.write((json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode("utf-8"))
     predictor.metadata = metadata
     return bundle_path(folder)
+
+
+def _type_problem(value: Any, expected: type | tuple[type, ...]) -> str | None:
+    """Why ``value`` is not of the ``expected`` JSON type (true/false is not a number), or None."""
+    if isinstance(value, expected) and not (isinstance(value, bool) and expected is not bool):
+        return None
+    return f"{_JSON_NAMES.get(type(value), type(value).__name__)}, not {_JSON_NAMES[expected]}"
+
+
+def _check_manifest(manifest: Any, path: Path) -> dict:
+    """The manifest, if it is an object with a checksum and its fields have the types `save` writes."""
+    if not isinstance(manifest, dict):
+        raise ArtifactError(f"the model manifest {path} is not a JSON object: {_FIX}")
+    for name in ("sha256", "inference_sha256"):
+        if name not in manifest:
+            raise ArtifactError(f"the model manifest {path} has no checksum '{name}': {_FIX}")
+    for name, (kind, item) in _MANIFEST_TYPES.items():
+        if name not in manifest:
+            continue
+        value = manifest[name]
+        problem = _type_problem(value, kind)
+        if problem:
+            problem = f"is {problem}"
+        elif item is not None:
+            items = value.values() if isinstance(value, dict) else value
+            problem = next((f"holds {p}" for v in items if (p := _type_problem(v, item))), None)
+        if problem:
+            raise ArtifactError(f"the model manifest {path} is malformed: '{name}' {problem}: {_FIX}")
+    return manifest
 
 
 def read_manifest(folder: str | Path | None = None) -> dict:
@@ -135,18 +220,29 @@ def read_manifest(folder: str | Path | None = None) -> dict:
         raise ArtifactError(f"no model in {path.parent}/: {_FIX}") from None
     except (OSError, ValueError) as exc:
         raise ArtifactError(f"the model manifest {path} is unreadable ({type(exc).__name__}): {_FIX}") from None
-    if not isinstance(manifest, dict) or "sha256" not in manifest:
-        raise ArtifactError(f"the model manifest {path} has no checksum: {_FIX}")
-    return manifest
+    return _check_manifest(manifest, path)
 
 
-def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> Predictor:
+def load(folder: str | Path | None = None, *, kb_sha256: str | None = None, pipeline: bool = False) -> Predictor:
     """Load the model after checking it.
 
-    The bundle's SHA-256 must match the manifest and the manifest's library
-    versions must match this environment, both checked before anything is
-    unpickled (``joblib.load`` can run code). ``kb_sha256``, when given, marks
-    the predictor ``stale`` if the knowledge base changed since training.
+    The manifest must be well formed, and the model code that wrote the files must be this
+    one (``versions["model-code"]``, the fingerprint of ``model.py`` and ``inference.py``,
+    which define what the files mean). Scoring needs only ``model.npz``: plain arrays,
+    read with ``allow_pickle=False``, so the file cannot run code. Its SHA-256 must match
+    the manifest, and its arrays must fit each other, the answers and the contract's labels;
+    the library versions do not matter to it (numpy's ``.npy`` format does not change with
+    them).
+
+    With ``pipeline=True`` the scikit-learn pipeline of record is loaded too (for training
+    code and model inspection): ``model.joblib``'s SHA-256 and its library versions must
+    match, all checked before anything is unpickled. Unpickling then builds only the classes
+    a model is made of (:data:`twitch_triage.pickled.MODEL_GLOBALS`) and arrays of numbers:
+    a file that refers to anything else (``os.system``, ``eval``, ...) is refused before it
+    runs, whatever its checksum.
+
+    ``kb_sha256``, when given, marks the predictor ``stale`` if the knowledge base changed
+    since training.
 
     Raises
     ------
@@ -155,11 +251,59 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> P
     """
     folder = Path(folder or config.MODELS_DIR)
     manifest = read_manifest(folder)
-    path = bundle_path(folder)
-    if not path.is_file():
-        raise ArtifactError(f"no model file {path}: {_FIX}")
-    if _sha256(path) != manifest["sha256"]:
-        raise ArtifactError(f"the model file {path} does not match its manifest checksum (altered or corrupt): {_FIX}")
+    if manifest.get("versions", {}).get("model-code") != code_fingerprint():
+        raise ArtifactError(f"the model was built by another version of twitch_triage's model code "
+                            f"({', '.join(_CODE)}): {_FIX}")
+    predictor = _read_arrays(arrays_path(folder), manifest["inference_sha256"])
+    predictor.metadata = {name: value for name, value in manifest.items() if name not in _FILE_FIELDS}
+    if pipeline:
+        predictor.pipeline = _read_pipeline(bundle_path(folder), manifest, predictor)
+    if kb_sha256 is not None and predictor.kb_sha256 != kb_sha256:
+        predictor.stale = True
+    return predictor
+
+
+def _text(arrays: dict[str, np.ndarray], name: str) -> tuple[str, ...]:
+    array = arrays.get(name)
+    if array is None or array.ndim != 1 or array.dtype.kind != "U":
+        raise ValueError(f"'{name}' is not a list of names")
+    return tuple(str(item) for item in array)
+
+
+def _read_arrays(path: Path, sha256: str) -> Predictor:
+    """The predictor held by ``model.npz``, checked."""
+    _check_file(path, sha256)
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in data.files}
+    except Exception as exc:  # noqa: BLE001 - any reading failure (not a zip, an array of objects...) means: rebuild
+        raise ArtifactError(f"the model file {path} cannot be read ({type(exc).__name__}): {_FIX}") from None
+    try:
+        network = Network.from_arrays(arrays)
+        labels, answer_ids = _text(arrays, "labels"), _text(arrays, "answer_ids")
+        thresholds = arrays.get("thresholds")
+        if thresholds is None or thresholds.shape != (network.n_labels,) or thresholds.dtype.kind != "f":
+            raise ValueError(f"'thresholds' is not one number per label ({network.n_labels})")
+        if len(answer_ids) != network.n_answers or answer_ids[network.days_index] != config.DAYS_ANSWER:
+            raise ValueError(f"'answer_ids' do not fit the network's {network.n_answers} answers and days column")
+        extra = sorted(set(arrays) - set(network.arrays()) - {"labels", "answer_ids", "thresholds"})
+        if extra:
+            raise ValueError(f"holds an array '{extra[0]}', which is not part of a twitch-triage model")
+    except ValueError as exc:
+        raise ArtifactError(f"the model file {path} is malformed: {exc}: {_FIX}") from None
+    if labels != config.LABELS or network.n_labels != len(labels):
+        raise ArtifactError(f"the model's labels {labels} differ from the contract's: {_FIX}")
+    return Predictor(network, labels, answer_ids, thresholds)
+
+
+def _read_pipeline(path: Path, manifest: dict, predictor: Predictor) -> Any:
+    """The scikit-learn pipeline of record in ``model.joblib``, checked, then unpickled with the allow-list."""
+    from sklearn.exceptions import InconsistentVersionWarning
+    from sklearn.pipeline import Pipeline
+
+    from . import pickled
+
+    _check_file(path, manifest["sha256"])
     expected = manifest.get("versions", {})
     here = versions()
     for lib in ("scikit-learn", "numpy", "joblib"):
@@ -167,28 +311,23 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None) -> P
             raise ArtifactError(
                 f"the model was built with {lib} {expected.get(lib)} but {here[lib]} is installed: {_FIX}"
             )
-    if expected.get("model-code") != here["model-code"]:
-        raise ArtifactError(f"the model was built by another version of twitch_triage/model.py: {_FIX}")
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         try:
-            bundle = joblib.load(path)
+            bundle = pickled.load(path)
+        except pickled.Refused as exc:
+            raise ArtifactError(f"the model file {path} {exc}, so it was not loaded (it was not written by "
+                                f"`make train`, or was altered since): {_FIX}") from None
         except InconsistentVersionWarning as exc:
             raise ArtifactError(f"the model was pickled by another scikit-learn ({exc.original_sklearn_version}): {_FIX}") from None
         except Exception as exc:  # noqa: BLE001 - any unpickling failure means: rebuild
             raise ArtifactError(f"the model file {path} cannot be loaded ({type(exc).__name__}): {_FIX}") from None
     try:
-        predictor = Predictor(
-            pipeline=bundle["pipeline"],
-            labels=tuple(bundle["labels"]),
-            answer_ids=tuple(bundle["answer_ids"]),
-            thresholds=np.asarray(bundle["thresholds"], dtype=float),
-            metadata=dict(bundle["metadata"]),
-        )
-    except (KeyError, TypeError) as exc:
+        found, labels, answer_ids = bundle["pipeline"], tuple(bundle["labels"]), tuple(bundle["answer_ids"])
+    except (KeyError, TypeError, ValueError) as exc:
         raise ArtifactError(f"the model file {path} lacks {exc}: {_FIX}") from None
-    if predictor.labels != config.LABELS:
-        raise ArtifactError(f"the model's labels {predictor.labels} differ from the contract's: {_FIX}")
-    if kb_sha256 is not None and predictor.kb_sha256 != kb_sha256:
-        predictor.stale = True
-    return predictor
+    if not isinstance(found, Pipeline):
+        raise ArtifactError(f"the model file {path} holds no scikit-learn pipeline: {_FIX}")
+    if (labels, answer_ids) != (predictor.labels, predictor.answer_ids):
+        raise ArtifactError(f"the model file {path} has other labels or answers than {ARRAYS_NAME}: {_FIX}")
+    return found

@@ -17,11 +17,11 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import config, redflags
+from . import config, redflags, triage
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
 from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
-from .files import InputError, atomic_output, output_errors
+from .files import InputError, atomic_output
 from .workers import ahead, behind
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
@@ -65,19 +65,6 @@ def _join_picked(rows: np.ndarray, picked: np.ndarray, names: Sequence[str], n: 
     return pa.StringArray.from_buffers(n, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data))
 
 
-def _likely(P: np.ndarray, thresholds: np.ndarray, labels: Sequence[str]) -> pa.Array:
-    """Per row, labels with P >= threshold, most probable first (ties in label order), ``;``-separated.
-
-    The same as :func:`twitch_triage.triage.likely_labels`, vectorised.
-    """
-    rows, cols = np.nonzero(P >= np.asarray(thresholds)[None, :])  # few per row: only those are sorted
-    # one sort: by row, then most probable first (P in [0, 1], so 2 * row + 1 - P keeps rows apart; the
-    # model's probabilities are float32 values, told apart by this key below 2**28 rows); stable: ties in
-    # label order
-    order = np.argsort(2.0 * rows + (1.0 - P[rows, cols]), kind="stable")
-    return _join_picked(rows[order], cols[order], labels, P.shape[0])
-
-
 def _red_flags(fired: np.ndarray, rule_ids: Sequence[str]) -> pa.Array:
     """Per row, the ids of the rules that fired, in the knowledge base's order, ``;``-separated."""
     rows, cols = np.nonzero(fired)  # row-major: each row's rules in order
@@ -101,7 +88,7 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
 def _probability_texts(P: np.ndarray) -> list[pa.Array]:
     """Each column of ``P`` as 4-decimal text (NaN as 0.0000); all share one offsets buffer."""
     n = P.shape[0]
-    texts = np.take(_P_TEXT, np.rint(np.clip(np.nan_to_num(P), 0.0, 1.0) * 10_000).astype(np.intp).T)
+    texts = np.take(_P_TEXT, redflags.ten_thousandths(P).T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
     return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in texts]
 
@@ -297,15 +284,15 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
     # neutralise returns a column it leaves as it is: only the others are compared
     changed = [pc.not_equal(a, b).to_numpy(zero_copy_only=False) for a, b in zip(ins, cells) if a is not b]
     neutralised = np.logical_or.reduce(changed) if changed else None
-    level, fired = redflags.evaluate_matrix(kb, X, tuple(scorer.answer_ids))
     P = np.zeros((n, len(scorer.labels)))
     for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
+    out = triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
     outputs = {
         **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(P))},
-        "likely": _likely(P, scorer.thresholds, scorer.labels),
-        "disposition": _LEVELS.take(pa.array(level.astype(np.int32))),
-        "red_flags": _red_flags(fired, [rule.id for rule in kb.red_flags]),
+        "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
+        "disposition": _LEVELS.take(pa.array(out.level.astype(np.int32))),
+        "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),
         "error": _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     }
     return ins, outputs, neutralised
@@ -393,11 +380,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                                                   disable=None if progress else True, leave=False) as bar:
             target = pa.PythonFile(sink, mode="w")
 
-            def written(data: bytes | pa.Buffer) -> None:
-                with output_errors(output):
-                    target.write(data)
-
-            written((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
+            target.write((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed | None]]:
@@ -412,7 +395,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 # the output cells in the header's order: probabilities are digits, the others may need quotes
                 cells = [outputs[name] if name.startswith("p_") else quoted(outputs[name], header.delimiter)
                          for name in config.OUTPUT_COLUMNS]
-                written(record_lines(records, cells, header.delimiter))
+                target.write(record_lines(records, cells, header.delimiter))
 
             with _one_blas_thread(), behind(write_chunk) as write, \
                     contextlib.closing(ahead(parsed_chunks())) as chunks:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
 import textwrap
-from typing import Callable, Sequence
+import threading
+from typing import Callable, Iterator, Sequence
 
 from . import config
 
@@ -48,12 +51,11 @@ def _cmd_generate(args: argparse.Namespace) -> int:
     from .files import atomic_output
 
     kb = _load_kb(args)
-    cases = generator.sample_cases(kb, args.n, args.seed)
-    frame = cases.to_frame()
     with atomic_output(args.output) as sink:
-        write_frame(frame, sink)
+        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+            write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
-        print(f"wrote {len(frame):,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
+        print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
     return EXIT_OK
 
 
@@ -63,7 +65,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     rows = [("case_id", "text", "optional identifier, passed through untouched", "-")]
     for a in kb.answers:
         kind = "days >= 0 or unknown" if a.role == "days" else "yes/no/unknown"
-        source = "clinical (not in the seeds)" if a.group == "warning" else "seeds"
+        source = "clinical (not in the seeds)" if a.source is not None and not a.source.from_seeds else "seeds"
         rows.append((a.id, kind, f"{groups[a.group]} {a.question}", source))
     if args.format == "csv":
         import csv
@@ -115,7 +117,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
         raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
     result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
-    folder = report.write_model_card(kb, result, args.reports)
+    with training.stage("figures and model card", 1, quiet=args.quiet) as bar:
+        folder = report.write_model_card(kb, result, args.reports or args.model)
+        bar.update(1)
     m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
     print(
         f"trained on {args.n:,} cases (seed {args.seed}) in {result.seconds['total']:.0f} s; "
@@ -131,12 +135,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from . import training
+    from .evaluate import MIN_CASES
 
+    if args.n < MIN_CASES:
+        from .files import InputError
+
+        raise InputError(f"--n {args.n} is too small to evaluate on: use at least {MIN_CASES} cases")
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
     result, _, _ = training.evaluate_model(kb, predictor, args.n, args.seed, quiet=not sys.stderr.isatty())
     if args.json:
-        print(json.dumps(result))
+        print(json.dumps(result, allow_nan=False))  # an undefined metric is null
         return EXIT_OK
     print(f"{'':8} {'macro AUROC':>12} {'mean log-loss':>14} {'macro Brier':>12} {'max ECE':>8}")
     for name in ("model", "oracle", "rules"):
@@ -148,7 +157,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch
+    from .files import refuse_output_over_input
 
+    refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
@@ -207,7 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help=f"training cases (default {config.DEFAULT_TRAIN_N:,})")
     p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
     p.add_argument("--model", default=None, metavar="DIR", help="where to save the model (default models/)")
-    p.add_argument("--reports", default=None, metavar="DIR", help="where to write the model card (default reports/)")
+    p.add_argument("--reports", default=None, metavar="DIR",
+                   help="where to write the model card and its figures (default: beside the model)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")
 
     p = add("evaluate", _cmd_evaluate, "score fresh held-out synthetic cases with the model, the oracle and the rules",
@@ -232,26 +244,69 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit code."""
+class _Stopped(BaseException):
+    """A signal asked the process to stop. Raised in the main thread, it unwinds the command as
+    KeyboardInterrupt does, so that a partial output file is removed on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise _Stopped(signum)
+
+
+@contextlib.contextmanager
+def _stopped_by_signals() -> Iterator[None]:
+    """While the command runs, SIGTERM and SIGHUP raise :class:`_Stopped` (SIGINT raises KeyboardInterrupt
+    already; SIGPIPE is ignored, and a write to a closed pipe raises BrokenPipeError)."""
+    if threading.current_thread() is not threading.main_thread():  # only the main thread may set handlers
+        yield
+        return
+    signums = [getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)]
+    previous = {signum: signal.signal(signum, _stop) for signum in signums}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, signal.SIG_DFL if handler is None else handler)
+
+
+def _exit_on_signal(command: str, signum: int, why: str = "") -> int:
+    print(f"twitch-triage {command}: stopped by {signal.Signals(signum).name}{why}; no partial output file was left",
+          file=sys.stderr)
+    return 128 + signum
+
+
+def _is_usage_error(exc: Exception) -> bool:
+    """Unusable input or arguments (exit 2). Their classes are imported here, once there is an error,
+    so that a command that succeeds without the CSV layer (``--help``, ``schema``) never imports it."""
     from .files import InputError
     from .knowledge import KnowledgeBaseError
 
+    return isinstance(exc, (InputError, KnowledgeBaseError))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # --help and argument errors end here, before any library is imported
     try:
-        return int(args.func(args) or EXIT_OK)
-    except (InputError, KnowledgeBaseError) as exc:
-        print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except BrokenPipeError:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return EXIT_OK
+        with _stopped_by_signals():
+            return int(args.func(args) or EXIT_OK)
+    except _Stopped as stop:
+        return _exit_on_signal(args.command, stop.signum)
     except KeyboardInterrupt:
-        print("twitch-triage: interrupted; no output was written", file=sys.stderr)
-        return 130
+        return _exit_on_signal(args.command, signal.SIGINT)
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)  # nothing more reaches the closed pipe, not even at exit
+        os.dup2(devnull, sys.stdout.fileno())
+        return _exit_on_signal(args.command, signal.SIGPIPE, " (the output's reader closed it)")
     except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, exit 1
+        if _is_usage_error(exc):
+            print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)
+            return EXIT_USAGE
         if os.environ.get("TWITCH_TRIAGE_DEBUG"):
             raise
         print(f"twitch-triage {args.command}: internal error: {type(exc).__name__}: {exc} "

@@ -24,6 +24,8 @@ __all__ = [
     "NO_SPELLINGS",
     "UNKNOWN_SPELLINGS",
     "DAYS_ANSWER",
+    "LIKELY_AT_LEAST",
+    "LIKELY_AT_MOST",
 ]
 
 # The contract's names (../shared/contract.md): interfaces, not medical facts.
@@ -39,12 +41,18 @@ ANSWERS: tuple[str, ...] = (
     "low_fluid_intake", "digestive_issues", "low_sun_exposure", "low_protein_diet",
     "corticosteroids",
     "breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting",
+    # added in version 2
+    "painful", "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness", "tetany", "dark_urine",
+    "calf_swelling",
 )
 DAYS_ANSWER = "duration_days"
 LABELS: tuple[str, ...] = (
     "magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6",
     "iron", "protein", "dehydration",
 )
+# `likely`: the labels more likely than not (probability as written >= 0.5), most probable first, at most 3.
+LIKELY_AT_LEAST = 0.5
+LIKELY_AT_MOST = 3
 # Most severe first.
 LEVELS: tuple[str, ...] = ("emergency", "urgent", "see_doctor", "self_care")
 OUTPUT_COLUMNS: tuple[str, ...] = (

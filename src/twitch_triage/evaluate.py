@@ -10,8 +10,10 @@ from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from .knowledge import KnowledgeBase
 
-__all__ = ["metrics", "expected_calibration_error", "reliability", "RuleScorer", "evaluate_scorers"]
+__all__ = ["MIN_CASES", "metrics", "likely_metrics", "expected_calibration_error", "reliability", "RuleScorer",
+           "evaluate_scorers"]
 
+MIN_CASES = 100  # fewer, and the rarer labels (about 6 % of cases) often have no case to rank
 _BINS = 15
 
 
@@ -33,8 +35,18 @@ def expected_calibration_error(y: np.ndarray, p: np.ndarray, bins: int = _BINS) 
     return float(np.sum(count * np.abs(mean_p - freq)) / max(int(count.sum()), 1))
 
 
+def _summary(reduce: Callable[[list[float]], float], values: list[float | None]) -> float | None:
+    """``reduce`` over the defined values, rounded; None if no value is defined."""
+    defined = [v for v in values if v is not None]
+    return round(float(reduce(defined)), 6) if defined else None
+
+
 def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
     """The contract's metrics block for one scorer.
+
+    A label's AUROC is None (null in JSON) when its cases all have it or all
+    lack it; the macro AUROC averages the labels where it is defined. No value
+    is NaN, so the block is valid JSON.
 
     Parameters
     ----------
@@ -46,20 +58,42 @@ def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
     per_label = {}
     for j, label in enumerate(labels):
         y, p = Y[:, j], P[:, j]
-        auroc = float(roc_auc_score(y, p)) if 0 < y.sum() < len(y) else float("nan")
         per_label[label] = {
-            "auroc": round(auroc, 6),
+            "auroc": round(float(roc_auc_score(y, p)), 6) if 0 < y.sum() < len(y) else None,
             "log_loss": round(float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
             "brier": round(float(brier_score_loss(y, p)), 6),
             "ece": round(expected_calibration_error(y, p), 6),
         }
     values = per_label.values()
     return {
-        "macro_auroc": round(float(np.nanmean([v["auroc"] for v in values])), 6),
-        "mean_log_loss": round(float(np.mean([v["log_loss"] for v in values])), 6),
-        "macro_brier": round(float(np.mean([v["brier"] for v in values])), 6),
-        "max_ece": round(float(np.max([v["ece"] for v in values])), 6),
+        "macro_auroc": _summary(np.mean, [v["auroc"] for v in values]),
+        "mean_log_loss": _summary(np.mean, [v["log_loss"] for v in values]),
+        "macro_brier": _summary(np.mean, [v["brier"] for v in values]),
+        "max_ece": _summary(np.max, [v["ece"] for v in values]),
         "per_label": per_label,
+    }
+
+
+def likely_metrics(Y: np.ndarray, listed: np.ndarray) -> dict:
+    """The contract's ``likely`` block: how right the labels listed as likely are, over all labels of all cases.
+
+    Parameters
+    ----------
+    Y : ndarray of shape (n_samples, n_labels), 0/1
+    listed : ndarray of shape (n_samples, n_labels), bool — the labels ``likely`` lists
+
+    Returns
+    -------
+    dict with ``precision`` (None when nothing is listed), ``recall`` (None when no case lacks anything)
+    and ``mean_count`` (labels listed per case).
+    """
+    Y = np.asarray(Y, dtype=bool)
+    listed = np.asarray(listed, dtype=bool)
+    hits, n_listed, n_true = int((Y & listed).sum()), int(listed.sum()), int(Y.sum())
+    return {
+        "precision": round(hits / n_listed, 6) if n_listed else None,
+        "recall": round(hits / n_true, 6) if n_true else None,
+        "mean_count": round(n_listed / max(len(Y), 1), 6),
     }
 
 
@@ -106,11 +140,16 @@ class RuleScorer:
 
 
 def evaluate_scorers(Y: np.ndarray, scorers: dict[str, Callable[[], np.ndarray]], labels: tuple[str, ...],
-                     progress: Callable[[str], None] | None = None) -> dict:
-    """``{name: metrics}`` for each scorer's probabilities on the same cases."""
+                     progress: Callable[[str], None] | None = None,
+                     likely: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
+    """``{name: metrics}`` for each scorer's probabilities on the same cases; with ``likely`` (probabilities ->
+    the labels listed as likely, bool of the same shape), each block also has the ``likely`` block."""
     out = {}
     for name, predict in scorers.items():
         if progress:
             progress(name)
-        out[name] = metrics(Y, predict(), labels)
+        P = predict()
+        out[name] = metrics(Y, P, labels)
+        if likely is not None:
+            out[name]["likely"] = likely_metrics(Y, likely(P))
     return out

@@ -8,7 +8,8 @@ The generative model, in the QMR-DT tradition (a two-level noisy-OR network):
    (risk factors raise base rates; a deficiency may raise another).
 3. Each symptom answer s_j is a noisy-OR of its causes with a leak:
    P(s_j = 0 | d, t) = (1 - leak_j) * prod_l (1 - a_lj)^{d_l} * prod_k (1 - b_kj)^{t_k},
-   where t are the lifestyle-trigger context answers.
+   where t are the lifestyle-trigger context answers. An ``inverse`` symptom's answer is
+   the sign's "no" (``improves_with_rest``: the sign is twitching that persists despite rest).
 4. duration_days is geometric, with one mean if no deficiency and another if any.
 5. Each answer is then hidden (unknown) at random with its ``missing_rate``;
    a share of cases ("sparse" people, as in the app) hide each answer with a
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Iterator
 
 import numpy as np
 import pandas as pd
@@ -34,9 +36,11 @@ import pandas as pd
 from . import config
 from .knowledge import KnowledgeBase
 
-__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "posterior"]
+__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "sample_chunks", "posterior"]
 
 _CHUNK = 1024
+SAMPLE_ROWS = 25_000  # cases per chunk of :func:`sample_chunks` (about 120 MB at a time)
+_VARIABLES = 7  # drawn one after the other by NoisyOrModel._draw, each for every case
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,8 @@ class Cases:
         True deficiencies in ``label_ids`` order.
     X_full : ndarray of shape (n_samples, n_answers)
         The answers before any were hidden.
+    first : int
+        The number of the first case in its sample (a chunk of a larger one starts past 0).
     """
 
     X: np.ndarray
@@ -60,6 +66,7 @@ class Cases:
     answer_ids: tuple[str, ...]
     label_ids: tuple[str, ...]
     seed: int
+    first: int = 0
 
     def __len__(self) -> int:
         return self.X.shape[0]
@@ -67,7 +74,7 @@ class Cases:
     def to_frame(self) -> pd.DataFrame:
         """Contract columns: case_id, answers as yes/no/blank, then one 0/1 column per label."""
         n = len(self)
-        cols: dict[str, object] = {"case_id": [f"s{self.seed}-{i}" for i in range(n)]}
+        cols: dict[str, object] = {"case_id": [f"s{self.seed}-{i}" for i in range(self.first, self.first + n)]}
         words = np.array(["no", "yes", ""], dtype=object)
         for j, aid in enumerate(self.answer_ids):
             x = self.X[:, j]
@@ -108,6 +115,7 @@ class NoisyOrModel:
         self.symptom_cols = np.flatnonzero(roles == "symptom")
         self.context_cols = np.flatnonzero(roles == "context")
         self.days_col = a_index[config.DAYS_ANSWER]
+        self.inverse_cols = np.flatnonzero([a.inverse for a in kb.answers])
         self.missing_rate = np.array([a.missing_rate for a in kb.answers])
         self.sparse_share = kb.missingness.sparse_share
         self.sparse_hidden = (kb.missingness.sparse_hidden_min, kb.missingness.sparse_hidden_max)
@@ -145,35 +153,83 @@ class NoisyOrModel:
     # ------------------------------------------------------------------ sampling
 
     def sample(self, n: int, seed: int) -> Cases:
-        """Draw ``n`` cases; the same ``seed`` gives the same cases, whatever else runs."""
+        """Draw ``n`` cases; the same ``seed`` gives the same cases, whatever else runs.
+
+        Each variable is drawn for all ``n`` cases, in the order of :meth:`_draw`, from one
+        stream of PCG64(``seed``).
+        """
         if n < 0:
             raise ValueError(f"n must be >= 0, got {n}")
         rng = np.random.Generator(np.random.PCG64(seed))
-        A, L = len(self.answer_ids), len(self.label_ids)
-        ctx_cols = self.context_cols
-        C = np.zeros((n, A))
-        C[:, ctx_cols] = rng.random((n, ctx_cols.size)) < self.prevalence[ctx_cols]
-        D = np.zeros((n, L))
-        u_lab = rng.random((n, L))
+        return self._draw([rng] * _VARIABLES, n, seed, first=0)
+
+    def sample_chunks(self, n: int, seed: int, rows: int = SAMPLE_ROWS) -> Iterator[Cases]:
+        """The cases of ``sample(n, seed)``, row for row, in chunks of at most ``rows``: memory stays
+        bounded whatever ``n`` (one empty chunk when ``n`` is 0).
+
+        Each variable gets a generator of its own, advanced to where that variable's draws begin
+        in the stream :meth:`sample` draws from (PCG64.advance; a uniform takes one step), so a
+        chunk draws only its own rows. The durations take a varying number of steps (numpy's
+        geometric uses the ziggurat below p = 1/3), so the variables after them start where a
+        first pass over the deficiencies and durations ends.
+        """
+        if n < 0:
+            raise ValueError(f"n must be >= 0, got {n}")
+
+        def at(steps: int, state: dict | None = None) -> np.random.Generator:
+            bits = np.random.PCG64(seed)
+            if state is not None:
+                bits.state = state
+            bits.advance(steps)
+            return np.random.Generator(bits)
+
+        C, L, A = self.context_cols.size, len(self.label_ids), len(self.answer_ids)
+        starts = range(0, max(n, 1), rows)
+        ctx, lab, days = at(0), at(n * C), at(n * (C + L + A))
+        for start in starts:
+            self._durations(days, self._deficiencies(ctx, lab, min(rows, n - start))[1])
+        end = days.bit_generator.state
+        streams = [at(0), at(n * C), at(n * (C + L)), at(n * (C + L + A)), at(0, end), at(n, end), at(2 * n, end)]
+        for start in starts:
+            yield self._draw(streams, min(rows, n - start), seed, first=start)
+
+    def _deficiencies(self, ctx: np.random.Generator, lab: np.random.Generator, n: int
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Context answers (in an (n, A) array, 0 elsewhere) and deficiencies (n, L) of ``n`` cases."""
+        C = np.zeros((n, len(self.answer_ids)))
+        C[:, self.context_cols] = ctx.random((n, self.context_cols.size)) < self.prevalence[self.context_cols]
+        D = np.zeros((n, len(self.label_ids)))
+        u_lab = lab.random((n, len(self.label_ids)))
         ctx_term = C @ self.log_rf_ctx  # (n, L), log prod (1 - w)^c
         for l in self.label_order:
             log_none = np.log1p(-self.base_rate[l]) + ctx_term[:, l] + D @ self.log_rf_lab[:, l]
             D[:, l] = u_lab[:, l] < -np.expm1(log_none)
+        return C, D
+
+    def _durations(self, rng: np.random.Generator, D: np.ndarray) -> np.ndarray:
+        """Days since it began: geometric, with a longer mean if any deficiency."""
+        p = np.where(D.any(axis=1), self.dur_p[1], self.dur_p[0])
+        return rng.geometric(p) - 1 if p.size else np.zeros(0)
+
+    def _draw(self, streams: list[np.random.Generator], n: int, seed: int, first: int) -> Cases:
+        """``n`` cases, each variable from its generator in ``streams``: the context answers, the
+        deficiencies, the symptoms, the durations, who is sparse, their rate, what is hidden."""
+        A = len(self.answer_ids)
+        C, D = self._deficiencies(streams[0], streams[1], n)
         log_q = self.log_leak0 + D @ self.log_link0 + C @ self.log_trig0  # (n, A) log P(no)
-        u_sym = rng.random((n, A))
+        u_sym = streams[2].random((n, A))
         X = C.copy()
         sym = self.symptom_cols
         X[:, sym] = u_sym[:, sym] < -np.expm1(log_q[:, sym])
-        any_def = D.any(axis=1)
-        p = np.where(any_def, self.dur_p[1], self.dur_p[0])
-        X[:, self.days_col] = rng.geometric(p) - 1 if n else np.zeros(0)
+        X[:, self.inverse_cols] = 1.0 - X[:, self.inverse_cols]
+        X[:, self.days_col] = self._durations(streams[3], D)
         # missing completely at random: each answer's own rate, and some people answer only a few
-        sparse = rng.random(n) < self.sparse_share
-        rate = rng.uniform(self.sparse_hidden[0], self.sparse_hidden[1], size=n)
+        sparse = streams[4].random(n) < self.sparse_share
+        rate = streams[5].uniform(self.sparse_hidden[0], self.sparse_hidden[1], size=n)
         hide_p = np.where(sparse[:, None], np.maximum(rate[:, None], self.missing_rate[None, :]), self.missing_rate)
-        hide = rng.random((n, A)) < hide_p
+        hide = streams[6].random((n, A)) < hide_p
         X_obs = np.where(hide, np.nan, X)
-        return Cases(X_obs, D.astype(np.uint8), X, self.answer_ids, self.label_ids, seed)
+        return Cases(X_obs, D.astype(np.uint8), X, self.answer_ids, self.label_ids, seed, first)
 
     # ------------------------------------------------------------------ tables
 
@@ -250,6 +306,9 @@ class NoisyOrModel:
         The prior stays in linear space: the posterior multiplies it in after one
         exp, which saves a log per (case, state).
         """
+        if self.inverse_cols.size:  # the signs behind the answers (unknown stays unknown)
+            X = X.copy()
+            X[:, self.inverse_cols] = 1.0 - X[:, self.inverse_cols]
         # prior, unknown risk factors summed out: weights (n, 2^R) x table (2^R, 2^L)
         xr = X[:, self.risk_cols]
         p_yes = np.where(np.isnan(xr), self.prevalence[self.risk_cols], xr)  # (n, R)
@@ -394,6 +453,11 @@ class NoisyOrModel:
             gain[j] = entropy[0] - (p_no * entropy[1 + 2 * k] + p_yes * entropy[2 + 2 * k])
         return np.maximum(gain, 0.0)
 
+    @cached_property
+    def label_prevalence(self) -> np.ndarray:
+        """How common each deficiency is among the generated people: P(label) before any answer, shape (n_labels,)."""
+        return self.posterior(np.full((1, len(self.answer_ids)), np.nan))[0]
+
     @property
     def states(self) -> np.ndarray:
         """The 2^L deficiency states, shape (2^L, L)."""
@@ -426,6 +490,11 @@ def compile_model(kb: KnowledgeBase) -> NoisyOrModel:
 def sample_cases(kb: KnowledgeBase, n: int, seed: int) -> Cases:
     """Draw ``n`` synthetic cases from the knowledge base with ``seed``."""
     return compile_model(kb).sample(n, seed)
+
+
+def sample_chunks(kb: KnowledgeBase, n: int, seed: int, rows: int = SAMPLE_ROWS) -> Iterator[Cases]:
+    """``sample_cases(kb, n, seed)`` in chunks of at most ``rows`` cases, equal to it row for row."""
+    return compile_model(kb).sample_chunks(n, seed, rows)
 
 
 def posterior(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:

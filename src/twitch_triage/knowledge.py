@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 import yaml
 
@@ -67,6 +68,9 @@ class Cited:
 
 @dataclass(frozen=True)
 class Answer:
+    """One question. A symptom with ``inverse`` is modelled by its "no" (see the knowledge base's
+    ``assumptions.inverse``); ``source`` says where a question beyond the links' signs comes from."""
+
     id: str
     group: str
     role: str
@@ -75,6 +79,8 @@ class Answer:
     missing_rate: float
     leak: float = 0.0
     prevalence: float = 0.0
+    inverse: bool = False
+    source: Source | None = None
 
 
 @dataclass(frozen=True)
@@ -122,13 +128,17 @@ class Level:
 
 @dataclass(frozen=True)
 class RedFlagRule:
+    """A rule of the triage table. ``kind`` is "any_yes", "all_yes", "count_yes" or "above" (on ``answers``),
+    or "probability_at_least" (on the model's probabilities of ``labels``)."""
+
     id: str
     level: str
     reason: str
-    kind: str  # "any_yes" | "count_yes" | "above"
+    kind: str
     answers: tuple[str, ...]
     threshold: float
     source: Source
+    labels: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -209,7 +219,110 @@ class KnowledgeBase:
         return tuple(link for link in self.links if link.label == label_id)
 
 
+# --------------------------------------------------------------------------- reading the YAML
+
+_MAX_DEPTH = 20  # lists and mappings inside each other; the file needs 6
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's parser where PyYAML has it: 9x faster here
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _Mapping(dict):
+    """A YAML mapping that remembers each key written twice in it (a dict keeps the last one)."""
+
+    twice: tuple[tuple[str, int, int], ...] = ()  # (key, its first line, the repeat's line)
+
+
+def _written_twice(node: yaml.MappingNode) -> tuple[tuple[str, int, int], ...]:
+    """The keys of ``node`` written twice (as written: same tag and text), with their lines."""
+    first: dict[tuple[str, str], int] = {}
+    twice = []
+    for key, _ in node.value:
+        if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
+            if (key.tag, key.value) in first:
+                twice.append((key.value, first[key.tag, key.value], key.start_mark.line + 1))
+            else:
+                first[key.tag, key.value] = key.start_mark.line + 1
+    return tuple(twice)
+
+
+class _Loader(_SAFE_LOADER):
+    """PyYAML's safe loader; its mappings are :class:`_Mapping`."""
+
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Iterator[_Mapping]:
+        data = _Mapping()
+        yield data
+        twice = _written_twice(node)  # (before construct_mapping merges any '<<' keys into node)
+        data.update(self.construct_mapping(node))
+        data.twice = twice
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
+def _at(name: str, mark: Any, what: str) -> KnowledgeBaseError:
+    return KnowledgeBaseError(f"{name}: line {mark.line + 1}: {what}")
+
+
+def _check_nesting(text: str, name: str) -> None:
+    """Refuse aliases and deep nesting, from the parser's flat stream of events, before anything is built.
+
+    An alias (``*name``) stands for a value written elsewhere: a few lines of aliases of
+    aliases (a "billion laughs") stand for more data than memory holds once anything walks
+    them, and lists nested thousands deep exhaust the stack of whatever walks them.
+    """
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise _at(name, event.start_mark,
+                      f"alias *{event.anchor}: aliases are not allowed; write the value out in full")
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > _MAX_DEPTH:
+                raise _at(name, event.start_mark, f"lists and mappings nested more than {_MAX_DEPTH} deep")
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
+def _read_yaml(path: Path, data: bytes) -> Any:
+    """The file's content; a one-line error naming the line of anything YAML cannot read."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise KnowledgeBaseError(f"{path.name}: line {line}: not valid UTF-8 (byte {exc.start}); "
+                                 "save the file as UTF-8") from None
+    try:
+        _check_nesting(text, path.name)
+        return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or exc.context
+        if exc.problem and exc.context and exc.context_mark is not None and exc.context_mark.line != mark.line:
+            what += f" ({exc.context} on line {exc.context_mark.line + 1})"
+        raise KnowledgeBaseError(
+            f"{path.name}: line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {what}") from None
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        raise KnowledgeBaseError(f"{path.name}: line {line}: not valid YAML: {exc.reason}") from None
+
+
 # --------------------------------------------------------------------------- parsing
+
+_SECTIONS = (
+    "version", "sources", "assumptions", "missingness", "strength_scale", "duration", "groups", "answers",
+    "labels", "links", "risk_factors", "triggers", "levels", "red_flags", "patterns", "plan", "disclaimer",
+)
+_SOURCE_KEYS = ("doc", "quote", "justification")
+_CITED_KEYS = ("text", "source")
+_ROLE_KEYS = {"symptom": ("leak", "inverse"), "context": ("prevalence",), "days": ()}
+_CONDITION_KEYS = (("any_yes",), ("all_yes",), ("yes_count_at_least", "of"), ("above", "answer"),
+                   ("probability_at_least", "labels"))  # the first key names the kind
+
+
+def _unknown(key: Any, known: Sequence[str], what: str = "key") -> str:
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
+    return f"unknown {what} '{key}' ({hint})"
 
 
 class _Reader:
@@ -228,13 +341,27 @@ class _Reader:
     def fail(self, where: str, what: str) -> KnowledgeBaseError:
         return KnowledgeBaseError(f"{self.path.name}: {where}: {what}")
 
-    def section(self, name: str, kind: type = list) -> Any:
+    def entry(self, value: Any, where: str, keys: Sequence[str] | None = None) -> dict:
+        """``value`` as a mapping in which each key is written once and, if ``keys`` are given, is one of them."""
+        if not isinstance(value, dict):
+            raise self.fail(where, "entry must be a mapping of keys to values")
+        twice = getattr(value, "twice", ())
+        if twice:
+            key, first, again = twice[0]
+            lines = f"line {first}" if first == again else f"lines {first} and {again}"
+            raise self.fail(where, f"'{key}' is written twice ({lines}): keep one")
+        unknown = [key for key in value if key not in keys] if keys is not None else []
+        if unknown:
+            raise self.fail(where, _unknown(unknown[0], keys))
+        return value
+
+    def section(self, name: str, kind: type = list, keys: Sequence[str] | None = None) -> Any:
         if name not in self.raw:
             raise self.fail(name, f"missing section '{name}'")
         value = self.raw[name]
         if not isinstance(value, kind):
             raise self.fail(name, f"'{name}' must be a {'list' if kind is list else 'mapping'}")
-        return value
+        return self.entry(value, name, keys) if kind is dict else value
 
     def get(self, entry: Any, key: str, where: str, kind: type | tuple = str) -> Any:
         if not isinstance(entry, dict):
@@ -265,7 +392,7 @@ class _Reader:
     def source(self, entry: Any, where: str, key: str = "source") -> Source:
         if not isinstance(entry, dict) or not isinstance(entry.get(key), dict):
             raise self.fail(where, f"missing '{key}' (give doc + quote, or doc: clinical + justification)")
-        src = entry[key]
+        src = self.entry(entry[key], f"{where} {key}", _SOURCE_KEYS)
         doc = src.get("doc")
         if not isinstance(doc, str) or not doc:
             raise self.fail(where, f"{key} has no 'doc'")
@@ -285,6 +412,7 @@ class _Reader:
         return Source(doc=doc, quote=quote.strip())
 
     def cited(self, entry: Any, where: str) -> Cited:
+        self.entry(entry, where, _CITED_KEYS)
         return Cited(text=self.get(entry, "text", where).strip(), source=self.source(entry, where))
 
     def known(self, value: str, known: set[str] | tuple[str, ...], where: str, what: str) -> str:
@@ -303,19 +431,24 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
-    r = reader
+def _strength_scale(r: _Reader) -> None:
     raw_scale = r.section("strength_scale", dict)
-    for name, value in raw_scale.items():
+    for name in raw_scale:
         r.scale[name] = r.probability(raw_scale, name, f"strength_scale.{name}")
 
+
+def _groups(r: _Reader) -> tuple[Group, ...]:
     groups = []
     for i, g in enumerate(r.section("groups")):
-        where = f"groups[{i}]"
-        gid = r.get(g, "id", where)
-        groups.append(Group(gid, r.get(g, "title", f"group {gid}"), r.probability(g, "missing_rate", f"group {gid}")))
-    group_rates = {g.id: g.missing_rate for g in groups}
+        gid = r.get(g, "id", f"groups[{i}]")
+        where = f"group {gid}"
+        r.entry(g, where, ("id", "title", "missing_rate"))
+        groups.append(Group(gid, r.get(g, "title", where), r.probability(g, "missing_rate", where)))
+    return tuple(groups)
 
+
+def _answers(r: _Reader, groups: tuple[Group, ...]) -> tuple[Answer, ...]:
+    group_rates = {g.id: g.missing_rate for g in groups}
     answers: list[Answer] = []
     for i, a in enumerate(r.section("answers")):
         aid = r.get(a, "id", f"answers[{i}]")
@@ -324,7 +457,11 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
             raise r.fail(where, "duplicate id")
         group = r.known(r.get(a, "group", where), set(group_rates), where, "group")
         role = r.known(r.get(a, "role", where), _ROLES, where, "role")
+        r.entry(a, where, ("id", "group", "role", "question", "help", "missing_rate", "source", *_ROLE_KEYS[role]))
         missing = r.probability(a, "missing_rate", where) if "missing_rate" in a else group_rates[group]
+        inverse = a.get("inverse", False)
+        if not isinstance(inverse, bool):
+            raise r.fail(where, "'inverse' must be true or false")
         answers.append(
             Answer(
                 id=aid,
@@ -335,6 +472,8 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
                 missing_rate=missing,
                 leak=r.probability(a, "leak", where) if role == "symptom" else 0.0,
                 prevalence=r.probability(a, "prevalence", where) if role == "context" else 0.0,
+                inverse=inverse,
+                source=r.source(a, where) if "source" in a else None,
             )
         )
     answer_ids = {a.id for a in answers}
@@ -344,13 +483,15 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
     roles = {a.id: a.role for a in answers}
     if roles[config.DAYS_ANSWER] != "days" or sum(role == "days" for role in roles.values()) != 1:
         raise r.fail("answers", f"exactly one answer, '{config.DAYS_ANSWER}', has role 'days'")
-    symptoms = {a for a, role in roles.items() if role == "symptom"}
-    contexts = {a for a, role in roles.items() if role == "context"}
+    return tuple(answers)
 
+
+def _labels(r: _Reader) -> tuple[Label, ...]:
     labels: list[Label] = []
     for i, entry in enumerate(r.section("labels")):
         lid = r.get(entry, "id", f"labels[{i}]")
         where = f"label {lid}"
+        r.entry(entry, where, ("id", "name", "base_rate", "role", "role_source", "tests", "foods", "advice"))
         r.known(lid, set(config.LABELS), where, "label (not in the contract)")
         tests = entry.get("tests")
         if not isinstance(tests, list) or not tests:
@@ -372,41 +513,52 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
     missing_labels = [lid for lid in config.LABELS if lid not in by_id]
     if missing_labels:
         raise r.fail("labels", f"the contract's label '{missing_labels[0]}' is missing")
-    labels = [by_id[lid] for lid in config.LABELS]  # contract order
-    label_ids = set(config.LABELS)
+    return tuple(by_id[lid] for lid in config.LABELS)  # contract order
 
+
+def _links(r: _Reader, symptoms: set[str]) -> tuple[Link, ...]:
     links = []
-    seen_links = set()
+    seen = set()
     for i, entry in enumerate(r.section("links")):
         where = f"links[{i}]"
-        label = r.known(r.get(entry, "label", where), label_ids, where, "label")
+        label = r.known(r.get(entry, "label", where), set(config.LABELS), where, "label")
         answer = r.get(entry, "answer", where)
         where = f"links[{i}] ({label} -> {answer})"
+        r.entry(entry, where, ("label", "answer", "strength", "source"))
         r.known(answer, symptoms, where, "symptom answer")
-        if (label, answer) in seen_links:
+        if (label, answer) in seen:
             raise r.fail(where, "duplicate link")
-        seen_links.add((label, answer))
+        seen.add((label, answer))
         links.append(Link(label, answer, r.probability(entry, "strength", where, named=True), r.source(entry, where)))
+    return tuple(links)
 
+
+def _risk_factors(r: _Reader, contexts: set[str]) -> tuple[RiskFactor, ...]:
     risk_factors = []
     for i, entry in enumerate(r.section("risk_factors")):
         where = f"risk_factors[{i}]"
         cause = r.get(entry, "cause", where)
         label = r.get(entry, "label", where)
         where = f"risk_factors[{i}] ({cause} -> {label})"
-        r.known(cause, contexts | label_ids, where, "cause (a context answer or a label)")
-        r.known(label, label_ids, where, "label")
+        r.entry(entry, where, ("cause", "label", "strength", "source"))
+        r.known(cause, contexts | set(config.LABELS), where, "cause (a context answer or a label)")
+        r.known(label, set(config.LABELS), where, "label")
         if cause == label:
             raise r.fail(where, "a label cannot raise itself")
         risk_factors.append(RiskFactor(cause, label, r.probability(entry, "strength", where, named=True), r.source(entry, where)))
     _check_acyclic(r, risk_factors)
+    return tuple(risk_factors)
 
+
+def _triggers(r: _Reader, contexts: set[str], symptoms: set[str],
+              risk_factors: tuple[RiskFactor, ...]) -> tuple[Trigger, ...]:
     triggers = []
     for i, entry in enumerate(r.section("triggers")):
         where = f"triggers[{i}]"
         cause = r.get(entry, "cause", where)
         answer = r.get(entry, "answer", where)
         where = f"triggers[{i}] ({cause} -> {answer})"
+        r.entry(entry, where, ("cause", "answer", "strength", "source"))
         r.known(cause, contexts, where, "cause (a context answer)")
         r.known(answer, symptoms, where, "symptom answer")
         triggers.append(Trigger(cause, answer, r.probability(entry, "strength", where, named=True), r.source(entry, where)))
@@ -417,53 +569,83 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
             f"context answer '{sorted(both)[0]}' both raises a deficiency and triggers a sign; "
             "the exact oracle needs the two sets apart (use one or the other)",
         )
+    return tuple(triggers)
 
+
+def _levels(r: _Reader) -> tuple[Level, ...]:
     levels = []
     for i, entry in enumerate(r.section("levels")):
         lid = r.get(entry, "id", f"levels[{i}]")
         where = f"level {lid}"
+        r.entry(entry, where, ("id", "title", "action", "source"))
         levels.append(Level(lid, r.get(entry, "title", where), r.get(entry, "action", where), r.source(entry, where)))
     if tuple(level.id for level in levels) != config.LEVELS:
         raise r.fail("levels", f"levels must be exactly {list(config.LEVELS)}, most severe first")
+    return tuple(levels)
 
-    red_flags = []
+
+def _condition(r: _Reader, when: dict, where: str, answer_ids: set[str]
+               ) -> tuple[str, tuple[str, ...], float, tuple[str, ...]]:
+    """A red flag's ``when``: its kind, the answers it reads, its threshold and the labels it reads."""
+    keys = next((keys for keys in _CONDITION_KEYS if keys[0] in when), None)
+    if keys is None:
+        raise r.fail(where, "'when' needs 'any_yes', 'all_yes', 'yes_count_at_least' + 'of', 'answer' + 'above', "
+                            "or 'probability_at_least' + 'labels'")
+    r.entry(when, f"{where} when", keys)
+    if keys[0] == "probability_at_least":
+        labels = r.id_list(when, "labels", set(config.LABELS), where, "label")
+        if not labels:
+            raise r.fail(where, "names no label")
+        return "probability_at_least", (), r.probability(when, "probability_at_least", where), labels
+    if keys[0] in ("any_yes", "all_yes"):
+        kind, ids, threshold = keys[0], r.id_list(when, keys[0], answer_ids, where, "answer"), 1.0
+    elif keys[0] == "yes_count_at_least":
+        kind, ids = "count_yes", r.id_list(when, "of", answer_ids, where, "answer")
+        threshold = float(r.get(when, "yes_count_at_least", where, int))
+    else:
+        kind = "above"
+        ids = (r.known(r.get(when, "answer", where), answer_ids, where, "answer"),)
+        threshold = float(r.get(when, "above", where, (int, float)))
+    if not ids:
+        raise r.fail(where, "names no answer")
+    return kind, ids, threshold, ()
+
+
+def _red_flags(r: _Reader, answer_ids: set[str]) -> tuple[RedFlagRule, ...]:
+    red_flags: list[RedFlagRule] = []
     for i, entry in enumerate(r.section("red_flags")):
         rid = r.get(entry, "id", f"red_flags[{i}]")
         where = f"red flag {rid}"
+        r.entry(entry, where, ("id", "level", "reason", "when", "source"))
         if rid in {f.id for f in red_flags}:
             raise r.fail(where, "duplicate id")
         level = r.known(r.get(entry, "level", where), config.LEVELS, where, "level")
-        when = r.get(entry, "when", where, dict)
-        if "any_yes" in when:
-            kind, ids, threshold = "any_yes", r.id_list(when, "any_yes", answer_ids, where, "answer"), 1.0
-        elif "yes_count_at_least" in when:
-            kind, ids = "count_yes", r.id_list(when, "of", answer_ids, where, "answer")
-            threshold = float(r.get(when, "yes_count_at_least", where, int))
-        elif "above" in when:
-            kind = "above"
-            ids = (r.known(r.get(when, "answer", where), answer_ids, where, "answer"),)
-            threshold = float(r.get(when, "above", where, (int, float)))
-        else:
-            raise r.fail(where, "'when' needs 'any_yes', 'yes_count_at_least' + 'of', or 'answer' + 'above'")
-        if not ids:
-            raise r.fail(where, "names no answer")
-        red_flags.append(RedFlagRule(rid, level, r.get(entry, "reason", where), kind, ids, threshold, r.source(entry, where)))
+        kind, ids, threshold, labels = _condition(r, r.get(entry, "when", where, dict), where, answer_ids)
+        red_flags.append(RedFlagRule(rid, level, r.get(entry, "reason", where), kind, ids, threshold,
+                                     r.source(entry, where), labels))
+    return tuple(red_flags)
 
+
+def _patterns(r: _Reader, answer_ids: set[str]) -> tuple[Pattern, ...]:
     patterns = []
     for i, entry in enumerate(r.section("patterns")):
         where = f"patterns[{i}]"
+        r.entry(entry, where, ("all_yes", "any_yes", "also_any_yes", "labels", "source"))
         pattern = Pattern(
             all_yes=r.id_list(entry, "all_yes", answer_ids, where, "answer"),
             any_yes=r.id_list(entry, "any_yes", answer_ids, where, "answer"),
             also_any_yes=r.id_list(entry, "also_any_yes", answer_ids, where, "answer"),
-            labels=r.id_list(entry, "labels", label_ids, where, "label"),
+            labels=r.id_list(entry, "labels", set(config.LABELS), where, "label"),
             source=r.source(entry, where),
         )
         if not pattern.labels or not (pattern.all_yes or pattern.any_yes):
             raise r.fail(where, "a pattern needs labels and at least one answer")
         patterns.append(pattern)
+    return tuple(patterns)
 
-    d = r.section("duration", dict)
+
+def _duration(r: _Reader) -> Duration:
+    d = r.section("duration", dict, ("answer", "mean_days_without_deficiency", "mean_days_with_deficiency", "source"))
     duration = Duration(
         answer=r.known(r.get(d, "answer", "duration"), {config.DAYS_ANSWER}, "duration", "answer"),
         mean_days_without_deficiency=float(r.get(d, "mean_days_without_deficiency", "duration", (int, float))),
@@ -472,43 +654,78 @@ def _parse(reader: _Reader, sha256: str) -> KnowledgeBase:
     )
     if min(duration.mean_days_without_deficiency, duration.mean_days_with_deficiency) <= 0:
         raise r.fail("duration", "mean days must be positive")
+    return duration
 
-    plan = r.section("plan", dict)
+
+def _plan(r: _Reader) -> tuple[str, tuple[Cited, ...], Cited]:
+    plan = r.section("plan", dict, ("title", "steps", "note"))
     steps = plan.get("steps")
     if not isinstance(steps, list) or not steps:
         raise r.fail("plan", "missing 'steps'")
-    disclaimer = r.section("disclaimer", dict)
-    assumptions = r.raw.get("assumptions", {}) or {}
-    raw_missing = r.raw.get("missingness") or {}
-    if not isinstance(raw_missing, dict):
+    return (r.get(plan, "title", "plan"), tuple(r.cited(s, f"plan.steps[{j}]") for j, s in enumerate(steps)),
+            r.cited(r.get(plan, "note", "plan", dict), "plan.note"))
+
+
+def _missingness(r: _Reader) -> Missingness:
+    keys = ("sparse_share", "sparse_hidden_min", "sparse_hidden_max")
+    raw = r.raw.get("missingness") or {}
+    if not isinstance(raw, dict):
         raise r.fail("missingness", "'missingness' must be a mapping")
-    missingness = Missingness(**{
-        key: r.probability(raw_missing, key, f"missingness.{key}")
-        for key in ("sparse_share", "sparse_hidden_min", "sparse_hidden_max") if key in raw_missing
-    })
+    r.entry(raw, "missingness", keys)
+    missingness = Missingness(**{key: r.probability(raw, key, f"missingness.{key}") for key in keys if key in raw})
     if missingness.sparse_hidden_min > missingness.sparse_hidden_max:
         raise r.fail("missingness", "sparse_hidden_min is above sparse_hidden_max")
+    return missingness
 
+
+def _pairs(r: _Reader, name: str) -> tuple[tuple[str, str], ...]:
+    """An optional section of names and texts (``sources``, ``assumptions``)."""
+    raw = r.raw.get(name) or {}
+    return tuple((str(k), str(v)) for k, v in r.entry(raw, name).items())
+
+
+def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
+    """The sections in the order of the file, each checked by its own function."""
+    r.entry(r.raw, "top level")
+    unknown = [name for name in r.raw if name not in _SECTIONS]
+    if unknown:
+        raise r.fail("top level", _unknown(unknown[0], _SECTIONS, "section"))
+    _strength_scale(r)
+    groups = _groups(r)
+    answers = _answers(r, groups)
+    answer_ids = {a.id for a in answers}
+    symptoms = {a.id for a in answers if a.role == "symptom"}
+    contexts = {a.id for a in answers if a.role == "context"}
+    labels = _labels(r)
+    links = _links(r, symptoms)
+    risk_factors = _risk_factors(r, contexts)
+    triggers = _triggers(r, contexts, symptoms, risk_factors)
+    levels = _levels(r)
+    red_flags = _red_flags(r, answer_ids)
+    patterns = _patterns(r, answer_ids)
+    duration = _duration(r)
+    plan_title, plan, plan_note = _plan(r)
+    disclaimer = r.cited(r.section("disclaimer", dict), "disclaimer")
     return KnowledgeBase(
         path=str(r.path),
         sha256=sha256,
-        groups=tuple(groups),
-        answers=tuple(answers),
-        labels=tuple(labels),
-        links=tuple(links),
-        risk_factors=tuple(risk_factors),
-        triggers=tuple(triggers),
-        levels=tuple(levels),
-        red_flags=tuple(red_flags),
-        patterns=tuple(patterns),
+        groups=groups,
+        answers=answers,
+        labels=labels,
+        links=links,
+        risk_factors=risk_factors,
+        triggers=triggers,
+        levels=levels,
+        red_flags=red_flags,
+        patterns=patterns,
         duration=duration,
-        plan_title=r.get(plan, "title", "plan"),
-        plan=tuple(r.cited(s, f"plan.steps[{j}]") for j, s in enumerate(steps)),
-        plan_note=r.cited(r.get(plan, "note", "plan", dict), "plan.note"),
-        disclaimer=r.cited(disclaimer, "disclaimer"),
-        missingness=missingness,
-        sources=tuple((str(k), str(v)) for k, v in (r.raw.get("sources") or {}).items()),
-        assumptions=tuple((str(k), str(v)) for k, v in assumptions.items()),
+        plan_title=plan_title,
+        plan=plan,
+        plan_note=plan_note,
+        disclaimer=disclaimer,
+        missingness=_missingness(r),
+        sources=_pairs(r, "sources"),
+        assumptions=_pairs(r, "assumptions"),
     )
 
 
@@ -536,6 +753,10 @@ def _check_acyclic(r: _Reader, risk_factors: list[RiskFactor]) -> None:
 def load(path: str | Path, seeds_dir: str | Path | None = None) -> KnowledgeBase:
     """Read and validate a knowledge base file.
 
+    The file is edited by people, so it is read defensively: YAML aliases, lists and
+    mappings nested more than 20 deep, a key written twice in one mapping and a key the
+    entry does not have are refused.
+
     Parameters
     ----------
     path : path of the YAML file.
@@ -545,18 +766,14 @@ def load(path: str | Path, seeds_dir: str | Path | None = None) -> KnowledgeBase
     Raises
     ------
     KnowledgeBaseError
-        One line naming the bad entry and what is wrong with it.
+        One line naming the bad entry (or the line, for what YAML cannot read) and what is wrong with it.
     """
     path = Path(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {exc.strerror}") from None
-    try:
-        raw = yaml.safe_load(data.decode("utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise KnowledgeBaseError(f"{path.name}: not valid UTF-8 YAML: {first}") from None
+    raw = _read_yaml(path, data)
     if not isinstance(raw, dict):
         raise KnowledgeBaseError(f"{path.name}: the file must be a mapping of sections")
     seeds = Path(seeds_dir) if seeds_dir is not None else path.parent / "seeds"
@@ -564,15 +781,15 @@ def load(path: str | Path, seeds_dir: str | Path | None = None) -> KnowledgeBase
 
 
 @lru_cache(maxsize=4)
-def _load_cached(path: str, mtime_ns: int) -> KnowledgeBase:
+def _load_cached(path: str, sha256: str) -> KnowledgeBase:
     return load(path)
 
 
 def load_default(path: str | Path | None = None) -> KnowledgeBase:
-    """The project's knowledge base, cached until the file changes."""
+    """The project's knowledge base, validated again whenever the file's content changes."""
     p = Path(path) if path is not None else config.KB_PATH
     try:
-        mtime = p.stat().st_mtime_ns
+        sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
     except OSError:
-        mtime = -1
-    return _load_cached(str(p), mtime)
+        sha256 = ""  # load() says why the file cannot be read
+    return _load_cached(str(p), sha256)

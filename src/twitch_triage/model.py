@@ -1,26 +1,29 @@
-"""The scikit-learn model: encode answers, fit a distilled network, calibrate per label, pick thresholds."""
+"""The scikit-learn model: encode answers, fit a distilled network, calibrate per label, pick thresholds;
+export what scoring computes."""
 
 from __future__ import annotations
 
 import warnings
+from numbers import Integral, Real
 from typing import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import precision_recall_curve
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from . import config
+from .inference import Network, encode, sigmoid, whole_tiles
 
-__all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "choose_thresholds"]
+__all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "choose_thresholds", "export"]
 
 _EPS = 1e-4
-_MAX_DAYS = 1e6  # days beyond this are read as this many (about 2,700 years): a finite feature
 
 
 class AnswerEncoder(TransformerMixin, BaseEstimator):
@@ -28,45 +31,61 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
 
     Columns ``[0, A)`` are "is yes" and ``[A, 2A)`` are "is no" for the A
     answers in order, so an unknown answer is 0 in both; the days answer's two
-    slots hold log1p(days) and days / 100 instead (0 when unknown; days capped
-    at a million), and the last column says whether the days are known. Two whole-matrix comparisons
-    and no column gathering keep it fast (about 0.3 s per million cases).
+    slots hold log1p(days) and days / 100 instead (0 when unknown), and the last
+    column says whether the days are known (:func:`twitch_triage.inference.encode`,
+    about 0.3 s per million cases). Features are float64, the precision the
+    network predicts in.
+
+    Days beyond the ``days_quantile`` of the known durations seen at fit are
+    read as that many (``days_cap_``, 76 days for `make train`'s cases). Without
+    a cap the network extrapolates the days / 100 feature to any number a person
+    can type (3,650 days once took magnesium from 0.36 to 0), and the fewer cases
+    it has seen near the cap, the less well it learns them: capping at the 99th
+    percentile (122 days) left it up to 0.13 from the oracle beyond, at the 95th
+    0.10. The exact posterior barely moves there: its log-likelihood of days is
+    linear per deficiency state, with one slope without a deficiency and another
+    with any, so once "no deficiency" is ruled out more days change nothing
+    (beyond 76 days by at most 0.0025; ``tests/test_model_behaviour.py`` checks
+    the oracle and the model beyond the cap).
 
     Parameters
     ----------
     answer_ids : tuple of str
         The column names of X, in order.
+    days_quantile : float
+        Which quantile of the training cases' known durations caps the days.
     """
 
-    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS):
-        self.answer_ids = answer_ids
+    _parameter_constraints: dict = {
+        "answer_ids": ["array-like"],
+        "days_quantile": [Interval(Real, 0, 1, closed="both")],
+    }
 
+    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS, *, days_quantile: float = 0.95):
+        self.answer_ids = answer_ids
+        self.days_quantile = days_quantile
+
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
-        X = np.asarray(X)
+        X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
             raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
+        if config.DAYS_ANSWER not in self.answer_ids:
+            raise ValueError(f"answer_ids must include {config.DAYS_ANSWER!r}")
         self.n_features_in_ = X.shape[1]
         self.days_index_ = list(self.answer_ids).index(config.DAYS_ANSWER)
+        days = X[:, self.days_index_]
+        days = np.clip(days[~np.isnan(days)], 0, None)
+        self.days_cap_ = float(np.quantile(days, self.days_quantile)) if days.size else 0.0
         return self
 
     def transform(self, X) -> np.ndarray:
-        """Shape (n_samples, A) -> (n_samples, 2 A + 1), float32."""
+        """Shape (n_samples, A) -> (n_samples, 2 A + 1), float64."""
         check_is_fitted(self, "n_features_in_")
-        with np.errstate(over="ignore"):  # a day count beyond float32 is inf, capped below
-            X = np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
-        A, d = self.n_features_in_, self.days_index_
-        out = np.empty((X.shape[0], 2 * A + 1), dtype=np.float32)
-        np.equal(X, 1, out=out[:, :A], casting="unsafe")
-        np.equal(X, 0, out=out[:, A:2 * A], casting="unsafe")
-        days = X[:, d]
-        known = ~np.isnan(days)
-        days = np.where(known, np.clip(days, 0, _MAX_DAYS), 0)  # (a huge count is inf in float32)
-        out[:, d] = np.log1p(days)
-        out[:, A + d] = days / 100.0
-        out[:, 2 * A] = known
-        return out
+        return encode(X, self.days_index_, self.days_cap_)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [f"{n}=yes" for n in self.answer_ids] + [f"{n}=no" for n in self.answer_ids]
@@ -80,11 +99,6 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-def _sigmoid(z: np.ndarray) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-z))
-
-
 class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     """A small network that learns the exact posterior's log-odds, calibrated per label.
 
@@ -93,6 +107,14 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     :class:`~sklearn.neural_network.MLPRegressor` for all labels, then calibrates
     each label on a held-out slice against the true labels.
     Without ``soft`` it falls back to the labels themselves (smoothed).
+
+    The network trains in float32 and predicts in float64 (its trained weights,
+    cast once after training: the cast is exact), on whole tiles of
+    :data:`~twitch_triage.inference.TILE` rows,
+    so that a row's probabilities do not depend on the rows predicted with it or on
+    the number of BLAS threads. With OpenBLAS's Haswell kernels, float32 moved a
+    row's log-odds by up to 7e-6 with the number of rows in the product, float64
+    by up to 9e-15 on partial tiles, and not at all on whole tiles.
 
     Parameters
     ----------
@@ -113,6 +135,17 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     random_state : int
     """
 
+    _parameter_constraints: dict = {
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "calibration": [StrOptions({"sigmoid", "isotonic"})],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "random_state": [Interval(Integral, 0, None, closed="left")],
+    }
+
     def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=30, batch_size=512,
                  learning_rate_init=1e-3, calibration="sigmoid", calibration_fraction=0.2, random_state=0):
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -124,8 +157,9 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         self.calibration_fraction = calibration_fraction
         self.random_state = random_state
 
+    @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, Y, soft=None, progress: Callable[[str, int, int], None] | None = None):
-        """Fit on encoded features.
+        """Fit on encoded features; the parameters are checked first.
 
         Parameters
         ----------
@@ -133,12 +167,21 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y : array-like of shape (n_samples, n_labels), 0/1
         soft : array-like of shape (n_samples, n_labels), optional
             The oracle's posterior for the same cases.
-        progress : callable(stage, done, total), optional
+        progress : callable(step, done, total), optional
+            Called with ``done=0`` as the network's epochs (step ``"fit"``) and the labels'
+            calibration (``"calibrate"``) start, then after each epoch or label.
+
+        Raises
+        ------
+        sklearn.utils._param_validation.InvalidParameterError
+            A parameter is out of its range (a ``ValueError``), before any training.
         """
-        X = np.asarray(X, dtype=np.float32)
+        X = np.asarray(X, dtype=np.float64)
         Y = np.asarray(Y)
         if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have shape ({X.shape[0]}, n_labels), got {Y.shape}")
+        if soft is not None and np.shape(soft) != Y.shape:
+            raise ValueError(f"soft must have the shape of Y {Y.shape}, got {np.shape(soft)}")
         target = _logit(np.asarray(soft, dtype=np.float64) if soft is not None else 0.05 + 0.9 * Y)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(X.shape[0])
@@ -149,45 +192,49 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         net = MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
                            batch_size=self.batch_size, learning_rate_init=self.learning_rate_init,
                            max_iter=1, shuffle=True, random_state=self.random_state)
+        report = progress or (lambda step, done, total: None)
+        X_train, target_train = X[train].astype(np.float32), target[train].astype(np.float32)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
+            report("fit", 0, self.max_iter)
             for epoch in range(self.max_iter):
-                net.partial_fit(X[train], target[train].astype(np.float32))
-                if progress:
-                    progress("fit", epoch + 1, self.max_iter)
+                net.partial_fit(X_train, target_train)
+                report("fit", epoch + 1, self.max_iter)
+        net.coefs_ = [w.astype(np.float64) for w in net.coefs_]  # exact: every float32 is a float64
+        net.intercepts_ = [b.astype(np.float64) for b in net.intercepts_]
         self.net_ = net
-        if self.calibration not in ("sigmoid", "isotonic"):
-            raise ValueError(f"calibration must be 'sigmoid' or 'isotonic', got {self.calibration!r}")
-        z = self._logits(X[cal]).astype(np.float64)
+        report("calibrate", 0, self.n_labels_)
+        z = self._logits(X[cal])
         self.calibrators_ = []
         for j in range(self.n_labels_):
             if self.calibration == "sigmoid":
                 cal_model = LogisticRegression(C=1e4).fit(z[:, [j]], Y[cal, j])
             else:
-                cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(_sigmoid(z[:, j]), Y[cal, j])
+                cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(sigmoid(z[:, j]), Y[cal, j])
             self.calibrators_.append(cal_model)
-            if progress:
-                progress("calibrate", j + 1, self.n_labels_)
+            report("calibrate", j + 1, self.n_labels_)
         if self.calibration == "sigmoid":
             self.slope_ = np.array([c.coef_[0, 0] for c in self.calibrators_])
             self.intercept_ = np.array([c.intercept_[0] for c in self.calibrators_])
         return self
 
     def _logits(self, X) -> np.ndarray:
-        out = self.net_.predict(np.asarray(X, dtype=np.float32))
-        return out.reshape(-1, self.n_labels_)
+        """The network's output, shape (n_samples, n_labels), float64; computed on whole tiles of
+        rows (padded with zeros), so that every row goes through the same BLAS kernel."""
+        X = np.asarray(X, dtype=np.float64)
+        return self.net_.predict(whole_tiles(X)).reshape(-1, self.n_labels_)[:X.shape[0]]
 
     def predict_proba(self, X) -> np.ndarray:
         """Calibrated P(label), shape (n_samples, n_labels)."""
         check_is_fitted(self, "calibrators_")
         z = self._logits(X)
         if self.calibration == "sigmoid":
-            z *= self.slope_.astype(z.dtype)
-            z += self.intercept_.astype(z.dtype)
-            return _sigmoid(z).astype(np.float64)
+            z *= self.slope_
+            z += self.intercept_
+            return sigmoid(z)
         out = np.empty(z.shape)
         for j, iso in enumerate(self.calibrators_):
-            out[:, j] = iso.predict(_sigmoid(z[:, j].astype(np.float64)))
+            out[:, j] = iso.predict(sigmoid(z[:, j]))
         return np.clip(out, 0.0, 1.0)
 
     def predict(self, X, thresholds=None) -> np.ndarray:
@@ -199,6 +246,24 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
 def build_pipeline(answer_ids: tuple[str, ...], **params) -> Pipeline:
     """encode -> distilled, calibrated network."""
     return Pipeline([("encode", AnswerEncoder(answer_ids)), ("model", DistilledMultiLabel(**params))])
+
+
+def export(pipeline: Pipeline) -> Network:
+    """The fitted pipeline's inference parameters: its ``predict_proba`` computed in numpy alone.
+
+    Raises
+    ------
+    ValueError
+        The model is calibrated by isotonic regression, which only scikit-learn computes.
+    """
+    encoder, model = pipeline.named_steps["encode"], pipeline.named_steps["model"]
+    check_is_fitted(model, "calibrators_")
+    if model.calibration != "sigmoid":
+        raise ValueError(f"a model calibrated by {model.calibration!r} cannot be exported for scoring: "
+                         "only 'sigmoid' calibration is computed without scikit-learn")
+    net = model.net_  # ReLU hidden layers, an identity output: MLPRegressor's defaults, which the model keeps
+    return Network(days_index=encoder.days_index_, days_cap=encoder.days_cap_, coefs=tuple(net.coefs_),
+                   intercepts=tuple(net.intercepts_), slope=model.slope_, intercept=model.intercept_)
 
 
 def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""The model card: reports/model_card.md and its figures, written by `make train`."""
+"""The model card: model_card.md and its figures, written by `make train` beside the model they describe."""
 
 from __future__ import annotations
 
@@ -65,13 +65,20 @@ def verdict(ok: bool) -> str:
     return "met" if ok else "**not met**"
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
 def metrics_table(evaluation: dict) -> list[str]:
-    """Markdown rows: model, oracle and rules side by side."""
-    rows = ["| scorer | macro AUROC | mean log-loss | macro Brier | max ECE |", "| --- | ---: | ---: | ---: | ---: |"]
+    """Markdown rows: model, oracle and rules side by side, with how right their ``likely`` lists are."""
+    rows = ["| scorer | macro AUROC | mean log-loss | macro Brier | max ECE | likely: precision | recall | "
+            "labels per case |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name in ("model", "oracle", "rules"):
         b = evaluation[name]
+        likely = b.get("likely", {})
         rows.append(f"| {name} | {b['macro_auroc']:.4f} | {b['mean_log_loss']:.4f} | {b['macro_brier']:.4f} | "
-                    f"{b['max_ece']:.4f} |")
+                    f"{b['max_ece']:.4f} | {_share(likely.get('precision'))} | {_share(likely.get('recall'))} | "
+                    f"{_share(likely.get('mean_count'))} |")
     return rows
 
 
@@ -95,16 +102,16 @@ def target_rows(evaluation: dict) -> list[str]:
     ]
 
 
-def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None = None) -> Path:
-    """Write ``model_card.md`` and ``figures/`` into ``reports_dir`` (default reports/); returns the folder."""
-    folder = Path(reports_dir or config.REPORTS_DIR)
+def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None) -> Path:
+    """Write ``model_card.md`` and ``figures/`` into ``folder`` (default models/, beside the model, which git
+    ignores: what training writes leaves the tree clean); returns the folder."""
+    folder = Path(folder or config.MODELS_DIR)
     folder.mkdir(parents=True, exist_ok=True)
     rel_png, roc_png = _figures(result, folder / "figures")
     ev = result.evaluation
     m, o, r = ev["model"], ev["oracle"], ev["rules"]
     meta = result.predictor.metadata
     versions = artifact.versions()
-    thresholds = dict(zip(config.LABELS, result.predictor.thresholds))
 
     lines = [
         "# twitch-triage model card",
@@ -119,8 +126,8 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
         "  (each yes/no answer -> *is yes*, *is no*; unknown is neither, so it is missing information,",
         "  not \"no\"; days -> log1p(days), days / 100 and a *known* flag). The network regresses the log-odds of the exact",
         "  posterior (the oracle) of its training cases; Platt scaling per label, fitted on a held-out",
-        "  fifth against the true labels, calibrates it. Per-label thresholds for `likely` maximise F1",
-        "  on a further held-out 15 %.",
+        "  fifth against the true labels, calibrates it. `likely` lists the labels more likely than not",
+        f"  (probability at least {config.LIKELY_AT_LEAST}, at most {config.LIKELY_AT_MOST}, most probable first).",
         f"- **Training data**: {meta.get('train_n', 0):,} synthetic cases, seed {meta.get('train_seed')}, knowledge base",
         f"  `{meta.get('kb_path')}` sha256 `{kb.sha256[:16]}…`.",
         f"- **Held-out evaluation**: {ev['n_cases']:,} fresh cases, seed {ev['seed']}, with answers left unknown at the",
@@ -143,14 +150,14 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
         "",
         "### Per label",
         "",
-        "| label | AUROC model | oracle | rules | log-loss model | oracle | rules | ECE model | threshold |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| label | AUROC model | oracle | rules | log-loss model | oracle | rules | ECE model |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for lab in config.LABELS:
         pm, po, pr = m["per_label"][lab], o["per_label"][lab], r["per_label"][lab]
         lines.append(
             f"| {lab} | {pm['auroc']:.4f} | {po['auroc']:.4f} | {pr['auroc']:.4f} | {pm['log_loss']:.4f} | "
-            f"{po['log_loss']:.4f} | {pr['log_loss']:.4f} | {pm['ece']:.4f} | {thresholds[lab]:.3f} |"
+            f"{po['log_loss']:.4f} | {pr['log_loss']:.4f} | {pm['ece']:.4f} |"
         )
     lines += [
         "",
@@ -168,7 +175,8 @@ def write_model_card(kb: KnowledgeBase, result, reports_dir: str | Path | None =
         "  pregnancy, kidney disease or any condition outside the ten labels.",
         "- Some deficiencies have few distinctive signs in the seeds (vitamin B6, protein, dehydration),",
         "  so even the oracle separates them poorly: their probabilities stay close to the base rate.",
-        "- Red flags are deterministic rules and do not depend on this model.",
+        "- Red flags are deterministic rules on the answers; the one exception, `probable_deficiency`, reads",
+        "  this model's probabilities and can only raise a disposition (to see a doctor for a blood test).",
         "",
     ]
     (folder / "model_card.md").write_text("\n".join(lines), encoding="utf-8")

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import artifact, config, generator
+from . import artifact, config, generator, triage
 from .evaluate import RuleScorer, evaluate_scorers
 from .knowledge import KnowledgeBase
 from .model import build_pipeline, choose_thresholds
 
-__all__ = ["TrainResult", "train", "evaluate_model", "oracle_posterior"]
+__all__ = ["TrainResult", "train", "evaluate_model", "oracle_posterior", "stage"]
 
 _VALIDATION_FRACTION = 0.15
 _ORACLE_CHUNK = 20_000
@@ -30,51 +33,70 @@ class TrainResult:
     eval_probabilities: dict[str, np.ndarray]
 
 
-def _bar(desc: str, total: int, quiet: bool, unit: str = "it") -> tqdm:
-    return tqdm(total=total, desc=desc, unit=unit, disable=True if quiet else None, leave=False,
-                dynamic_ncols=True, unit_scale=unit == "cases")
+@contextlib.contextmanager
+def stage(desc: str, total: int | None = None, *, quiet: bool = False, unit: str = "it") -> Iterator[tqdm]:
+    """Run one stage of training: shown on standard error (on a terminal a tqdm bar with what is done, the
+    rate and the time left when ``total`` is known, else one line with the stage's time when it ends;
+    nothing when ``quiet``), its matrix products on one BLAS thread.
+
+    One thread, because BLAS threads that wait for each other lose much when other processes share the
+    cores: on 2 busy cores, 30 epochs of the network took 123 s with two threads and 8 s with one, the
+    oracle posterior of 100,000 cases 14-28 s against 2-3 s.
+    """
+    start = time.perf_counter()
+    bar = tqdm(total=total, desc=desc, unit=unit, disable=True if quiet else None, dynamic_ncols=True,
+               unit_scale=unit == "cases")
+    hidden = bool(bar.disable)  # (closing a bar disables it)
+    try:
+        with threadpool_limits(limits=1, user_api="blas"):
+            yield bar
+    finally:
+        bar.close()
+    if hidden and not quiet:
+        print(f"{desc}: {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
 
 
-def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, *, quiet: bool = True, desc: str = "oracle posterior") -> np.ndarray:
-    """The exact posterior for many cases, with a progress bar."""
+def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, bar: tqdm | None = None) -> np.ndarray:
+    """The exact posterior for many cases, in chunks; each chunk's cases are added to ``bar``."""
     model = generator.compile_model(kb)
     out = np.empty((X.shape[0], len(kb.label_ids)))
-    with _bar(desc, X.shape[0], quiet, "cases") as bar:
-        for start in range(0, X.shape[0], _ORACLE_CHUNK):
-            stop = min(start + _ORACLE_CHUNK, X.shape[0])
-            out[start:stop] = model.posterior(X[start:stop])
+    for start in range(0, X.shape[0], _ORACLE_CHUNK):
+        stop = min(start + _ORACLE_CHUNK, X.shape[0])
+        out[start:stop] = model.posterior(X[start:stop])
+        if bar is not None:
             bar.update(stop - start)
     return out
 
 
-def _sample(kb: KnowledgeBase, n: int, seed: int, quiet: bool, desc: str) -> generator.Cases:
-    with _bar(desc, n, quiet, "cases") as bar:
-        cases = generator.sample_cases(kb, n, seed)
-        bar.update(n)
-    return cases
+def _listed(P: np.ndarray) -> np.ndarray:
+    """The labels ``likely`` lists for each case, as a boolean matrix of ``P``'s shape."""
+    listed = np.zeros(P.shape, dtype=bool)
+    listed[triage.likely_picks(P)] = True
+    return listed
 
 
 def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool = True
                    ) -> tuple[dict, generator.Cases, dict[str, np.ndarray]]:
     """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object."""
-    cases = _sample(kb, n, seed, quiet, "evaluation cases")
-    rule_cases = generator.sample_cases(kb, max(n, 20_000), seed + 1)
-    rules = RuleScorer(kb).fit(rule_cases.X, rule_cases.Y)
-    probabilities: dict[str, np.ndarray] = {}
+    with stage(f"evaluate on {n:,} held-out cases", 4, quiet=quiet) as bar:
+        cases = generator.sample_cases(kb, n, seed)
+        rule_cases = generator.sample_cases(kb, max(n, 20_000), seed + 1)
+        rules = RuleScorer(kb).fit(rule_cases.X, rule_cases.Y)
+        bar.update(1)
+        probabilities: dict[str, np.ndarray] = {}
 
-    def run(name: str, fn: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
-        def inner() -> np.ndarray:
-            probabilities[name] = fn()
-            return probabilities[name]
-        return inner
+        def run(name: str, fn: Callable[[], np.ndarray]) -> Callable[[], np.ndarray]:
+            def inner() -> np.ndarray:
+                probabilities[name] = fn()
+                return probabilities[name]
+            return inner
 
-    scorers = {
-        "model": run("model", lambda: scorer.predict_proba(cases.X)),
-        "oracle": run("oracle", lambda: oracle_posterior(kb, cases.X)),
-        "rules": run("rules", lambda: rules.predict_proba(cases.X)),
-    }
-    with _bar("evaluate", len(scorers), quiet) as bar:
-        result = evaluate_scorers(cases.Y, scorers, kb.label_ids, progress=lambda name: bar.update(1))
+        scorers = {
+            "model": run("model", lambda: scorer.predict_proba(cases.X)),
+            "oracle": run("oracle", lambda: oracle_posterior(kb, cases.X)),
+            "rules": run("rules", lambda: rules.predict_proba(cases.X)),
+        }
+        result = evaluate_scorers(cases.Y, scorers, kb.label_ids, progress=lambda name: bar.update(1), likely=_listed)
     return {"n_cases": int(n), "seed": int(seed), **result}, cases, probabilities
 
 
@@ -89,8 +111,11 @@ def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = con
         raise ValueError(f"--n {n} is too small to train on; use at least 100 cases")
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    cases = _sample(kb, n, seed, quiet, "generate")
-    soft = oracle_posterior(kb, cases.X, quiet=quiet, desc="oracle targets")
+    with stage(f"generate {n:,} cases", n, quiet=quiet, unit="cases") as bar:
+        cases = generator.sample_cases(kb, n, seed)
+        bar.update(n)
+    with stage("oracle posterior of each (the network's targets)", n, quiet=quiet, unit="cases") as bar:
+        soft = oracle_posterior(kb, cases.X, bar)
     seconds["generate"] = time.perf_counter() - t0
 
     rng = np.random.default_rng(seed)
@@ -100,22 +125,24 @@ def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = con
 
     t1 = time.perf_counter()
     pipeline = build_pipeline(kb.answer_ids, random_state=seed, **params)
-    bars: dict[str, tqdm] = {}
+    with contextlib.ExitStack() as stages:
+        bars: dict[str, tqdm] = {}
 
-    def progress(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = _bar({"fit": "fit network (epochs)", "calibrate": "calibrate labels"}[stage], total, quiet)
-        bar.update(done - bar.n)
+        def progress(step: str, done: int, total: int) -> None:
+            # the model's steps as stages of their own: the network's epochs, then the labels' calibration
+            if step not in bars:
+                stages.close()  # the previous stage ends
+                desc, unit = {"fit": (f"fit the network ({total} epochs)", "epoch"),
+                              "calibrate": (f"calibrate {total} labels, choose thresholds", "label")}[step]
+                bars[step] = stages.enter_context(stage(desc, total, quiet=quiet, unit=unit))
+            bars[step].update(done - bars[step].n)
 
-    pipeline.fit(cases.X[fit], cases.Y[fit], model__soft=soft[fit], model__progress=progress)
-    for bar in bars.values():
-        bar.close()
-    thresholds = choose_thresholds(cases.Y[val], pipeline.predict_proba(cases.X[val]))
+        pipeline.fit(cases.X[fit], cases.Y[fit], model__soft=soft[fit], model__progress=progress)
+        thresholds = choose_thresholds(cases.Y[val], pipeline.predict_proba(cases.X[val]))
     seconds["fit"] = time.perf_counter() - t1
 
-    predictor = artifact.Predictor(
-        pipeline=pipeline, labels=kb.label_ids, answer_ids=kb.answer_ids, thresholds=thresholds,
+    predictor = artifact.Predictor.from_pipeline(
+        pipeline, kb.label_ids, kb.answer_ids, thresholds,
         metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
                   "model": repr(pipeline.named_steps["model"])},
     )

@@ -1,4 +1,8 @@
-"""One case or a matrix of cases in; probabilities, likely labels, disposition and reasons out."""
+"""One case or a matrix of cases in; probabilities, likely labels, disposition and reasons out.
+
+The one definition of the triage outputs: :func:`likely_picks` and :func:`outputs` work on
+matrices; batch scoring, :func:`assess_matrix` and the one-case :func:`assess` all call them.
+"""
 
 from __future__ import annotations
 
@@ -12,18 +16,17 @@ from . import config, redflags
 from .answers import AnswerError, format_value, parse_value
 from .knowledge import Cited, KnowledgeBase, Level, RedFlagRule, Source
 
-__all__ = ["Scorer", "Evidence", "LabelResult", "Assessment", "BatchResult", "case_vector", "assess",
-           "assess_matrix", "likely_labels"]
+__all__ = ["Scorer", "Evidence", "LabelResult", "Assessment", "Outputs", "BatchResult", "case_vector",
+           "likely_picks", "outputs", "assess", "assess_matrix"]
 
 _MIN_EFFECT = 0.005
 
 
 class Scorer(Protocol):
-    """Anything with calibrated probabilities and thresholds (the trained model, or the oracle)."""
+    """Anything with calibrated probabilities (the trained model, or the oracle)."""
 
     labels: tuple[str, ...]
     answer_ids: tuple[str, ...]
-    thresholds: np.ndarray
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray: ...
 
@@ -45,7 +48,7 @@ class LabelResult:
     label: str
     name: str
     probability: float
-    threshold: float
+    prevalence: float  # how common the deficiency is among the people the cases are generated for
     likely: bool
     evidence: tuple[Evidence, ...]
     tests: tuple[Cited, ...]
@@ -72,13 +75,34 @@ class Assessment:
 
 
 @dataclass(frozen=True)
+class Outputs:
+    """The triage outputs of many cases, as arrays.
+
+    Attributes
+    ----------
+    likely_rows, likely_cols : ndarray of shape (n_picked,), int
+        The likely labels: case ``likely_rows[k]`` lists label ``likely_cols[k]``; cases in order, each
+        case's labels most probable first.
+    level : ndarray of shape (n_samples,), int
+        The disposition, an index into ``config.LEVELS`` (0 = emergency).
+    fired : ndarray of shape (n_samples, n_rules), bool
+        The red-flag rules that fired, in ``kb.red_flags`` order.
+    """
+
+    likely_rows: np.ndarray
+    likely_cols: np.ndarray
+    level: np.ndarray
+    fired: np.ndarray
+
+
+@dataclass(frozen=True)
 class BatchResult:
-    """Results for many cases, as columns.
+    """Results for many cases, as the columns of a scored file.
 
     Attributes
     ----------
     P : ndarray of shape (n_samples, n_labels)
-    likely : list of str, ``;``-separated labels at or above threshold, most probable first
+    likely : list of str, ``;``-separated likely labels, most probable first
     disposition : ndarray of shape (n_samples,), str
     red_flags : list of str, ``;``-separated ids of the rules that fired
     """
@@ -106,14 +130,40 @@ def case_vector(case: Mapping[str, Any], answer_ids: tuple[str, ...]) -> tuple[n
     return x, errors
 
 
-def likely_labels(P: np.ndarray, thresholds: np.ndarray, labels: tuple[str, ...]) -> list[str]:
-    """Per row: labels with P >= threshold, most probable first, ``;``-separated."""
-    above = P >= thresholds[None, :]
-    order = np.argsort(-P, axis=1, kind="stable")
-    out = []
-    for row_order, row_above in zip(order, above):
-        out.append(";".join(labels[j] for j in row_order if row_above[j]))
-    return out
+def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The labels more likely than not, per case: those whose probability as written (4 decimals) is at least
+    ``config.LIKELY_AT_LEAST``, most probable first (ties in label order), at most ``config.LIKELY_AT_MOST``.
+
+    Parameters
+    ----------
+    P : ndarray of shape (n_samples, n_labels)
+
+    Returns
+    -------
+    rows, cols : ndarray of shape (n_picked,), int
+        Case ``rows[k]`` lists label ``cols[k]``; cases in order, each case's labels in the order above.
+    """
+    written = redflags.ten_thousandths(P)
+    rows, cols = np.nonzero(written >= redflags.ten_thousandths(config.LIKELY_AT_LEAST))  # few per case
+    order = np.lexsort((cols, -written[rows, cols], rows))  # by case, then most probable, then label order
+    rows, cols = rows[order], cols[order]
+    rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # place within its case
+    keep = rank < config.LIKELY_AT_MOST
+    return rows[keep], cols[keep]
+
+
+def outputs(X: np.ndarray, P: np.ndarray, kb: KnowledgeBase, answer_ids: tuple[str, ...],
+            labels: tuple[str, ...]) -> Outputs:
+    """The triage outputs of many cases from their answers and the model's probabilities.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_answers), columns in ``answer_ids`` order; 1 yes, 0 no, NaN unknown.
+    P : ndarray of shape (n_samples, n_labels), columns in ``labels`` order.
+    """
+    level, fired = redflags.evaluate_matrix(kb, X, answer_ids, P=P, labels=labels)
+    rows, cols = likely_picks(P)
+    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired)
 
 
 def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResult:
@@ -125,19 +175,21 @@ def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResu
     """
     X = np.asarray(X, dtype=np.float64)
     P = scorer.predict_proba(X) if len(X) else np.zeros((0, len(scorer.labels)))
-    level, fired = redflags.evaluate_matrix(kb, X, scorer.answer_ids)
-    levels = np.array(config.LEVELS, dtype=object)[level]
+    out = outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
+    likely: list[list[str]] = [[] for _ in range(len(X))]
+    for i, j in zip(out.likely_rows, out.likely_cols):
+        likely[i].append(scorer.labels[j])
     ids = [rule.id for rule in kb.red_flags]
-    flags = [";".join(ids[r] for r in np.flatnonzero(row)) for row in fired]
-    return BatchResult(P=P, likely=likely_labels(P, np.asarray(scorer.thresholds), scorer.labels),
-                       disposition=levels, red_flags=flags)
+    return BatchResult(P=P, likely=[";".join(names) for names in likely],
+                       disposition=np.array(config.LEVELS, dtype=object)[out.level],
+                       red_flags=[";".join(ids[r] for r in np.flatnonzero(row)) for row in out.fired])
 
 
 def _kb_link(kb: KnowledgeBase, answer: str, label: str) -> tuple[Source | None, int]:
     """The entry linking an answer to a label, and the direction a "yes" pushes (+1 up, -1 down)."""
     for link in kb.links:
-        if link.answer == answer and link.label == label:
-            return link.source, +1
+        if link.answer == answer and link.label == label:  # an inverse answer's "yes" is its sign's "no"
+            return link.source, -1 if kb.answer(answer).inverse else +1
     for factor in kb.risk_factors:
         if factor.cause == answer and factor.label == label:
             return factor.source, +1
@@ -159,6 +211,8 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
     kb : the knowledge base (red-flag rules, sources, tests).
     explain : compute the per-answer evidence (one extra batch prediction).
     """
+    from .generator import compile_model  # here, not at the top: batch scoring never needs the generator
+
     answer_ids = scorer.answer_ids
     x, errors = case_vector(case, answer_ids)
     answered = np.flatnonzero(~np.isnan(x))
@@ -167,9 +221,10 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
         rows[np.arange(1, rows.shape[0]), answered] = np.nan
     P = scorer.predict_proba(rows)
     p = P[0]
-    thresholds = np.asarray(scorer.thresholds)
-    flags = redflags.evaluate(kb, x, answer_ids)
-    likely = tuple(likely_labels(p[None, :], thresholds, scorer.labels)[0].split(";")) if (p >= thresholds).any() else ()
+    out = outputs(x[None, :], p[None, :], kb, answer_ids, tuple(scorer.labels))
+    likely = tuple(scorer.labels[j] for j in out.likely_cols)
+    disposition = config.LEVELS[int(out.level[0])]
+    prevalence = dict(zip(kb.label_ids, compile_model(kb).label_prevalence))
 
     results = []
     for j in np.argsort(-p, kind="stable"):
@@ -191,15 +246,15 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
                     agrees = None if expected_up is None else bool((effect > 0) == expected_up)
                 evidence.append(Evidence(answer, kb.answer(answer).question, value, effect, source, agrees))
             evidence.sort(key=lambda e: -abs(e.effect))
-        results.append(LabelResult(label_id, label.name, float(p[j]), float(thresholds[j]), bool(p[j] >= thresholds[j]),
+        results.append(LabelResult(label_id, label.name, float(p[j]), float(prevalence[label_id]), label_id in likely,
                                    tuple(evidence), label.tests, label.foods, label.advice))
     return Assessment(
         answers={a: float(v) for a, v in zip(answer_ids, x)},
         probabilities={lab: float(v) for lab, v in zip(scorer.labels, p)},
         likely=likely,
-        disposition=flags.level,
-        level=kb.level(flags.level),
-        red_flags=flags.fired,
+        disposition=disposition,
+        level=kb.level(disposition),
+        red_flags=redflags.fired_rules(kb, out.fired[0]),
         labels=tuple(results),
         errors=tuple(errors),
     )

@@ -1,0 +1,129 @@
+"""Vignettes: cases written from the seeds' sentences, with the disposition and first label they should get.
+
+``python -m twitch_triage.vignettes`` scores ``data/vignettes.yaml`` with the model in ``models/`` and
+the oracle, and prints the results as Markdown (the README's table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import yaml
+
+from . import config, redflags, triage
+from .knowledge import KnowledgeBase
+
+__all__ = ["Vignette", "Result", "VIGNETTES_PATH", "load", "run", "markdown"]
+
+VIGNETTES_PATH = config.DATA_DIR / "vignettes.yaml"
+
+
+@dataclass(frozen=True)
+class Vignette:
+    """One case as a person answers it: unlisted warning signs are "no", other unlisted answers unknown."""
+
+    id: str
+    story: str
+    quote: str
+    doc: str
+    answers: dict[str, Any]
+    disposition: str  # the least severe disposition the case should get
+    top: tuple[str, ...]  # the labels that may come first
+
+
+@dataclass(frozen=True)
+class Result:
+    vignette: Vignette
+    disposition: str
+    top: str
+    probability: float  # of the top label
+
+    @property
+    def under_triaged(self) -> bool:
+        return redflags.level_rank(self.disposition) > redflags.level_rank(self.vignette.disposition)
+
+    @property
+    def over_triaged(self) -> bool:
+        return redflags.level_rank(self.disposition) < redflags.level_rank(self.vignette.disposition)
+
+    @property
+    def top_agrees(self) -> bool:
+        return self.top in self.vignette.top
+
+
+def _vignette(entry: Any, kb: KnowledgeBase, where: str) -> Vignette:
+    if not isinstance(entry, dict) or not {"id", "story", "source", "answers", "expect"} <= set(entry):
+        raise ValueError(f"{where}: needs id, story, source, answers and expect")
+    unknown = sorted(set(entry["answers"]) - set(kb.answer_ids))
+    if unknown:
+        raise ValueError(f"{where} ({entry['id']}): unknown answer '{unknown[0]}'")
+    expect = entry["expect"]
+    if expect.get("disposition") not in config.LEVELS:
+        raise ValueError(f"{where} ({entry['id']}): expected disposition must be one of {list(config.LEVELS)}")
+    top = tuple(expect.get("top") or ())
+    if not top or not set(top) <= set(kb.label_ids):
+        raise ValueError(f"{where} ({entry['id']}): expected top must list labels of the knowledge base")
+    warning = {a.id: "no" for a in kb.answers if a.group == "warning"}
+    return Vignette(id=entry["id"], story=entry["story"], quote=entry["source"]["quote"], doc=entry["source"]["doc"],
+                    answers={**warning, **entry["answers"]}, disposition=expect["disposition"], top=top)
+
+
+def load(kb: KnowledgeBase, path: str | Path = VIGNETTES_PATH) -> tuple[Vignette, ...]:
+    """Read the vignettes file; raises ValueError naming a bad entry."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    vignettes = tuple(_vignette(entry, kb, f"vignettes[{i}]") for i, entry in enumerate(raw["vignettes"]))
+    if len({v.id for v in vignettes}) != len(vignettes):
+        raise ValueError("two vignettes share an id")
+    return vignettes
+
+
+def run(vignettes: tuple[Vignette, ...], kb: KnowledgeBase,
+        predict_proba: Callable[[np.ndarray], np.ndarray]) -> tuple[Result, ...]:
+    """Each vignette's disposition and first label, from ``predict_proba`` (answers in ``kb.answer_ids``
+    order -> probabilities in ``kb.label_ids`` order) through the same triage as batch scoring."""
+    X = np.array([triage.case_vector(v.answers, kb.answer_ids)[0] for v in vignettes])
+    P = predict_proba(X)
+    out = triage.outputs(X, P, kb, kb.answer_ids, kb.label_ids)
+    first = np.argmax(P, axis=1)
+    return tuple(Result(v, config.LEVELS[int(level)], kb.label_ids[j], float(P[i, j]))
+                 for i, (v, level, j) in enumerate(zip(vignettes, out.level, first)))
+
+
+def markdown(results: dict[str, tuple[Result, ...]]) -> list[str]:
+    """The results of each scorer (``{"model": ..., "oracle": ...}``) as Markdown lines: a summary, then each case."""
+    names = list(results)
+    lines = ["| scorer | vignettes | under-triage | over-triage | first label as expected |",
+             "| --- | ---: | ---: | ---: | ---: |"]
+    for name, rs in results.items():
+        n = len(rs)
+        lines.append(f"| {name} | {n} | {sum(r.under_triaged for r in rs)} | {sum(r.over_triaged for r in rs)} | "
+                     f"{sum(r.top_agrees for r in rs)} of {n} |")
+    lines += ["", "| vignette | expected | " + " | ".join(names) + " | expected first | "
+              + " | ".join(f"{name} first" for name in names) + " |",
+              "| --- | --- | " + " | ".join("---" for _ in names) + " | --- | "
+              + " | ".join("---" for _ in names) + " |"]
+    for row in zip(*results.values()):
+        v = row[0].vignette
+        levels = " | ".join(r.disposition + (" (over)" if r.over_triaged else " (**under**)" if r.under_triaged else "")
+                            for r in row)
+        tops = " | ".join(f"{r.top} {r.probability:.2f}" + ("" if r.top_agrees else " (**not**)") for r in row)
+        lines.append(f"| {v.id} | {v.disposition} | {levels} | {' or '.join(v.top)} | {tops} |")
+    return lines
+
+
+def _main() -> None:
+    from . import artifact, generator, knowledge
+
+    kb = knowledge.load_default()
+    vignettes = load(kb)
+    predictor = artifact.load(None, kb_sha256=kb.sha256)
+    oracle = generator.compile_model(kb).posterior
+    print("\n".join(markdown({"model": run(vignettes, kb, predictor.predict_proba),
+                              "oracle": run(vignettes, kb, oracle)})))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

@@ -1,0 +1,73 @@
+"""The model's forward pass in numpy against the scikit-learn pipeline it is exported from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+from hypothesis.extra.numpy import arrays
+
+from twitch_triage import artifact, config
+from twitch_triage.inference import Network
+from twitch_triage.model import build_pipeline, export
+
+
+@pytest.fixture(scope="module")
+def pipeline(small_model_dir):
+    return artifact.load(small_model_dir, pipeline=True).pipeline
+
+
+@pytest.fixture(scope="module")
+def network(pipeline) -> Network:
+    return export(pipeline)
+
+
+def with_days(X: np.ndarray, days) -> np.ndarray:
+    X = X.copy()
+    X[:, config.ANSWERS.index(config.DAYS_ANSWER)] = days
+    return X
+
+
+@pytest.mark.parametrize("n", [1, 31, 32, 33, 1000, 20_000])
+def test_the_numpy_forward_pass_gives_the_pipelines_probabilities_to_the_last_bit(pipeline, network, cases_20k, n):
+    X = cases_20k.X[:n].copy()
+    X[::3] = with_days(X[::3], np.resize([0.0, 0.5, 277.0, 36_500.0, 1e6, 1e300, np.nan], X[::3].shape[0]))
+    np.testing.assert_array_equal(network.predict_proba(X), pipeline.predict_proba(X))
+
+
+@given(st.data())
+def test_any_answers_get_the_pipelines_probabilities_to_the_last_bit(pipeline, network, data):
+    n = data.draw(st.integers(1, 70), label="rows")
+    X = data.draw(arrays(np.float64, (n, network.n_answers), elements=st.sampled_from([0.0, 1.0, np.nan])))
+    X = with_days(X, data.draw(arrays(np.float64, n, elements=st.floats(0, 1e300) | st.just(np.nan)), label="days"))
+    np.testing.assert_array_equal(network.predict_proba(X), pipeline.predict_proba(X))
+
+
+def test_a_row_gets_the_same_bits_whatever_rows_it_is_predicted_with(network, cases_20k):
+    alone = np.vstack([network.predict_proba(cases_20k.X[i:i + 1]) for i in range(70)])
+    np.testing.assert_array_equal(network.predict_proba(cases_20k.X[:70]), alone)
+
+
+def test_the_arrays_give_back_the_same_network(network, cases_20k):
+    again = Network.from_arrays(network.arrays())
+    np.testing.assert_array_equal(again.predict_proba(cases_20k.X[:100]), network.predict_proba(cases_20k.X[:100]))
+
+
+def test_a_network_refuses_answers_of_the_wrong_width(network):
+    with pytest.raises(ValueError, match=rf"X must have shape \(n, {network.n_answers}\), got \(2, 3\)"):
+        network.predict_proba(np.zeros((2, 3)))
+
+
+def test_a_network_refuses_layers_that_do_not_follow_each_other(network):
+    with pytest.raises(ValueError, match=r"'coef_1' of shape \(63, 10\) and 'intercept_1' of shape \(10,\) do not "
+                                         r"follow a layer of width 64"):
+        Network(network.days_index, network.days_cap, (network.coefs[0], network.coefs[1][1:]), network.intercepts,
+                network.slope, network.intercept)
+
+
+def test_a_model_calibrated_by_isotonic_regression_is_not_exported(kb, cases_20k):
+    pipeline = build_pipeline(kb.answer_ids, max_iter=1, hidden_layer_sizes=(8,), calibration="isotonic")
+    pipeline.fit(cases_20k.X[:2000], cases_20k.Y[:2000])
+    with pytest.raises(ValueError, match=r"a model calibrated by 'isotonic' cannot be exported for scoring: only "
+                                         r"'sigmoid' calibration is computed without scikit-learn"):
+        export(pipeline)

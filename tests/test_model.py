@@ -1,0 +1,141 @@
+"""The model's parts on their own: AnswerEncoder, DistilledMultiLabel and choose_thresholds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from twitch_triage import config
+from twitch_triage.model import AnswerEncoder, DistilledMultiLabel, build_pipeline, choose_thresholds
+
+ANSWERS = ("loc_eyelid", config.DAYS_ANSWER, "cramps")
+NAN = np.nan
+
+
+def small_problem(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Encoded-like features and two labels that follow the first two features."""
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 2, size=(n, 5)).astype(float)
+    Y = np.column_stack([X[:, 0], X[:, 1]]).astype(int) ^ (rng.random((n, 2)) < 0.1)
+    return X, Y
+
+
+def test_the_encoder_writes_yes_then_no_columns_with_the_days_in_their_slots():
+    X = np.array([[1, 5, 0], [NAN, NAN, 1], [0, 0, NAN], [1, 1e300, 1]])
+    out = AnswerEncoder(ANSWERS, days_quantile=1.0).fit(X[:3]).transform(X)  # days capped at 5, the largest seen
+    days = np.log1p([5, 0, 0, 5])
+    expected = np.array([
+        # eyelid=yes, log1p(days), cramps=yes, eyelid=no, days/100, cramps=no, days known
+        [1, days[0], 0, 0, 0.05, 1, 1],
+        [0, 0, 1, 0, 0, 0, 0],
+        [0, 0, 0, 1, 0, 0, 1],
+        [1, days[3], 1, 0, 0.05, 0, 1],
+    ])
+    assert out.dtype == np.float64
+    np.testing.assert_array_equal(out, expected)
+
+
+def test_the_encoder_reads_days_beyond_the_95th_percentile_of_its_training_days_as_that_many():
+    X = np.column_stack([np.zeros(101), np.arange(101.0), np.zeros(101)])  # 0 to 100 days
+    encoder = AnswerEncoder(ANSWERS).fit(X)
+    assert encoder.days_cap_ == 95.0
+    out = encoder.transform(np.array([[0, 95, 0], [0, 150, 0], [0, 36_500, 0], [0, 1e300, 0]]))
+    np.testing.assert_array_equal(out[1:], out[[0, 0, 0]])
+    assert encoder.transform(np.array([[0, 94, 0]]))[0, 1] < out[0, 1]
+
+
+def test_an_encoder_fitted_without_known_days_reads_every_duration_as_zero_days_known():
+    encoder = AnswerEncoder(ANSWERS).fit(np.array([[1, NAN, 0]]))
+    np.testing.assert_array_equal(encoder.transform(np.array([[1, 30, 0]])), [[1, 0, 0, 0, 0, 1, 1]])
+
+
+def test_the_encoder_refuses_a_days_quantile_outside_0_1():
+    with pytest.raises(ValueError, match="'days_quantile' parameter of AnswerEncoder must be a float in the range"):
+        AnswerEncoder(ANSWERS, days_quantile=1.5).fit(np.zeros((1, 3)))
+
+
+def test_the_encoder_names_every_output_column():
+    encoder = AnswerEncoder(ANSWERS).fit(np.zeros((1, 3)))
+    assert list(encoder.get_feature_names_out()) == [
+        "loc_eyelid=yes", f"log1p_{config.DAYS_ANSWER}", "cramps=yes",
+        "loc_eyelid=no", f"{config.DAYS_ANSWER}_div_100", "cramps=no", f"{config.DAYS_ANSWER}_known",
+    ]
+
+
+def test_the_encoder_refuses_a_matrix_of_the_wrong_width():
+    encoder = AnswerEncoder(ANSWERS).fit(np.zeros((1, 3)))
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 3\), got \(2, 4\)"):
+        encoder.transform(np.zeros((2, 4)))
+
+
+def test_the_encoder_needs_the_days_answer():
+    with pytest.raises(ValueError, match="answer_ids must include 'duration_days'"):
+        AnswerEncoder(("loc_eyelid", "cramps")).fit(np.zeros((1, 2)))
+
+
+@pytest.mark.parametrize("estimator", [AnswerEncoder(ANSWERS), DistilledMultiLabel(),
+                                       build_pipeline(ANSWERS)], ids=["encoder", "model", "pipeline"])
+def test_predicting_before_fitting_raises_not_fitted_error(estimator):
+    X = np.zeros((2, 3))
+    with pytest.raises(NotFittedError):
+        estimator.transform(X) if isinstance(estimator, AnswerEncoder) else estimator.predict_proba(X)
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"calibration": "platt"}, "'calibration' parameter of DistilledMultiLabel must be a str among"),
+    ({"max_iter": 0}, "'max_iter' parameter"),
+    ({"calibration_fraction": 1.0}, "'calibration_fraction' parameter"),
+    ({"alpha": -1.0}, "'alpha' parameter"),
+    ({"batch_size": 0}, "'batch_size' parameter"),
+    ({"learning_rate_init": 0.0}, "'learning_rate_init' parameter"),
+    ({"hidden_layer_sizes": 0}, "'hidden_layer_sizes' parameter"),
+])
+def test_a_bad_parameter_is_refused_before_the_network_trains(params, message):
+    X, Y = small_problem()
+    stages = []
+    with pytest.raises(ValueError, match=message):
+        DistilledMultiLabel(**{"max_iter": 2, **params}).fit(
+            X, Y, progress=lambda stage, done, total: stages.append(stage))
+    assert stages == []
+
+
+def test_the_pipeline_refuses_a_bad_calibration_before_the_network_trains():
+    stages = []
+    X = np.zeros((50, 3))
+    with pytest.raises(ValueError, match="'calibration' parameter"):
+        build_pipeline(ANSWERS, calibration="platt").fit(
+            X, np.zeros((50, 2), dtype=int), model__progress=lambda stage, done, total: stages.append(stage))
+    assert stages == []
+
+
+@pytest.mark.parametrize("calibration", ["sigmoid", "isotonic"])
+def test_the_fitted_model_gives_one_probability_per_label_and_follows_its_features(calibration):
+    X, Y = small_problem()
+    stages = []
+    model = DistilledMultiLabel(hidden_layer_sizes=(8,), max_iter=20, batch_size=64, learning_rate_init=1e-2,
+                                calibration=calibration, random_state=1)
+    model.fit(X, Y, progress=lambda stage, done, total: stages.append((stage, done, total)))
+    assert stages == [("fit", epoch, 20) for epoch in range(21)] + [("calibrate", label, 2) for label in range(3)]
+    P = model.predict_proba(X)
+    assert P.shape == (len(X), 2) and P.dtype == np.float64 and np.all((P >= 0) & (P <= 1))
+    for j in range(2):
+        assert P[X[:, j] == 1, j].mean() > P[X[:, j] == 0, j].mean() + 0.3
+    np.testing.assert_array_equal(model.predict(X, thresholds=[0.5, 1.0]), np.column_stack([P[:, 0] >= 0.5,
+                                                                                            P[:, 1] >= 1.0]))
+
+
+def test_the_model_refuses_labels_and_targets_of_another_shape():
+    X, Y = small_problem()
+    with pytest.raises(ValueError, match=r"Y must have shape \(400, n_labels\)"):
+        DistilledMultiLabel().fit(X, Y[:10])
+    with pytest.raises(ValueError, match=r"soft must have the shape of Y \(400, 2\)"):
+        DistilledMultiLabel().fit(X, Y, soft=np.full((400, 3), 0.5))
+
+
+def test_choose_thresholds_picks_the_f1_best_threshold_of_each_label():
+    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
+    P = np.array([[0.9, 0.2], [0.6, 0.7], [0.4, 0.3], [0.1, 0.8]])
+    # label 0: at 0.6 both positives and no negative (F1 1); label 1: at 0.3, 2 of 3 flagged are positive
+    # and none is missed (F1 0.8), better than 0.2 (0.67), 0.7 (0.5) or 0.8 (0)
+    np.testing.assert_allclose(choose_thresholds(Y, P), [0.6, 0.3])

@@ -192,8 +192,8 @@ def csv_rows(data: bytes, delimiter: str = ",") -> list[list[str]]:
 
 @pytest.mark.parametrize("pad", range(0, 200, 9))
 def test_a_file_read_typed_then_as_text_from_a_quoted_cell_on_is_never_refused(tmp_path, predictor, kb, pad):
-    # the bytes kept from typed reading end wherever the read-ahead stopped: never a short block to pyarrow
-    rows = [f"c{i},{'yes' if i % 2 else 'no'},{'x' * 150}" for i in range(1_500)]  # past the header's first read
+    # typed blocks, then a quoted cell past the header's first read: its block on read as text, at any alignment
+    rows = [f"c{i},{'yes' if i % 2 else 'no'},{'x' * 150}" for i in range(1_500)]
     rows[0] = "c" + "0" * pad + rows[0][2:]
     rows[1_000] = '"q"' + rows[1_000][len("c1000"):]
     data = ("case_id,loc_eyelid,note\n" + "\n".join(rows) + "\n").encode()
@@ -202,11 +202,34 @@ def test_a_file_read_typed_then_as_text_from_a_quoted_cell_on_is_never_refused(t
     assert [row[:3] for row in csv_rows((tmp_path / "out.csv").read_bytes())] == csv_rows(data)
 
 
+def across_the_first_read(head: str, before: str) -> str:
+    """Rows of filler after ``head``, so that ``before`` then ends at the last byte of the first read (64 KB)."""
+    size = 65_536 - len(head) - len(before)
+    filler = ["no," + "x" * 496 + "\n"] * (size // 500 - 1)
+    return "".join(filler) + "no," + "x" * (size - 500 * len(filler) - 4) + "\n"
+
+
+@pytest.mark.parametrize("shift", range(-2, 3))
 @pytest.mark.parametrize("typed", [False, True])
-def test_a_quoted_line_break_across_a_block_boundary_keeps_its_carriage_return_and_line_feed(tmp_path, typed):
-    filler = "no," + "x" * 501 + "\n"  # 505 bytes: the '\r' below is the last byte of the first 512-byte block
-    path = write(tmp_path / "in.csv", 'loc_eyelid,note\n' + filler + 'yes,"p\r\nq"\n' * 3)
-    assert [note for _, note in rows_of(path, block_size=512, typed=typed)][1:] == ["p\r\nq"] * 3
+def test_a_quoted_line_break_across_two_reads_is_one_line_end(tmp_path, typed, shift):
+    head = "loc_eyelid,note\n"
+    data = head + across_the_first_read(head, 'yes,"p\r'[:len('yes,"p\r') + shift]) + 'yes,"p\r\nq"\n'
+    path = write(tmp_path / "in.csv", data + "no,x,extra\n" + "no,y\n" * 3)
+    with pytest.raises(files.InputError, match=f"line {data.count(chr(10)) + 1} has 3 fields"):
+        rows_of(path, block_size=1024, typed=typed)
+    path = write(tmp_path / "in.csv", data)
+    assert [note for _, note in rows_of(path, block_size=1024, typed=typed)][-1] == "p\r\nq"
+
+
+@pytest.mark.parametrize("shift", range(-2, 3))
+def test_a_doubled_quote_across_two_reads_stays_in_its_cell(tmp_path, shift):
+    head = "loc_eyelid,note\n"
+    data = head + across_the_first_read(head, 'yes,"a"'[:len('yes,"a"') + shift]) + 'yes,"a""\nb"\n'
+    path = write(tmp_path / "in.csv", data + "no,x,extra\n" + "no,y\n" * 3)
+    with pytest.raises(files.InputError, match=f"line {data.count(chr(10)) + 1} has 3 fields"):
+        rows_of(path, block_size=1024)
+    path = write(tmp_path / "in.csv", data)
+    assert [note for _, note in rows_of(path, block_size=1024)][-1] == 'a"\nb'
 
 
 def test_typed_reading_gives_yes_no_answers_as_booleans_until_a_cell_is_not_a_plain_spelling(tmp_path):

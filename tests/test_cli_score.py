@@ -483,3 +483,29 @@ def test_a_write_error_ends_the_command_with_one_line_every_time(tmp_path, small
         assert done.stderr.decode() == (f"twitch-triage score: error: cannot write to '{tmp_path}': file too large; "
                                         "choose another -o path\n")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_a_column_name_beyond_the_csv_field_limit_is_one_line_and_exit_2(tmp_path, small_model_dir):
+    path = tmp_path / "long.csv"
+    path.write_text("loc_eyelid," + "x" * 140_000 + "\nyes,1\n")
+    r = run("score", str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
+    err = r.stderr.decode()
+    assert r.returncode == 2 and len(err.strip().splitlines()) == 1, err
+    assert "line 1: a column name is longer than 131,072 characters" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("content, kind", [
+    (b"\x1f\x8b\x08\x00" + bytes(range(200)), "a gzip archive"),
+    (b"PK\x03\x04" + bytes(range(200)), "a zip archive or an Excel workbook"),
+    (b"\x89PNG\r\n\x1a\n" + bytes(range(200)), "a PNG image"),
+    (b"%PDF-1.7\n" + bytes(range(200)), "a PDF document"),
+    (b"loc_eyelid\nyes\x00\x00\n", "it holds NUL bytes"),
+])
+def test_a_file_that_is_not_text_is_named_as_such_not_told_to_re_save_as_utf8(capsys, tmp_path, small_model_dir,
+                                                                              content, kind):
+    path = tmp_path / "cases.csv"
+    path.write_bytes(content)
+    code, err = score(capsys, str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "is not a text CSV file" in err and kind in err and "re-save it as UTF-8" not in err

@@ -88,11 +88,12 @@ def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | Non
     if not lines:
         return (pos, pos, blank, ",") if at_end else None
     one = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
-    counts = {d: len(next(csv.reader([one], delimiter=d, strict=False), [])) for d in (",", ";")}
-    delimiter = ";" if counts[";"] > counts[","] else ","
-    reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),
-                        delimiter=delimiter, strict=False)
-    try:
+    delimiter = ","
+    try:  # (a field longer than the csv module's limit is refused by _parse_header's own reading)
+        counts = {d: len(next(csv.reader([one], delimiter=d, strict=False), [])) for d in (",", ";")}
+        delimiter = ";" if counts[";"] > counts[","] else ","
+        reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),
+                            delimiter=delimiter, strict=False)
         next(reader)
     except csv.Error:
         return (pos, pos + len(lines[0]), blank, delimiter)  # refused by _parse_header's own reading
@@ -101,10 +102,30 @@ def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | Non
     return pos, pos + sum(len(line) for line in lines[:reader.line_num]), blank, delimiter
 
 
+# the first bytes of file formats people mistake for a case file
+_MAGIC = ((b"\x1f\x8b", "a gzip archive"), (b"PK\x03\x04", "a zip archive or an Excel workbook"),
+          (b"\x89PNG", "a PNG image"), (b"%PDF", "a PDF document"), (b"\xff\xd8\xff", "a JPEG image"),
+          (b"\xd0\xcf\x11\xe0", "an old Excel or Word file"))
+
+
+def _binary_kind(first: bytes) -> str | None:
+    """What a file that is not text looks like (its magic number, or a NUL byte), else None."""
+    for magic, kind in _MAGIC:
+        if first.startswith(magic):
+            return f"it looks like {kind}"
+    if b"\x00" in first[:1 << 16]:
+        return "it holds NUL bytes"
+    return None
+
+
 def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: bool = True) -> tuple[Header, int]:
     """The header from the first bytes of a file, and the byte offset where the data starts."""
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise InputError(f"{where} is UTF-16, not UTF-8: re-save it as UTF-8 (e.g. 'CSV UTF-8' in a spreadsheet)")
+    kind = _binary_kind(first)
+    if kind is not None:
+        raise InputError(f"{where} is not a text CSV file ({kind}): export the cases as CSV, "
+                         "e.g. 'CSV UTF-8' in a spreadsheet")
     start, stop, blank, delimiter = _first_record(first, at_end) or _first_record(first, True)
     raw = first[start:stop]
     if not raw.strip():
@@ -120,8 +141,10 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
     try:
         names = tuple(next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)))
     except csv.Error as exc:
-        raise InputError(f"{where} line {blank + 1}: the header cannot be read as CSV ({exc}): "
-                         "the first line must name the columns") from None
+        problem = (f"a column name is longer than {csv.field_size_limit():,} characters"
+                   if "field limit" in str(exc) else f"the header cannot be read as CSV ({exc})")
+        raise InputError(f"{where} line {blank + 1}: {problem}: the first line must name the columns "
+                         "(see `twitch-triage schema`)") from None
     lines = blank + len(raw.splitlines())
     seen: dict[str, int] = {}
     for j, name in enumerate(names):

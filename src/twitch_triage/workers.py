@@ -9,6 +9,12 @@ from typing import Any, Callable, Iterator
 
 __all__ = ["ahead", "behind"]
 
+# _DAEMON: both workers are joined however a run ends; they are daemons as well because a signal
+# (SIGTERM, SIGHUP: raised in the main thread as an exception) may arrive during that cleanup itself,
+# before the worker was told to stop or while the main thread waits for it: a worker left waiting then
+# must not keep the process from exiting. None of pyarrow's threads calls Python, so a process may end
+# with one of them still alive.
+
 
 def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
@@ -42,7 +48,7 @@ def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             if close is not None:
                 close()  # a generator: in this thread, where it ran
 
-    worker = threading.Thread(target=work, name="twitch-triage-read")
+    worker = threading.Thread(target=work, name="twitch-triage-read", daemon=True)  # (see _DAEMON)
     worker.start()
     try:
         while True:
@@ -82,7 +88,7 @@ def behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[
             raise failed[0]
         box.put(item)
 
-    worker = threading.Thread(target=work, name="twitch-triage-write")
+    worker = threading.Thread(target=work, name="twitch-triage-write", daemon=True)  # (see _DAEMON)
     worker.start()
     try:
         yield put

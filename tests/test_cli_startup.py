@@ -47,13 +47,18 @@ def test_help_and_schema_import_no_numerical_library(tmp_path, args):
     assert loaded(modules, _NUMERICAL) == []
 
 
-def test_score_imports_neither_scikit_learn_nor_plotting_nor_the_app_nor_training_code(tmp_path, small_model_dir):
+def scored(tmp_path, model_dir) -> set[str]:
+    """The modules a `score` process of a one-row file imported (it succeeded)."""
     cases = tmp_path / "cases.csv"
     cases.write_text("case_id,loc_eyelid\n1,yes\n", encoding="utf-8")
     code, modules = imported(tmp_path, "score", str(cases), "-o", str(tmp_path / "out.csv"), "--quiet",
-                             "--model", str(small_model_dir))
+                             "--model", str(model_dir))
     assert code == 0
-    assert loaded(modules, _NOT_FOR_SCORING) == []
+    return modules
+
+
+def test_score_imports_neither_scikit_learn_nor_plotting_nor_the_app_nor_training_code(tmp_path, small_model_dir):
+    assert loaded(scored(tmp_path, small_model_dir), _NOT_FOR_SCORING) == []
     assert (tmp_path / "out.csv").read_text().splitlines()[0].endswith(",".join(config.OUTPUT_COLUMNS))
 
 
@@ -61,9 +66,4 @@ def test_score_imports_neither_scikit_learn_nor_plotting_nor_the_app_nor_trainin
                    "list or numpy array (pa.array, or take() with numpy indices), which reading and writing case "
                    "files do; Arrow arrays built with from_buffers do not")
 def test_score_does_not_import_pandas(tmp_path, small_model_dir):
-    cases = tmp_path / "cases.csv"
-    cases.write_text("case_id,loc_eyelid\n1,yes\n", encoding="utf-8")
-    code, modules = imported(tmp_path, "score", str(cases), "-o", str(tmp_path / "out.csv"), "--quiet",
-                             "--model", str(small_model_dir))
-    assert code == 0
-    assert loaded(modules, ("pandas",)) == []
+    assert loaded(scored(tmp_path, small_model_dir), ("pandas",)) == []

@@ -500,7 +500,6 @@ def test_a_column_name_beyond_the_csv_field_limit_is_one_line_and_exit_2(tmp_pat
     (b"PK\x03\x04" + bytes(range(200)), "a zip archive or an Excel workbook"),
     (b"\x89PNG\r\n\x1a\n" + bytes(range(200)), "a PNG image"),
     (b"%PDF-1.7\n" + bytes(range(200)), "a PDF document"),
-    (b"loc_eyelid\nyes\x00\x00\n", "it holds NUL bytes"),
 ])
 def test_a_file_that_is_not_text_is_named_as_such_not_told_to_re_save_as_utf8(capsys, tmp_path, small_model_dir,
                                                                               content, kind):

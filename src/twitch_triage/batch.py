@@ -334,10 +334,8 @@ def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputErr
 def _one_blas_thread() -> contextlib.AbstractContextManager:
     """Run the model's matrix products on one thread: on chunks this small, BLAS threads only
     contend with each other and with the reading and writing threads (3x slower measured on 2 cores)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits  # a declared dependency, imported once scoring starts
+
     return threadpool_limits(limits=1, user_api="blas")
 
 

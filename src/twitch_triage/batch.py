@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import config, redflags, triage
+from . import config, triage
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
 from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
@@ -85,10 +85,11 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
     return pc.utf8_slice_codeunits(joined, len(sep))
 
 
-def _probability_texts(P: np.ndarray) -> list[pa.Array]:
-    """Each column of ``P`` as 4-decimal text (NaN as 0.0000); all share one offsets buffer."""
-    n = P.shape[0]
-    texts = np.take(_P_TEXT, redflags.ten_thousandths(P).T)
+def _probability_texts(written: np.ndarray) -> list[pa.Array]:
+    """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.written``), as
+    4-decimal text; all share one offsets buffer."""
+    n = written.shape[0]
+    texts = np.take(_P_TEXT, written.T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
     return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in texts]
 
@@ -289,7 +290,7 @@ def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
     out = triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
     outputs = {
-        **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(P))},
+        **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(out.written))},
         "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
         "disposition": _LEVELS.take(pa.array(out.level.astype(np.int32))),
         "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),

@@ -59,7 +59,7 @@ def _fires(rule: RedFlagRule, X: np.ndarray, index: dict[str, int], written: np.
 
 
 def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...] | None = None, *,
-                    P: np.ndarray | None = None, labels: tuple[str, ...] | None = None
+                    written: np.ndarray | None = None, labels: tuple[str, ...] | None = None
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Apply every rule to every case.
 
@@ -68,10 +68,11 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
     X : ndarray of shape (n_samples, n_answers)
         1 yes, 0 no, NaN unknown; days for ``duration_days``.
     answer_ids : column names of ``X`` (default: the knowledge base's answers).
-    P : ndarray of shape (n_samples, n_labels), optional
-        The model's probabilities, read by the rules on probabilities (``probable_deficiency``) as
-        written with 4 decimals. Without them those rules do not fire.
-    labels : column names of ``P`` (default: the knowledge base's labels).
+    written : ndarray of shape (n_samples, n_labels), int, optional
+        The model's probabilities as written with 4 decimals, in ten-thousandths
+        (:func:`ten_thousandths`), read by the rules on probabilities (``probable_deficiency``).
+        Without them those rules do not fire.
+    labels : column names of ``written`` (default: the knowledge base's labels).
 
     Returns
     -------
@@ -83,7 +84,6 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
         X = X.astype(np.float64)
     index = {a: j for j, a in enumerate(answer_ids or kb.answer_ids)}
     label_index = {label: j for j, label in enumerate(labels or kb.label_ids)}
-    written = None if P is None else ten_thousandths(P)
     fired = np.zeros((X.shape[0], len(kb.red_flags)), dtype=bool)
     level = np.full(X.shape[0], _RANK[SELF_CARE], dtype=np.int8)
     for r, rule in enumerate(kb.red_flags):
@@ -97,7 +97,8 @@ def evaluate(kb: KnowledgeBase, x: np.ndarray, answer_ids: tuple[str, ...] | Non
     """One case (a vector in ``answer_ids`` order, and optionally its probabilities ``p`` in ``labels``
     order): its level and the rules that fired."""
     level, fired = evaluate_matrix(kb, np.asarray(x, dtype=np.float64)[None, :], answer_ids,
-                                   P=None if p is None else np.asarray(p)[None, :], labels=labels)
+                                   written=None if p is None else ten_thousandths(np.asarray(p)[None, :]),
+                                   labels=labels)
     return RedFlagResult(config.LEVELS[int(level[0])], fired_rules(kb, fired[0]))
 
 

@@ -87,12 +87,16 @@ class Outputs:
         The disposition, an index into ``config.LEVELS`` (0 = emergency).
     fired : ndarray of shape (n_samples, n_rules), bool
         The red-flag rules that fired, in ``kb.red_flags`` order.
+    written : ndarray of shape (n_samples, n_labels), int
+        The probabilities as written with 4 decimals, in ten-thousandths (what the rules and
+        ``likely`` judged; :func:`redflags.ten_thousandths`).
     """
 
     likely_rows: np.ndarray
     likely_cols: np.ndarray
     level: np.ndarray
     fired: np.ndarray
+    written: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -143,7 +147,11 @@ def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows, cols : ndarray of shape (n_picked,), int
         Case ``rows[k]`` lists label ``cols[k]``; cases in order, each case's labels in the order above.
     """
-    written = redflags.ten_thousandths(P)
+    return _likely_written(redflags.ten_thousandths(P))
+
+
+def _likely_written(written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`likely_picks` from the probabilities as written, in ten-thousandths."""
     rows, cols = np.nonzero(written >= redflags.ten_thousandths(config.LIKELY_AT_LEAST))  # few per case
     order = np.lexsort((cols, -written[rows, cols], rows))  # by case, then most probable, then label order
     rows, cols = rows[order], cols[order]
@@ -161,9 +169,10 @@ def outputs(X: np.ndarray, P: np.ndarray, kb: KnowledgeBase, answer_ids: tuple[s
     X : ndarray of shape (n_samples, n_answers), columns in ``answer_ids`` order; 1 yes, 0 no, NaN unknown.
     P : ndarray of shape (n_samples, n_labels), columns in ``labels`` order.
     """
-    level, fired = redflags.evaluate_matrix(kb, X, answer_ids, P=P, labels=labels)
-    rows, cols = likely_picks(P)
-    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired)
+    written = redflags.ten_thousandths(P)  # once: the rules, likely and the output cells all read it
+    level, fired = redflags.evaluate_matrix(kb, X, answer_ids, written=written, labels=labels)
+    rows, cols = _likely_written(written)
+    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired, written=written)
 
 
 def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResult:

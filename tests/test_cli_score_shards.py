@@ -259,7 +259,8 @@ def test_each_dask_worker_loads_the_model_once_whatever_the_number_of_shards(tmp
     with distributed.Client(cluster) as client:
         loads = client.run(lambda: shards.scorer.cache_info().misses)
     assert len(loads) == 2
-    assert set(loads.values()) <= {0, 1}  # 8 shards scored, at most one load per worker
+    assert set(loads.values()) <= {0, 1} and sum(loads.values()) >= 1  # 8 shards scored on the workers, each
+    # worker loading the model at most once
 
 
 def test_engine_dask_without_dask_says_in_one_line_how_to_get_it(tmp_path, good_shards, small_model_dir):

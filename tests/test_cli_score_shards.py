@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import artifact, cli, config, generator, shards
+from twitch_triage import artifact, cli, config, dask_engine, generator, shards
 from twitch_triage.casefiles import write_frame
 from twitch_triage.files import atomic_output
 
@@ -68,8 +68,7 @@ def good_shards(tmp_path_factory, kb):
 @pytest.fixture(scope="module")
 def cluster():
     """A Dask cluster of two worker processes for this module's tests: its scheduler's address."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as local:
+    with dask_engine.local_cluster(2) as local:
         yield local.scheduler_address
 
 

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from twitch_triage import artifact, cli, config, dask_engine, generator, shards
 from twitch_triage.casefiles import write_frame
-from twitch_triage.files import atomic_output
+from twitch_triage.files import InputError, atomic_output
 
 distributed = pytest.importorskip("distributed")
 
@@ -244,6 +244,25 @@ def test_shards_of_one_name_in_two_folders_are_refused(tmp_path, good_shards, sm
                    "after its input: score them into two output folders\n")
 
 
+def test_an_unreadable_manifest_is_refused_in_one_line_and_force_starts_a_new_one(tmp_path, good_shards,
+                                                                                 small_model_dir, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / shards.MANIFEST_NAME).write_text("{not json")
+    args = [str(good_shards), "-o", str(out), "--model", str(small_model_dir)]
+    assert score(capsys, *args) == (2, f"twitch-triage score: error: the manifest {out / shards.MANIFEST_NAME} is "
+                                       "unreadable (JSONDecodeError): remove it, or rerun with --force to score "
+                                       "every shard again\n")
+    assert score(capsys, *args, "--force")[0] == 0
+    assert sorted(manifest(out)) == sorted(outputs(good_shards))
+
+
+def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small_model_dir, kb):
+    with pytest.raises(InputError, match=f"^the model in {small_model_dir} on .* differs from the one the run was "
+                                         "started with: give every worker the same model folder$"):
+        shards.scorer(str(small_model_dir), str(config.KB_PATH), "0" * 64, kb.sha256)
+
+
 def test_a_glob_that_matches_nothing_is_refused(tmp_path, small_model_dir, capsys):
     code, err = score(capsys, str(tmp_path / "*.csv"), "-o", str(tmp_path / "out"), "--model", str(small_model_dir))
     assert (code, err) == (2, f"twitch-triage score: error: '{tmp_path / '*.csv'}' matches no file: check the "
@@ -299,7 +318,8 @@ def test_a_rerun_after_a_run_stopped_halfway_skips_the_shards_done_and_ends_as_a
         assert time.monotonic() < deadline
         time.sleep(0.005)
     process.send_signal(signum)
-    process.communicate(timeout=120)
+    _, err = process.communicate(timeout=120)
+    assert process.returncode in (-signum, 128 + signum), err.decode()
     done = [name for name, r in manifest(out).items() if r["status"] == "done"]
     assert 1 <= len(done) < 10, "the run was not stopped halfway"
     code, err = score(capsys, *args)

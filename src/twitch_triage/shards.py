@@ -142,7 +142,7 @@ def score_shard(job: Job) -> Result:
         size = None
     sha256 = _sha256(job.source)
     previous = job.previous
-    if previous is not None and sha256 is not None and (previous["size"], previous["sha256"]) == (size, sha256):
+    if previous is not None and sha256 is not None and (previous.get("size"), previous.get("sha256")) == (size, sha256):
         return Result(previous, skipped=True)
     record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
               "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}

@@ -26,8 +26,8 @@ from typing import Any, Callable, Iterable, Iterator
 from . import artifact, batch, config, knowledge
 from .files import InputError, atomic_output
 
-__all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer", "score_shard", "run",
-           "local_engine"]
+__all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
+           "score_shard", "run", "local_engine"]
 
 MANIFEST_NAME = "manifest.json"
 _FORCE = "rerun with --force to score every shard again"
@@ -52,7 +52,8 @@ def find(source: str) -> list[Path]:
         where = f"the folder '{source}' holds no CSV file (*.csv): give a folder of CSV shards or a glob"
     else:
         found = [Path(p) for p in glob.glob(source)]
-        where = f"'{source}' matches no file: check the pattern (quote it, so that the shell leaves it to twitch-triage)"
+        where = (f"'{source}' matches no file: check the pattern (quote it, so that the shell leaves it to "
+                 "twitch-triage)")
     shards = sorted((p for p in found if p.is_file()), key=lambda p: (p.name, str(p)))
     if not shards:
         raise InputError(where)

@@ -47,7 +47,8 @@ def engine(scheduler: str | None = None, workers: int | None = None) -> Callable
 
 @contextlib.contextmanager
 def local_cluster(workers: int | None = None) -> Iterator["distributed.LocalCluster"]:
-    """A ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each, no dashboard.
+    """A ``LocalCluster`` of ``workers`` processes (default: one per core), one thread each, no dashboard (its
+    scheduler's small HTTP server on a free port, not Dask's 8787, which it warns of when taken).
 
     Its workers start without the ``MALLOC_TRIM_THRESHOLD_`` Dask's nanny gives them by default: setting it
     fixes glibc's threshold for serving an allocation with its own pages, so each chunk's arrays of a few
@@ -58,7 +59,8 @@ def local_cluster(workers: int | None = None) -> Iterator["distributed.LocalClus
 
     with dask.config.set({_TRIM: None}), \
             distributed.LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                                     processes=True, dashboard_address=None) as cluster:
+                                     processes=True, dashboard_address=None,
+                                     scheduler_kwargs={"dashboard_address": ":0"}) as cluster:
         yield cluster
 
 

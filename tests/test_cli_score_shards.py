@@ -4,7 +4,9 @@ exactly what scoring that shard alone writes, a manifest beside them, and a reru
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import re
 import shutil
 import signal
 import subprocess
@@ -198,6 +200,20 @@ def test_a_rerun_with_another_model_or_strictness_scores_every_shard_again(tmp_p
                                                                    if option == "--model" else
                                                                    artifact.read_manifest(small_model_dir)
                                                                    ["inference_sha256"]}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_on_a_terminal_shows_shards_done_of_all_and_rows_per_second(tmp_path, good_shards,
+                                                                             small_model_dir, monkeypatch):
+    monkeypatch.setattr(sys, "stderr", terminal := Terminal())
+    assert cli.main(["score", str(good_shards), "-o", str(tmp_path / "out"), "--model", str(small_model_dir)]) == 0
+    frames = terminal.getvalue().split("\r")
+    assert any(re.search(r"^scoring: .* [1-4]/4 .*, [0-9,]+ rows/s]", frame) for frame in frames), frames
+    assert any(" 0/4 " in frame for frame in frames)
 
 
 def test_a_glob_and_a_folder_name_the_same_shards(tmp_path, good_shards, small_model_dir, capsys):

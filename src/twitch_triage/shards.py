@@ -302,6 +302,6 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
                     summary.scored.dispositions[level] += count
                 for warning in record["warnings"] if on_warning is not None else ():
                     on_warning(f"{result.name}: {warning}")
-            bar.update(1)
             bar.set_postfix_str(f"{summary.scored.rows / (time.perf_counter() - start):,.0f} rows/s", refresh=False)
+            bar.update(1)  # (drawn with the rate)
     return summary

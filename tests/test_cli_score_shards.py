@@ -260,6 +260,27 @@ def test_shards_of_one_name_in_two_folders_are_refused(tmp_path, good_shards, sm
                    "after its input: score them into two output folders\n")
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--workers", "2"], "--workers is for --engine dask: add it, or leave the option out"),
+    (["--scheduler", "tcp://10.0.0.1:8786"], "--scheduler is for --engine dask: add it, or leave the option out"),
+    (["--engine", "dask", "--workers", "2", "--scheduler", "tcp://10.0.0.1:8786"],
+     "--workers starts a cluster on this machine, --scheduler uses a running one: give one of them"),
+])
+def test_engine_options_that_do_not_go_together_are_refused_in_one_line(tmp_path, good_shards, small_model_dir,
+                                                                       capsys, options, message):
+    code, err = score(capsys, str(good_shards), "-o", str(tmp_path / "out"), "--model", str(small_model_dir),
+                      *options)
+    assert (code, err) == (2, f"twitch-triage score: error: {message}\n")
+    assert not (tmp_path / "out").exists()
+
+
+def test_engine_dask_on_one_file_says_to_give_its_folder(tmp_path, good_shards, small_model_dir, capsys):
+    shard = good_shards / "generated.csv"
+    code, err = score(capsys, str(shard), "-o", str(tmp_path / "out.csv"), "--engine", "dask")
+    assert (code, err) == (2, f"twitch-triage score: error: --engine dask scores a folder or a glob of shards, and "
+                              f"'{shard}' is one file: leave out --engine, or give its folder\n")
+
+
 def test_an_unreadable_manifest_is_refused_in_one_line_and_force_starts_a_new_one(tmp_path, good_shards,
                                                                                  small_model_dir, capsys):
     out = tmp_path / "out"

@@ -163,7 +163,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
                          "or leave the option out")
     if args.scheduler and args.workers:
-        raise InputError("--workers starts a cluster on this machine, --scheduler uses a running one: give one of them")
+        raise InputError("--workers starts a cluster on this machine, --scheduler uses a running one: "
+                         "give one of them")
     if shards.names_shards(args.input):
         return _score_shards(args)
     if args.engine == "dask":
@@ -187,10 +188,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
     from . import shards
+    from .files import InputError
 
     if args.output == "-":
-        from .files import InputError
-
         raise InputError(f"'{args.input}' names several shards: give an output folder with -o, not -")
     if args.engine == "dask":
         from . import dask_engine

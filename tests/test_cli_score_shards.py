@@ -300,6 +300,14 @@ def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small
         shards.scorer(str(small_model_dir), str(config.KB_PATH), "0" * 64, kb.sha256)
 
 
+def test_a_folder_without_a_csv_file_is_refused(tmp_path, small_model_dir, capsys):
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "notes.txt").write_text("loc_eyelid\nyes\n")
+    code, err = score(capsys, str(tmp_path / "in"), "-o", str(tmp_path / "out"), "--model", str(small_model_dir))
+    assert (code, err) == (2, f"twitch-triage score: error: the folder '{tmp_path / 'in'}' holds no CSV file (*.csv): "
+                              "give a folder of CSV shards or a glob\n")
+
+
 def test_a_glob_that_matches_nothing_is_refused(tmp_path, small_model_dir, capsys):
     code, err = score(capsys, str(tmp_path / "*.csv"), "-o", str(tmp_path / "out"), "--model", str(small_model_dir))
     assert (code, err) == (2, f"twitch-triage score: error: '{tmp_path / '*.csv'}' matches no file: check the "

@@ -9,6 +9,7 @@ shard: the local engine in this process, one after the other, and Dask on its wo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import functools
 import glob
@@ -18,7 +19,6 @@ import os
 import socket
 import sys
 import time
-import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator

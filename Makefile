@@ -21,10 +21,10 @@ help:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	@touch $(STAMP)
 
-## install: create .venv with the package and its test tools
+## install: create .venv with the package, its test tools and Dask (the tests run a local cluster)
 install: $(STAMP)
 
 $(MODEL): $(wildcard $(MODEL_INPUTS)) | $(STAMP)

@@ -204,13 +204,14 @@ def main(argv: list[str] | None = None) -> str:
     return "\n".join([BEGIN, *rows, END]) + "\n"
 
 
-def write_section(markdown: str, path: Path = config.REPORTS_DIR / "benchmarks.md") -> None:
-    """Put ``markdown`` (which starts and ends with this benchmark's markers) in ``path``, replacing the
-    previous one and keeping every other section."""
+def write_section(markdown: str, path: Path = config.REPORTS_DIR / "benchmarks.md", *, begin: str = BEGIN,
+                  end: str = END) -> None:
+    """Put ``markdown`` (which starts with the marker ``begin`` and ends with ``end``: by default this
+    benchmark's) in ``path``, replacing the previous one and keeping every other section."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# twitch-triage benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        text = head + markdown.rstrip("\n") + rest.split(END, 1)[1]
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        text = head + markdown.rstrip("\n") + rest.split(end, 1)[1]
     else:
         text = text.rstrip("\n") + "\n\n" + markdown
     path.parent.mkdir(parents=True, exist_ok=True)

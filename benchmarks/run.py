@@ -170,7 +170,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n-eval", type=int, default=config.DEFAULT_EVAL_N)
     parser.add_argument("--seed", type=int, default=config.DEFAULT_EVAL_SEED)
-    parser.add_argument("--skip-score", action="store_true", help="skip the batch-scoring files (slow)")
+    parser.add_argument("--skip-score", action="store_true",
+                        help="skip the batch-scoring files and shards (slow)")
     parser.add_argument("-o", "--output", default=str(config.REPORTS_DIR / "benchmarks.md"))
     args = parser.parse_args(argv)
 
@@ -197,6 +198,10 @@ def main(argv=None) -> int:
         print("bench: batch scoring ...", file=sys.stderr)
         # in a process of its own: its in-process runs then start from a clean heap, not this one's
         section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_score.py")), "--print"],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        sections += [section, ""]
+        print("bench: scoring shards, locally and on Dask ...", file=sys.stderr)
+        section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_dask.py")), "--print"],
                                  check=True, stdout=subprocess.PIPE, text=True).stdout
         sections += [section, ""]
     print("bench: generating cases ...", file=sys.stderr)

@@ -156,9 +156,20 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from . import batch
-    from .files import refuse_output_over_input
+    from . import batch, shards
+    from .files import InputError, refuse_output_over_input
 
+    if args.engine != "dask" and (args.scheduler or args.workers):
+        raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
+                         "or leave the option out")
+    if args.scheduler and args.workers:
+        raise InputError("--workers starts a cluster on this machine, --scheduler uses a running one: "
+                         "give one of them")
+    if shards.names_shards(args.input):
+        return _score_shards(args)
+    if args.engine == "dask":
+        raise InputError(f"--engine dask scores a folder or a glob of shards, and '{args.input}' is one file: "
+                         "leave out --engine, or give its folder")
     refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
@@ -172,6 +183,34 @@ def _cmd_score(args: argparse.Namespace) -> int:
     where = "standard output" if args.output == "-" else args.output
     print(f"{summary.line()} -> {where}", file=sys.stderr)
     return EXIT_OK
+
+
+def _score_shards(args: argparse.Namespace) -> int:
+    """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
+    from . import shards
+    from .files import InputError
+
+    if args.output == "-":
+        raise InputError(f"'{args.input}' names several shards: give an output folder with -o, not -")
+    if args.engine == "dask":
+        from . import dask_engine
+
+        engine = dask_engine.engine(args.scheduler, args.workers)  # says how to get Dask when it is missing
+    else:
+        engine = shards.local_engine
+    plan = shards.plan(args.input, args.output, model=args.model, kb=args.kb, strict=args.strict, force=args.force)
+    if plan.stale:
+        print("twitch-triage: warning: the knowledge base changed since this model was trained; "
+              "run `make train` to rebuild it", file=sys.stderr)
+
+    def warn(message: str) -> None:
+        print(f"twitch-triage score: warning: {message}", file=sys.stderr)
+
+    summary = shards.run(plan, engine, progress=not args.quiet, on_warning=warn)
+    for error in summary.failed:
+        print(f"twitch-triage score: error: {error}", file=sys.stderr)
+    print(f"{summary.line()} -> {args.output} (manifest: {plan.manifest})", file=sys.stderr)
+    return EXIT_USAGE if summary.failed else EXIT_OK
 
 
 # --------------------------------------------------------------------------- parser
@@ -190,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
               twitch-triage train
               twitch-triage evaluate --json
               twitch-triage score cases.csv -o scored.csv
+              twitch-triage score 'shards/*.csv' -o scored/ --engine dask --workers 2
               twitch-triage schema
             exit codes: 0 success, 2 unusable input or arguments, 1 internal error"""
         ),
@@ -232,12 +272,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("score", _cmd_score, "batch-score a CSV of cases: every row out, with probabilities, disposition and errors",
             "twitch-triage score cases.csv -o scored.csv    (- for standard input/output)")
-    p.add_argument("input", metavar="IN", help="CSV of cases (comma or semicolon, UTF-8), or - for standard input")
-    p.add_argument("-o", "--output", required=True, metavar="OUT", help="output CSV path, or - for standard output")
+    p.add_argument("input", metavar="IN", help="CSV of cases (comma or semicolon, UTF-8), - for standard input, "
+                   "or a folder or a quoted glob of CSV shards ('cases/*.csv')")
+    p.add_argument("-o", "--output", required=True, metavar="OUT",
+                   help="output CSV path, - for standard output, or for shards a folder (one output per shard, "
+                   "same names, and manifest.json)")
     p.add_argument("--strict", action="store_true",
                    help="refuse the whole file (exit 2, nothing written) if any answer cell is invalid")
     p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--engine", choices=("local", "dask"), default="local",
+                   help="shards: one after the other on this machine (default), or one task each on Dask")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="--engine dask: a running cluster's scheduler (e.g. tcp://10.0.0.1:8786); default: a "
+                   "local cluster")
+    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+                   help="--engine dask without --scheduler: worker processes of the local cluster (default: one "
+                   "per core)")
+    p.add_argument("--force", action="store_true",
+                   help="shards: score every shard again, also those the output folder's manifest lists as done")
 
     p = add("schema", _cmd_schema, "print every input column: name, type, meaning, source", "twitch-triage schema")
     p.add_argument("--format", choices=("text", "csv"), default="text", help="output format (default text)")

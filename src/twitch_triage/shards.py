@@ -1,0 +1,307 @@
+"""Scoring a folder or a glob of case files shard by shard: one output per input, of the same name, and a
+manifest beside them that lets a rerun skip the shards already done.
+
+:func:`score_shard` scores one shard with :func:`batch.score_file`; it is what every engine runs, once per
+shard: the local engine in this process, one after the other, and Dask on its workers
+(:mod:`twitch_triage.dask_engine`). The model and the knowledge base are loaded once per process
+(:func:`scorer`), never once per shard.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import functools
+import glob
+import hashlib
+import json
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from . import artifact, batch, config, knowledge
+from .files import InputError, atomic_output
+
+__all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
+           "score_shard", "run", "local_engine"]
+
+MANIFEST_NAME = "manifest.json"
+_FORCE = "rerun with --force to score every shard again"
+
+
+def names_shards(source: str) -> bool:
+    """Whether ``source`` names a folder or a glob of shards rather than one file (or ``-``)."""
+    return source != "-" and (os.path.isdir(source) or (glob.has_magic(source) and not os.path.exists(source)))
+
+
+def find(source: str) -> list[Path]:
+    """The shards ``source`` names, sorted by name: a folder's ``*.csv`` files, or the files a glob matches
+    (hidden files left out, as a shell leaves them out).
+
+    Raises
+    ------
+    InputError
+        Nothing matches, or two shards have the same name (their outputs would be one file).
+    """
+    if os.path.isdir(source):
+        found = [p for p in Path(source).iterdir() if p.suffix.lower() == ".csv" and not p.name.startswith(".")]
+        where = f"the folder '{source}' holds no CSV file (*.csv): give a folder of CSV shards or a glob"
+    else:
+        found = [Path(p) for p in glob.glob(source)]
+        where = (f"'{source}' matches no file: check the pattern (quote it, so that the shell leaves it to "
+                 "twitch-triage)")
+    shards = sorted((p for p in found if p.is_file()), key=lambda p: (p.name, str(p)))
+    if not shards:
+        raise InputError(where)
+    for first, second in zip(shards, shards[1:]):
+        if first.name == second.name:
+            raise InputError(f"'{first}' and '{second}' have the same name, and each output shard is named after "
+                             "its input: score them into two output folders")
+    return shards
+
+
+@dataclass(frozen=True)
+class Job:
+    """One shard to score: what a task needs, every path absolute (a worker may run elsewhere)."""
+
+    source: str  # the input shard
+    output: str  # the output shard
+    model: str  # the model folder
+    kb: str  # the knowledge base file
+    model_sha256: str  # of the arrays scoring reads (the model manifest's inference_sha256)
+    kb_sha256: str
+    strict: bool
+    previous: dict | None = None  # the manifest's record of the shard, done with this model: skip if unchanged
+
+
+@dataclass(frozen=True)
+class Result:
+    """A shard's manifest record, and whether it was skipped (done before, its input unchanged)."""
+
+    record: dict
+    skipped: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.record["input"]
+
+
+@functools.lru_cache(maxsize=4)
+def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[artifact.Predictor, Any]:
+    """The model and the knowledge base, loaded once per process for each model and knowledge base.
+
+    Raises
+    ------
+    InputError
+        The model or the knowledge base here is not the one the run was planned with (a worker that
+        reads another copy), or the model is unusable.
+    """
+    batch.lean_memory_pool()  # a process that scores files
+    loaded = knowledge.load_default(kb)
+    if loaded.sha256 != kb_sha256:
+        raise InputError(f"the knowledge base {kb} on {socket.gethostname()} differs from the one the run was "
+                         "started with: give every worker the same file")
+    try:
+        if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
+            raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
+                             "started with: give every worker the same model folder")
+        predictor = artifact.load(model, kb_sha256=loaded.sha256)
+    except artifact.ArtifactError as exc:
+        raise InputError(str(exc)) from None
+    return predictor, loaded
+
+
+def _sha256(path: str) -> str | None:
+    """The file's SHA-256, or None where it cannot be read (scoring it then says why, in one line)."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def score_shard(job: Job) -> Result:
+    """Score one shard into its output (written aside and renamed), or skip it if it was done before with
+    the same input; its manifest record either way.
+
+    An unusable shard is not an exception: its record has status ``failed`` and the one-line error.
+
+    Raises
+    ------
+    InputError
+        The model or knowledge base cannot be loaded here (it concerns every shard, not this one).
+    """
+    predictor, kb = scorer(job.model, job.kb, job.model_sha256, job.kb_sha256)
+    started, start = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    try:
+        size: int | None = os.stat(job.source).st_size
+    except OSError:
+        size = None
+    sha256 = _sha256(job.source)
+    previous = job.previous
+    if previous is not None and sha256 is not None and (previous.get("size"), previous.get("sha256")) == (size, sha256):
+        return Result(previous, skipped=True)
+    record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
+              "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
+    try:
+        summary = batch.score_file(job.source, job.output, predictor, kb, strict=job.strict)
+    except InputError as exc:
+        record |= {"status": "failed", "error": str(exc), "rows_in": None, "rows_out": 0}
+    else:
+        # every row read is written (the contract drops none): the two counts are one
+        record |= {"status": "done", "error": None, "rows_in": summary.rows, "rows_out": summary.rows,
+                   "rows_with_invalid_cells": summary.rows_with_errors, "dispositions": summary.dispositions,
+                   "warnings": list(summary.warnings), "output_size": os.stat(job.output).st_size}
+    record |= {"started": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - start, 3),
+               "host": socket.gethostname()}
+    return Result(record)
+
+
+def local_engine(jobs: list[Job]) -> Iterator[Result]:
+    """The local engine: the shards one after the other, in this process."""
+    return map(score_shard, jobs)
+
+
+def _read_manifest(path: Path) -> dict:
+    """The manifest of a previous run into the output folder (an empty one if there is none)."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {"shards": {}}
+    except (OSError, ValueError) as exc:
+        raise InputError(f"the manifest {path} is unreadable ({type(exc).__name__}): remove it, or {_FORCE}") from None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), dict):
+        raise InputError(f"the manifest {path} is not one this command wrote: remove it, or {_FORCE}")
+    return manifest
+
+
+def _done(record: Any, job: Job) -> bool:
+    """Whether ``record`` says the shard was done with this model, knowledge base and ``--strict``, and its
+    output is there as written."""
+    if not isinstance(record, dict) or record.get("status") != "done":
+        return False
+    same = all(record.get(k) == getattr(job, k) for k in ("model_sha256", "kb_sha256", "strict"))
+    try:
+        return same and os.stat(job.output).st_size == record.get("output_size")
+    except OSError:
+        return False
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The jobs of a run over shards, its manifest's path, the records kept from the previous run's manifest,
+    and whether the model is older than the knowledge base."""
+
+    jobs: list[Job]
+    manifest: Path
+    records: dict[str, dict]
+    stale: bool
+
+
+def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str | os.PathLike | None,
+         strict: bool = False, force: bool = False) -> Plan:
+    """Plan scoring the shards ``source`` names into the folder ``output`` (created if missing; its parent
+    must exist), after loading the model and the knowledge base here once, to check them.
+
+    Each job carries the manifest's record of its shard when that shard was done before with the same
+    model, knowledge base and ``strict`` (none with ``force``, which also starts a new manifest).
+
+    Raises
+    ------
+    InputError
+        No shard; ``output`` is a file, or the folder of an input shard (it would replace them); the
+        model or knowledge base is unusable; the manifest is unreadable (and not ``force``).
+    """
+    shards = find(source)
+    folder = Path(output)
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"-o '{output}' is a file: scoring a folder or a glob of shards writes a folder, "
+                         "one output shard per input; give a folder")
+    if folder.is_dir():
+        for shard in shards:
+            if shard.parent.resolve() == folder.resolve():
+                raise InputError(f"-o '{output}' is the folder of the input shard '{shard}': each output shard "
+                                 "is named after its input and would replace it; choose another folder")
+    if any(shard.name == MANIFEST_NAME for shard in shards):
+        raise InputError(f"an input shard is named {MANIFEST_NAME}, the name of the run's manifest: rename it")
+    models = Path(model or config.MODELS_DIR).resolve()
+    kb_path = Path(kb or config.KB_PATH).resolve()
+    loaded = knowledge.load_default(kb_path)
+    try:
+        model_sha256 = artifact.read_manifest(models)["inference_sha256"]
+    except artifact.ArtifactError as exc:
+        raise InputError(str(exc)) from None
+    predictor, _ = scorer(str(models), str(kb_path), model_sha256, loaded.sha256)
+    manifest = folder / MANIFEST_NAME
+    records = {} if force else _read_manifest(manifest)["shards"]
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileNotFoundError:
+        raise InputError(f"the folder '{folder.parent}' of -o '{output}' does not exist: create it, "
+                         "or choose another output folder") from None
+    except OSError as exc:
+        raise InputError(f"cannot create the output folder '{output}': {exc.strerror or exc}") from None
+    jobs = []
+    for shard in shards:
+        job = Job(str(shard.resolve()), str((folder / shard.name).resolve()), str(models), str(kb_path),
+                  model_sha256, loaded.sha256, strict)
+        record = records.get(shard.name)
+        jobs.append(dataclasses.replace(job, previous=record) if _done(record, job) else job)
+    return Plan(jobs, manifest, records, predictor.stale)
+
+
+@dataclass
+class ShardsSummary:
+    """What a run over shards did: the rows of the shards scored now, and how many were skipped or failed."""
+
+    scored: batch.ScoreSummary
+    shards: int
+    skipped: int = 0
+    failed: list[str] = field(default_factory=list)  # the failed shards' one-line errors
+
+    def line(self) -> str:
+        done = self.shards - len(self.failed)
+        return (f"{self.scored.line()}; {done:,} of {self.shards:,} shard{'s' * (self.shards != 1)} done "
+                f"({self.skipped:,} skipped: done before), {len(self.failed):,} failed")
+
+
+def _write_manifest(path: Path, records: dict[str, dict]) -> None:
+    with atomic_output(path) as sink:
+        sink.write((json.dumps({"shards": dict(sorted(records.items()))}, indent=1) + "\n").encode("utf-8"))
+
+
+def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress: bool = False,
+        on_warning: Callable[[str], None] | None = None) -> ShardsSummary:
+    """Run the plan's jobs on ``engine`` (results in any order), writing the manifest after each shard: an
+    interrupted run leaves every shard done so far recorded. Shows shards done / total and rows/s on
+    standard error (when ``progress`` and it is a terminal); ``on_warning`` gets each shard's warnings,
+    prefixed with its name."""
+    from tqdm import tqdm
+
+    records = dict(plan.records)
+    summary = ShardsSummary(batch.ScoreSummary(), len(plan.jobs))
+    start = time.perf_counter()
+    with tqdm(total=len(plan.jobs), unit="shard", desc="scoring", disable=None if progress else True, leave=False,
+              file=sys.stderr) as bar:
+        for result in engine(plan.jobs):
+            record = result.record
+            records[result.name] = record
+            _write_manifest(plan.manifest, records)
+            if result.skipped:
+                summary.skipped += 1
+            elif record["status"] == "failed":
+                summary.failed.append(record["error"])
+            else:
+                summary.scored.rows += record["rows_out"]
+                summary.scored.rows_with_errors += record["rows_with_invalid_cells"]
+                for level, count in record["dispositions"].items():
+                    summary.scored.dispositions[level] += count
+                for warning in record["warnings"] if on_warning is not None else ():
+                    on_warning(f"{result.name}: {warning}")
+            bar.set_postfix_str(f"{summary.scored.rows / (time.perf_counter() - start):,.0f} rows/s", refresh=False)
+            bar.update(1)  # (drawn with the rate)
+    return summary

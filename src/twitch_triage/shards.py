@@ -285,8 +285,9 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
     records = dict(plan.records)
     summary = ShardsSummary(batch.ScoreSummary(), len(plan.jobs))
     start = time.perf_counter()
+    # A shard is seconds of work: every one done is drawn (tqdm's default skips updates within 0.1 s)
     with tqdm(total=len(plan.jobs), unit="shard", desc="scoring", disable=None if progress else True, leave=False,
-              file=sys.stderr) as bar:
+              file=sys.stderr, mininterval=0, miniters=1) as bar:
         for result in engine(plan.jobs):
             record = result.record
             records[result.name] = record

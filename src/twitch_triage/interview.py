@@ -474,20 +474,24 @@ _INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}
 
 
 @functools.cache
-def _defaults() -> tuple[KnowledgeBase, Any]:
-    from . import artifact, knowledge
+def _default_kb() -> KnowledgeBase:
+    from . import knowledge
 
-    kb = knowledge.load_default()
-    return kb, artifact.load(kb_sha256=kb.sha256)
+    return knowledge.load_default()
+
+
+@functools.cache
+def _default_model() -> Any:
+    from . import artifact
+
+    return artifact.load(kb_sha256=_default_kb().sha256)
 
 
 def interviewer(kb: KnowledgeBase | None = None, model: Any = None) -> Interviewer:
     """The :class:`Interviewer` of ``kb`` and ``model`` (default: the knowledge base and the saved model in
-    ``models/``, loaded once), built once per pair."""
-    if kb is None or model is None:
-        default_kb, default_model = _defaults()
-        kb = default_kb if kb is None else kb
-        model = default_model if model is None else model
+    ``models/``, each loaded once), built once per pair."""
+    kb = _default_kb() if kb is None else kb
+    model = _default_model() if model is None else model
     key = (kb.sha256, id(model))
     found = _INTERVIEWERS.get(key)
     if found is None or found.model is not model:

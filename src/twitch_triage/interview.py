@@ -25,7 +25,7 @@ probabilities, and the expected drop of their summed entropy is the expected dro
 which is how the simulation in ``make bench`` (``benchmarks/bench_interview.py``) measures the
 information captured. The joint entropy also rewards learning how the labels co-occur, which no
 output shows. Measured on 300 of the generator's people, the two choose nearly the same questions
-(80% and 97% of the information after 10 and 20 steps with either; reports/benchmarks.md).
+(81% and 97% of the information after 10 and 20 steps with either; reports/benchmarks.md).
 
 A screen's answers are combined from few rows of the exact joint: an answer whose cause includes
 no trigger is independent of every other answer given the state, so its "no" and "yes" rows add
@@ -58,9 +58,9 @@ from .knowledge import KnowledgeBase
 __all__ = ["Question", "Choice", "Interviewer", "step", "what_if", "form_order", "interviewer",
            "STOP_BELOW_BITS", "MAX_STEPS", "CHECKLIST", "OTHER_SIGNS"]
 
-# Tuned with bench_interview.py (300 people): 0.02 bits stops after 15.2 steps on average with 97% of the
-# information, and no disposition at the stop lower than with all answers; 0.03 stops after 12.7 steps, with 0.7%
-# lower (the rule on the model's probabilities, which later answers still move).
+# Tuned with bench_interview.py (300 people, seed 2026): 0.02 bits stops after 15.2 steps on average with 97% of
+# the information, every disposition at the stop as with all answers; 0.03 stops after 12.8 steps, with 0.7% of
+# dispositions lower (the rule on the model's probabilities, which several later answers together still move).
 STOP_BELOW_BITS = 0.02
 MAX_STEPS = 30
 CHECKLIST = "warning_signs"  # the id of the warning-sign checklist (contract)

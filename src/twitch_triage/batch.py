@@ -264,7 +264,8 @@ def _parsed(data: Any, answer_ids: tuple[str, ...]) -> _Parsed:
 def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True) -> Any:
     """The second half of :func:`score_frame`: red flags, the model and the output table."""
     table, index = parsed.table, parsed.index
-    inputs, outputs, _ = _columns(parsed, scorer, kb, neutralise_text)
+    inputs, _ = _inputs(parsed, neutralise_text)
+    outputs = _output_columns(parsed, _predicted(parsed, scorer, kb), scorer, kb)
     result = pa.Table.from_arrays([*inputs, *(outputs[name] for name in config.OUTPUT_COLUMNS)],
                                   names=[*table.column_names, *config.OUTPUT_COLUMNS])
     if index is None:
@@ -274,29 +275,40 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
     return frame
 
 
-def _columns(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool = True, inputs: bool = True
-             ) -> tuple[list[pa.Array], dict[str, pa.Array], np.ndarray | None]:
-    """The input columns as output (neutralised; none unless ``inputs``), the output columns by name, and
-    the rows with a neutralised cell (None when none)."""
-    table, X = parsed.table, parsed.X
-    n = table.num_rows
-    cells = [single(c) for c in table.columns] if inputs else []
+def _inputs(parsed: _Parsed, neutralise_text: bool = True) -> tuple[list[pa.Array], np.ndarray | None]:
+    """The input columns as output (neutralised), and the rows with a neutralised cell (None when none)."""
+    cells = [single(c) for c in parsed.table.columns]
     ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
     # neutralise returns a column it leaves as it is: only the others are compared
     changed = [pc.not_equal(a, b).to_numpy(zero_copy_only=False) for a, b in zip(ins, cells) if a is not b]
-    neutralised = np.logical_or.reduce(changed) if changed else None
-    P = np.zeros((n, len(scorer.labels)))
-    for start in range(0, n, _PREDICT_ROWS):  # slices keep the model's temporaries small
+    return ins, (np.logical_or.reduce(changed) if changed else None)
+
+
+def _predicted(parsed: _Parsed, scorer: Any, kb: Any) -> triage.Outputs:
+    """The model's probabilities for the chunk's answers, and the triage outputs."""
+    X = parsed.X
+    P = np.zeros((len(X), len(scorer.labels)))
+    for start in range(0, len(X), _PREDICT_ROWS):  # slices keep the model's temporaries small
         P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
-    out = triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
-    outputs = {
+    return triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
+
+
+def _invalid_rows(parsed: _Parsed) -> np.ndarray:
+    """The rows with an invalid cell (whose ``error`` cell is not empty)."""
+    return np.logical_or.reduce([mask for _, mask, _ in parsed.messages], initial=False,
+                                axis=0) if parsed.messages else np.zeros(parsed.table.num_rows, dtype=bool)
+
+
+def _output_columns(parsed: _Parsed, out: triage.Outputs, scorer: Any, kb: Any) -> dict[str, pa.Array]:
+    """The output columns by name, as text."""
+    n = parsed.table.num_rows
+    return {
         **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(out.written))},
         "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
         "disposition": _LEVELS.take(pa.array(out.level.astype(np.int32))),
         "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),
         "error": _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     }
-    return ins, outputs, neutralised
 
 
 @dataclass
@@ -382,16 +394,21 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             target.write((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
             answer_ids = tuple(scorer.answer_ids)
 
-            def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed | None]]:
-                # the answers of a text chunk are parsed in the reading thread (the first half of
-                # score_frame, mostly pyarrow without the GIL), so that it overlaps the second half (red
-                # flags, model); those read as booleans (little work) in the scoring thread: it balances them
+            def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed]]:
+                # the answers are parsed in the reading thread (the first half of score_frame, mostly pyarrow and
+                # numpy without the GIL), so that it overlaps the model in the scoring thread
                 for chunk in reader.chunks():
-                    yield chunk, (None if _typed(chunk) else _parsed(chunk.batch, answer_ids))
+                    yield chunk, _parsed(chunk.batch, answer_ids)
 
-            def write_chunk(item: tuple[pa.Array, dict[str, pa.Array]]) -> None:
-                records, outputs = item
-                # the output cells in the header's order: probabilities are digits, the others may need quotes
+            def write_chunk(item: tuple[Chunk, _Parsed, triage.Outputs]) -> None:
+                chunk, parsed, out = item
+                outputs = _output_columns(parsed, out, scorer, kb)
+                # each record as written (a row with a neutralised cell from its cells; a chunk read with
+                # boolean answers has none), then the output cells in the header's order: probabilities are
+                # digits, the others may need quotes
+                inputs, neutralised = (None, None) if _typed(chunk) else _inputs(parsed)
+                records = chunk.records if neutralised is None else \
+                    rewritten(chunk.records, inputs, neutralised, header.delimiter)
                 cells = [outputs[name] if name.startswith("p_") else quoted(outputs[name], header.delimiter)
                          for name in config.OUTPUT_COLUMNS]
                 target.write(record_lines(records, cells, header.delimiter))
@@ -399,21 +416,14 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             with _one_blas_thread(), behind(write_chunk) as write, \
                     contextlib.closing(ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
-                    # a chunk read with boolean answers has no cell to neutralise
-                    typed = _typed(chunk)
-                    parsed = parsed or _parsed(chunk.batch, answer_ids)
-                    inputs, outputs, neutralised = _columns(parsed, scorer, kb, inputs=not typed)
-                    error = outputs["error"]
-                    bad = pc.greater(pc.binary_length(error), 0).to_numpy(zero_copy_only=False)
+                    bad = _invalid_rows(parsed)
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))
-                    summary.rows += len(error)
+                    out = _predicted(parsed, scorer, kb)
+                    summary.rows += len(bad)
                     summary.rows_with_errors += int(np.count_nonzero(bad))
-                    for item in pc.value_counts(outputs["disposition"]).to_pylist():
-                        summary.dispositions[item["values"]] += item["counts"]
-                    # each record as written (a row with a neutralised cell from its cells), then the output cells
-                    records = chunk.records if neutralised is None else \
-                        rewritten(chunk.records, inputs, neutralised, header.delimiter)
-                    write((records, outputs))
+                    for level, count in zip(config.LEVELS, np.bincount(out.level, minlength=len(config.LEVELS))):
+                        summary.dispositions[level] += int(count)
+                    write((chunk, parsed, out))  # formatted and written in the writing thread
                     bar.update(reader.stream.bytes_read - bar.n)
     return summary

@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from . import config, triage
 from .answers import AnswerError, invalid_message, parse_column, parse_value
+from .arrow import from_numpy, text, texts, to_numpy
 from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
 from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
 from .files import InputError, atomic_output
@@ -27,10 +28,11 @@ from .workers import ahead, behind
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
 
 
-_LEVELS = pa.array(list(config.LEVELS), pa.string())
+_LEVELS = texts(config.LEVELS)
 _P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).encode(), dtype=np.uint8).reshape(
     10_001, 6).view("S6").ravel()  # 4-decimal text by lookup, not formatting: every one is 6 characters
 _ERROR_SEP = "; "
+_EMPTY = text("")
 _PREDICT_ROWS = 8192
 
 
@@ -77,11 +79,11 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
     (``binary_join_element_wise(null_handling="skip")`` drops all-null rows in pyarrow 26, so
     each present part gets a leading separator and the first one is sliced off.)
     """
-    cols = [pc.if_else(pa.array(mask), pc.binary_join_element_wise(sep, text, ""), "")
-            for mask, text in parts if mask.any()]
+    cols = [pc.if_else(from_numpy(mask), pc.binary_join_element_wise(text(sep), column, _EMPTY), _EMPTY)
+            for mask, column in parts if mask.any()]
     if not cols:
         return _empty_text(n)
-    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, "")
+    joined = cols[0] if len(cols) == 1 else pc.binary_join_element_wise(*cols, _EMPTY)
     return pc.utf8_slice_codeunits(joined, len(sep))
 
 
@@ -89,9 +91,9 @@ def _probability_texts(written: np.ndarray) -> list[pa.Array]:
     """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.written``), as
     4-decimal text; all share one offsets buffer."""
     n = written.shape[0]
-    texts = np.take(_P_TEXT, written.T)
+    cells = np.take(_P_TEXT, written.T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
-    return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in texts]
+    return [pa.StringArray.from_buffers(n, offsets, pa.py_buffer(column)) for column in cells]
 
 
 def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
@@ -103,19 +105,19 @@ def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarr
     """
     rows = np.flatnonzero(miss)
     invalid = np.zeros(len(values), dtype=bool)
-    encoded = pc.dictionary_encode(values.take(pa.array(rows)))
+    encoded = pc.dictionary_encode(values.take(from_numpy(rows)))
     distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
-    indices = encoded.indices.to_numpy(zero_copy_only=False)
+    indices = to_numpy(encoded.indices)
     with np.errstate(over="ignore"):  # a day count beyond float32 is inf: the model caps it (AnswerEncoder)
         codes[rows] = distinct_codes[indices]
     invalid[rows] = distinct_invalid[indices]
     if not invalid.any():
         return invalid, None
-    texts = pa.array([invalid_message(answer, v) if bad else "" for v, bad in
-                      zip(encoded.dictionary.to_pylist(), distinct_invalid)], pa.string())
+    messages = texts([invalid_message(answer, v) if bad else "" for v, bad in
+                      zip(encoded.dictionary.to_pylist(), distinct_invalid)])
     message_index = np.zeros(len(values), dtype=np.int32)
     message_index[rows] = indices
-    return invalid, texts.take(pa.array(message_index))
+    return invalid, messages.take(from_numpy(message_index))
 
 
 def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Sequence[str]
@@ -142,16 +144,16 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     columns = [single(table.column(j)) for _, _, j in present]
     vocab = _fast_vocabulary()[0]  # null (a missing cell, e.g. NaN in a pandas frame) is in it, as unknown
     found = pc.index_in(pa.concat_arrays(columns), value_set=vocab, skip_nulls=False)
-    index = pc.fill_null(found, len(vocab)).to_numpy().reshape(len(present), n)
+    index = np.nan_to_num(to_numpy(found), nan=len(vocab)).astype(np.intp).reshape(len(present), n)
     all_codes = np.take(_code_table(), index)
     messages, plain = [], set()
     for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
         if answer == config.DAYS_ANSWER:
             miss = miss | ~np.isnan(codes)  # days are numbers, not vocabulary; "1" is one day, not yes
         if miss.any():
-            invalid, texts = _parse_rest(answer, column, miss, codes)
-            if texts is not None:
-                messages.append((j, invalid, texts))
+            invalid, errors = _parse_rest(answer, column, miss, codes)
+            if errors is not None:
+                messages.append((j, invalid, errors))
         else:
             plain.add(j)
     X[:, [k for k, _, _ in present]] = all_codes.T
@@ -195,8 +197,7 @@ def _code_table() -> np.ndarray:
 @functools.cache
 def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
     """The contract's spellings as written in lowercase, plus null (a missing cell), and their codes."""
-    vocab = pa.array([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None],
-                     pa.string())
+    vocab = texts([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None])
     return vocab, parse_column(config.ANSWERS[0], vocab)[0]
 
 
@@ -280,7 +281,7 @@ def _inputs(parsed: _Parsed, neutralise_text: bool = True) -> tuple[list[pa.Arra
     cells = [single(c) for c in parsed.table.columns]
     ins = [c if not neutralise_text or j in parsed.plain else neutralise(c) for j, c in enumerate(cells)]
     # neutralise returns a column it leaves as it is: only the others are compared
-    changed = [pc.not_equal(a, b).to_numpy(zero_copy_only=False) for a, b in zip(ins, cells) if a is not b]
+    changed = [to_numpy(pc.not_equal(a, b)) for a, b in zip(ins, cells) if a is not b]
     return ins, (np.logical_or.reduce(changed) if changed else None)
 
 
@@ -305,7 +306,7 @@ def _output_columns(parsed: _Parsed, out: triage.Outputs, scorer: Any, kb: Any) 
     return {
         **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(out.written))},
         "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
-        "disposition": _LEVELS.take(pa.array(out.level.astype(np.int32))),
+        "disposition": _LEVELS.take(from_numpy(out.level.astype(np.int32))),
         "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),
         "error": _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
     }

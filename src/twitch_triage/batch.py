@@ -23,6 +23,7 @@ from .arrow import from_numpy, text, texts, to_numpy
 from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
 from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
 from .files import InputError, atomic_output
+from .inference import TILE
 from .workers import ahead, behind
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
@@ -33,7 +34,7 @@ _P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).enco
     10_001, 6).view("S6").ravel()  # 4-decimal text by lookup, not formatting: every one is 6 characters
 _ERROR_SEP = "; "
 _EMPTY = text("")
-_PREDICT_ROWS = 8192
+_PREDICT_ROWS = 8192  # a whole number of the model's tiles
 
 
 def _empty_text(n: int) -> pa.Array:
@@ -131,13 +132,14 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     spellings are parsed further (once per distinct spelling).
     """
     n = table.num_rows
-    X = np.full((n, len(answer_ids)), np.nan, dtype=np.float32)  # the model reads float32
     present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
+    read = [(k, j) for k, _, j in present if table.schema.field(j).type == pa.bool_()]
+    bits = np.zeros((len(answer_ids), n), dtype=np.uint8)  # per answer and row: 0, unknown, unless read below
+    if read and n:  # read as booleans already (CaseReader's typed chunks): null is unknown
+        bits[[k for k, _ in read]] = _bool_bits([one(table.column(j)) for _, j in read])
+    X = np.take(_BOOL_CODES, bits.T)  # (n, len(answer_ids)), float32 as the model reads it: in one gather
     if not present or not n:
         return X, [], {j for _, _, j in present}
-    read = [(k, j) for k, _, j in present if table.schema.field(j).type == pa.bool_()]
-    if read:  # read as booleans already (CaseReader's typed chunks): null is unknown
-        X[:, [k for k, _ in read]] = _bool_codes([one(table.column(j)) for _, j in read]).T
     present = [p for p in present if table.schema.field(p[2]).type != pa.bool_()]
     if not present:
         return X, [], {j for _, j in read}
@@ -161,8 +163,9 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     return X, messages, plain | {j for _, j in read}
 
 
-def _bool_codes(arrays: Sequence[pa.Array]) -> np.ndarray:
-    """Boolean columns of one length as codes, shape (len(arrays), n): 1 true, 0 false, NaN null (unknown).
+def _bool_bits(arrays: Sequence[pa.Array]) -> np.ndarray:
+    """Boolean columns of one length as their value bit + 2 * validity bit, shape (len(arrays), n), uint8: the
+    index of their code in ``_BOOL_CODES``.
 
     From their bitmaps, all columns at once (the values and validity bits unpacked together).
     """
@@ -182,7 +185,7 @@ def _bool_codes(arrays: Sequence[pa.Array]) -> np.ndarray:
     if offsets.any():  # slices: each column's bits from its own offset
         take, rows = offsets[:, None] + np.arange(n)[None, :], np.arange(len(arrays))[:, None]
         one, known = one[rows, take], known[rows, take]
-    return np.take(_BOOL_CODES, one[:, :n] | (known[:, :n] << 1))
+    return one[:, :n] | (known[:, :n] << 1)
 
 
 _BOOL_CODES = np.array([np.nan, np.nan, 0.0, 1.0], dtype=np.float32)  # by value bit + 2 * validity bit
@@ -289,8 +292,12 @@ def _predicted(parsed: _Parsed, scorer: Any, kb: Any) -> triage.Outputs:
     """The model's probabilities for the chunk's answers, and the triage outputs."""
     X = parsed.X
     P = np.zeros((len(X), len(scorer.labels)))
-    for start in range(0, len(X), _PREDICT_ROWS):  # slices keep the model's temporaries small
-        P[start:start + _PREDICT_ROWS] = scorer.predict_proba(X[start:start + _PREDICT_ROWS])
+    # slices keep the model's temporaries small; all but the last of whole tiles, which the model then
+    # multiplies as they are (it pads a partial tile with rows of zeros: a copy)
+    whole = len(X) - len(X) % TILE
+    bounds = sorted({*range(0, whole, _PREDICT_ROWS), whole, len(X)})
+    for start, stop in zip(bounds, bounds[1:]):
+        P[start:stop] = scorer.predict_proba(X[start:stop])
     return triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
 
 

@@ -395,6 +395,15 @@ def _keep_freed_buffers() -> None:
         pass
 
 
+def _progress_bar(total: int | None, progress: bool) -> contextlib.AbstractContextManager:
+    """A bar of the bytes read (on a terminal) if ``progress``, else None; tqdm is imported only then."""
+    if not progress:
+        return contextlib.nullcontext()
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, desc="scoring", disable=None, leave=False)
+
+
 def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike, scorer: Any, kb: Any, *,
                strict: bool = False, block_size: int = DEFAULT_BLOCK_SIZE, progress: bool = False,
                on_warning: Callable[[str], None] | None = None) -> ScoreSummary:
@@ -410,8 +419,6 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
     InputError
         The input is unusable (see :class:`CaseReader`), or ``strict`` and a cell is invalid.
     """
-    from tqdm import tqdm
-
     summary = ScoreSummary()
     with open_cases(source, answer_ids=tuple(scorer.answer_ids), block_size=block_size, typed=True) as reader:
         header = reader.header
@@ -420,8 +427,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             if on_warning is not None:
                 on_warning(warning)
         names = [*header.names, *config.OUTPUT_COLUMNS]
-        with atomic_output(output) as sink, tqdm(total=reader.size, unit="B", unit_scale=True, desc="scoring",
-                                                  disable=None if progress else True, leave=False) as bar:
+        with atomic_output(output) as sink, _progress_bar(reader.size, progress) as bar:
             target = pa.PythonFile(sink, mode="w")
 
             target.write((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
@@ -458,5 +464,6 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     for level, count in zip(config.LEVELS, np.bincount(out.level, minlength=len(config.LEVELS))):
                         summary.dispositions[level] += int(count)
                     write((chunk, parsed, out))  # formatted and written in the writing thread
-                    bar.update(reader.stream.bytes_read - bar.n)
+                    if bar is not None:
+                        bar.update(reader.stream.bytes_read - bar.n)
     return summary

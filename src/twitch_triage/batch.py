@@ -303,19 +303,19 @@ def _predicted(parsed: _Parsed, scorer: Any, kb: Any) -> triage.Outputs:
 
 def _invalid_rows(parsed: _Parsed) -> np.ndarray:
     """The rows with an invalid cell (whose ``error`` cell is not empty)."""
-    return np.logical_or.reduce([mask for _, mask, _ in parsed.messages], initial=False,
-                                axis=0) if parsed.messages else np.zeros(parsed.table.num_rows, dtype=bool)
+    masks = [mask for _, mask, _ in parsed.messages]
+    return np.logical_or.reduce(masks) if masks else np.zeros(parsed.table.num_rows, dtype=bool)
 
 
 def _output_columns(parsed: _Parsed, out: triage.Outputs, scorer: Any, kb: Any) -> dict[str, pa.Array]:
     """The output columns by name, as text."""
     n = parsed.table.num_rows
     return {
-        **{f"p_{label}": texts for label, texts in zip(scorer.labels, _probability_texts(out.written))},
+        **{f"p_{label}": cells for label, cells in zip(scorer.labels, _probability_texts(out.written))},
         "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
         "disposition": _LEVELS.take(from_numpy(out.level.astype(np.int32))),
         "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),
-        "error": _join_present([(mask, texts) for _, mask, texts in parsed.messages], _ERROR_SEP, n),
+        "error": _join_present([(mask, errors) for _, mask, errors in parsed.messages], _ERROR_SEP, n),
     }
 
 

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> list[str]:
         "",
         f"Medians of {args.repeat} alternating rounds; the difference is the median of the per-round differences. "
         "Scoring reads the model's arrays with numpy alone (`models/model.npz`) and imports neither "
-        "scikit-learn nor scipy; the one-row file is measured beside the scikit-learn import every scoring "
+        "scikit-learn nor scipy, nor pandas (nor tqdm with `--quiet`); the one-row file is measured beside the scikit-learn import every scoring "
         "process paid for while loading the model unpickled it, and beside the I/O floor as a process on the "
         "same file.",
         "",

@@ -11,13 +11,15 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import config
+from .arrow import text, texts, to_numpy
 
 __all__ = ["AnswerError", "parse_value", "parse_column", "format_value", "invalid_message"]
 
 _YES = sorted(config.YES_SPELLINGS)
 _NO = sorted(config.NO_SPELLINGS)
 _UNKNOWN = sorted(config.UNKNOWN_SPELLINGS)
-_VOCAB = pa.array(_YES + _NO + _UNKNOWN)
+_VOCAB = texts(_YES + _NO + _UNKNOWN)
+_UNKNOWN_VOCAB = texts(_UNKNOWN)
 _CODE = np.array([1.0] * len(_YES) + [0.0] * len(_NO) + [np.nan] * len(_UNKNOWN))
 # Days as a person writes them: digits with at most one decimal point ("3", "2.5", ".5"). Not what else
 # float() reads: "1_000", "1e3", "+3", "inf", "nan", digits of other scripts.
@@ -84,20 +86,20 @@ def parse_column(answer_id: str, values: pa.Array | pa.ChunkedArray | Sequence[A
     codes : ndarray of shape (n,), float64 — 1 yes, 0 no, NaN unknown (or invalid); days for duration.
     invalid : ndarray of shape (n,), bool — cells that are not a valid answer (scored as unknown).
     """
-    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else pa.array(values, type=pa.string())
+    arr = values if isinstance(values, (pa.Array, pa.ChunkedArray)) else texts(values)
     if isinstance(arr, pa.ChunkedArray):
         arr = arr.combine_chunks() if arr.num_chunks != 1 else arr.chunk(0)
     if not pa.types.is_string(arr.type) and not pa.types.is_large_string(arr.type):
         arr = pc.cast(arr, pa.string())
     n = len(arr)
-    clean = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(arr, "")))
+    clean = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(arr, text(""))))
     if answer_id == config.DAYS_ANSWER:
-        unknown = pc.is_in(clean, value_set=pa.array(_UNKNOWN)).to_numpy(zero_copy_only=False)
-        days = pc.if_else(pc.match_substring_regex(clean, f"^(?:{_DAYS})$"), clean, pa.scalar(None, pa.string()))
-        codes = pc.cast(days, pa.float64()).to_numpy(zero_copy_only=False)  # null (not days) is NaN
+        unknown = to_numpy(pc.is_in(clean, value_set=_UNKNOWN_VOCAB))
+        days = pc.if_else(pc.match_substring_regex(clean, f"^(?:{_DAYS})$"), clean, text(None))
+        codes = to_numpy(pc.cast(days, pa.float64()))  # null (not days) is NaN
         invalid = ~unknown & ~np.isfinite(codes)  # not days, or too many digits for a float
         return np.where(invalid, np.nan, codes), invalid
-    index = pc.index_in(clean, value_set=_VOCAB).to_numpy(zero_copy_only=False)
+    index = to_numpy(pc.index_in(clean, value_set=_VOCAB))
     invalid = np.isnan(index) if index.dtype.kind == "f" else np.zeros(n, dtype=bool)
     idx = np.where(invalid, 0, np.nan_to_num(index, nan=0)).astype(np.int64)
     codes = np.where(invalid, np.nan, _CODE[idx])

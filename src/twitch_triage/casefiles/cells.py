@@ -12,6 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ..arrow import from_numpy, text, texts, to_numpy
+
 __all__ = ["BOM", "offsets", "values", "one", "single", "neutralise", "neutral_name", "quoted", "rewritten",
            "record_lines", "header_line", "write_frame"]
 
@@ -19,6 +21,7 @@ BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
 _FORMULA_START[list(b"=+-@\t\r\n")] = True  # first bytes a spreadsheet may run as a formula
 _NUMBER = r"^[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?$"
+_EMPTY, _QUOTE, _LINE_END = text(""), text('"'), text("\n")  # arguments of pyarrow.compute
 
 
 def offsets(arr: pa.Array) -> np.ndarray:
@@ -47,8 +50,8 @@ def single(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
-def _is_number(texts: pa.Array) -> np.ndarray:
-    return pc.match_substring_regex(texts, _NUMBER).to_numpy(zero_copy_only=False)
+def _is_number(cells: pa.Array) -> np.ndarray:
+    return to_numpy(pc.match_substring_regex(cells, _NUMBER))
 
 
 def neutralise(cells: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -67,19 +70,19 @@ def neutralise(cells: pa.Array | pa.ChunkedArray) -> pa.Array:
         return arr
     suspect &= off[1:] > off[:-1]
     if arr.null_count:
-        suspect &= arr.is_valid().to_numpy(zero_copy_only=False)
+        suspect &= to_numpy(arr.is_valid())
     idx = np.flatnonzero(suspect)
-    idx = idx[~_is_number(arr.take(pa.array(idx)))] if idx.size else idx
+    idx = idx[~_is_number(arr.take(from_numpy(idx)))] if idx.size else idx
     if not idx.size:
         return arr
     mask = np.zeros(len(arr), dtype=bool)
     mask[idx] = True
-    return pc.if_else(pa.array(mask), pc.binary_join_element_wise("'", arr, ""), arr)
+    return pc.if_else(from_numpy(mask), pc.binary_join_element_wise(text("'"), arr, _EMPTY), arr)
 
 
 def neutral_name(name: str) -> str:
     """``name`` as :func:`neutralise` writes a cell."""
-    return neutralise(pa.array([name], pa.string()))[0].as_py()
+    return neutralise(texts([name]))[0].as_py()
 
 
 def quoted(cells: pa.Array, delimiter: str) -> pa.Array:
@@ -87,7 +90,7 @@ def quoted(cells: pa.Array, delimiter: str) -> pa.Array:
     if _plain(cells, delimiter):
         return cells
     special = pc.match_substring_regex(cells, f'["\\r\\n{re.escape(delimiter)}]')
-    written = pc.binary_join_element_wise('"', pc.replace_substring(cells, '"', '""'), '"', "")
+    written = pc.binary_join_element_wise(_QUOTE, pc.replace_substring(cells, '"', '""'), _QUOTE, _EMPTY)
     return pc.if_else(special, written, cells)
 
 
@@ -101,14 +104,14 @@ def _plain(cells: pa.Array, delimiter: str) -> bool:
 
 def rewritten(records: pa.Array, cells: Sequence[pa.Array], rows: np.ndarray, delimiter: str) -> pa.Array:
     """``records``, those of ``rows`` written from their ``cells`` instead (quoted where CSV needs it)."""
-    rebuilt = pc.binary_join_element_wise(*(quoted(c, delimiter) for c in cells), delimiter)
-    return pc.if_else(pa.array(rows), rebuilt, records)
+    rebuilt = pc.binary_join_element_wise(*(quoted(c, delimiter) for c in cells), text(delimiter))
+    return pc.if_else(from_numpy(rows), rebuilt, records)
 
 
 def record_lines(records: pa.Array, cells: Sequence[pa.Array], delimiter: str) -> pa.Buffer:
     """Each record, then its ``cells`` as they are, one line per row (ended by ``\\n``): the bytes."""
-    ended = pc.binary_join_element_wise(cells[-1], "\n", "")  # the last cell ends the line
-    lines = pc.binary_join_element_wise(records, *cells[:-1], ended, delimiter)
+    ended = pc.binary_join_element_wise(cells[-1], _LINE_END, _EMPTY)  # the last cell ends the line
+    lines = pc.binary_join_element_wise(records, *cells[:-1], ended, text(delimiter))
     off = offsets(lines)
     return lines.buffers()[2].slice(int(off[0]), int(off[-1] - off[0]))
 

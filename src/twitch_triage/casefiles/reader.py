@@ -185,8 +185,8 @@ class CaseReader:
             table = pacsv.read_csv(pa.py_buffer(data), read_options=read, parse_options=parse,
                                    convert_options=self._convert[typed])
         batches = table.to_batches()
-        batch = pa.concat_batches(batches) if batches else pa.record_batch([[] for _ in table.schema],
-                                                                           schema=table.schema)
+        batch = pa.concat_batches(batches) if batches else \
+            pa.RecordBatch.from_arrays([pa.nulls(0, f.type) for f in table.schema], schema=table.schema)
         return batch, (bad[0] if bad else None)
 
     def _typed_chunk(self, block: Block) -> Chunk | None:

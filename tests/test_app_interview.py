@@ -1,0 +1,245 @@
+"""The interview of "Check a case", its result and its address, driven by key through AppTest."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from twitch_triage import config, triage
+from twitch_triage_app import case, result
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
+MAX_SCREENS = len(config.ANSWERS) + 1
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
+
+def question(at: AppTest) -> str:
+    """The question on screen (the subheader of the interview's box)."""
+    return at.subheader[0].value
+
+
+def progress(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Question "))
+
+
+def has(elements, key: str) -> bool:
+    return any(element.key == key for element in elements)
+
+
+def answer_screen(at: AppTest, value: str = "unknown") -> AppTest:
+    """Answer the screen on show: tick nothing on a checklist, or give ``value`` (yes / no / unknown)."""
+    if has(at.button, "next") and not at.number_input:
+        return at.button(key="next").click().run()
+    if at.number_input:
+        return at.button(key="answer_unknown").click().run()
+    return at.button(key=f"answer_{value}").click().run()
+
+
+def finished(at: AppTest) -> bool:
+    return any(h.value == "Your result" for h in at.header)
+
+
+def banners(at: AppTest) -> list[str]:
+    return [e.value for kind in ("error", "warning", "success") for e in at.get(kind)]
+
+
+def walk_to_the_result(at: AppTest, value: str = "no") -> AppTest:
+    for _ in range(MAX_SCREENS):
+        if finished(at):
+            return at
+        at = answer_screen(at, value)
+        assert not at.exception
+    raise AssertionError("the interview did not stop")
+
+
+def reopen(params: dict, small_model_dir, use_model) -> AppTest:
+    use_model(small_model_dir)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_the_interview_opens_on_the_warning_sign_checklist_with_the_chart_beside_it(app, kb):
+    assert not app.toggle(key="all_at_once").value
+    assert question(app) == "First: do you have any of these now?"
+    assert progress(app) == "Question 1" or progress(app).startswith("Question 1 ")
+    ticks = {box.key.removeprefix("ask_") for box in app.checkbox}
+    assert ticks == {a.id for a in kb.answers if a.group == "warning"}
+    assert not app.radio  # one screen, not the whole form
+    assert len(app.get("vega_lite_chart")) == 1
+    assert any("So far" in md.value for md in app.markdown)
+    assert any("address" in c.value and "health answers" in c.value for c in app.caption)
+
+
+def test_an_interview_goes_forward_back_and_starts_over(app):
+    at = answer_screen(app)  # the checklist, nothing ticked: every warning sign is "no"
+    assert all(at.query_params[a] == "n" for a in ("chest_pain", "tetany"))
+    first = question(at)
+    assert progress(at).startswith("Question 2")
+    at = answer_screen(at, "yes")
+    assert not at.exception and progress(at).startswith("Question 3")
+    second = question(at)
+    assert second != first
+    at = at.button(key="back").click().run()
+    assert question(at) == first and progress(at).startswith("Question 2")
+    assert "y" not in at.query_params.values()  # the "yes" is taken back
+    at = at.button(key="start_over").click().run()
+    assert question(at) == "First: do you have any of these now?" and not dict(at.query_params)
+
+
+def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
+    at = answer_screen(app)
+    at = answer_screen(at, "yes")  # the first question after the checklist, answered yes
+    at = walk_to_the_result(at)
+    assert not at.exception
+    types = [node.type for node in at.main]
+    banners = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]
+    assert banners and banners[0] < types.index("vega_lite_chart")  # the disposition first
+    assert any("of people with twitching lack it" in md.value for md in at.markdown)
+    assert has(at.button, "back") and has(at.button, "start_over")
+    assert not at.checkbox and not at.number_input  # no question left on screen
+
+
+@pytest.mark.parametrize("sign", EMERGENCY_SIGNS)
+def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_now(app, kb, sign):
+    app.checkbox(key=f"ask_{sign}").check()
+    at = app.button(key="next").click().run()
+    assert not at.exception
+    level = kb.level("emergency")
+    assert len(at.error) == 1 and level.title in at.error[0].value and level.action in at.error[0].value
+    assert not at.get("vega_lite_chart") and not at.expander and not at.subheader
+    assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
+    assert at.query_params[sign] == "y"
+    at = at.button(key="back").click().run()  # a wrong tick can be taken back
+    assert question(at) == "First: do you have any of these now?" and at.checkbox(key=f"ask_{sign}").value
+
+
+def test_a_case_reopens_from_its_address_at_the_same_question(app, small_model_dir, use_model):
+    at = answer_screen(app)
+    at = answer_screen(at, "yes")
+    at = answer_screen(at, "no")
+    params = dict(at.query_params)
+    here, where = question(at), progress(at)
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and not again.warning
+    assert question(again) == here and progress(again) == where
+    back = again.button(key="back").click().run()  # the screens are found again from the address
+    assert list(back.query_params) == list(params)[:-1]
+
+
+def test_a_finished_case_reopens_on_its_result(app, small_model_dir, use_model):
+    at = walk_to_the_result(answer_screen(app), "yes")
+    params = dict(at.query_params)
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and finished(again)
+    assert banners(again) == banners(at) and banners(at)
+
+
+def test_malformed_address_parameters_are_left_out_with_a_notice_not_an_error(small_model_dir, use_model):
+    params = {"loc_eyelid": "y", "utm_source": "mail", "cramps": "maybe", "duration_days": "400000",
+              "stress": "[click](http://example.com)", "tetany": "n"}
+    at = reopen(params, small_model_dir, use_model)
+    assert not at.exception and not at.error
+    notice = "\n".join(w.value for w in at.warning)
+    for shown in ("utm_source", "cramps: 'maybe'", "duration_days: '400000'", "stress: '[click](http://example.com)'"):
+        assert shown in notice
+    assert "](http" not in notice.replace("`", "").split("stress: '[click")[0]
+    assert dict(at.query_params) == {"loc_eyelid": "y", "tetany": "n"}
+    assert at.session_state["case"] == {"loc_eyelid": "yes", "tetany": "no"}
+
+
+@pytest.mark.parametrize("days", [-5, 400_000])
+def test_an_invalid_day_count_is_named_next_to_the_button_and_no_earlier_result_stays(app, kb, days):
+    at = app.toggle(key="all_at_once").set_value(True).run()
+    at.checkbox(key="breathing_difficulty").check()
+    at = at.button(key="check").click().run()
+    assert kb.level("emergency").title in at.error[0].value  # a result is shown
+    at.number_input(key=config.DAYS_ANSWER).set_value(days)
+    at = at.run()
+    assert not at.header  # the answers changed: the result went with them
+    at = at.button(key="check").click().run()
+    assert not at.exception and not at.header
+    assert len(at.error) == 1 and f"{days:g} days is not a possible duration" in at.error[0].value
+    types = [node.type for node in at.main]
+    assert types.index("error") == len(types) - 1 - types[::-1].index("button") + 1  # right after the button
+
+
+def test_the_heading_of_answers_pointing_away_starts_a_paragraph_of_its_own(predictor, kb):
+    assessment = triage.assess({"loc_eyelid": "yes", "cramps": "yes", "high_caffeine": "yes", "stress": "yes",
+                                "loc_calves": "no", "weakness": "no"}, predictor, kb)
+    texts = ["\n".join(result._evidence_lines(r, assessment, kb)).strip() for r in assessment.labels]
+    heading = "**Answers pointing away from it**"
+    away = [t for t in texts if heading in t]
+    assert any(not t.startswith(heading) for t in away)  # some follow a list of answers pointing towards it
+    for text in away:
+        at = text.index(heading)
+        assert (at == 0 or text[at - 2:at] == "\n\n") and text[at + len(heading):].startswith("\n\n")
+    assert all("points)" not in t for t in texts)
+    assert any(" without this answer → " in t for t in texts)
+
+
+def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_would(predictor, kb):
+    answers = {"loc_eyelid": "yes", "cramps": "no", "high_caffeine": "yes", "stress": "yes", "progressive": "yes",
+               config.DAYS_ANSWER: 3.0}
+    assessment = triage.assess(answers, predictor, kb)
+    rows = {row.answer: row for row in result.what_if_rows(assessment, predictor, kb)}
+    top = [r.label for r in assessment.labels[:3]]
+    for answer_id, given in answers.items():
+        if answer_id == config.DAYS_ANSWER:
+            assert answer_id not in rows  # a number of days has no other way
+            continue
+        turned = triage.assess({**answers, answer_id: "no" if given == "yes" else "yes"}, predictor, kb,
+                               explain=False)
+        moves = [turned.probabilities[label] - assessment.probabilities[label] for label in top]
+        matters = max(map(abs, moves)) >= 0.05 or turned.disposition != assessment.disposition
+        assert (answer_id in rows) == matters, answer_id
+        if matters:
+            row = rows[answer_id]
+            assert row.given == given and row.disposition == turned.disposition
+            assert [after - now for _, now, after in row.moves] == pytest.approx(moves, abs=1e-12)
+    assert list(rows) == sorted(rows, key=lambda a: -rows[a].largest)
+    progressive = rows["progressive"]  # it moves little, but without it there is no visit for it
+    assert progressive.largest < 0.05 and progressive.disposition != assessment.disposition
+
+
+ANSWER_VALUES = st.sampled_from([case.YES, case.NO, case.UNKNOWN])
+
+
+@st.composite
+def cases(draw) -> dict:
+    ids = draw(st.lists(st.sampled_from(config.ANSWERS), unique=True))
+    found = {}
+    for answer_id in ids:
+        if answer_id == config.DAYS_ANSWER:
+            found[answer_id] = draw(st.floats(0, case.MAX_DAYS).map(lambda d: round(d, 1)) | st.just(case.UNKNOWN))
+        else:
+            found[answer_id] = draw(ANSWER_VALUES)
+    return found
+
+
+@given(cases())
+def test_a_case_comes_back_from_its_address_unchanged_and_in_order(kb, answers):
+    params = case.to_params(answers)
+    assert all(len(value) <= 7 for value in params.values())
+    back, ignored = case.from_params(params, kb)
+    assert not ignored
+    assert list(back) == list(answers)
+    assert back == answers
+
+
+@given(st.dictionaries(st.text(max_size=30), st.text(max_size=30), max_size=6))
+def test_any_address_gives_valid_answers_and_a_line_for_each_part_left_out(kb, params):
+    found, ignored = case.from_params(params, kb)
+    assert len(found) + len(ignored) == len(params)
+    for key, value in found.items():
+        assert key in config.ANSWERS
+        assert value in (case.YES, case.NO, case.UNKNOWN) or (isinstance(value, float) and not math.isnan(value)
+                                                              and case.days_problem(value) is None)

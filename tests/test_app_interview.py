@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import config, triage
+from twitch_triage import config, redflags, triage
 from twitch_triage_app import case, result
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -104,6 +104,7 @@ def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
     banners = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]
     assert banners and banners[0] < types.index("vega_lite_chart")  # the disposition first
     assert any("of people with twitching lack it" in md.value for md in at.markdown)
+    assert any(md.value == "##### What if an answer were the other way" for md in at.markdown)
     assert has(at.button, "back") and has(at.button, "start_over")
     assert not at.checkbox and not at.number_input  # no question left on screen
 
@@ -188,7 +189,7 @@ def test_the_heading_of_answers_pointing_away_starts_a_paragraph_of_its_own(pred
 
 def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_would(predictor, kb):
     answers = {"loc_eyelid": "yes", "cramps": "no", "high_caffeine": "yes", "stress": "yes", "progressive": "yes",
-               config.DAYS_ANSWER: 3.0}
+               "fainting": "no", config.DAYS_ANSWER: 3.0}
     assessment = triage.assess(answers, predictor, kb)
     rows = {row.answer: row for row in result.what_if_rows(assessment, predictor, kb)}
     top = [r.label for r in assessment.labels[:3]]
@@ -199,7 +200,8 @@ def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_wou
         turned = triage.assess({**answers, answer_id: "no" if given == "yes" else "yes"}, predictor, kb,
                                explain=False)
         moves = [turned.probabilities[label] - assessment.probabilities[label] for label in top]
-        matters = max(map(abs, moves)) >= 0.05 or turned.disposition != assessment.disposition
+        lowers = redflags.level_rank(turned.disposition) > redflags.level_rank(assessment.disposition)
+        matters = max(map(abs, moves)) >= 0.05 or lowers
         assert (answer_id in rows) == matters, answer_id
         if matters:
             row = rows[answer_id]
@@ -208,6 +210,7 @@ def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_wou
     assert list(rows) == sorted(rows, key=lambda a: -rows[a].largest)
     progressive = rows["progressive"]  # it moves little, but without it there is no visit for it
     assert progressive.largest < 0.05 and progressive.disposition != assessment.disposition
+    assert "fainting" not in rows or rows["fainting"].largest >= 0.05  # a sign not had is not a reason
 
 
 ANSWER_VALUES = st.sampled_from([case.YES, case.NO, case.UNKNOWN])

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 import streamlit as st
 
-from twitch_triage import config, triage
+from twitch_triage import config, redflags, triage
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import charts, shared
 
@@ -19,7 +19,8 @@ WARNING = "warning"  # the knowledge base's group of warning signs: a checklist,
 _FOLDED = "urgent"  # a level whose page shows what to do, and folds the nutrients away for after the visit
 _ONLY_ACTION = "emergency"  # a level whose page shows what to do now, and nothing else
 _TOP = 3  # the what-if compares the most probable labels
-_MATTERS = 0.05  # an answer matters when turning it round moves one of them by 5 percentage points or more
+_MATTERS = 0.05  # an answer matters when turning it round moves one of them by 5 percentage points or more,
+# or lowers the advice (the answer is a reason for it)
 
 
 def _percent(p: float) -> str:
@@ -120,7 +121,7 @@ class WhatIf:
 
 def what_if_rows(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> list[WhatIf]:
     """Each yes / no answer turned round, all in one vectorised call; those that move one of the most probable
-    labels by :data:`_MATTERS` or more, or change the disposition, largest move first."""
+    labels by :data:`_MATTERS` or more, or would lower the disposition, largest move first."""
     ids = tuple(scorer.answer_ids)
     x = np.array([assessment.answers[a] for a in ids])
     turned = np.flatnonzero((x == 0) | (x == 1))
@@ -136,7 +137,8 @@ def what_if_rows(assessment: triage.Assessment, scorer: triage.Scorer, kb: Knowl
         item = WhatIf(answer=ids[j], given="yes" if x[j] == 1 else "no",
                       moves=tuple((name, now, float(batch.P[k, col])) for name, col, now in top),
                       disposition=str(batch.disposition[k]))
-        if item.largest >= _MATTERS or item.disposition != assessment.disposition:
+        lowers = redflags.level_rank(item.disposition) > redflags.level_rank(assessment.disposition)
+        if item.largest >= _MATTERS or lowers:
             found.append(item)
     return sorted(found, key=lambda item: -item.largest)
 
@@ -148,7 +150,8 @@ def show_what_if(assessment: triage.Assessment, scorer: triage.Scorer, kb: Knowl
         return
     st.markdown("##### What if an answer were the other way")
     st.caption(f"Each answer that moves one of the {_TOP} most probable nutrients by {100 * _MATTERS:.0f} percentage "
-               "points or more, turned round on its own: the probability now → if it were the other way.")
+               "points or more, or that the advice rests on, turned round on its own: the probability now → if it "
+               "were the other way.")
     lines = []
     for item in rows:
         other = "no" if item.given == "yes" else "yes"

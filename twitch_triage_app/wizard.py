@@ -139,8 +139,8 @@ def _single(question: dict, predictor, kb: KnowledgeBase) -> None:
     """Yes / No / Don't know: one click answers and moves on."""
     columns = st.columns(len(_CHOICES))
     for column, (value, label) in zip(columns, _CHOICES.items()):
-        column.button(label, key=f"answer_{value}", type="primary" if value != case.UNKNOWN else "secondary",
-                      width="stretch", on_click=_answer, args=({question["id"]: value}, predictor, kb))
+        column.button(label, key=f"answer_{value}", width="stretch", on_click=_answer,
+                      args=({question["id"]: value}, predictor, kb))
 
 
 def _progress(screens: int) -> str:

@@ -155,6 +155,31 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_next(args: argparse.Namespace) -> int:
+    import json
+
+    from . import interview
+    from .files import InputError
+
+    text = sys.stdin.read() if args.answers in (None, "-") else args.answers
+    example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
+    try:
+        answers = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the answers are not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}): "
+                         f"{example}") from None
+    if not isinstance(answers, dict):
+        kind = {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(type(answers), "a number")
+        raise InputError(f"the answers are {kind}, not a JSON object: {example}")
+    kb = _load_kb(args)
+    try:
+        result = interview.step(answers, kb=kb, model=_load_predictor(args, kb))
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    print(json.dumps(result, ensure_ascii=False))
+    return EXIT_OK
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch
     from .files import refuse_output_over_input
@@ -191,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
               twitch-triage evaluate --json
               twitch-triage score cases.csv -o scored.csv
               twitch-triage schema
+              twitch-triage next '{"loc_eyelid": "yes"}'
             exit codes: 0 success, 2 unusable input or arguments, 1 internal error"""
         ),
     )
@@ -241,6 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("schema", _cmd_schema, "print every input column: name, type, meaning, source", "twitch-triage schema")
     p.add_argument("--format", choices=("text", "csv"), default="text", help="output format (default text)")
+
+    p = add("next", _cmd_next, "one interview step: the answers so far in, the next question and the triage out (JSON)",
+            """twitch-triage next '{"loc_eyelid": "yes", "duration_days": 3}'    (no argument or - reads standard input)""")
+    p.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON",
+                   help="a JSON object of the answers so far (default: read it from standard input)")
+    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
     return parser
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import streamlit as st
 
-from twitch_triage import triage
 from twitch_triage.knowledge import Answer, KnowledgeBase
 from twitch_triage_app import case, result, shared, wizard
 
@@ -106,6 +105,6 @@ case.show_ignored(kb)
 if st.toggle("Answer everything at once", key="all_at_once", on_change=_changed,
              help="Every question on one page, instead of one question at a time."):
     if ask(kb):
-        result.show_results(triage.assess(case.answers(kb), predictor, kb), predictor, kb)
+        result.show_results(case.answers(kb), predictor, kb)
 else:
     wizard.run(kb, predictor)

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Mapping
 
-import numpy as np
 import streamlit as st
 
-from twitch_triage import config, redflags, triage
+from twitch_triage import config, interview, redflags, triage
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import charts, shared
 
@@ -119,33 +119,27 @@ class WhatIf:
         return max(abs(after - now) for _, now, after in self.moves)
 
 
-def what_if_rows(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> list[WhatIf]:
-    """Each yes / no answer turned round, all in one vectorised call; those that move one of the most probable
-    labels by :data:`_MATTERS` or more, or would lower the disposition, largest move first."""
-    ids = tuple(scorer.answer_ids)
-    x = np.array([assessment.answers[a] for a in ids])
-    turned = np.flatnonzero((x == 0) | (x == 1))
-    turned = turned[[ids[j] != config.DAYS_ANSWER for j in turned]] if turned.size else turned
-    if not turned.size:
-        return []
-    rows = np.repeat(x[None, :], turned.size, axis=0)
-    rows[np.arange(turned.size), turned] = 1 - x[turned]
-    batch = triage.assess_matrix(rows, scorer, kb)
-    top = [(r.name, scorer.labels.index(r.label), r.probability) for r in assessment.labels[:_TOP]]
+def what_if_rows(answers: Mapping[str, Any], assessment: triage.Assessment, scorer: triage.Scorer,
+                 kb: KnowledgeBase) -> list[WhatIf]:
+    """Each yes / no answer turned round (:func:`twitch_triage.interview.what_if`, one batch call); those that
+    move one of the most probable labels by :data:`_MATTERS` or more, or would lower the disposition, largest
+    move first."""
+    top = [(r.name, r.label, r.probability) for r in assessment.labels[:_TOP]]
     found = []
-    for k, j in enumerate(turned):
-        item = WhatIf(answer=ids[j], given="yes" if x[j] == 1 else "no",
-                      moves=tuple((name, now, float(batch.P[k, col])) for name, col, now in top),
-                      disposition=str(batch.disposition[k]))
+    for answer_id, turned in interview.what_if(answers, kb=kb, model=scorer).items():
+        item = WhatIf(answer=answer_id, given=turned["answer"],
+                      moves=tuple((name, now, turned["probabilities"][label]) for name, label, now in top),
+                      disposition=turned["disposition"])
         lowers = redflags.level_rank(item.disposition) > redflags.level_rank(assessment.disposition)
         if item.largest >= _MATTERS or lowers:
             found.append(item)
     return sorted(found, key=lambda item: -item.largest)
 
 
-def show_what_if(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> None:
+def show_what_if(answers: Mapping[str, Any], assessment: triage.Assessment, scorer: triage.Scorer,
+                 kb: KnowledgeBase) -> None:
     """For each answer that mattered: the most probable labels now → if it were the other way."""
-    rows = what_if_rows(assessment, scorer, kb)
+    rows = what_if_rows(answers, assessment, scorer, kb)
     if not rows:
         return
     st.markdown("##### What if an answer were the other way")
@@ -164,8 +158,8 @@ def show_what_if(assessment: triage.Assessment, scorer: triage.Scorer, kb: Knowl
     st.markdown("\n".join(lines))
 
 
-def show_nutrients(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase,
-                   folded: bool = False) -> None:
+def show_nutrients(answers: Mapping[str, Any], assessment: triage.Assessment, scorer: triage.Scorer,
+                   kb: KnowledgeBase, folded: bool = False) -> None:
     """What may be lacking, each with its probability beside how common it is, why, and what if."""
     likely = [r for r in assessment.labels if r.likely]
     if likely:
@@ -180,12 +174,14 @@ def show_nutrients(assessment: triage.Assessment, scorer: triage.Scorer, kb: Kno
                "with twitching. The model learned from synthetic cases, not from patients.")
     for i, result in enumerate(likely):
         show_label(result, assessment, kb, expanded=i == 0, folded=folded)
-    show_what_if(assessment, scorer, kb)
+    show_what_if(answers, assessment, scorer, kb)
 
 
-def show_results(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> None:
-    """Most important first: what to do; then what may be lacking and the plan. An emergency shows only what
-    to do now; an urgent case folds the nutrients away for after the visit."""
+def show_results(answers: Mapping[str, Any], scorer: triage.Scorer, kb: KnowledgeBase) -> None:
+    """The result of a case's answers, most important first: what to do; then what may be lacking and the
+    plan. An emergency shows only what to do now; an urgent case folds the nutrients away for after the
+    visit."""
+    assessment = triage.assess(answers, scorer, kb)
     beyond_checklist = [v for a, v in assessment.answers.items() if kb.answer(a).group != WARNING]
     if not assessment.red_flags and all(math.isnan(v) for v in beyond_checklist):
         st.info("You ticked no warning sign and left every question at \u201cDon't know\u201d, so there is "
@@ -200,8 +196,8 @@ def show_results(assessment: triage.Assessment, scorer: triage.Scorer, kb: Knowl
     if assessment.disposition == _FOLDED:
         with st.expander("After you have been seen: what else the answers point to", expanded=False,
                          icon=":material/science:"):
-            show_nutrients(assessment, scorer, kb, folded=True)
+            show_nutrients(answers, assessment, scorer, kb, folded=True)
         return
     st.subheader("What may be lacking", anchor=False)
-    show_nutrients(assessment, scorer, kb)
+    show_nutrients(answers, assessment, scorer, kb)
     show_plan(kb)

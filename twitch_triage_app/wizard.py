@@ -18,7 +18,6 @@ _GAINS = "interview_gains"  # the expected gain of the question asked at each st
 _PROBLEM = "interview_problem"  # a message about the last input, shown next to its button
 _TAKEN_BACK = "interview_taken_back"  # the answers Back took back: their screen shows them again
 _ASK = "ask_"  # the prefix of this page's widget keys (the form's are the bare answer ids)
-_CHECKLIST = "warning_signs"
 _CHOICES = {case.YES: "Yes", case.NO: "No", case.UNKNOWN: "Don't know"}
 _RECENT = 4  # the questions whose expected gains give the rate it falls at
 
@@ -44,6 +43,7 @@ def _answer(values: dict, kb: KnowledgeBase) -> None:
     answers = case.answers(kb)
     case.replace({**{a: v for a, v in answers.items() if a not in values}, **values})
     st.session_state.pop(_PROBLEM, None)
+    st.session_state.pop(_TAKEN_BACK, None)
 
 
 def _answer_checks(ids: list[str], kb: KnowledgeBase) -> None:
@@ -154,18 +154,18 @@ def _progress(step: dict) -> str:
     return f"Question {step['asked'] + 1} — about {left} more"
 
 
-def _screen(step: dict, predictor, kb: KnowledgeBase) -> None:
+def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
     """One question, its progress and why it is asked; then Back and Start over."""
     question = step["question"]
     st.caption(_progress(step))
-    if question["id"] == _CHECKLIST:
+    if question["id"] == interview.CHECKLIST:
         st.subheader("First: do you have any of these now?", anchor=False)
         st.caption("Tick each one you have; the rest count as no. Any one of them means seeing a doctor today or "
                    "getting emergency care.")
     else:
-        st.subheader(question.get("text") or kb.answer(question["id"]).question, anchor=False)
+        st.subheader(question["text"], anchor=False)
         if question["type"] == "group_multiple":
-            st.caption("Tick all that apply; the rest count as no.")
+            st.caption("Those you leave unticked count as no.")
         else:
             st.caption(kb.answer(question["id"]).help)
     if question["type"] == "group_multiple":
@@ -176,14 +176,14 @@ def _screen(step: dict, predictor, kb: KnowledgeBase) -> None:
         _single(question, kb)
     if question.get("why"):
         st.caption(f"Why this question: {shared.plain(question['why'])}")
-    _moves(case.answers(kb), predictor, kb)
+    _moves(answers, predictor, kb)
 
 
-def _so_far(answers: dict, predictor, kb: KnowledgeBase) -> None:
+def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
     """The advice and the probabilities for the answers so far."""
-    assessment = triage.assess(answers, predictor, kb, explain=False)
-    st.markdown(f"**So far** ({len(answers)} answers): advice **{kb.level(assessment.disposition).title}**")
-    st.altair_chart(charts.probabilities_chart(assessment), width="stretch")
+    st.markdown(f"**So far** ({len(answers)} answers): advice **{kb.level(step['disposition']).title}**")
+    st.altair_chart(charts.probabilities_chart(triage.assess(answers, predictor, kb, explain=False)),
+                    width="stretch")
     st.caption("Bars: the model's probability for each nutrient; black ticks: how common it is. They change as "
                "you answer.")
 
@@ -199,6 +199,6 @@ def run(kb: KnowledgeBase, predictor) -> None:
     asking, beside = st.columns([3, 2], gap="large")
     with asking:
         with st.container(border=True):
-            _screen(step, predictor, kb)
+            _screen(step, answers, predictor, kb)
     with beside:
-        _so_far(answers, predictor, kb)
+        _so_far(step, answers, predictor, kb)

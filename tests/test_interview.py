@@ -214,3 +214,31 @@ def test_form_order_starts_with_the_warning_signs_and_holds_every_answer(kb, int
 
 def test_step_uses_the_given_knowledge_base_and_model(kb, predictor):
     assert interview.step({}, kb=kb, model=predictor) == interview.Interviewer(kb, predictor).step({})
+
+
+@pytest.mark.parametrize("question", [interview.CHECKLIST, "where", interview.OTHER_SIGNS, config.DAYS_ANSWER])
+@pytest.mark.parametrize("target", ["labels", "joint"])
+def test_a_question_is_valued_over_every_answer_to_it_by_the_exact_joint(kb, predictor, question, target):
+    it = interview.Interviewer(kb, predictor, target=target)
+    x, _ = it.parse({"loc_face": "yes", "stress": "yes", "cramps": "no"})
+    q = next(q for q in it.questions if q.id == question)
+    items = tuple(a for a in q.answers if np.isnan(x[it.index[a]]))
+    cols = [it.index[a] for a in items]
+    if q.kind == "number":
+        rows = np.repeat(x[None, :], it.day_values.size, axis=0)
+        rows[:, cols[0]] = it.day_values
+    else:  # every configuration, brute force
+        bits = (np.arange(2 ** len(cols))[:, None] >> np.arange(len(cols))[None, :]) & 1
+        rows = np.repeat(x[None, :], bits.shape[0], axis=0)
+        rows[:, cols] = bits
+    lj = it.oracle.log_joint(np.vstack([x[None, :], rows]))
+    log_z = np.logaddexp.reduce(lj, axis=1)
+    post = np.exp(lj - log_z[:, None])
+    if target == "joint":
+        h = -(post * np.log2(np.where(post > 0, post, 1.0))).sum(axis=1)
+    else:
+        m = np.clip(post @ it.oracle.states, 1e-300, 1 - 1e-16)
+        h = -(m * np.log2(m) + (1 - m) * np.log2(1 - m)).sum(axis=1)
+    w = np.exp(log_z[1:] - log_z[0])
+    expected = (h[0] - (w / w.sum()) @ h[1:]) * (1 - np.mean([kb.answer(a).missing_rate for a in items]))
+    assert it.gains(x, [(q, items)])[0] == pytest.approx(expected, rel=1e-9, abs=1e-12)

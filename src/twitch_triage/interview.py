@@ -77,13 +77,21 @@ class Choice:
 
     ``question`` is the best question left, even when the interview should stop (None when nothing
     is left or on an emergency); ``gain`` its expected information gain in bits; ``stop`` why to
-    stop (``"emergency"``, ``"gain"``, ``"cap"``, ``"done"``) or ``""``.
+    stop (``"emergency"``, ``"gain"``, ``"cap"``, ``"done"``) or ``""``; ``pressing`` whether it was
+    chosen among the questions through which an answer rule could still raise the disposition
+    (the interview cannot stop then).
     """
 
     question: Question | None
     unanswered: tuple[str, ...]  # the question's answers still to give (a screen shows only those)
     gain: float
     stop: str
+    pressing: bool = False  # an answer rule could still raise the disposition through this question
+
+
+def _bits(k: int) -> np.ndarray:
+    """All 2^k configurations of k yes/no answers as rows of 0/1."""
+    return ((np.arange(2 ** k)[:, None] >> np.arange(k)[None, :]) & 1).astype(np.float64)
 
 
 def _binary_entropy(p: np.ndarray) -> np.ndarray:
@@ -130,12 +138,14 @@ class Interviewer:
         grouped = {a for q in (self.checklist, *self.rule_questions) for a in q.answers}
         self.singles = tuple(Question(a.id, "single", (a.id,), a.question) for a in kb.answers if a.id not in grouped)
         self.questions = (self.checklist, *self.rule_questions, *self.singles)
+        # answers independent of every other answer given the state: symptoms without a trigger among their causes
+        self.additive = frozenset(int(j) for j in self.oracle.plain_symptom_cols)
         p = self.oracle.dur_p.min()  # the longer mean
         self.day_values = np.arange(math.ceil(math.log(_DAYS_TAIL) / math.log1p(-p)) + 1, dtype=np.float64)
 
     # ------------------------------------------------------------------ questions from the rules
 
-    def _rule_level(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def rule_level(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The level of the answer rules alone (the rules on probabilities left out), and what fired."""
         _, fired = redflags.evaluate_matrix(self.kb, X, self.kb.answer_ids)
         fired &= self.answer_rules
@@ -148,7 +158,7 @@ class Interviewer:
         yes_no = [a.id for a in self.kb.answers if a.role != "days"]
         X = np.full((len(yes_no), len(self.kb.answer_ids)), np.nan)
         X[np.arange(len(yes_no)), [self.index[a] for a in yes_no]] = 1.0
-        level, _ = self._rule_level(X)
+        level, _ = self.rule_level(X)
         items = tuple(a for a, lv in zip(yes_no, level) if lv <= redflags.level_rank("urgent"))
         return Question(CHECKLIST, "group_multiple", items, self._title(items, "Do you have any of these?"))
 
@@ -208,7 +218,7 @@ class Interviewer:
             given[j] = True
         return x, given
 
-    def _outputs(self, X: np.ndarray) -> tuple[np.ndarray, triage.Outputs]:
+    def outputs(self, X: np.ndarray) -> tuple[np.ndarray, triage.Outputs]:
         """The model's probabilities and the triage outputs, as batch scoring computes them (it reads the
         answers as float32)."""
         X32 = np.asarray(X, dtype=np.float32)
@@ -232,35 +242,60 @@ class Interviewer:
 
     def _must_ask(self, x: np.ndarray, given: np.ndarray) -> set[str]:
         """Unanswered answers of the answer rules that could still raise the disposition."""
-        level, _ = self._rule_level(x[None, :])
+        level, _ = self.rule_level(x[None, :])
         top = x.copy()
         for a, j in self.index.items():
             if not given[j]:
                 top[j] = _NUMBER_ABOVE if a == self.days else 1.0
-        _, could = self._rule_level(top[None, :])
+        _, could = self.rule_level(top[None, :])
         out = set()
         for rule, on in zip(self.kb.red_flags, could[0]):
             if on and redflags.level_rank(rule.level) < level[0]:
                 out.update(a for a in rule.answers if not given[self.index[a]])
         return out
 
-    def _configurations(self, x: np.ndarray, question: Question, unanswered: tuple[str, ...]) -> np.ndarray:
-        """Rows of ``x`` with each possible answer to ``question``'s unanswered items."""
-        cols = [self.index[a] for a in unanswered]
+    def _probes(self, x: np.ndarray, question: Question, items: tuple[str, ...]) -> np.ndarray:
+        """The rows of ``x`` whose exact joint :meth:`_configurations` combines into every answer to ``items``:
+        each configuration of the items whose answers depend on each other given the state (through an
+        unknown trigger), then a "no" and a "yes" row for each item that is independent of every other
+        answer given the state; for a number, the days 0 and 1."""
         if question.kind == "number":
-            rows = np.repeat(x[None, :], self.day_values.size, axis=0)
-            rows[:, cols[0]] = self.day_values
+            rows = np.repeat(x[None, :], 2, axis=0)
+            rows[:, self.index[items[0]]] = [0.0, 1.0]
             return rows
-        k = len(cols)
-        bits = (np.arange(2 ** k)[:, None] >> np.arange(k)[None, :]) & 1
-        rows = np.repeat(x[None, :], 2 ** k, axis=0)
-        rows[:, cols] = bits
+        coupled = [self.index[a] for a in items if self.index[a] not in self.additive]
+        plain = [self.index[a] for a in items if self.index[a] in self.additive]
+        bits = _bits(len(coupled))
+        rows = np.repeat(x[None, :], bits.shape[0] + 2 * len(plain), axis=0)
+        rows[:bits.shape[0], coupled] = bits
+        for i, c in enumerate(plain):
+            rows[bits.shape[0] + 2 * i + 1, c] = 1.0
+            rows[bits.shape[0] + 2 * i, c] = 0.0
         return rows
+
+    def _configurations(self, lj0: np.ndarray, probes: np.ndarray, question: Question,
+                        items: tuple[str, ...]) -> np.ndarray:
+        """log P(state, answers so far, each answer to ``items``): shape (n_answers, 2^L), from the joint of
+        the answers so far (``lj0``) and of :meth:`_probes`' rows. An answer independent of the others given
+        the state adds its own log-likelihood, the difference between its row and ``lj0``."""
+        with np.errstate(invalid="ignore"):  # a state impossible already stays impossible
+            if question.kind == "number":  # log P(days | state) = log p + days log(1 - p)
+                first, step_ = np.nan_to_num(probes[0] - lj0, neginf=-np.inf), probes[1] - probes[0]
+                return lj0 + first + self.day_values[:, None] * np.nan_to_num(step_, neginf=-np.inf)
+            n_plain = sum(self.index[a] in self.additive for a in items)
+            coupled = probes[:probes.shape[0] - 2 * n_plain]
+            delta = np.nan_to_num(probes[coupled.shape[0]:] - lj0, nan=0.0).reshape(n_plain, 2, lj0.size)
+        bits = _bits(n_plain)
+        added = bits @ delta[:, 1, :] + (1 - bits) @ delta[:, 0, :]  # (2^plain, 2^L)
+        return (coupled[:, None, :] + added[None, :, :]).reshape(-1, lj0.size)
 
     def _entropy(self, log_joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Per row, log P(answers) and the target entropy (bits) of the posterior."""
-        log_z = np.logaddexp.reduce(log_joint, axis=1)
-        post = np.exp(log_joint - log_z[:, None])
+        top = log_joint.max(axis=1, keepdims=True)
+        post = np.exp(log_joint - top)
+        z = post.sum(axis=1)
+        post /= z[:, None]
+        log_z = top[:, 0] + np.log(z)
         if self.target == "joint":
             with np.errstate(divide="ignore", invalid="ignore"):
                 h = -np.where(post > 0, post * np.log2(post), 0.0).sum(axis=1)
@@ -270,18 +305,19 @@ class Interviewer:
 
     def gains(self, x: np.ndarray, candidates: list[tuple[Question, tuple[str, ...]]]) -> np.ndarray:
         """Expected information gain (bits) of each ``(question, its unanswered items)``, allowing for
-        "don't know"; one evaluation of the exact joint for all their answers."""
-        blocks = [self._configurations(x, q, items) for q, items in candidates]
-        sizes = [b.shape[0] for b in blocks]
-        log_z, h = self._entropy(self.oracle.log_joint(np.vstack([x[None, :], *blocks])))
+        "don't know"; one evaluation of the exact joint for the rows all their answers are made of."""
+        probes = [self._probes(x, q, items) for q, items in candidates]
+        lj = self.oracle.log_joint(np.vstack([x[None, :], *probes]))
+        log_z0, h0 = self._entropy(lj[:1])
         out = np.empty(len(candidates))
         start = 1
-        for k, ((q, items), size) in enumerate(zip(candidates, sizes)):
-            w = np.exp(log_z[start:start + size] - log_z[0])
+        for k, ((q, items), rows) in enumerate(zip(candidates, probes)):
+            log_z, h = self._entropy(self._configurations(lj[0], lj[start:start + rows.shape[0]], q, items))
+            w = np.exp(log_z - log_z0[0])
             w /= w.sum()  # the days' tail beyond the last value; rounding elsewhere
             answered = 1.0 - self.missing_rate[[self.index[a] for a in items]].mean()
-            out[k] = max(h[0] - w @ h[start:start + size], 0.0) * answered
-            start += size
+            out[k] = max(h0[0] - w @ h, 0.0) * answered
+            start += rows.shape[0]
         return out
 
     def choose(self, x: np.ndarray, given: np.ndarray, level: int) -> Choice:
@@ -292,7 +328,7 @@ class Interviewer:
         open_ = [(q, items) for q, items in open_ if items]
         if open_ and open_[0][0] is self.checklist:
             (q, items), = open_[:1]
-            return Choice(q, items, float(self.gains(x, [(q, items)])[0]), "")
+            return Choice(q, items, float(self.gains(x, [(q, items)])[0]), "", pressing=True)
         if not open_:
             return Choice(None, (), 0.0, "done")
         must = self._must_ask(x, given)
@@ -307,7 +343,7 @@ class Interviewer:
                 stop = "cap"
             elif g[best] < self.stop_below:
                 stop = "gain"
-        return Choice(q, items, float(g[best]), stop)
+        return Choice(q, items, float(g[best]), stop, pressing=bool(pressing))
 
     # ------------------------------------------------------------------ why
 
@@ -335,7 +371,7 @@ class Interviewer:
             days = [1.0, 2 * max((t for t, _ in thresholds), default=7.0)]
             rows = np.repeat(x[None, :], 3, axis=0)
             rows[1:, cols[0]] = days
-            P = self._outputs(rows)[1].written / 10_000
+            P = self.outputs(rows)[1].written / 10_000
             j = int(np.argmax(np.abs(P[2] - P[1])))
             name = self.kb.label(self.kb.label_ids[j]).name
             rules = "; ".join(f"over {t:g} days means: {self.kb.level(lv).title.lower()}" for t, lv in thresholds)
@@ -347,7 +383,7 @@ class Interviewer:
             rows[1 + 2 * k, cols] = 0.0
             rows[1 + 2 * k, c] = 1.0
             rows[2 + 2 * k, c] = 0.0
-        P = self._outputs(rows)[1].written / 10_000
+        P = self.outputs(rows)[1].written / 10_000
         yes, no = P[1::2], P[2::2]
         moves = np.abs(yes - P[0]) + np.abs(no - P[0])
         k, j = np.unravel_index(int(np.argmax(moves)), moves.shape)
@@ -362,8 +398,12 @@ class Interviewer:
 
     def step(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """One interview step (the contract's shape); see :func:`step`."""
+        with _one_blas_thread():
+            return self._step(answers)
+
+    def _step(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         x, given = self.parse(answers)
-        _, out = self._outputs(x[None, :])
+        _, out = self.outputs(x[None, :])
         choice = self.choose(x, given, int(out.level[0]))
         question = None
         if choice.question is not None and not choice.stop:
@@ -384,13 +424,30 @@ class Interviewer:
         "disposition": ..., "red_flags": [...]}``, in the knowledge base's order.
         """
         x, _ = self.parse(answers)
+        with _one_blas_thread():
+            return self._what_if(x)
+
+    def _what_if(self, x: np.ndarray) -> dict[str, dict[str, Any]]:
         flip = [j for j in np.flatnonzero(~np.isnan(x)) if self.kb.answer_ids[j] != self.days]
         rows = np.repeat(x[None, :], len(flip), axis=0)
         rows[np.arange(len(flip)), flip] = 1.0 - x[flip]
-        _, out = self._outputs(rows)
+        _, out = self.outputs(rows)
         return {self.kb.answer_ids[j]: {"answer": format_value(self.kb.answer_ids[j], x[j]),
                                         "other": format_value(self.kb.answer_ids[j], 1.0 - x[j]),
                                         **self._result(out, i)} for i, j in enumerate(flip)}
+
+
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
+def _one_blas_thread() -> Any:
+    """The small matrix products of a step on one thread: BLAS threads only contend with each other on
+    them (4x slower measured on the shared 2 cores)."""
+    return _blas().limit(limits=1, user_api="blas")
 
 
 _INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}

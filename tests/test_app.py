@@ -448,7 +448,31 @@ def test_about_the_model_compares_model_oracle_and_rules_and_lists_the_sources(a
     assert len(flags) == len(kb.red_flags) and flags["Source"].str.len().min() > 0
     links = table(at, "Sign")
     assert len(links) == len(kb.links)
-    assert any("Not validated on patients" in md.value for md in at.markdown)
+    assert any("It has not been validated on patients" in md.value for md in at.markdown)
+
+
+def test_about_the_model_speaks_plainly_before_it_gives_any_metric(app):
+    at = app.switch_page(ABOUT_PAGE).run()
+    assert [h.value for h in at.header][:2] == ["In plain words", "How well it learned"]
+    nodes = list(at.main)
+    plain = next(i for i, n in enumerate(nodes) if n.type == "markdown" and "What it cannot do" in n.value)
+    assert plain < first([n.type for n in nodes], "dataframe")
+    assert "Macro AUROC" not in "\n".join(n.value for n in nodes[:plain + 1] if hasattr(n, "value")
+                                         and isinstance(n.value, str))
+
+
+def test_the_assumptions_show_their_code_names_without_backslashes(app, kb):
+    at = app.switch_page(ABOUT_PAGE).run()
+    text = all_markdown(at)
+    assert "`missing_rate`" in text and "`sparse_hidden_min`" in text
+    assert "missing\\_rate" not in text and "sparse\\_hidden" not in text
+
+
+def test_plain_text_escapes_markdown_outside_code_spans_and_leaves_them_whole():
+    from twitch_triage_app import shared
+
+    assert shared.plain("a_b `c_d` *e* $1 ``f`g``") == r"a\_b `c_d` \*e\* \$1 ``f`g``"
+    assert shared.plain("an `unclosed_span") == r"an `unclosed\_span"
 
 
 def test_about_the_model_shows_the_model_card_written_beside_the_model(app, use_model, small_model_dir, tmp_path):

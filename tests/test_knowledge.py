@@ -370,3 +370,36 @@ def test_an_edited_knowledge_base_is_validated_again(kb_text):
     os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and the same time: only the content differs
     with pytest.raises(KnowledgeBaseError, match=r"answer loc_eyelid: leak 1.1 is outside \(0, 1\)"):
         knowledge.load_default(path)
+
+
+_TITLE_000 = '000_5913aa4160fac7cb.txt: "Muscle Twitching and Spasms: What Your Body Is Lacking"\n'
+
+
+def test_a_seed_quote_is_cited_by_its_article_title_not_its_file_name(kb):
+    titles = dict(kb.sources)
+    for source in (*(link.source for link in kb.links), *(level.source for level in kb.levels)):
+        if source.from_seeds:
+            assert source.title == titles[source.doc]
+            assert source.cite().endswith(f"({titles[source.doc]})")
+            assert ".txt" not in source.cite()
+    assert titles["000_5913aa4160fac7cb.txt"] == "Muscle Twitching and Spasms: What Your Body Is Lacking"
+
+
+def test_every_article_title_is_verbatim_in_its_seed(kb):
+    assert len(kb.sources) == len(list(config.SEEDS_DIR.glob("*.txt")))
+    for doc, title in kb.sources:
+        assert title in _seed_text(doc)
+
+
+def test_a_cited_seed_without_a_title_is_refused(kb_text):
+    text, write = kb_text
+    with pytest.raises(KnowledgeBaseError, match=r"seed document '000_5913aa4160fac7cb.txt' has no title: add it "
+                                                 r"under 'sources'"):
+        knowledge.load(write(_edit(text, "  " + _TITLE_000, "")))
+
+
+def test_a_title_that_is_not_in_its_seed_is_refused(kb_text):
+    text, write = kb_text
+    with pytest.raises(KnowledgeBaseError, match=r"sources.000_5913aa4160fac7cb.txt: title 'Lacking Twitching' is "
+                                                 r"not verbatim in 000_5913aa4160fac7cb.txt"):
+        knowledge.load(write(_edit(text, _TITLE_000, '000_5913aa4160fac7cb.txt: "Lacking Twitching"\n')))

@@ -1,4 +1,5 @@
-"""Page "About the model": the model card, what the data is and is not, the knowledge base and its sources."""
+"""Page "About the model": in plain words first, then its metrics and model card, then the knowledge base and its
+sources."""
 
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ def model_card_markdown(path: Path) -> set[Path]:
 
 
 def model_section(kb: KnowledgeBase) -> None:
-    st.header("The model", anchor=False)
+    """How well the model learned the generator: its metrics beside the oracle's and the seed rules'."""
+    st.header("How well it learned", anchor=False)
+    st.caption("AUROC: how well the probabilities rank people who have a deficiency above those who do not "
+               "(1 is perfect, 0.5 is chance). Log-loss and Brier: how far the probabilities are from what "
+               "happened (lower is better). ECE: how far a stated probability is from the share it comes true "
+               "(lower is better).")
     try:
         predictor = shared.load_predictor(kb)
     except artifact.ArtifactError as exc:
@@ -92,19 +98,25 @@ def model_section(kb: KnowledgeBase) -> None:
             st.image(str(image), caption=image.stem.replace("_", " "))
 
 
-def data_section() -> None:
-    st.header("What the data is, and is not", anchor=False)
+def plain_section(kb: KnowledgeBase) -> None:
+    """What the model is, what it learned from and what it cannot do, in plain words: before any number."""
+    names = ", ".join(label.name for label in kb.labels)
+    st.header("In plain words", anchor=False)
     st.markdown(
-        "- **Synthetic.** Every training and test case is generated from the knowledge base below: each "
-        "deficiency raises the chance of the signs its source sentence names (a noisy-OR model). No patient "
-        "data was used.\n"
-        "- **From two web articles.** The medical content comes from two popular articles on muscle twitching and "
-        "nutrient deficiencies; each link cites the sentence it comes from. A few warning signs and tests the "
-        "articles do not cover are marked as general clinical knowledge.\n"
+        "- **What it is.** A small neural network that reads your answers and gives, for each of ten possible "
+        f"causes ({shared.plain(names)}), the probability that it lies behind answers like yours. The advice "
+        "(emergency, today, a visit, or self-care) comes from fixed warning-sign rules, listed below with their "
+        "sources, whatever the network says.\n"
+        "- **What it learned from.** Synthetic cases only: every case is generated from the knowledge base below, "
+        "where each deficiency raises the chance of the signs its source sentence names (a noisy-OR model). No "
+        "patient data was used. The medical content comes from two popular web articles on muscle twitching and "
+        "nutrient deficiencies; each link cites the sentence it comes from, and the few warning signs and tests "
+        "the articles do not cover are marked as general clinical knowledge.\n"
         "- **The numbers are assumptions.** The articles give no frequencies: how strongly a sign points to a "
         "nutrient, and how common each deficiency is, are modelling assumptions on a fixed scale.\n"
-        "- **Not validated on patients.** The metrics above say how well the model learned the generator, "
-        "not how often it is right about real people. Use it to prepare questions for a doctor, not to decide."
+        "- **What it cannot do.** It cannot diagnose, and it knows no cause beyond these ten. It has not been "
+        "validated on patients: the numbers below say how well it learned the generator, not how often it is "
+        "right about real people. Use it to prepare questions for a doctor, not to decide."
     )
 
 
@@ -148,6 +160,6 @@ def knowledge_section(kb: KnowledgeBase) -> None:
 
 kb = shared.knowledge_base_or_stop()
 st.title("About the model", anchor=False)
+plain_section(kb)
 model_section(kb)
-data_section()
 knowledge_section(kb)

@@ -26,6 +26,7 @@ __all__ = [
 ]
 
 MODELS_ENV = "TWITCH_TRIAGE_MODELS"
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 LEVEL_ICONS = {
     "emergency": ":material/emergency:",
@@ -94,9 +95,19 @@ def banner(level_id: str, body: str) -> None:
     show(body, icon=LEVEL_ICONS.get(level_id))
 
 
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+
+
 def plain(text: str) -> str:
-    """Text for st.markdown without accidental emphasis or math (``*``, ``_``, ``$``)."""
-    return str(text).replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("$", "\\$")
+    """Text for st.markdown without accidental emphasis or math (``*``, ``_``, ``$``); a `code span` stays one
+    (inside it nothing is Markdown, and an escape would show as a backslash)."""
+    text = str(text)
+    parts, position = [], 0
+    for match in _CODE_SPAN.finditer(text):
+        parts += [_escape(text[position:match.start()]), match.group(0)]
+        position = match.end()
+    return "".join(parts) + _escape(text[position:])
 
 
 def verbatim(text: str) -> str:

@@ -144,6 +144,13 @@ class Predictor:
     def kb_sha256(self) -> str:
         return self.metadata.get("kb_sha256", "")
 
+    @property
+    def version(self) -> str:
+        """The model in one line for people: when it was trained, from which knowledge base, by which release."""
+        meta = self.metadata
+        return (f"trained {meta.get('created', 'at an unknown time')} from knowledge base "
+                f"{self.kb_sha256[:12] or 'unknown'} by twitch-triage {meta.get('versions', {}).get('twitch-triage', '?')}")
+
 
 def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
     """Write ``model.joblib`` (the pipeline of record), ``model.npz`` (the arrays scoring reads) and

@@ -43,20 +43,22 @@ class KnowledgeBaseError(ValueError):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a piece of content comes from: a seed sentence, or clinical knowledge."""
+    """Where a piece of content comes from: a seed sentence (its document's file and article title), or
+    clinical knowledge."""
 
     doc: str
     quote: str | None = None
     justification: str | None = None
+    title: str | None = None
 
     @property
     def from_seeds(self) -> bool:
         return self.doc != _CLINICAL
 
     def cite(self) -> str:
-        """One line for people: the quote and its document, or the justification."""
+        """One line for people: the quote and the title of its article, or the justification."""
         if self.from_seeds:
-            return f"\u201c{self.quote}\u201d ({self.doc})"
+            return f"\u201c{self.quote}\u201d ({self.title or self.doc})"
         return f"General clinical knowledge, not from the seeds: {self.justification}"
 
 
@@ -332,6 +334,7 @@ class _Reader:
         self.path = path
         self.raw = raw
         self.scale: dict[str, float] = {}
+        self.titles: dict[str, str] = {}
         self.seed_texts: dict[str, str] | None = None
         if seeds_dir is not None and seeds_dir.is_dir():
             self.seed_texts = {
@@ -409,7 +412,9 @@ class _Reader:
                 raise self.fail(where, f"unknown seed document '{doc}' (known: {sorted(self.seed_texts)})")
             if _normalise(quote) not in self.seed_texts[doc]:
                 raise self.fail(where, f"quote {quote!r} is not verbatim in {doc}")
-        return Source(doc=doc, quote=quote.strip())
+        if doc not in self.titles:
+            raise self.fail(where, f"seed document '{doc}' has no title: add it under 'sources'")
+        return Source(doc=doc, quote=quote.strip(), title=self.titles[doc])
 
     def cited(self, entry: Any, where: str) -> Cited:
         self.entry(entry, where, _CITED_KEYS)
@@ -684,12 +689,29 @@ def _pairs(r: _Reader, name: str) -> tuple[tuple[str, str], ...]:
     return tuple((str(k), str(v)) for k, v in r.entry(raw, name).items())
 
 
+def _sources(r: _Reader) -> tuple[tuple[str, str], ...]:
+    """The seed documents' article titles, by file name: each title verbatim in its document. Sources cite them."""
+    sources = _pairs(r, "sources")
+    for doc, title in sources:
+        where = f"sources.{doc}"
+        if not title.strip():
+            raise r.fail(where, "the article's title is empty")
+        if r.seed_texts is not None:
+            if doc not in r.seed_texts:
+                raise r.fail(where, f"unknown seed document '{doc}' (known: {sorted(r.seed_texts)})")
+            if _normalise(title) not in r.seed_texts[doc]:
+                raise r.fail(where, f"title {title!r} is not verbatim in {doc}")
+    r.titles = {doc: title.strip() for doc, title in sources}
+    return sources
+
+
 def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
     """The sections in the order of the file, each checked by its own function."""
     r.entry(r.raw, "top level")
     unknown = [name for name in r.raw if name not in _SECTIONS]
     if unknown:
         raise r.fail("top level", _unknown(unknown[0], _SECTIONS, "section"))
+    sources = _sources(r)
     _strength_scale(r)
     groups = _groups(r)
     answers = _answers(r, groups)
@@ -724,7 +746,7 @@ def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
         plan_note=plan_note,
         disclaimer=disclaimer,
         missingness=_missingness(r),
-        sources=_pairs(r, "sources"),
+        sources=sources,
         assumptions=_pairs(r, "assumptions"),
     )
 

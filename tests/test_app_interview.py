@@ -111,6 +111,8 @@ def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
     assert banners and banners[0] < types.index("vega_lite_chart")  # the disposition first
     assert any("of people with twitching lack it" in md.value for md in at.markdown)
     assert any(md.value == "##### What if an answer were the other way" for md in at.markdown)
+    downloads = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert set(downloads) == {"Report for the doctor (PDF)", "Report for the doctor (Markdown)"}
     assert has(at.button, "back") and has(at.button, "start_over")
     assert not at.checkbox and not at.number_input  # no question left on screen
 
@@ -124,6 +126,7 @@ def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_
     assert len(at.error) == 1 and level.title in at.error[0].value and level.action in at.error[0].value
     assert not at.get("vega_lite_chart") and not at.expander and not at.subheader
     assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
+    assert not at.get("download_button")
     assert at.query_params[sign] == "y"
     at = at.button(key="back").click().run()  # a wrong tick can be taken back
     assert question(at) == "First: do you have any of these now?" and at.checkbox(key=f"ask_{sign}").value

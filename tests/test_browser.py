@@ -3,6 +3,7 @@ screenshot."""
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import socket
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pypdf
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,7 +114,7 @@ def _walk_the_interview(page, expect) -> int:
     raise AssertionError(f"no result after {MAX_SCREENS} screens")
 
 
-def test_in_chromium_an_interview_ends_with_the_advice_and_the_chart_and_a_hostile_file_shows_only_text(
+def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_report_and_a_hostile_file_shows_text(
         server, chromium, kb):
     from playwright.sync_api import expect, sync_playwright
 
@@ -139,11 +141,21 @@ def test_in_chromium_an_interview_ends_with_the_advice_and_the_chart_and_a_hosti
             expect(page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
 
+            # the report for the doctor, as the PDF a person downloads
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Report for the doctor (PDF)").click()
+            report = Path(download.value.path()).read_bytes()
+            assert report.startswith(b"%PDF")
+            text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(report)).pages).split())
+            title = next(kb.level(lv).title for lv in ("see_doctor", "self_care") if kb.level(lv).title in banner.inner_text())
+            assert title in text
+            for answer in ("chest_pain", "fainting"):  # answered no: the pertinent negatives
+                assert " ".join(kb.answer(answer).question.split()) in text
+
             # the same address in a new page reopens the same result
             again = browser.new_page(viewport={"width": 1280, "height": 900})
             again.goto(page.url, wait_until="domcontentloaded")
             expect(again.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
-            title = next(kb.level(lv).title for lv in ("see_doctor", "self_care") if kb.level(lv).title in banner.inner_text())
             expect(again.locator('[data-testid="stAlert"]').filter(has_text=title)).to_be_visible()
             again.close()
 

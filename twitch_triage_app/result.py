@@ -1,15 +1,16 @@
-"""The result of a case: the disposition first; then what may be lacking, why, and what if an answer were the
-other way; the plan. An emergency shows only what to do now."""
+"""The result of a case: the disposition first, and the report for the doctor; then what may be lacking, why,
+and what if an answer were the other way; the plan. An emergency shows only what to do now."""
 
 from __future__ import annotations
 
+import datetime
 import math
 from dataclasses import dataclass
 from typing import Any, Mapping
 
 import streamlit as st
 
-from twitch_triage import config, interview, redflags, triage
+from twitch_triage import case_report, config, interview, redflags, triage
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import charts, shared
 
@@ -177,6 +178,24 @@ def show_nutrients(answers: Mapping[str, Any], assessment: triage.Assessment, sc
     show_what_if(answers, assessment, scorer, kb)
 
 
+def show_report_downloads(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> None:
+    """The report for the doctor, as PDF and as Markdown (made when the person downloads it)."""
+    today = datetime.date.today()
+    name = f"twitch-triage-report-{today:%Y-%m-%d}"
+    version = scorer.version
+    pdf_column, markdown_column = st.columns(2)
+    pdf_column.download_button(
+        "Report for the doctor (PDF)", key="report_pdf", type="primary", icon=":material/picture_as_pdf:",
+        data=lambda: case_report.pdf(assessment, kb, model_version=version, when=today),
+        file_name=f"{name}.pdf", mime="application/pdf", on_click="ignore", width="stretch")
+    markdown_column.download_button(
+        "Report for the doctor (Markdown)", key="report_markdown", icon=":material/description:",
+        data=lambda: case_report.markdown(assessment, kb, model_version=version, when=today),
+        file_name=f"{name}.md", mime="text/markdown", on_click="ignore", width="stretch")
+    st.caption("The date, your answers, the advice with its reasons and sources, what may be lacking and the "
+               "tests to ask for: to print or show at the appointment.")
+
+
 def show_results(answers: Mapping[str, Any], scorer: triage.Scorer, kb: KnowledgeBase) -> None:
     """The result of a case's answers, most important first: what to do; then what may be lacking and the
     plan. An emergency shows only what to do now; an urgent case folds the nutrients away for after the
@@ -193,6 +212,7 @@ def show_results(answers: Mapping[str, Any], scorer: triage.Scorer, kb: Knowledg
     show_disposition(assessment)
     if assessment.disposition == _ONLY_ACTION:
         return
+    show_report_downloads(assessment, scorer, kb)
     if assessment.disposition == _FOLDED:
         with st.expander("After you have been seen: what else the answers point to", expanded=False,
                          icon=":material/science:"):

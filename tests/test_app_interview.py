@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import config, redflags, triage
-from twitch_triage_app import case, result
+from twitch_triage import config, interview, redflags, triage
+from twitch_triage_app import case, result, wizard
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
@@ -276,3 +276,29 @@ def test_the_days_question_names_an_impossible_count_next_to_its_button_and_take
     at = at.button(key="next").click().run()
     assert not at.error and at.query_params[config.DAYS_ANSWER] == "20"
     assert finished(at) or number(at) == here + 1
+
+
+def test_the_questions_left_are_the_steps_until_the_gain_falls_below_the_stopping_threshold():
+    stop = interview.STOP_BELOW_BITS
+    assert wizard.questions_left([16 * stop, 8 * stop, 4 * stop], asked=5) == 2  # halving: 2, then 1 × stop
+    assert wizard.questions_left([9 * stop, 6 * stop, 4 * stop, 8 / 3 * stop], asked=5) == 2  # two thirds
+    assert wizard.questions_left([4 * stop, 2 * stop, 0.5 * stop], asked=5) == 0
+    assert wizard.questions_left([1.0, 0.999, 0.998], asked=interview.MAX_STEPS - 3) == 2  # never beyond the cap
+    assert wizard.questions_left([0.5, 0.25], asked=5) is None  # too few to go by
+    assert wizard.questions_left([0.2, 0.3, 0.4], asked=5) is None  # not falling
+
+
+def test_switching_to_every_question_at_once_keeps_the_answers_given_in_the_interview(app):
+    at = answer_screen(app)
+    assert at.checkbox  # after the checklist, where the twitching is: tick the first place
+    ticked = at.checkbox[0].key.removeprefix("ask_")
+    at.checkbox[0].check()
+    at = at.button(key="next").click().run()
+    assert at.query_params[ticked] == "y"
+    at = at.toggle(key="all_at_once").set_value(True).run()
+    assert not at.exception
+    widget = at.radio(key=ticked) if any(r.key == ticked for r in at.radio) else at.checkbox(key=ticked)
+    assert widget.value in ("yes", True)
+    assert at.checkbox(key="chest_pain").value is False  # answered no on the checklist
+    assert {r.value for r in at.radio if r.key not in at.query_params} == {"unknown"}
+    assert not at.header  # no result until the form's answers are checked

@@ -12,7 +12,7 @@ from twitch_triage import interview, triage
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import case, charts, result, shared
 
-__all__ = ["run"]
+__all__ = ["run", "questions_left"]
 
 _GAINS = "interview_gains"  # the expected gain of the question asked at each step, for the estimate of what is left
 _PROBLEM = "interview_problem"  # a message about the last input, shown next to its button
@@ -128,30 +128,34 @@ def _single(question: dict, kb: KnowledgeBase) -> None:
                       args=({question["id"]: value}, kb))
 
 
-def _left(step: dict) -> int | None:
-    """About how many questions follow this one: the steps until the expected gain falls below the interview's
-    stopping threshold, if it keeps falling at the rate of the last few questions (at most the cap); None
-    before there are three such questions to go by (at the start, or in a case reopened from its address)."""
-    gains = st.session_state.setdefault(_GAINS, {})
-    gains[step["asked"]] = step["expected_gain"]
-    cap = interview.MAX_STEPS - step["asked"] - 1
-    recent = [gains[k] for k in range(step["asked"] - _RECENT + 1, step["asked"] + 1) if k >= 2 and k in gains]
+def questions_left(gains: list[float], asked: int) -> int | None:
+    """About how many questions follow the one asked now, from the expected gains of the last few questions
+    (``gains``, the last one this question's): the steps until the gain falls below the interview's stopping
+    threshold, if it keeps falling at the same rate; at most the cap. None without three falling gains to go by.
+    """
+    recent = gains[-_RECENT:]
     if len(recent) < 3 or not 0 < recent[-1] < recent[0]:
         return None
-    rate = (recent[-1] / recent[0]) ** (1 / (len(recent) - 1))
     if recent[-1] < interview.STOP_BELOW_BITS:
         return 0
-    return min(cap, math.floor(math.log(interview.STOP_BELOW_BITS / recent[-1]) / math.log(rate)))
+    rate = (recent[-1] / recent[0]) ** (1 / (len(recent) - 1))
+    left = math.floor(math.log(interview.STOP_BELOW_BITS / recent[-1]) / math.log(rate))
+    return min(left, interview.MAX_STEPS - asked - 1)
 
 
 def _progress(step: dict) -> str:
-    """"Question 6 — about 5 more" (or, with nothing to go by, at most the cap)."""
-    left = _left(step)
+    """"Question 6 — about 5 more", from the gains of this session's questions since the first screens (those
+    asked first whatever they tell); at most the cap before there is a rate to go by (at the start, or in a case
+    reopened from its address)."""
+    asked = step["asked"]
+    gains = st.session_state.setdefault(_GAINS, {})
+    gains[asked] = step["expected_gain"]
+    left = questions_left([gains[k] for k in range(max(asked - _RECENT + 1, 2), asked + 1) if k in gains], asked)
     if left is None:
-        return f"Question {step['asked'] + 1} — at most {interview.MAX_STEPS - step['asked'] - 1} more"
+        return f"Question {asked + 1} — at most {interview.MAX_STEPS - asked - 1} more"
     if left == 0:
-        return f"Question {step['asked'] + 1} — probably the last"
-    return f"Question {step['asked'] + 1} — about {left} more"
+        return f"Question {asked + 1} — probably the last"
+    return f"Question {asked + 1} — about {left} more"
 
 
 def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:

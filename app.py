@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from twitch_triage_app import shared
-
 st.set_page_config(page_title="twitch-triage", page_icon=":material/neurology:", layout="wide")
+
+# A session's first run imports the library and the pages' charts: say so at once rather than show a blank page.
+loading = st.empty()
+if "started" not in st.session_state:
+    with loading.container():
+        st.title("twitch-triage", anchor=False)
+        st.caption(":material/hourglass_top: Loading the model…")
+
+from twitch_triage_app import charts, shared  # noqa: E402,F401 - after the status: these imports take seconds
 
 PAGES = [
     st.Page("twitch_triage_app/check_case.py", title="Check a case", icon=":material/fact_check:", default=True),
@@ -21,6 +28,13 @@ PAGES = [
             url_path="about"),
 ]
 
-page = st.navigation(PAGES, position="top")
+# The page menu is a row of links in the page: Streamlit's own menu becomes a sidebar on a phone that stays
+# open over most of the screen after a page is chosen.
+page = st.navigation(PAGES, position="hidden")
+loading.empty()
+st.session_state["started"] = True
+with st.container(horizontal=True, gap="small", key="pages"):
+    for each in PAGES:
+        st.page_link(each)
 shared.disclaimer(shared.knowledge_base_or_stop())
 page.run()

@@ -498,3 +498,39 @@ def test_the_disclaimer_is_on_every_page(app, kb, page):
     assert not at.exception
     assert disclaimer_shown(at, kb)
     assert order(at).index("info") < order(at).index("title")  # at the top, before the page's own content
+
+
+def test_a_first_load_shows_the_title_and_a_loading_status_before_the_library_is_imported(monkeypatch, use_model,
+                                                                                         small_model_dir):
+    import sys
+
+    import twitch_triage_app
+
+    use_model(small_model_dir)
+    monkeypatch.delattr(twitch_triage_app, "shared", raising=False)
+    monkeypatch.setitem(sys.modules, "twitch_triage_app.shared", None)  # importing it now fails
+    at = AppTest.from_file(str(APP), default_timeout=60).run()
+    assert at.exception
+    assert at.title[0].value == "twitch-triage"
+    assert "Loading the model" in at.caption[0].value
+
+
+def test_the_loading_status_is_gone_once_the_page_is_drawn_and_on_later_runs(app):
+    for run in range(2):
+        at = app if run == 0 else app.run()
+        assert not any("Loading the model" in caption.value for caption in at.caption)
+        assert at.title[0].value == "Check a case"
+
+
+def test_the_pages_are_links_in_the_page_not_a_menu_that_can_cover_it(app):
+    assert [link.proto.label for link in app.get("page_link")] == ["Check a case", "Score a file", "About the model"]
+
+
+def test_the_probability_chart_stacks_its_legend_and_keeps_its_labels_inside_its_width(predictor, kb):
+    from twitch_triage_app import charts
+
+    spec = charts.probabilities_chart(triage.assess(MAGNESIUM_CASE, predictor, kb, explain=False)).to_dict()
+    assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}
+    bars = spec["layer"][0]["encoding"]
+    assert bars["color"]["legend"]["direction"] == "vertical"
+    assert bars["x"]["axis"]["labelFlush"] is True

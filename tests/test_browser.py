@@ -181,3 +181,53 @@ def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_rep
         finally:
             browser.close()
     assert SCREENSHOT.stat().st_size > 10_000
+
+
+def choose_page(page, title: str) -> None:
+    """Click the page's link as a person would: opening the menu first if the page shows only its button."""
+    links = page.locator("a").filter(has_text=title)
+
+    def on_screen() -> list:
+        boxes = [(links.nth(i), links.nth(i).bounding_box()) for i in range(links.count())]
+        return [link for link, box in boxes if box and box["x"] >= 0 and box["width"] > 0]
+
+    if not on_screen():  # a menu slid off the screen (Playwright calls it visible all the same)
+        page.locator('[data-testid="stExpandSidebarButton"]').click()
+        page.wait_for_timeout(800)
+    on_screen()[0].click()
+
+
+def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(server, chromium, kb):
+    from playwright.sync_api import expect, sync_playwright
+
+    width = 390
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
+            page.goto(server, wait_until="domcontentloaded")
+            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible(timeout=30_000)
+            choose_page(page, "About the model")
+            title = page.get_by_role("heading", name="About the model", exact=True)
+            expect(title).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(800)  # the time a menu would take to slide shut
+            # Nothing lies over the page: the point at the middle of the title is the title's own.
+            box = title.bounding_box()
+            hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=\"stMain\"]') !== null",
+                                [box["x"] + min(box["width"], width - box["x"]) / 2, box["y"] + box["height"] / 2])
+            assert hit
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            assert sidebar.count() == 0 or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
+
+            choose_page(page, "Check a case")
+            eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer("loc_eyelid").question)
+            expect(eyelid).to_be_visible(timeout=30_000)
+            eyelid.get_by_text("Yes", exact=True).click()
+            page.get_by_role("button", name="Check my answers").click()
+            chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
+            expect(chart).to_be_visible(timeout=30_000)
+            chart.scroll_into_view_if_needed()
+            box = chart.bounding_box()
+            assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        finally:
+            browser.close()

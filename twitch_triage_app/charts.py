@@ -36,19 +36,21 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
     ]
     bars = alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=16).encode(
         y=y,
-        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1])),
+        x=alt.X("probability:Q", title="Probability", scale=alt.Scale(domain=[0, 1]),
+                axis=alt.Axis(format="%", values=[0, 0.25, 0.5, 0.75, 1], labelFlush=True)),
         color=alt.Color(
             "status:N",
             title=None,
             scale=alt.Scale(domain=[_LIKELY, _BELOW], range=["#2f6f8f", "#b8cbd6"]),
-            legend=alt.Legend(orient="bottom"),
+            legend=alt.Legend(orient="bottom", direction="vertical"),  # one entry a line: fits a phone
         ),
         tooltip=tooltip,
     )
     ticks = alt.Chart(rows).mark_tick(color="#1f2933", thickness=2, size=22).encode(
         y=y, x="common:Q", tooltip=tooltip
     )
-    return (bars + ticks).properties(height=alt.Step(26))
+    # The axis labels and the legend count in the width, so at a phone's width nothing is cut off.
+    return (bars + ticks).properties(height=alt.Step(26), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))
 
 
 def dispositions_chart(counts: Mapping[str, int]) -> alt.Chart:

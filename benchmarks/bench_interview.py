@@ -156,21 +156,28 @@ def section(kb, predictor, n: int = 300, seed: int = 2026, timed_people: int = 4
                                     if kb.answer_ids.index(a) not in checklist]
     fixed = [form] * n
     shuffled = [[np.array([j]) for j in rng.permutation(len(kb.answer_ids))] for _ in range(n)]
-    curves = {
-        "interview (summed label entropy)": captured(oracle, [at_step(r["labels"], k) for k in STEPS], X, Y),
-        "interview (joint state entropy)": captured(oracle, [at_step(r["joint"], k) for k in STEPS], X, Y),
-        "the form's order: its checklist, then one question a step": captured(oracle, [order_walk(X, fixed, k) for k in STEPS], X, Y),
-        "random order, one question a step": captured(oracle, [order_walk(X, shuffled, k) for k in STEPS], X, Y),
-    }
     P_all = predictor.predict_proba(X.astype(np.float32))
     full = triage.outputs(X.astype(np.float32), P_all, kb, kb.answer_ids, kb.label_ids)
+    go_on = full.level != config.LEVELS.index("emergency")  # the people the interview does not stop at once
+
+    def curve(revealed: list[np.ndarray], among: np.ndarray = go_on) -> list[float]:
+        return captured(oracle, [R[among] for R in revealed], X[among], Y[among])
+
+    curves = {
+        "interview (summed label entropy)": curve([at_step(r["labels"], k) for k in STEPS]),
+        "interview (joint state entropy)": curve([at_step(r["joint"], k) for k in STEPS]),
+        "the form's order: its checklist, then one question a step": curve([order_walk(X, fixed, k) for k in STEPS]),
+        "random order, one question a step": curve([order_walk(X, shuffled, k) for k in STEPS]),
+        "interview (summed label entropy), everyone: an emergency stops it at the checklist": curve(
+            [at_step(r["labels"], k) for k in STEPS], np.ones(n, dtype=bool)),
+    }
     full_rules = it.rule_level(X)[0]
     rows = []
     for threshold in THRESHOLDS:
         stops = [stop_step(w, threshold, interview.MAX_STEPS) for w in r["labels"]]
         level = np.array([w.levels[k] for w, k in zip(r["labels"], stops)])
         rules = np.array([w.rule_levels[k] for w, k in zip(r["labels"], stops)])
-        info = captured(oracle, [np.array([w.revealed[k] for w, k in zip(r["labels"], stops)])], X, Y)[0]
+        info = curve([np.array([w.revealed[k] for w, k in zip(r["labels"], stops)])])[0]
         rows.append((threshold, float(np.mean(stops)), info, float(np.mean(rules == full_rules)),
                      float(np.mean(level == full.level)), float(np.mean(level > full.level))))
     chosen = next(row for row in rows if row[0] == interview.STOP_BELOW_BITS)
@@ -182,7 +189,9 @@ def section(kb, predictor, n: int = 300, seed: int = 2026, timed_people: int = 4
         "",
         "Each person answers truthfully, or \"don't know\" at the question's missing rate; a screen is one step. "
         "Information captured: the share of the log-loss reduction from the prior to all of the person's answers "
-        "that the exact posterior has after k steps.",
+        "that the exact posterior has after k steps. The first four rows are the "
+        f"{int(go_on.sum())} people without an emergency answer (for the other {int(n - go_on.sum())} the "
+        "interview stops at the checklist, by design).",
         "",
         "| order | " + " | ".join(f"{k} steps" for k in STEPS) + " |",
         "| --- | " + " | ".join("---:" for _ in STEPS) + " |",
@@ -191,7 +200,7 @@ def section(kb, predictor, n: int = 300, seed: int = 2026, timed_people: int = 4
         f"Targets: at least 80% within 10 steps: {verdict(head[1] >= 0.8)} ({100 * head[1]:.0f}%); "
         f"at least 95% within 20: {verdict(head[3] >= 0.95)} ({100 * head[3]:.0f}%).",
         "",
-        "| stop below (bits) | mean steps to the stop | information at the stop | answer rules' disposition "
+        "| stop below (bits) | mean steps to the stop | information at the stop (people without an emergency) | answer rules' disposition "
         "as with all answers | disposition as with all answers | disposition lower than with all answers |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
         *(f"| {th:g}{' (chosen)' if th == interview.STOP_BELOW_BITS else ''} | {steps:.1f} | {100 * info:.0f}% | "

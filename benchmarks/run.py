@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import bench_interview  # noqa: E402
 import bench_startup  # noqa: E402
 from twitch_triage import artifact, config, generator, inference, knowledge, triage  # noqa: E402
 from twitch_triage.report import metrics_table, target_rows, verdict  # noqa: E402
@@ -190,6 +191,7 @@ def main(argv=None) -> int:
                      ("one case", lambda: bench_one_case(kb, predictor)),
                      ("start-up", bench_startup.main),
                      ("app", bench_render),
+                     ("interview", lambda: bench_interview.section(kb, predictor)),
                      ("generator", lambda: bench_generator(kb))):
         print(f"bench: {name} ...", file=sys.stderr)
         sections += fn()

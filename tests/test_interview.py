@@ -23,21 +23,30 @@ def interviewer(kb, predictor):
 
 
 @pytest.fixture(scope="module")
+def patient(kb, predictor):
+    """An interviewer that asks while anything is left."""
+    return interview.Interviewer(kb, predictor, stop_below=0.0, cap=len(config.ANSWERS))
+
+
+@pytest.fixture(scope="module")
 def eager(kb, predictor):
     """An interviewer that stops as soon as it may: only the rules keep it asking."""
     return interview.Interviewer(kb, predictor, stop_below=math.inf)
 
 
 def answer_sets(keys=config.ANSWERS):
-    """Random answers: a subset of ``keys``, each in some accepted spelling (days as text or a number)."""
+    """Random answers: a few of ``keys``, or all but a few, each in some accepted spelling (days as text or a
+    number)."""
     def value(key):
         if key == config.DAYS_ANSWER:
             return st.one_of(st.sampled_from(["", "unknown"]), st.integers(0, 400).map(str),
                              st.integers(0, 60))
         return st.sampled_from(SPELLINGS)
 
-    return st.lists(st.sampled_from(list(keys)), unique=True).flatmap(
-        lambda picked: st.fixed_dictionaries({k: value(k) for k in picked}))
+    few = st.lists(st.sampled_from(list(keys)), unique=True)
+    all_but_a_few = st.lists(st.sampled_from(list(keys)), unique=True, max_size=4).map(
+        lambda left: [k for k in keys if k not in left])
+    return st.one_of(few, all_but_a_few).flatmap(lambda picked: st.fixed_dictionaries({k: value(k) for k in picked}))
 
 
 def with_checklist(answers: dict, checklist: tuple[str, ...]) -> dict:
@@ -92,12 +101,15 @@ def test_the_checklist_comes_first_while_any_item_is_unanswered(interviewer, ans
 
 
 @given(answers=answer_sets())
-def test_the_next_question_is_never_one_already_answered(interviewer, answers):
-    answers = with_checklist(answers, interviewer.checklist.answers)
-    q = interviewer.step(answers)["question"]
+def test_the_next_question_is_never_one_already_answered(patient, answers):
+    answers = with_checklist(answers, patient.checklist.answers)
+    result = patient.step(answers)
+    q = result["question"]
     if q is not None:
         asked = [item["id"] for item in q["items"]] if q["type"] == "group_multiple" else [q["id"]]
         assert asked and not set(asked) & set(answers)
+    elif result["disposition"] != "emergency":
+        assert set(answers) == set(config.ANSWERS)
 
 
 @given(answers=answer_sets(), sign=st.sampled_from(["breathing_difficulty", "chest_pain", "seizure", "confusion"]))
@@ -145,10 +157,10 @@ def test_the_outputs_are_what_batch_scoring_writes_for_the_same_answers(kb, pred
 
 
 @given(answers=answer_sets(YES_NO))
-def test_an_answer_given_as_unknown_is_not_asked_again(interviewer, answers):
+def test_an_answer_given_as_unknown_is_not_asked_again(patient, answers):
     unknown = {a for a, v in answers.items() if v in ("unknown", "", "?", "n/a")}
-    answers = with_checklist(answers, interviewer.checklist.answers)
-    q = interviewer.step(answers)["question"]
+    answers = with_checklist(answers, patient.checklist.answers)
+    q = patient.step(answers)["question"]
     if q is not None:
         asked = {item["id"] for item in q["items"]} if q["type"] == "group_multiple" else {q["id"]}
         assert not asked & unknown
@@ -216,12 +228,17 @@ def test_step_uses_the_given_knowledge_base_and_model(kb, predictor):
     assert interview.step({}, kb=kb, model=predictor) == interview.Interviewer(kb, predictor).step({})
 
 
-@pytest.mark.parametrize("question", [interview.CHECKLIST, "where", interview.OTHER_SIGNS, config.DAYS_ANSWER])
+LINKED = interview.Question("linked", "group_multiple", ("loc_calves", "cramps", "muscle_tightness", "numbness"),
+                            "answers linked through an unknown trigger, and one that is not")
+
+
+@pytest.mark.parametrize("question", [interview.CHECKLIST, "where", interview.OTHER_SIGNS, config.DAYS_ANSWER,
+                                      "linked"])
 @pytest.mark.parametrize("target", ["labels", "joint"])
 def test_a_question_is_valued_over_every_answer_to_it_by_the_exact_joint(kb, predictor, question, target):
     it = interview.Interviewer(kb, predictor, target=target)
-    x, _ = it.parse({"loc_face": "yes", "stress": "yes", "cramps": "no"})
-    q = next(q for q in it.questions if q.id == question)
+    x, _ = it.parse({"loc_face": "yes", "heavy_sweating": "yes", "fatigue": "no"})
+    q = next((q for q in it.questions if q.id == question), LINKED)
     items = tuple(a for a in q.answers if np.isnan(x[it.index[a]]))
     cols = [it.index[a] for a in items]
     if q.kind == "number":

@@ -17,10 +17,11 @@ from twitch_triage.answers import AnswerError, format_value, parse_value
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 
-__all__ = ["YES", "NO", "UNKNOWN", "MAX_DAYS", "days_problem", "from_params", "to_params", "answers", "replace",
-           "show_ignored"]
+__all__ = ["YES", "NO", "UNKNOWN", "CHOICES", "MAX_DAYS", "days_problem", "from_params", "to_params", "answers",
+           "replace", "show_ignored"]
 
 YES, NO, UNKNOWN = "yes", "no", "unknown"
+CHOICES = {YES: "Yes", NO: "No", UNKNOWN: "Don't know"}  # the answers as the buttons and the form say them
 _SHORT = {YES: "y", NO: "n", UNKNOWN: "u"}
 _LONG = {short: long for long, short in _SHORT.items()}
 MAX_DAYS = 36_500  # a hundred years: a longer time is a typing slip

@@ -9,7 +9,6 @@ from twitch_triage.knowledge import Answer, KnowledgeBase
 from twitch_triage_app import case, result, shared, wizard
 
 YES, NO, UNKNOWN = case.YES, case.NO, case.UNKNOWN
-_CHOICES = {YES: "Yes", NO: "No", UNKNOWN: "Don't know"}
 _CHECKED = "form_checked"  # the form's answers were checked and have not changed since: the result shows
 _PROBLEM = "form_problem"  # a message about the form's input, shown next to its button
 
@@ -26,7 +25,7 @@ def _from_case(answer: Answer, given: str | float | None):
         return given if isinstance(given, float) else None
     if answer.group == result.WARNING:
         return given == YES
-    return given if given in _CHOICES else UNKNOWN
+    return given if given in case.CHOICES else UNKNOWN
 
 
 def _question(answer: Answer):
@@ -34,8 +33,8 @@ def _question(answer: Answer):
     if answer.role == "days":
         return st.number_input(answer.question, value=None, step=1.0, format="%g", key=answer.id,
                                help=answer.help, placeholder="Don't know", on_change=_changed)
-    return st.radio(answer.question, list(_CHOICES), format_func=_CHOICES.get, horizontal=True, key=answer.id,
-                    help=answer.help, on_change=_changed)
+    return st.radio(answer.question, list(case.CHOICES), format_func=case.CHOICES.get, horizontal=True,
+                    key=answer.id, help=answer.help, on_change=_changed)
 
 
 def _checklist(answers: list[Answer]) -> None:
@@ -63,7 +62,7 @@ def _check(kb: KnowledgeBase) -> None:
         elif answer.group == result.WARNING:
             values[answer.id] = YES if value else NO
         else:
-            values[answer.id] = value if value in _CHOICES else UNKNOWN
+            values[answer.id] = value if value in case.CHOICES else UNKNOWN
     case.replace(values)
     st.session_state[_CHECKED] = True
     st.session_state.pop(_PROBLEM, None)

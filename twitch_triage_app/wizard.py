@@ -18,7 +18,6 @@ _GAINS = "interview_gains"  # the expected gain of the question asked at each st
 _PROBLEM = "interview_problem"  # a message about the last input, shown next to its button
 _TAKEN_BACK = "interview_taken_back"  # the answers Back took back: their screen shows them again
 _ASK = "ask_"  # the prefix of this page's widget keys (the form's are the bare answer ids)
-_CHOICES = {case.YES: "Yes", case.NO: "No", case.UNKNOWN: "Don't know"}
 _RECENT = 4  # the questions whose expected gains give the rate it falls at
 
 
@@ -115,15 +114,15 @@ def _number(question: dict, kb: KnowledgeBase) -> None:
     left, right = st.columns(2)
     left.button("Next", key="next", type="primary", icon=":material/arrow_forward:", on_click=_answer_number,
                 args=(answer_id, kb))
-    right.button(_CHOICES[case.UNKNOWN], key="answer_unknown", on_click=_answer,
+    right.button(case.CHOICES[case.UNKNOWN], key="answer_unknown", on_click=_answer,
                  args=({answer_id: case.UNKNOWN}, kb))
     _problem()
 
 
 def _single(question: dict, kb: KnowledgeBase) -> None:
     """Yes / No / Don't know: one click answers and moves on."""
-    columns = st.columns(len(_CHOICES))
-    for column, (value, label) in zip(columns, _CHOICES.items()):
+    columns = st.columns(len(case.CHOICES))
+    for column, (value, label) in zip(columns, case.CHOICES.items()):
         column.button(label, key=f"answer_{value}", width="stretch", on_click=_answer,
                       args=({question["id"]: value}, kb))
 

@@ -112,6 +112,7 @@ class WhatIf:
 
     answer: str
     given: str  # "yes" or "no"
+    other: str  # the other way
     moves: tuple[tuple[str, float, float], ...]  # (label name, probability now, probability if turned round)
     disposition: str  # the disposition if turned round
 
@@ -128,7 +129,7 @@ def what_if_rows(answers: Mapping[str, Any], assessment: triage.Assessment, scor
     top = [(r.name, r.label, r.probability) for r in assessment.labels[:_TOP]]
     found = []
     for answer_id, turned in interview.what_if(answers, kb=kb, model=scorer).items():
-        item = WhatIf(answer=answer_id, given=turned["answer"],
+        item = WhatIf(answer=answer_id, given=turned["answer"], other=turned["other"],
                       moves=tuple((name, now, turned["probabilities"][label]) for name, label, now in top),
                       disposition=turned["disposition"])
         lowers = redflags.level_rank(item.disposition) > redflags.level_rank(assessment.disposition)
@@ -149,9 +150,8 @@ def show_what_if(answers: Mapping[str, Any], assessment: triage.Assessment, scor
                "were the other way.")
     lines = []
     for item in rows:
-        other = "no" if item.given == "yes" else "yes"
         moves = "; ".join(f"{name} {_percent(now)} → {_percent(after)}" for name, now, after in item.moves)
-        line = f"- {shared.plain(kb.answer(item.answer).question)} You said *{item.given}*; if *{other}*: {moves}."
+        line = f"- {shared.plain(kb.answer(item.answer).question)} You said *{item.given}*; if *{item.other}*: {moves}."
         if item.disposition != assessment.disposition:
             line += (f"  \n  The advice would be **{kb.level(item.disposition).title}** instead of "
                      f"{kb.level(assessment.disposition).title}.")

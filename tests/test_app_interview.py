@@ -302,3 +302,19 @@ def test_switching_to_every_question_at_once_keeps_the_answers_given_in_the_inte
     assert at.checkbox(key="chest_pain").value is False  # answered no on the checklist
     assert {r.value for r in at.radio if r.key not in at.query_params} == {"unknown"}
     assert not at.header  # no result until the form's answers are checked
+
+
+def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_result(app, small_model_dir,
+                                                                                     use_model):
+    at = app.toggle(key="all_at_once").set_value(True).run()
+    at.radio(key="loc_eyelid").set_value("yes")
+    at.radio(key="weakness").set_value("yes")
+    at.number_input(key=config.DAYS_ANSWER).set_value(20)
+    at = at.button(key="check").click().run()
+    params = dict(at.query_params)
+    assert len(params) == len(config.ANSWERS)  # every question of the form was asked
+    assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"],
+            params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "20")
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and finished(again)
+    assert banners(again) == banners(at) and banners(at)

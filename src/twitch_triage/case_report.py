@@ -65,7 +65,7 @@ def _percent(p: float) -> str:
 
 
 def _answer_sections(assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
-    """The answers given, as pertinent positives, pertinent negatives and "don't know", then the days."""
+    """The days, then the answers given as pertinent positives, pertinent negatives and "don't know"."""
     given: dict[str, list[Item]] = {_YES: [], _NO: [], _UNKNOWN: []}
     days = Item("")
     for answer in kb.answers:

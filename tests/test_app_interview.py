@@ -56,10 +56,13 @@ def banners(at: AppTest) -> list[str]:
     return [e.value for kind in ("error", "warning", "success") for e in at.get(kind)]
 
 
-def walk_to_the_result(at: AppTest, value: str = "no") -> AppTest:
+def walk_to_the_result(at: AppTest, value: str = "no", seen: list | None = None) -> AppTest:
+    """Answer every screen with ``value`` until the result shows; the progress lines go into ``seen``."""
     for _ in range(MAX_SCREENS):
         if finished(at):
             return at
+        if seen is not None:
+            seen.append(progress(at))
         at = answer_screen(at, value)
         assert not at.exception
     raise AssertionError("the interview did not stop")
@@ -104,7 +107,11 @@ def test_an_interview_goes_forward_back_and_starts_over(app):
 def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
     at = answer_screen(app)
     at = answer_screen(at, "yes")  # the first question after the checklist, answered yes
-    at = walk_to_the_result(at)
+    seen = []
+    at = walk_to_the_result(at, seen=seen)
+    numbers = [int(re.match(r"Question (\d+) — ", line).group(1)) for line in seen]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # one more each screen
+    assert any(re.search(r" — (about \d+ more|probably the last)$", line) for line in seen), seen
     assert not at.exception
     types = [node.type for node in at.main]
     banners = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]

@@ -131,6 +131,25 @@ def test_it_never_stops_while_an_answer_rule_could_raise_the_disposition(eager, 
     assert rule_level(eager, every_yes) >= level
 
 
+CALM = {a: "no" for a in ("weakness", "numbness", "poor_coordination", "progressive", "muscle_wasting", "painful",
+                           *(a for a in config.ANSWERS if a.startswith("loc_")))}
+SINGLES = [a for a in YES_NO if a not in CALM]
+
+
+@given(answers=answer_sets(SINGLES), where=st.sampled_from([a for a in config.ANSWERS if a.startswith("loc_")]))
+def test_it_never_stops_while_one_more_answer_would_raise_the_disposition(eager, answers, where):
+    """Cases with no answer rule left to fire, so that the rule on the model's probabilities is the one left."""
+    answers = with_checklist({**CALM, "duration_days": "3", where: "yes", **answers}, eager.checklist.answers)
+    result = eager.step(answers)
+    if not result["should_stop"]:
+        return
+    level = config.LEVELS.index(result["disposition"])
+    for a in config.ANSWERS:
+        if a not in answers:
+            for value in ("1000", "0") if a == config.DAYS_ANSWER else ("yes", "no"):
+                assert config.LEVELS.index(eager.step({**answers, a: value})["disposition"]) >= level, (a, value)
+
+
 def test_the_eager_interview_asks_until_no_rule_could_raise_the_disposition(eager):
     answers = with_checklist({"numbness": "yes"}, eager.checklist.answers)
     result = eager.step(answers)

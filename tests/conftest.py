@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -52,6 +53,35 @@ def predictor(small_model_dir, kb):
     from twitch_triage import artifact
 
     return artifact.load(small_model_dir, kb_sha256=kb.sha256)
+
+
+@pytest.fixture
+def fresh_cache():
+    """st.cache_resource lives as long as the process: a test that uses it loads its own model."""
+    import streamlit as st
+
+    st.cache_resource.clear()
+    yield
+    st.cache_resource.clear()
+
+
+@pytest.fixture
+def use_model(monkeypatch):
+    """``use_model(folder)``: the app loads its model from ``folder``."""
+    def use(folder) -> None:
+        monkeypatch.setenv("TWITCH_TRIAGE_MODELS", str(folder))
+    return use
+
+
+@pytest.fixture
+def app(fresh_cache, use_model, small_model_dir):
+    """The app (``app.py``) run once under AppTest with the small model, on its first page."""
+    from streamlit.testing.v1 import AppTest
+
+    use_model(small_model_dir)
+    at = AppTest.from_file(str(Path(__file__).resolve().parents[1] / "app.py"), default_timeout=60).run()
+    assert not at.exception
+    return at
 
 
 class Planted:

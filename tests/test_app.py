@@ -16,7 +16,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -25,38 +24,24 @@ from twitch_triage import artifact, config, triage
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SCORE_PAGE = "twitch_triage_app/score_file.py"
 ABOUT_PAGE = "twitch_triage_app/about_model.py"
+pytestmark = pytest.mark.usefixtures("fresh_cache")
 MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
-
-
-@pytest.fixture(autouse=True)
-def fresh_cache():
-    """st.cache_resource lives as long as the process: every test loads its own model."""
-    st.cache_resource.clear()
-    yield
-    st.cache_resource.clear()
-
-
-@pytest.fixture
-def use_model(monkeypatch):
-    def use(folder: Path) -> None:
-        monkeypatch.setenv("TWITCH_TRIAGE_MODELS", str(folder))
-    return use
-
-
-@pytest.fixture
-def app(use_model, small_model_dir) -> AppTest:
-    use_model(small_model_dir)
-    at = AppTest.from_file(str(APP), default_timeout=60).run()
-    assert not at.exception
-    return at
 
 
 WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain", "fainting", "seizure",
                  "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling")
 
 
+def all_at_once(at: AppTest) -> AppTest:
+    """Switch the page to answering everything at once."""
+    return at.toggle(key="all_at_once").set_value(True).run()
+
+
 def answer(at: AppTest, case: dict) -> AppTest:
-    """Tick the warning signs answered yes (the checklist), set the other answers, and check."""
+    """On the page that asks everything at once: tick the warning signs answered yes (the checklist), set the
+    other answers, and check."""
+    if not at.toggle(key="all_at_once").value:
+        at = all_at_once(at)
     for key, value in case.items():
         if key == config.DAYS_ANSWER:
             at.number_input(key=key).set_value(value)
@@ -96,8 +81,9 @@ def disclaimer_shown(at: AppTest, kb) -> bool:
 # --------------------------------------------------------------------------- check a case
 
 
-def test_check_a_case_is_the_default_page_and_asks_every_answer_with_dont_know_by_default(app, kb):
+def test_answering_everything_at_once_asks_every_answer_with_dont_know_by_default(app, kb):
     assert app.title[0].value == "Check a case"
+    app = all_at_once(app)
     radios = {radio.key: radio.value for radio in app.radio}
     assert set(radios) == set(config.ANSWERS) - {config.DAYS_ANSWER} - set(WARNING_SIGNS)
     assert set(radios.values()) == {"unknown"}
@@ -107,6 +93,7 @@ def test_check_a_case_is_the_default_page_and_asks_every_answer_with_dont_know_b
 
 
 def test_the_warning_signs_are_a_checklist_before_every_other_question(app, kb):
+    app = all_at_once(app)
     types = order(app)
     assert first(types, "checkbox") < first(types, "radio")
     assert app.subheader[0].value == "First: do you have any of these now?"
@@ -140,19 +127,33 @@ def test_a_magnesium_case_from_the_seeds_says_magnesium_may_be_lacking_and_how_c
 FOLDED = "After you have been seen"
 
 
-@pytest.mark.parametrize(("case", "level", "reason"), [
-    ({"loc_eyelid": "yes", "breathing_difficulty": "yes"}, "emergency", "Difficulty breathing"),
+@pytest.mark.parametrize(("case", "reason"), [
+    ({"loc_eyelid": "yes", "breathing_difficulty": "yes"}, "Difficulty breathing"),
     ({"loc_mouth": "yes", "spasms": "yes", "swallowing_or_speech_difficulty": "yes", "muscle_wasting": "yes"},
-     "emergency", "Difficulty swallowing or speaking"),
-    ({"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}, "urgent", "Hands or feet locked in spasm"),
-    ({"weakness": "yes", "progressive": "yes", "loc_calves": "yes"}, "urgent", "Muscle weakness that is getting worse"),
+     "Difficulty swallowing or speaking"),
 ])
-def test_a_case_for_a_doctor_today_shows_the_action_and_folds_the_nutrients_away_without_a_plan(app, kb, case,
-                                                                                                  level, reason):
+def test_an_emergency_shows_only_what_to_do_now(app, kb, case, reason):
     at = answer(app, case)
     assert not at.exception
     banner = at.error[0].value
-    assert kb.level(level).title in banner and kb.level(level).action in banner and reason in banner
+    level = kb.level("emergency")
+    assert level.title in banner and level.action in banner and reason in banner
+    assert "General clinical knowledge" in banner
+    assert not at.expander and not at.get("vega_lite_chart")
+    shown = [sub.value for sub in at.subheader]
+    assert kb.plan_title not in shown and "What may be lacking" not in shown
+    assert "may be lacking" not in all_markdown(at) and kb.plan_note.text not in all_markdown(at)
+
+
+@pytest.mark.parametrize(("case", "reason"), [
+    ({"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}, "Hands or feet locked in spasm"),
+    ({"weakness": "yes", "progressive": "yes", "loc_calves": "yes"}, "Muscle weakness that is getting worse"),
+])
+def test_an_urgent_case_shows_the_action_and_folds_the_nutrients_away_without_a_plan(app, kb, case, reason):
+    at = answer(app, case)
+    assert not at.exception
+    banner = at.error[0].value
+    assert kb.level("urgent").title in banner and kb.level("urgent").action in banner and reason in banner
     assert "General clinical knowledge" in banner
     types = order(at)
     assert first(types, "error") < first(types, "expander") < first(types, "vega_lite_chart")
@@ -193,7 +194,7 @@ def test_a_case_without_red_flags_is_self_care_and_says_when_to_see_a_doctor(app
 
 
 def test_no_answers_at_all_is_met_gently_without_results(app):
-    at = app.button(key="check").click().run()
+    at = all_at_once(app).button(key="check").click().run()
     assert not at.exception
     assert any("nothing to go on" in info.value for info in at.info)
     assert not at.error and not at.success and "vega_lite_chart" not in " ".join(order(at))
@@ -431,7 +432,7 @@ def test_a_stale_model_is_used_with_a_warning(use_model, small_model_dir, tmp_pa
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception and not at.error
     assert any("make train" in w.value for w in at.warning)
-    assert at.radio(key="loc_eyelid")
+    assert at.checkbox(key="ask_chest_pain")
 
 
 # --------------------------------------------------------------------------- about, and every page

@@ -1,8 +1,11 @@
-"""One real browser: Debian's Chromium drives the app served by `streamlit run`, and takes a screenshot."""
+"""One real browser: Debian's Chromium walks an interview of the app served by `streamlit run`, and takes a
+screenshot."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -11,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pypdf
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,6 +24,10 @@ SCREENSHOT = ROOT / "reports" / "app_screenshot.png"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 READY_SECONDS = 60
+MAX_SCREENS = 60  # more than the interview has questions
+# The app has finished its run: no "running" sign, and no element left over from the run before.
+IDLE = ("() => !document.querySelector('[data-testid=\"stStatusWidgetRunningIcon\"]')"
+        " && !document.querySelector('[data-stale=\"true\"]')")
 HOSTILE_COLUMN = ("![x](http://127.0.0.1:8600/dup.png) [Your session expired: click here](http://127.0.0.1:8600/phish) "
                   "www.example.com")
 
@@ -88,35 +96,69 @@ def server(chromium, small_model_dir, tmp_path):
         log.close()
 
 
-def test_in_chromium_a_case_shows_the_advice_and_the_chart_and_a_hostile_file_only_text(server, chromium, kb):
+def _walk_the_interview(page, expect) -> int:
+    """From the checklist (nothing ticked) to the result, answering "No" (and "Don't know" to the days); the
+    number of screens."""
+    for screen in range(1, MAX_SCREENS):
+        result = page.get_by_role("heading", name="Your result")
+        asked = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(rf"^Question {screen}\b"))
+        expect(result.or_(asked)).to_be_visible(timeout=30_000)
+        page.wait_for_function(IDLE)
+        if result.is_visible():
+            return screen - 1
+        if page.get_by_role("spinbutton").count():  # the days
+            name = "Don't know"
+        else:  # the checklist, or a yes / no question
+            name = "Next" if page.get_by_role("button", name="Next", exact=True).count() else "No"
+        page.get_by_role("button", name=name, exact=True).click()
+    raise AssertionError(f"no result after {MAX_SCREENS} screens")
+
+
+def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_report_and_a_hostile_file_shows_text(
+        server, chromium, kb):
     from playwright.sync_api import expect, sync_playwright
 
-    question = kb.answer("loc_eyelid").question
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(server, wait_until="domcontentloaded")
-            eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=question)
-            expect(eyelid).to_be_visible(timeout=30_000)
-            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
             checklist = page.get_by_text("First: do you have any of these now?")
-            expect(checklist).to_be_visible()
+            expect(checklist).to_be_visible(timeout=30_000)
+            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
             chest_pain = page.locator('[data-testid="stCheckbox"]').filter(has_text=kb.answer("chest_pain").question)
-            assert checklist.bounding_box()["y"] < chest_pain.bounding_box()["y"] < eyelid.bounding_box()["y"]
-
-            eyelid.get_by_text("Yes", exact=True).click()
-            for context in ("high_caffeine", "stress"):  # a benign explanation: self-care
-                page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer(context).question).get_by_text(
-                    "Yes", exact=True).click()
-            page.get_by_role("button", name="Check my answers").click()
-
-            banner = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("self_care").title)
-            expect(banner).to_be_visible(timeout=30_000)
+            expect(chest_pain).to_be_visible()
             chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
-            expect(chart).to_be_visible(timeout=30_000)
-            expect(page.get_by_text("Your result")).to_be_visible()
+            expect(chart).to_be_visible(timeout=30_000)  # beside the checklist
+            assert chart.bounding_box()["x"] > chest_pain.bounding_box()["x"] + 300
+
+            screens = _walk_the_interview(page, expect)
+            assert 2 <= screens < MAX_SCREENS
+            assert "chest_pain=n" in page.url and "=y" not in page.url  # the case is in the address
+            banner = page.locator('[data-testid="stAlert"]').filter(
+                has_text=re.compile("|".join(re.escape(kb.level(lv).title) for lv in ("see_doctor", "self_care"))))
+            expect(banner).to_be_visible(timeout=30_000)
+            expect(page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first).to_be_visible()
             assert page.locator('[data-testid="stException"]').count() == 0
+
+            # the report for the doctor, as the PDF a person downloads
+            with page.expect_download(timeout=60_000) as download:
+                page.get_by_role("button", name="Report for the doctor (PDF)").click()
+            report = Path(download.value.path()).read_bytes()
+            assert report.startswith(b"%PDF")
+            text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(report)).pages).split())
+            shown = banner.inner_text()
+            title = next(kb.level(lv).title for lv in ("see_doctor", "self_care") if kb.level(lv).title in shown)
+            assert title in text
+            for answer in ("chest_pain", "fainting"):  # answered no: the pertinent negatives
+                assert " ".join(kb.answer(answer).question.split()) in text
+
+            # the same address in a new page reopens the same result
+            again = browser.new_page(viewport={"width": 1280, "height": 900})
+            again.goto(page.url, wait_until="domcontentloaded")
+            expect(again.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
+            expect(again.locator('[data-testid="stAlert"]').filter(has_text=title)).to_be_visible()
+            again.close()
 
             # Streamlit scrolls inside its main area, not the page: grow the window to show it all.
             height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
@@ -179,14 +221,13 @@ def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(serve
             assert sidebar.count() == 0 or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
 
             choose_page(page, "Check a case")
-            eyelid = page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer("loc_eyelid").question)
-            expect(eyelid).to_be_visible(timeout=30_000)
-            eyelid.get_by_text("Yes", exact=True).click()
-            page.get_by_role("button", name="Check my answers").click()
+            following = page.get_by_role("button", name="Next", exact=True)
+            expect(following).to_be_visible(timeout=30_000)
             chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
             expect(chart).to_be_visible(timeout=30_000)
             chart.scroll_into_view_if_needed()
             box = chart.bounding_box()
             assert box["x"] >= 0 and box["x"] + box["width"] <= width
+            assert box["y"] > following.bounding_box()["y"]  # beside the questions on a desk, below them here
         finally:
             browser.close()

@@ -1,0 +1,328 @@
+"""The interview of "Check a case", its result and its address, driven by key through AppTest."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from streamlit.testing.v1 import AppTest
+
+from twitch_triage import config, interview, redflags, triage
+from twitch_triage_app import case, result, wizard
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
+EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
+MAX_SCREENS = len(config.ANSWERS) + 1
+
+pytestmark = pytest.mark.usefixtures("fresh_cache")
+
+
+def question(at: AppTest) -> str:
+    """The question on screen (the subheader of the interview's box)."""
+    return at.subheader[0].value
+
+
+def progress(at: AppTest) -> str:
+    return next(c.value for c in at.caption if c.value.startswith("Question "))
+
+
+def number(at: AppTest) -> int:
+    """The number of the question on screen."""
+    return int(re.match(r"Question (\d+) — ", progress(at)).group(1))
+
+
+def has(elements, key: str) -> bool:
+    return any(element.key == key for element in elements)
+
+
+def answer_screen(at: AppTest, value: str = "unknown") -> AppTest:
+    """Answer the screen on show: tick nothing on a checklist, or give ``value`` (yes / no / unknown)."""
+    if has(at.button, "next") and not at.number_input:
+        return at.button(key="next").click().run()
+    if at.number_input:
+        return at.button(key="answer_unknown").click().run()
+    return at.button(key=f"answer_{value}").click().run()
+
+
+def finished(at: AppTest) -> bool:
+    return any(h.value == "Your result" for h in at.header)
+
+
+def banners(at: AppTest) -> list[str]:
+    return [e.value for kind in ("error", "warning", "success") for e in at.get(kind)]
+
+
+def walk_to_the_result(at: AppTest, value: str = "no", seen: list | None = None) -> AppTest:
+    """Answer every screen with ``value`` until the result shows; the progress lines go into ``seen``."""
+    for _ in range(MAX_SCREENS):
+        if finished(at):
+            return at
+        if seen is not None:
+            seen.append(progress(at))
+        at = answer_screen(at, value)
+        assert not at.exception
+    raise AssertionError("the interview did not stop")
+
+
+def reopen(params: dict, small_model_dir, use_model) -> AppTest:
+    use_model(small_model_dir)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_the_interview_opens_on_the_warning_sign_checklist_with_the_chart_beside_it(app, kb):
+    assert not app.toggle(key="all_at_once").value
+    assert question(app) == "First: do you have any of these now?"
+    assert number(app) == 1
+    ticks = {box.key.removeprefix("ask_") for box in app.checkbox}
+    assert ticks == {a.id for a in kb.answers if a.group == "warning"}
+    assert not app.radio  # one screen, not the whole form
+    assert len(app.get("vega_lite_chart")) == 1
+    assert any("So far" in md.value for md in app.markdown)
+    assert any("address" in c.value and "health answers" in c.value for c in app.caption)
+
+
+def test_an_interview_goes_forward_back_and_starts_over(app):
+    at = answer_screen(app)  # the checklist, nothing ticked: every warning sign is "no"
+    assert all(at.query_params[a] == "n" for a in ("chest_pain", "tetany"))
+    first = question(at)
+    assert number(at) == 2
+    at = answer_screen(at, "yes")
+    assert not at.exception and number(at) == 3
+    second = question(at)
+    assert second != first
+    at = at.button(key="back").click().run()
+    assert question(at) == first and number(at) == 2
+    assert "y" not in at.query_params.values()  # the "yes" is taken back
+    at = at.button(key="start_over").click().run()
+    assert question(at) == "First: do you have any of these now?" and not dict(at.query_params)
+
+
+def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
+    at = answer_screen(app)
+    at = answer_screen(at, "yes")  # the first question after the checklist, answered yes
+    seen = []
+    at = walk_to_the_result(at, seen=seen)
+    numbers = [int(re.match(r"Question (\d+) — ", line).group(1)) for line in seen]
+    assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # one more each screen
+    assert any(re.search(r" — (about \d+ more|probably the last)$", line) for line in seen), seen
+    assert not at.exception
+    types = [node.type for node in at.main]
+    banners = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]
+    assert banners and banners[0] < types.index("vega_lite_chart")  # the disposition first
+    assert any("of people with twitching lack it" in md.value for md in at.markdown)
+    assert any(md.value == "##### What if an answer were the other way" for md in at.markdown)
+    downloads = {d.proto.label: d.proto for d in at.get("download_button")}
+    assert set(downloads) == {"Report for the doctor (PDF)", "Report for the doctor (Markdown)"}
+    assert has(at.button, "back") and has(at.button, "start_over")
+    assert not at.checkbox and not at.number_input  # no question left on screen
+
+
+@pytest.mark.parametrize("sign", EMERGENCY_SIGNS)
+def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_now(app, kb, sign):
+    app.checkbox(key=f"ask_{sign}").check()
+    at = app.button(key="next").click().run()
+    assert not at.exception
+    level = kb.level("emergency")
+    assert len(at.error) == 1 and level.title in at.error[0].value and level.action in at.error[0].value
+    assert not at.get("vega_lite_chart") and not at.expander and not at.subheader
+    assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
+    assert not at.get("download_button")
+    assert at.query_params[sign] == "y"
+    at = at.button(key="back").click().run()  # a wrong tick can be taken back
+    assert question(at) == "First: do you have any of these now?" and at.checkbox(key=f"ask_{sign}").value
+
+
+def test_a_case_reopens_from_its_address_at_the_same_question_and_goes_back_from_there(app, small_model_dir,
+                                                                                      use_model):
+    at = answer_screen(answer_screen(app), "yes")
+    before, before_params = question(at), dict(at.query_params)
+    at = answer_screen(at, "no")
+    params = dict(at.query_params)
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and not again.warning
+    assert question(again) == question(at) and number(again) == number(at) == 4
+    back = again.button(key="back").click().run()  # the last screen is found from the address alone
+    assert question(back) == before and dict(back.query_params) == before_params
+
+
+def test_a_finished_case_reopens_on_its_result(app, small_model_dir, use_model):
+    at = walk_to_the_result(answer_screen(app), "yes")
+    params = dict(at.query_params)
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and finished(again)
+    assert banners(again) == banners(at) and banners(at)
+
+
+def test_malformed_address_parameters_are_left_out_with_a_notice_not_an_error(small_model_dir, use_model):
+    params = {"loc_eyelid": "y", "utm_source": "mail", "cramps": "maybe", "duration_days": "400000",
+              "stress": "[click](http://example.com)", "tetany": "n"}
+    at = reopen(params, small_model_dir, use_model)
+    assert not at.exception and not at.error
+    notice = "\n".join(w.value for w in at.warning)
+    for shown in ("utm_source", "cramps: 'maybe'", "duration_days: '400000'", "stress: '[click](http://example.com)'"):
+        assert shown in notice
+    listed = notice.splitlines()[1:]
+    assert len(listed) == 4 and all(re.fullmatch(r"- (`+) .* \1", line) for line in listed)  # text, not links
+    assert dict(at.query_params) == {"loc_eyelid": "y", "tetany": "n"}
+    assert at.session_state["case"] == {"loc_eyelid": "yes", "tetany": "no"}
+
+
+@pytest.mark.parametrize("days", [-5, 400_000])
+def test_an_invalid_day_count_is_named_next_to_the_button_and_no_earlier_result_stays(app, kb, days):
+    at = app.toggle(key="all_at_once").set_value(True).run()
+    at.checkbox(key="breathing_difficulty").check()
+    at = at.button(key="check").click().run()
+    assert kb.level("emergency").title in at.error[0].value  # a result is shown
+    at.number_input(key=config.DAYS_ANSWER).set_value(days)
+    at = at.run()
+    assert not at.header  # the answers changed: the result went with them
+    at = at.button(key="check").click().run()
+    assert not at.exception and not at.header
+    assert len(at.error) == 1 and f"{days:g} days is not a possible duration" in at.error[0].value
+    types = [node.type for node in at.main]
+    assert types.index("error") == len(types) - 1 - types[::-1].index("button") + 1  # right after the button
+
+
+def test_the_heading_of_answers_pointing_away_starts_a_paragraph_of_its_own(predictor, kb):
+    assessment = triage.assess({"loc_eyelid": "yes", "cramps": "yes", "high_caffeine": "yes", "stress": "yes",
+                                "loc_calves": "no", "weakness": "no"}, predictor, kb)
+    texts = ["\n".join(result._evidence_lines(r, assessment, kb)).strip() for r in assessment.labels]
+    heading = "**Answers pointing away from it**"
+    away = [t for t in texts if heading in t]
+    assert any(not t.startswith(heading) for t in away)  # some follow a list of answers pointing towards it
+    for text in away:
+        at = text.index(heading)
+        assert (at == 0 or text[at - 2:at] == "\n\n") and text[at + len(heading):].startswith("\n\n")
+    assert all("points)" not in t for t in texts)
+    assert any(" without this answer → " in t for t in texts)
+
+
+def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_would(predictor, kb):
+    answers = {"loc_eyelid": "yes", "cramps": "no", "high_caffeine": "yes", "stress": "yes", "progressive": "yes",
+               "fainting": "no", config.DAYS_ANSWER: 3.0}
+    assessment = triage.assess(answers, predictor, kb)
+    rows = {row.answer: row for row in result.what_if_rows(answers, assessment, predictor, kb)}
+    top = [r.label for r in assessment.labels[:3]]
+    for answer_id, given in answers.items():
+        if answer_id == config.DAYS_ANSWER:
+            assert answer_id not in rows  # a number of days has no other way
+            continue
+        turned = triage.assess({**answers, answer_id: "no" if given == "yes" else "yes"}, predictor, kb,
+                               explain=False)
+        moves = [turned.probabilities[label] - assessment.probabilities[label] for label in top]
+        lowers = redflags.level_rank(turned.disposition) > redflags.level_rank(assessment.disposition)
+        matters = max(map(abs, moves)) >= 0.05 or lowers
+        assert (answer_id in rows) == matters, answer_id
+        if matters:
+            row = rows[answer_id]
+            assert row.given == given and row.disposition == turned.disposition
+            assert [after - now for _, now, after in row.moves] == pytest.approx(moves, abs=1e-4)  # as written
+    assert list(rows) == sorted(rows, key=lambda a: -rows[a].largest)
+    progressive = rows["progressive"]  # it moves little, but without it there is no visit for it
+    assert progressive.largest < 0.05 and progressive.disposition != assessment.disposition
+    assert "fainting" not in rows or rows["fainting"].largest >= 0.05  # a sign not had is not a reason
+
+
+ANSWER_VALUES = st.sampled_from([case.YES, case.NO, case.UNKNOWN])
+
+
+@st.composite
+def cases(draw) -> dict:
+    ids = draw(st.lists(st.sampled_from(config.ANSWERS), unique=True))
+    found = {}
+    for answer_id in ids:
+        if answer_id == config.DAYS_ANSWER:
+            found[answer_id] = draw(st.floats(0, case.MAX_DAYS).map(lambda d: round(d, 1)) | st.just(case.UNKNOWN))
+        else:
+            found[answer_id] = draw(ANSWER_VALUES)
+    return found
+
+
+@given(cases())
+def test_a_case_comes_back_from_its_address_unchanged_and_in_order(kb, answers):
+    params = case.to_params(answers)
+    assert all(len(value) <= 7 for value in params.values())
+    back, ignored = case.from_params(params, kb)
+    assert not ignored
+    assert list(back) == list(answers)
+    assert back == answers
+
+
+@given(st.dictionaries(st.text(max_size=30), st.text(max_size=30), max_size=6))
+def test_any_address_gives_valid_answers_and_a_line_for_each_part_left_out(kb, params):
+    found, ignored = case.from_params(params, kb)
+    assert len(found) + len(ignored) == len(params)
+    for key, value in found.items():
+        assert key in config.ANSWERS
+        assert value in (case.YES, case.NO, case.UNKNOWN) or (isinstance(value, float) and not math.isnan(value)
+                                                              and case.days_problem(value) is None)
+
+
+def test_the_days_question_names_an_impossible_count_next_to_its_button_and_takes_a_possible_one(app):
+    at = answer_screen(app)
+    for _ in range(MAX_SCREENS):
+        if at.number_input or finished(at):
+            break
+        at = answer_screen(at, "yes")
+    assert at.number_input, "the interview never asked for the number of days"
+    here = number(at)
+    for days in (-5, 400_000):
+        at.number_input(key=f"ask_{config.DAYS_ANSWER}").set_value(days)
+        at = at.button(key="next").click().run()
+        assert not at.exception and number(at) == here and config.DAYS_ANSWER not in at.query_params
+        assert len(at.error) == 1 and f"{days:g} days is not a possible duration" in at.error[0].value
+        types = [node.type for node in at.main]
+        assert types[types.index("error") - 1] == "button"  # right under its buttons
+    at.number_input(key=f"ask_{config.DAYS_ANSWER}").set_value(20)
+    at = at.button(key="next").click().run()
+    assert not at.error and at.query_params[config.DAYS_ANSWER] == "20"
+    assert finished(at) or number(at) == here + 1
+
+
+def test_the_questions_left_are_the_steps_until_the_gain_falls_below_the_stopping_threshold():
+    stop = interview.STOP_BELOW_BITS
+    assert wizard.questions_left([16 * stop, 8 * stop, 4 * stop], asked=5) == 2  # halving: 2, then 1 × stop
+    assert wizard.questions_left([9 * stop, 6 * stop, 4 * stop, 8 / 3 * stop], asked=5) == 2  # two thirds
+    assert wizard.questions_left([4 * stop, 2 * stop, 0.5 * stop], asked=5) == 0
+    assert wizard.questions_left([1.0, 0.999, 0.998], asked=interview.MAX_STEPS - 3) == 2  # never beyond the cap
+    assert wizard.questions_left([0.5, 0.25], asked=5) is None  # too few to go by
+    assert wizard.questions_left([0.2, 0.3, 0.4], asked=5) is None  # not falling
+
+
+def test_switching_to_every_question_at_once_keeps_the_answers_given_in_the_interview(app):
+    at = answer_screen(app)
+    assert at.checkbox  # after the checklist, where the twitching is: tick the first place
+    ticked = at.checkbox[0].key.removeprefix("ask_")
+    at.checkbox[0].check()
+    at = at.button(key="next").click().run()
+    assert at.query_params[ticked] == "y"
+    at = at.toggle(key="all_at_once").set_value(True).run()
+    assert not at.exception
+    widget = at.radio(key=ticked) if any(r.key == ticked for r in at.radio) else at.checkbox(key=ticked)
+    assert widget.value in ("yes", True)
+    assert at.checkbox(key="chest_pain").value is False  # answered no on the checklist
+    assert {r.value for r in at.radio if r.key not in at.query_params} == {"unknown"}
+    assert not at.header  # no result until the form's answers are checked
+
+
+def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_result(app, small_model_dir,
+                                                                                     use_model):
+    at = app.toggle(key="all_at_once").set_value(True).run()
+    at.radio(key="loc_eyelid").set_value("yes")
+    at.radio(key="weakness").set_value("yes")
+    at.number_input(key=config.DAYS_ANSWER).set_value(20)
+    at = at.button(key="check").click().run()
+    params = dict(at.query_params)
+    assert len(params) == len(config.ANSWERS)  # every question of the form was asked
+    assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"],
+            params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "20")
+    again = reopen(params, small_model_dir, use_model)
+    assert not again.exception and finished(again)
+    assert banners(again) == banners(at) and banners(at)

@@ -73,6 +73,22 @@ def test_the_markdown_holds_the_same_facts_as_the_pdf(predictor, kb):
     assert sorted(names, key=text.index) == names
 
 
+def test_an_interview_s_unasked_questions_are_counted_not_listed_as_dont_know(predictor, kb):
+    case = {**MAGNESIUM_CASE, "numbness": "unknown"}  # asked, and the person does not know
+    assessment = triage.assess(case, predictor, kb, explain=False)
+    md = words(case_report.markdown(assessment, kb, model_version=VERSION, when=WHEN, asked=tuple(case)))
+    text = pdf_text(case_report.pdf(assessment, kb, model_version=VERSION, when=WHEN, asked=tuple(case)))
+    unasked = len(kb.answers) - len(case)
+    for report in (md, text):
+        dont_know = between(report, "Answered \u201cdon't know\u201d", "Not asked")
+        assert kb.answer("numbness").question in dont_know
+        assert kb.answer("loc_face").question not in report  # never asked: neither yes, no nor don't know
+        assert f"{unasked} more questions" in report
+    every = words(case_report.markdown(assessment, kb, model_version=VERSION, when=WHEN))  # a form: all asked
+    assert kb.answer("loc_face").question in between(every, "Answered \u201cdon't know\u201d", "Possible causes")
+    assert "Not asked" not in every
+
+
 def test_every_cause_is_listed_with_its_probability_and_how_common_it_is(predictor, kb):
     assessment, md, _ = both(MAGNESIUM_CASE, predictor, kb)
     for result in assessment.labels:

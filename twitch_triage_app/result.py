@@ -178,19 +178,22 @@ def show_nutrients(answers: Mapping[str, Any], assessment: triage.Assessment, sc
     show_what_if(answers, assessment, scorer, kb)
 
 
-def show_report_downloads(assessment: triage.Assessment, scorer: triage.Scorer, kb: KnowledgeBase) -> None:
-    """The report for the doctor, as PDF and as Markdown (made when the person downloads it)."""
+def show_report_downloads(assessment: triage.Assessment, asked: tuple[str, ...], scorer: triage.Scorer,
+                          kb: KnowledgeBase) -> None:
+    """The report for the doctor, as PDF and as Markdown (made when the person downloads it); ``asked``: the
+    answers the person was asked, so that questions the interview never asked are not listed as "don't know"."""
     today = datetime.date.today()
     name = f"twitch-triage-report-{today:%Y-%m-%d}"
     version = scorer.version
     pdf_column, markdown_column = st.columns(2)
     pdf_column.download_button(
         "Report for the doctor (PDF)", key="report_pdf", type="primary", icon=":material/picture_as_pdf:",
-        data=lambda: case_report.pdf(assessment, kb, model_version=version, when=today),
+        data=lambda: case_report.pdf(assessment, kb, model_version=version, when=today, asked=asked),
         file_name=f"{name}.pdf", mime="application/pdf", on_click="ignore", width="stretch")
     markdown_column.download_button(
         "Report for the doctor (Markdown)", key="report_markdown", icon=":material/description:",
-        data=lambda: case_report.markdown(assessment, kb, model_version=version, when=today),
+        data=lambda: case_report.markdown(assessment, kb, model_version=version, when=today,
+                                          asked=asked),
         file_name=f"{name}.md", mime="text/markdown", on_click="ignore", width="stretch")
     st.caption("The date, your answers, the advice with its reasons and sources, what may be lacking and the "
                "tests to ask for: to print or show at the appointment.")
@@ -212,7 +215,7 @@ def show_results(answers: Mapping[str, Any], scorer: triage.Scorer, kb: Knowledg
     show_disposition(assessment)
     if assessment.disposition == _ONLY_ACTION:
         return
-    show_report_downloads(assessment, scorer, kb)
+    show_report_downloads(assessment, tuple(answers), scorer, kb)
     if assessment.disposition == _FOLDED:
         with st.expander("After you have been seen: what else the answers point to", expanded=False,
                          icon=":material/science:"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,25 +65,36 @@ def _percent(p: float) -> str:
     return "<1%" if 0 < p < 0.005 else f"{100 * p:.0f}%"
 
 
-def _answer_sections(assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
-    """The days, then the answers given as pertinent positives, pertinent negatives and "don't know"."""
+def _answer_sections(assessment: Assessment, kb: KnowledgeBase, asked: Collection[str] | None) -> list[Section]:
+    """The days, then the answers given as pertinent positives, pertinent negatives and "don't know", and how
+    many questions were not asked (an interview stops when more answers would change little)."""
     given: dict[str, list[Item]] = {_YES: [], _NO: [], _UNKNOWN: []}
+    not_asked = 0
     days = Item("")
     for answer in kb.answers:
         value = assessment.answers.get(answer.id, math.nan)
+        was_asked = asked is None or answer.id in asked
         if answer.id == config.DAYS_ANSWER:
             known = format_value(answer.id, value)
-            days = Item(f"{answer.question} {f'{known} days' if known else _UNKNOWN.capitalize()}.")
+            said = f"{known} days" if known else _UNKNOWN.capitalize() if was_asked else "Not asked"
+            days = Item(f"{answer.question} {said}.")
+            continue
+        if math.isnan(value) and not was_asked:
+            not_asked += 1
             continue
         given[format_value(answer.id, value) or _UNKNOWN].append(Item(answer.question))
     none = (Item("None."),)
-    unknown = " ".join(item.text for item in given[_UNKNOWN])  # one paragraph: it is often most of the questions
-    return [
+    sections = [
         Section("How long", paragraphs=(days,)),
         Section("Answered yes (pertinent positives)", items=tuple(given[_YES]) or none),
         Section("Answered no (pertinent negatives)", items=tuple(given[_NO]) or none),
-        Section("Answered \u201cdon't know\u201d", paragraphs=(Item(unknown),) if unknown else none),
+        Section("Answered \u201cdon't know\u201d", items=tuple(given[_UNKNOWN]) or none),
     ]
+    if not_asked:
+        sections.append(Section("Not asked", paragraphs=(Item(
+            f"{not_asked} more question{'s' if not_asked > 1 else ''}: the interview stopped when more answers "
+            "were expected to change little."),)))
+    return sections
 
 
 def _advice(assessment: Assessment) -> Section:
@@ -122,7 +134,8 @@ def _tests(assessment: Assessment) -> Section:
                    items=tuple(Item(f"{text} (for {', '.join(names)})", note) for text, (names, note) in tests.items()))
 
 
-def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date) -> Report:
+def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
+          asked: Collection[str] | None = None) -> Report:
     """The report of one assessed case.
 
     Parameters
@@ -131,9 +144,11 @@ def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when
     kb : the knowledge base it was assessed with (questions, red flags, sources, disclaimer).
     model_version : one line naming the model (:attr:`twitch_triage.artifact.Predictor.version`).
     when : the date the report is made (a datetime gives its date).
+    asked : the answers the person was asked (an interview's keys, "unknown" included); an unknown answer
+        not among them is counted as not asked rather than listed as "don't know". None: every one was asked.
     """
     advice = _advice(assessment)
-    sections = [*_answer_sections(assessment, kb), _causes(assessment), _tests(assessment)]
+    sections = [*_answer_sections(assessment, kb, asked), _causes(assessment), _tests(assessment)]
     sections.insert(0 if advice.alert else len(sections) - 2, advice)  # an emergency comes first
     sections.append(Section("About this report", paragraphs=(
         Item(f"Model: {model_version}."),
@@ -174,9 +189,10 @@ def _render_markdown(report: Report) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def markdown(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date) -> str:
+def markdown(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
+             asked: Collection[str] | None = None) -> str:
     """The report as Markdown text (arguments as :func:`build`)."""
-    return _render_markdown(build(assessment, kb, model_version=model_version, when=when))
+    return _render_markdown(build(assessment, kb, model_version=model_version, when=when, asked=asked))
 
 
 # --------------------------------------------------------------------------- PDF
@@ -242,6 +258,7 @@ def _render_pdf(report: Report, when: _dt.date) -> bytes:
     return bytes(doc.output())
 
 
-def pdf(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date) -> bytes:
+def pdf(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
+        asked: Collection[str] | None = None) -> bytes:
     """The report as a PDF file's bytes (arguments as :func:`build`), in the bundled DejaVu Sans."""
-    return _render_pdf(build(assessment, kb, model_version=model_version, when=when), when)
+    return _render_pdf(build(assessment, kb, model_version=model_version, when=when, asked=asked), when)

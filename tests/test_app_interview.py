@@ -84,13 +84,15 @@ def test_the_interview_opens_on_the_warning_sign_checklist_with_the_chart_beside
     assert ticks == {a.id for a in kb.answers if a.group == "warning"}
     assert not app.radio  # one screen, not the whole form
     assert len(app.get("vega_lite_chart")) == 1
-    assert any("So far" in md.value for md in app.markdown)
+    so_far = [md.value for md in app.markdown if "So far" in md.value]
+    assert so_far and all(level.title not in so_far[0] for level in kb.levels)  # no advice before the signs
     assert any("address" in c.value and "health answers" in c.value for c in app.caption)
 
 
 def test_an_interview_goes_forward_back_and_starts_over(app):
     at = answer_screen(app)  # the checklist, nothing ticked: every warning sign is "no"
     assert all(at.query_params[a] == "n" for a in ("chest_pain", "tetany"))
+    assert any("So far" in md.value and "advice **" in md.value for md in at.markdown)  # now it has advice
     first = question(at)
     assert number(at) == 2
     at = answer_screen(at, "yes")

@@ -183,8 +183,12 @@ def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
 
 
 def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
-    """The advice and the probabilities for the answers so far."""
-    st.markdown(f"**So far** ({len(answers)} answers): advice **{kb.level(step['disposition']).title}**")
+    """The advice and the probabilities for the answers so far; no advice while a warning sign is unanswered
+    (it would read as an all-clear before the signs that decide it are known)."""
+    if step["question"] is not None and step["question"]["id"] == interview.CHECKLIST:
+        st.markdown(f"**So far** ({len(answers)} answers): advice once you have gone through the warning signs")
+    else:
+        st.markdown(f"**So far** ({len(answers)} answers): advice **{kb.level(step['disposition']).title}**")
     st.altair_chart(charts.probabilities_chart(triage.assess(answers, predictor, kb, explain=False)),
                     width="stretch")
     st.caption("Bars: the model's probability for each nutrient; black ticks: how common it is. They change as "

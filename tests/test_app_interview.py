@@ -126,6 +126,25 @@ def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
     assert not at.checkbox and not at.number_input  # no question left on screen
 
 
+def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_folds_the_rest(
+        small_model_dir, use_model, predictor, kb):
+    given = {a.id: "n" for a in kb.answers if a.id != config.DAYS_ANSWER}  # every question, as the form asks
+    given.update(loc_eyelid="y", loc_calves="y", cramps="y", at_rest="y", duration_days="10")
+    at = reopen(given, small_model_dir, use_model)
+    assert not at.exception
+    answers = {a: {"y": "yes", "n": "no"}.get(v, v) for a, v in given.items()}
+    assessment = triage.assess(answers, predictor, kb)
+    rows = result.what_if_rows(answers, assessment, predictor, kb)
+    assert len(rows) > result._WHAT_IF_SHOWN  # a long list: the rest folds away
+    lists = [md.value for md in at.markdown if md.value.startswith("- ") and "You said" in md.value]
+    assert len(lists) == 2  # the first lines, and those in the expander
+    folded = [e for e in at.expander if "more answer" in e.label]
+    assert len(folded) == 1 and folded[0].label == f"{len(rows) - result._WHAT_IF_SHOWN} more answers that matter"
+    assert len(lists[0].split("\n- ")) == result._WHAT_IF_SHOWN
+    reasons = [r for r in rows if redflags.level_rank(r.disposition) > redflags.level_rank(assessment.disposition)]
+    assert reasons and all(kb.answer(r.answer).question in lists[0] for r in reasons)  # the advice rests on them
+
+
 @pytest.mark.parametrize("sign", EMERGENCY_SIGNS)
 def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_now(app, kb, sign):
     app.checkbox(key=f"ask_{sign}").check()

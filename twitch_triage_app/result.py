@@ -22,6 +22,7 @@ _ONLY_ACTION = "emergency"  # a level whose page shows what to do now, and nothi
 _TOP = 3  # the what-if compares the most probable labels
 _MATTERS = 0.05  # an answer matters when turning it round moves one of them by 5 percentage points or more,
 # or lowers the advice (the answer is a reason for it)
+_WHAT_IF_SHOWN = 6  # what-if lines shown at once; the rest fold away (a long interview has many)
 
 
 def _percent(p: float) -> str:
@@ -139,11 +140,15 @@ def what_if_rows(answers: Mapping[str, Any], assessment: triage.Assessment, scor
 
 
 def show_what_if(answers: Mapping[str, Any], assessment: triage.Assessment, scorer: triage.Scorer,
-                 kb: KnowledgeBase) -> None:
-    """For each answer that mattered: the most probable labels now → if it were the other way."""
+                 kb: KnowledgeBase, folded: bool = False) -> None:
+    """For each answer that mattered: the most probable labels now → if it were the other way; the first
+    :data:`_WHAT_IF_SHOWN` at once (the answers the advice rests on, then those that move them most), the rest folded
+    away (inside a folded section, which cannot hold an expander, all of them)."""
     rows = what_if_rows(answers, assessment, scorer, kb)
     if not rows:
         return
+    rank = redflags.level_rank  # 0 the most severe
+    rows.sort(key=lambda item: rank(item.disposition) <= rank(assessment.disposition))  # the advice's reasons first
     st.markdown("##### What if an answer were the other way")
     st.caption(f"Each answer that moves one of the {_TOP} most probable nutrients by {100 * _MATTERS:.0f} percentage "
                "points or more, or that the advice rests on, turned round on its own: the probability now → if it "
@@ -156,7 +161,12 @@ def show_what_if(answers: Mapping[str, Any], assessment: triage.Assessment, scor
             line += (f"  \n  The advice would be **{kb.level(item.disposition).title}** instead of "
                      f"{kb.level(assessment.disposition).title}.")
         lines.append(line)
-    st.markdown("\n".join(lines))
+    shown = len(lines) if folded else _WHAT_IF_SHOWN
+    st.markdown("\n".join(lines[:shown]))
+    if lines[shown:]:
+        with st.expander(f"{len(lines) - shown} more answer{'s' if len(lines) - shown > 1 else ''} that matter",
+                         icon=":material/unfold_more:"):
+            st.markdown("\n".join(lines[shown:]))
 
 
 def show_nutrients(answers: Mapping[str, Any], assessment: triage.Assessment, scorer: triage.Scorer,
@@ -175,7 +185,7 @@ def show_nutrients(answers: Mapping[str, Any], assessment: triage.Assessment, sc
                "with twitching. The model learned from synthetic cases, not from patients.")
     for i, result in enumerate(likely):
         show_label(result, assessment, kb, expanded=i == 0, folded=folded)
-    show_what_if(answers, assessment, scorer, kb)
+    show_what_if(answers, assessment, scorer, kb, folded=folded)
 
 
 def show_report_downloads(assessment: triage.Assessment, asked: tuple[str, ...], scorer: triage.Scorer,

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage import batch, config, interview, redflags
+from twitch_triage import batch, config, interview, knowledge, redflags, vignettes
 
 YES_NO = [a for a in config.ANSWERS if a != config.DAYS_ANSWER]
 SPELLINGS = ["yes", "no", "unknown", "Y", " n ", "1", "0", "true", "F", "", "?", "n/a"]
@@ -278,3 +278,27 @@ def test_a_question_is_valued_over_every_answer_to_it_by_the_exact_joint(kb, pre
     w = np.exp(log_z[1:] - log_z[0])
     expected = (h[0] - (w / w.sum()) @ h[1:]) * (1 - np.mean([kb.answer(a).missing_rate for a in items]))
     assert it.gains(x, [(q, items)])[0] == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
+def interviewed(interviewer, story: dict) -> dict:
+    """The answers a person with ``story``'s answers gives the interview until it stops: a screen's items
+    they do not have are unticked ("no"), any other question they cannot answer from the story "unknown"."""
+    answers: dict = {}
+    for _ in range(len(config.ANSWERS) + 1):
+        result = interviewer.step(answers)
+        if result["should_stop"]:
+            return answers
+        question = result["question"]
+        if question["type"] == "group_multiple":
+            answers.update({item["id"]: story.get(item["id"], "no") for item in question["items"]})
+        else:
+            answers[question["id"]] = story.get(question["id"], "unknown")
+    raise AssertionError("the interview did not stop")
+
+
+@pytest.mark.parametrize("vignette", vignettes.load(knowledge.load_default()), ids=lambda v: v.id)
+def test_a_vignette_told_through_the_interview_gets_at_least_its_expected_disposition(kb, interviewer, vignette):
+    answers = interviewed(interviewer, {a: str(v).lower() for a, v in vignette.answers.items()})
+    reached = interviewer.step(answers)["disposition"]
+    assert redflags.level_rank(reached) <= redflags.level_rank(vignette.disposition), (reached, answers)
+    assert rule_level(interviewer, answers) <= rule_level(interviewer, vignette.answers)  # no rule of its left out

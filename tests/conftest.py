@@ -95,6 +95,17 @@ class Planted:
 
 
 @pytest.fixture
+def tamper():
+    """``tamper(path)``: one byte in the middle of the file flipped, as a damaged or altered file has it."""
+    def flip(path: Path) -> None:
+        data = bytearray(path.read_bytes())
+        data[len(data) // 2] ^= 0xFF
+        path.write_bytes(bytes(data))
+
+    return flip
+
+
+@pytest.fixture
 def planted_model(small_model_dir, tmp_path):
     """``plant(payload)``: a copy of the small model whose pipeline is ``payload`` (or whose file is ``payload``,
     given as bytes), its checksum updated to match."""

@@ -382,13 +382,10 @@ def test_the_preview_is_bounded_and_the_summary_counts_every_row(predictor, kb):
 # --------------------------------------------------------------------------- the model
 
 
-def test_a_tampered_model_shows_make_train_and_no_traceback(use_model, small_model_dir, tmp_path):
+def test_a_tampered_model_shows_make_train_and_no_traceback(use_model, small_model_dir, tmp_path, tamper):
     folder = tmp_path / "models"
     shutil.copytree(small_model_dir, folder)
-    arrays = folder / artifact.ARRAYS_NAME
-    data = bytearray(arrays.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    arrays.write_bytes(bytes(data))
+    tamper(folder / artifact.ARRAYS_NAME)
     use_model(folder)
 
     at = AppTest.from_file(str(APP), default_timeout=60).run()

@@ -93,20 +93,14 @@ def test_loading_for_scoring_reads_neither_the_pipeline_nor_scikit_learn(small_m
     assert r.stdout.strip() == "[]"
 
 
-def test_a_tampered_array_file_is_refused_before_reading(model_copy):
-    path = model_copy / artifact.ARRAYS_NAME
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+def test_a_tampered_array_file_is_refused_before_reading(model_copy, tamper):
+    tamper(model_copy / artifact.ARRAYS_NAME)
     with pytest.raises(ArtifactError, match=r"model.npz does not match its manifest checksum .*run `make train`"):
         artifact.load(model_copy)
 
 
-def test_a_tampered_pipeline_is_refused_before_unpickling_and_does_not_stop_scoring(model_copy):
-    path = model_copy / artifact.BUNDLE_NAME
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+def test_a_tampered_pipeline_is_refused_before_unpickling_and_does_not_stop_scoring(model_copy, tamper):
+    tamper(model_copy / artifact.BUNDLE_NAME)
     with pytest.raises(ArtifactError, match=r"model.joblib does not match its manifest checksum .*run `make train`"):
         artifact.load(model_copy, pipeline=True)
     assert artifact.load(model_copy).predict_proba(np.full((1, len(config.ANSWERS)), np.nan)).shape == (1, 10)

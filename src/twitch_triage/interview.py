@@ -145,7 +145,6 @@ class Interviewer:
         self.index = {a: j for j, a in enumerate(kb.answer_ids)}
         self.missing_rate = np.array([a.missing_rate for a in kb.answers])
         self.days = config.DAYS_ANSWER
-        self.answer_rules = np.array([rule.kind != "probability_at_least" for rule in kb.red_flags])
         self.checklist = self._checklist()
         self.rule_questions = self._rule_questions()
         grouped = {a for q in (self.checklist, *self.rule_questions) for a in q.answers}
@@ -159,12 +158,9 @@ class Interviewer:
     # ------------------------------------------------------------------ questions from the rules
 
     def rule_level(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The level of the answer rules alone (the rules on probabilities left out), and what fired."""
-        _, fired = redflags.evaluate_matrix(self.kb, X, self.kb.answer_ids)
-        fired &= self.answer_rules
-        ranks = np.array([redflags.level_rank(rule.level) for rule in self.kb.red_flags])
-        level = np.where(fired, ranks, redflags.level_rank(redflags.SELF_CARE)).min(axis=1)
-        return level, fired
+        """The level of the answer rules alone, and what fired: without probabilities, the rules on them
+        cannot fire (:func:`~twitch_triage.redflags.evaluate_matrix`)."""
+        return redflags.evaluate_matrix(self.kb, X, self.kb.answer_ids)
 
     def _checklist(self) -> Question:
         """Every yes/no answer that alone makes the answer rules reach ``urgent`` or more."""
@@ -199,7 +195,7 @@ class Interviewer:
                         out.append(Question(a, "number", (a,), self.kb.answer(a).question))
                         taken.add(a)
         rest = tuple(a.id for a in self.kb.answers if a.id not in taken and any(
-            a.id in rule.answers for rule, on in zip(self.kb.red_flags, self.answer_rules) if on))
+            a.id in rule.answers for rule in self.kb.red_flags))  # a rule on probabilities reads no answer
         if len(rest) == 1:
             out.append(Question(rest[0], "single", rest, self.kb.answer(rest[0]).question))
         elif rest:

@@ -407,14 +407,19 @@ class _Reader:
         quote = src.get("quote")
         if not isinstance(quote, str) or not quote.strip():
             raise self.fail(where, f"{key} from '{doc}' has no 'quote'")
-        if self.seed_texts is not None:
-            if doc not in self.seed_texts:
-                raise self.fail(where, f"unknown seed document '{doc}' (known: {sorted(self.seed_texts)})")
-            if _normalise(quote) not in self.seed_texts[doc]:
-                raise self.fail(where, f"quote {quote!r} is not verbatim in {doc}")
+        self.verbatim(doc, quote, where, "quote")
         if doc not in self.titles:
             raise self.fail(where, f"seed document '{doc}' has no title: add it under 'sources'")
         return Source(doc=doc, quote=quote.strip(), title=self.titles[doc])
+
+    def verbatim(self, doc: str, text: str, where: str, what: str) -> None:
+        """``text`` (a quote or a title) stands verbatim in the seed document ``doc``, when the seeds are read."""
+        if self.seed_texts is None:
+            return
+        if doc not in self.seed_texts:
+            raise self.fail(where, f"unknown seed document '{doc}' (known: {sorted(self.seed_texts)})")
+        if _normalise(text) not in self.seed_texts[doc]:
+            raise self.fail(where, f"{what} {text!r} is not verbatim in {doc}")
 
     def cited(self, entry: Any, where: str) -> Cited:
         self.entry(entry, where, _CITED_KEYS)
@@ -696,11 +701,7 @@ def _sources(r: _Reader) -> tuple[tuple[str, str], ...]:
         where = f"sources.{doc}"
         if not title.strip():
             raise r.fail(where, "the article's title is empty")
-        if r.seed_texts is not None:
-            if doc not in r.seed_texts:
-                raise r.fail(where, f"unknown seed document '{doc}' (known: {sorted(r.seed_texts)})")
-            if _normalise(title) not in r.seed_texts[doc]:
-                raise r.fail(where, f"title {title!r} is not verbatim in {doc}")
+        r.verbatim(doc, title, where, "title")
     r.titles = {doc: title.strip() for doc, title in sources}
     return sources
 

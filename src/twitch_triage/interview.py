@@ -237,7 +237,7 @@ class Interviewer:
     def _result(self, out: triage.Outputs, i: int = 0) -> dict[str, Any]:
         labels = self.kb.label_ids
         return {
-            "probabilities": {lab: int(w) / 10_000 for lab, w in zip(labels, out.written[i])},
+            "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.written[i])},
             "likely": [labels[c] for r, c in zip(out.likely_rows, out.likely_cols) if r == i],
             "disposition": config.LEVELS[int(out.level[i])],
             "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[i]) if on],
@@ -387,7 +387,7 @@ class Interviewer:
             days = [1.0, 2 * max((t for t, _ in thresholds), default=7.0)]
             rows = np.repeat(x[None, :], 3, axis=0)
             rows[1:, cols[0]] = days
-            P = self.outputs(rows)[1].written / 10_000
+            P = self.outputs(rows)[1].written / redflags.WRITTEN_SCALE
             j = int(np.argmax(np.abs(P[2] - P[1])))
             name = self.kb.label(self.kb.label_ids[j]).name
             rules = "; ".join(f"over {t:g} days means: {self.kb.level(lv).title.lower()}" for t, lv in thresholds)
@@ -399,7 +399,7 @@ class Interviewer:
             rows[1 + 2 * k, cols] = 0.0
             rows[1 + 2 * k, c] = 1.0
             rows[2 + 2 * k, c] = 0.0
-        P = self.outputs(rows)[1].written / 10_000
+        P = self.outputs(rows)[1].written / redflags.WRITTEN_SCALE
         yes, no = P[1::2], P[2::2]
         moves = np.abs(yes - P[0]) + np.abs(no - P[0])
         k, j = np.unravel_index(int(np.argmax(moves)), moves.shape)

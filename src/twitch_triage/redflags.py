@@ -9,11 +9,12 @@ import numpy as np
 from . import config
 from .knowledge import KnowledgeBase, RedFlagRule
 
-__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE"]
+__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE",
+           "WRITTEN_SCALE"]
 
 SELF_CARE = config.LEVELS[-1]
 _RANK = {level: i for i, level in enumerate(config.LEVELS)}  # 0 = most severe
-_SCALE = 10_000  # probabilities are written with 4 decimals
+WRITTEN_SCALE = 10_000  # probabilities are written with 4 decimals: in ten-thousandths
 
 
 def level_rank(level: str) -> int:
@@ -27,7 +28,7 @@ def ten_thousandths(P: np.ndarray) -> np.ndarray:
 
     What the output's ``p_<label>`` cells say, and so what the rules and ``likely`` judge.
     """
-    return np.rint(np.clip(np.nan_to_num(np.asarray(P, dtype=np.float64)), 0.0, 1.0) * _SCALE).astype(np.intp)
+    return np.rint(np.clip(np.nan_to_num(np.asarray(P, dtype=np.float64)), 0.0, 1.0) * WRITTEN_SCALE).astype(np.intp)
 
 
 @dataclass(frozen=True)

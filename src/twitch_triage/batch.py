@@ -24,7 +24,7 @@ from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, head
 from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
 from .files import InputError, atomic_output
 from .inference import TILE
-from .workers import ahead, behind
+from .workers import ahead, behind, one_blas_thread
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
 
@@ -352,14 +352,6 @@ def _strict_error(name: str, header: Header, chunk: Chunk, row: int) -> InputErr
                       "or leave out --strict to score invalid cells as unknown)")
 
 
-def _one_blas_thread() -> contextlib.AbstractContextManager:
-    """Run the model's matrix products on one thread: on chunks this small, BLAS threads only
-    contend with each other and with the reading and writing threads (3x slower measured on 2 cores)."""
-    from threadpoolctl import threadpool_limits  # a declared dependency, imported once scoring starts
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def lean_memory_pool() -> None:
     """Set up the memory of a process that scores files (the score command).
 
@@ -452,7 +444,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                          for name in config.OUTPUT_COLUMNS]
                 target.write(record_lines(records, cells, header.delimiter))
 
-            with _one_blas_thread(), behind(write_chunk) as write, \
+            with one_blas_thread(), behind(write_chunk) as write, \
                     contextlib.closing(ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
                     bad = _invalid_rows(parsed)

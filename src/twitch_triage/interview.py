@@ -54,6 +54,7 @@ import numpy as np
 from . import config, redflags, triage
 from .answers import format_value, parse_value
 from .knowledge import KnowledgeBase
+from .workers import one_blas_thread
 
 __all__ = ["Question", "Choice", "Interviewer", "step", "what_if", "form_order", "interviewer",
            "STOP_BELOW_BITS", "MAX_STEPS", "CHECKLIST", "OTHER_SIGNS"]
@@ -414,7 +415,7 @@ class Interviewer:
 
     def step(self, answers: Mapping[str, Any]) -> dict[str, Any]:
         """One interview step (the contract's shape); see :func:`step`."""
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._step(answers)
 
     def _step(self, answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -440,7 +441,7 @@ class Interviewer:
         "disposition": ..., "red_flags": [...]}``, in the knowledge base's order.
         """
         x, _ = self.parse(answers)
-        with _one_blas_thread():
+        with one_blas_thread():
             return self._what_if(x)
 
     def _what_if(self, x: np.ndarray) -> dict[str, dict[str, Any]]:
@@ -451,19 +452,6 @@ class Interviewer:
         return {self.kb.answer_ids[j]: {"answer": format_value(self.kb.answer_ids[j], x[j]),
                                         "other": format_value(self.kb.answer_ids[j], 1.0 - x[j]),
                                         **self._result(out, i)} for i, j in enumerate(flip)}
-
-
-@functools.cache
-def _blas() -> Any:
-    from threadpoolctl import ThreadpoolController
-
-    return ThreadpoolController()
-
-
-def _one_blas_thread() -> Any:
-    """The small matrix products of a step on one thread: BLAS threads only contend with each other on
-    them (4x slower measured on the shared 2 cores)."""
-    return _blas().limit(limits=1, user_api="blas")
 
 
 _INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}

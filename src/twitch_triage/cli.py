@@ -92,6 +92,15 @@ def _load_kb(args: argparse.Namespace):
     return knowledge.load_default(args.kb)
 
 
+def _warn_stale() -> None:
+    print("twitch-triage: warning: the knowledge base changed since this model was trained; "
+          "run `make train` to rebuild it", file=sys.stderr)
+
+
+def _score_warning(message: str) -> None:
+    print(f"twitch-triage score: warning: {message}", file=sys.stderr)
+
+
 def _load_predictor(args: argparse.Namespace, kb):
     """The model from models/ (or --model DIR), checked; warns on stderr if the knowledge base changed."""
     from . import artifact
@@ -103,8 +112,7 @@ def _load_predictor(args: argparse.Namespace, kb):
 
         raise InputError(str(exc)) from None
     if predictor.stale:
-        print("twitch-triage: warning: the knowledge base changed since this model was trained; "
-              "run `make train` to rebuild it", file=sys.stderr)
+        _warn_stale()
     return predictor
 
 
@@ -200,11 +208,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
 
-    def warn(message: str) -> None:
-        print(f"twitch-triage score: warning: {message}", file=sys.stderr)
-
     summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
-                               progress=not args.quiet, on_warning=warn)
+                               progress=not args.quiet, on_warning=_score_warning)
     where = "standard output" if args.output == "-" else args.output
     print(f"{summary.line()} -> {where}", file=sys.stderr)
     return EXIT_OK
@@ -225,13 +230,9 @@ def _score_shards(args: argparse.Namespace) -> int:
         engine = shards.local_engine
     plan = shards.plan(args.input, args.output, model=args.model, kb=args.kb, strict=args.strict, force=args.force)
     if plan.stale:
-        print("twitch-triage: warning: the knowledge base changed since this model was trained; "
-              "run `make train` to rebuild it", file=sys.stderr)
+        _warn_stale()
 
-    def warn(message: str) -> None:
-        print(f"twitch-triage score: warning: {message}", file=sys.stderr)
-
-    summary = shards.run(plan, engine, progress=not args.quiet, on_warning=warn)
+    summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_score_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
     print(f"{summary.line()} -> {args.output} (manifest: {plan.manifest})", file=sys.stderr)

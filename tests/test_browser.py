@@ -186,7 +186,10 @@ def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_rep
 
 def choose_page(page, title: str) -> None:
     """Click the page's link as a person would: opening the menu first if the page shows only its button."""
+    from playwright.sync_api import expect
+
     links = page.locator("a").filter(has_text=title)
+    expect(links.first).to_be_attached(timeout=30_000)  # in the page or in a menu: drawn once the page is
 
     def on_screen() -> list:
         boxes = [(links.nth(i), links.nth(i).bounding_box()) for i in range(links.count())]

@@ -181,7 +181,7 @@ def _cmd_next(args: argparse.Namespace) -> int:
         raise InputError(f"the answers are {kind}, not a JSON object: {example}")
     kb = _load_kb(args)
     try:
-        result = interview.step(answers, kb=kb, model=_load_predictor(args, kb))
+        result = interview.step(answers, kb=kb, model=_load_predictor(args, kb), for_report=args.for_report)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     print(json.dumps(result, ensure_ascii=False))
@@ -326,6 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
             """twitch-triage next '{"loc_eyelid": "yes", "duration_days": 3}'    (no argument or - reads standard input)""")
     p.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON",
                    help="a JSON object of the answers so far (default: read it from standard input)")
+    p.add_argument("--for-report", action="store_true",
+                   help="after an urgent stop, go on asking for the doctor's report (the advice stays urgent)")
     p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
     return parser
 

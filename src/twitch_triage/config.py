@@ -24,6 +24,7 @@ __all__ = [
     "NO_SPELLINGS",
     "UNKNOWN_SPELLINGS",
     "DAYS_ANSWER",
+    "LIFESTYLE",
     "LIKELY_AT_LEAST",
     "LIKELY_AT_MOST",
 ]
@@ -46,6 +47,12 @@ ANSWERS: tuple[str, ...] = (
     "calf_swelling",
 )
 DAYS_ANSWER = "duration_days"
+# The interview's lifestyle screen (contract, "Interview step", version 3): the life context the sources name as
+# triggers of twitching, asked of everyone after where and how long.
+LIFESTYLE: tuple[str, ...] = (
+    "high_caffeine", "stress", "strenuous_exercise", "heavy_sweating", "low_fluid_intake", "high_water_intake",
+    "corticosteroids",
+)
 LABELS: tuple[str, ...] = (
     "magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6",
     "iron", "protein", "dehydration",

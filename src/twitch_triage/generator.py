@@ -453,6 +453,80 @@ class NoisyOrModel:
             gain[j] = entropy[0] - (p_no * entropy[1 + 2 * k] + p_yes * entropy[2 + 2 * k])
         return np.maximum(gain, 0.0)
 
+    def sample_given(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+        """``n`` people drawn from the exact posterior given the answers ``x``: every answer of each, the
+        known ones as in ``x``, the unknown ones drawn (none hidden).
+
+        Ancestral sampling given the evidence: the deficiency state from the exact posterior; then the
+        unknown risk-factor answers given the state (they act on the answers only through it); then the
+        unknown lifestyle triggers given the state and the trigger-linked signs answered; the other
+        context answers at their prevalence; then every unknown sign and the days, as :meth:`sample`
+        draws them.
+
+        Parameters
+        ----------
+        x : ndarray of shape (n_answers,)
+            1 yes, 0 no, NaN unknown; days for ``duration_days``.
+        n : int
+        rng : numpy Generator
+
+        Returns
+        -------
+        ndarray of shape (n, n_answers), no NaN.
+        """
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        if x.size != len(self.answer_ids):
+            raise ValueError(f"x must have {len(self.answer_ids)} answers, got {x.size}")
+        A = x.size
+        lj = self.log_joint(x[None, :])[0]
+        p = np.exp(lj - lj.max())
+        state = rng.choice(p.size, size=n, p=p / p.sum())
+        D = self._states[state]
+        signs = x.copy()  # the signs behind the answers (an inverse answer's "no" is its sign)
+        signs[self.inverse_cols] = 1.0 - signs[self.inverse_cols]
+        C = np.zeros((n, A))
+
+        def draw(log_weight: np.ndarray, configs: np.ndarray) -> np.ndarray:
+            """One configuration per person from (configurations, states) log weights, by each person's state."""
+            w = log_weight[:, state]
+            w = np.exp(w - w.max(axis=0, keepdims=True))
+            cdf = np.cumsum(w, axis=0)
+            pick = (rng.random(n)[None, :] * cdf[-1:] > cdf).sum(axis=0)
+            return configs[np.minimum(pick, configs.shape[0] - 1)]
+
+        def known_part(cols: np.ndarray, configs: np.ndarray) -> np.ndarray:
+            """log P(the unknown ones of ``cols`` in each configuration), -inf where a known one differs."""
+            given = signs[cols]
+            known = ~np.isnan(given)
+            prev = self.prevalence[cols]
+            with np.errstate(divide="ignore"):
+                log_w = np.where(configs == 1, np.log(prev), np.log1p(-prev))[:, ~known].sum(axis=1)
+            agrees = (configs[:, known] == given[known]).all(axis=1)
+            return np.where(agrees, log_w, -np.inf)
+
+        risk = self.risk_cols
+        with np.errstate(divide="ignore"):
+            C[:, risk] = draw(known_part(risk, self._risk_configs)[:, None] + np.log(self._prior_table),
+                              self._risk_configs)
+        log_no, log_yes = self._trigger_tables  # (J1, 2^T, 2^L)
+        x1 = signs[self.trig_symptom_cols]
+        evidence = np.tensordot(x1 == 1, log_yes, axes=(0, 0)) + np.tensordot(x1 == 0, log_no, axes=(0, 0))
+        C[:, self.trigger_cols] = draw(known_part(self.trigger_cols, self._trigger_configs)[:, None] + evidence,
+                                       self._trigger_configs)
+        other = np.setdiff1d(self.context_cols, np.union1d(risk, self.trigger_cols))
+        C[:, other] = rng.random((n, other.size)) < self.prevalence[other]
+
+        out = C
+        log_q = self.log_leak0 + D @ self.log_link0 + C @ self.log_trig0  # log P(no sign)
+        sym = self.symptom_cols
+        out[:, sym] = rng.random((n, sym.size)) < -np.expm1(log_q[:, sym])
+        out[:, self.inverse_cols] = 1.0 - out[:, self.inverse_cols]
+        if n:
+            out[:, self.days_col] = self._durations(rng, D)
+        known = ~np.isnan(x)
+        out[:, known] = x[known]
+        return out
+
     @cached_property
     def label_prevalence(self) -> np.ndarray:
         """How common each deficiency is among the generated people: P(label) before any answer, shape (n_labels,)."""

@@ -1,10 +1,10 @@
-"""The interview: the warning-sign checklist first, then one question per screen, chosen by
+"""The interview: the warning-sign checklist first, then one screen at a time, chosen by
 :func:`twitch_triage.interview.step`; Back, Start over, progress, and the probabilities beside it as the answers
-come in. When the step says to stop (or at once on an emergency answer) the result takes the screen."""
+come in. Every item of a screen is answered yes, no or not sure ("None of these" answers no to all of them); an
+item left untouched is "not sure", never "no". When the step says to stop the result takes the screen; at an
+urgent stop the person may answer a few more questions for the doctor's report."""
 
 from __future__ import annotations
-
-import math
 
 import streamlit as st
 
@@ -12,13 +12,15 @@ from twitch_triage import interview, triage
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import case, charts, result, shared
 
-__all__ = ["run", "questions_left"]
+__all__ = ["run", "progress_line", "ITEM_CHOICES"]
 
-_GAINS = "interview_gains"  # the expected gain of the question asked at each step, for the estimate of what is left
+_SCREENS = "interview_screens"  # the answer ids of each screen answered in this session, in order
 _PROBLEM = "interview_problem"  # a message about the last input, shown next to its button
 _TAKEN_BACK = "interview_taken_back"  # the answers Back took back: their screen shows them again
+_PROGRESS = "interview_progress"  # the share of the interview shown done: it never goes back while answering
+_FOR_REPORT = "interview_for_report"  # after an urgent stop, the person chose to answer more for the report
 _ASK = "ask_"  # the prefix of this page's widget keys (the form's are the bare answer ids)
-_RECENT = 4  # the questions whose expected gains give the rate it falls at
+ITEM_CHOICES = {case.YES: "Yes", case.NO: "No", case.UNKNOWN: "Not sure"}  # an item of a screen
 
 
 def _items(question: dict) -> list[str]:
@@ -27,9 +29,14 @@ def _items(question: dict) -> list[str]:
 
 
 def _last_screen(answers: dict, predictor, kb: KnowledgeBase) -> list[str]:
-    """The answers of the last screen: the last answer and those before it that the same question asks (the
-    answers of one screen stand together, in the case as in its address)."""
-    of = {a: q.id for q in interview.interviewer(kb, predictor).questions for a in q.answers}
+    """The answers of the last screen: as this session recorded it, else (a case reopened from its address) the
+    last answer and those before it that belong to the same question or topic."""
+    screens = st.session_state.get(_SCREENS) or []
+    if screens and all(a in answers for a in screens[-1]):
+        return list(screens[-1])
+    qs = interview.interviewer(kb, predictor).questions
+    fixed = {a: q.id for q in (qs.checklist, *qs.core) for a in q.answers}
+    of = {**{a: t for t, answers_ in qs.topics.items() for a in answers_}, **fixed}
     order = list(answers)
     last = [order.pop()]
     while order and of.get(order[-1]) == of.get(last[0]):
@@ -41,12 +48,18 @@ def _answer(values: dict, kb: KnowledgeBase) -> None:
     """Add one screen's answers to the case, at its end."""
     answers = case.answers(kb)
     case.replace({**{a: v for a, v in answers.items() if a not in values}, **values})
+    st.session_state.setdefault(_SCREENS, []).append(list(values))
     st.session_state.pop(_PROBLEM, None)
     st.session_state.pop(_TAKEN_BACK, None)
 
 
-def _answer_checks(ids: list[str], kb: KnowledgeBase) -> None:
-    _answer({a: case.YES if st.session_state.get(_ASK + a) else case.NO for a in ids}, kb)
+def _answer_items(ids: list[str], kb: KnowledgeBase) -> None:
+    """A screen's Next: each item as answered; one left untouched is "not sure"."""
+    _answer({a: st.session_state.get(_ASK + a) or case.UNKNOWN for a in ids}, kb)
+
+
+def _none_of_these(ids: list[str], kb: KnowledgeBase) -> None:
+    _answer({a: case.NO for a in ids}, kb)
 
 
 def _answer_number(answer_id: str, kb: KnowledgeBase) -> None:
@@ -64,25 +77,34 @@ def _back(predictor, kb: KnowledgeBase) -> None:
         last = _last_screen(answers, predictor, kb)
         case.replace({a: v for a, v in answers.items() if a not in last})
         st.session_state[_TAKEN_BACK] = {a: answers[a] for a in last}
+        screens = st.session_state.get(_SCREENS) or []
+        if screens and screens[-1] == last:
+            screens.pop()
+        for a in last:
+            st.session_state.pop(_ASK + a, None)
     st.session_state.pop(_PROBLEM, None)
+    st.session_state.pop(_PROGRESS, None)  # going back moves the progress back, as the person asked
 
 
 def _start_over() -> None:
     case.replace({})
-    st.session_state.pop(_PROBLEM, None)
-    st.session_state.pop(_GAINS, None)
-    st.session_state.pop(_TAKEN_BACK, None)
+    for key in (_PROBLEM, _SCREENS, _TAKEN_BACK, _PROGRESS, _FOR_REPORT):
+        st.session_state.pop(key, None)
     for key in [k for k in st.session_state if str(k).startswith(_ASK)]:
         del st.session_state[key]
 
 
+def _for_report() -> None:
+    st.session_state[_FOR_REPORT] = True
+
+
 def _moves(answers: dict, predictor, kb: KnowledgeBase) -> None:
-    """Back and Start over."""
-    left, right = st.columns(2)
+    """Back and Start over, apart so that one is not pressed for the other."""
+    left, _, right = st.columns([2, 1, 2])
     left.button("Back", key="back", icon=":material/arrow_back:", disabled=not answers,
-                on_click=_back, args=(predictor, kb))
+                on_click=_back, args=(predictor, kb), help="Take back the answers of the last screen.")
     right.button("Start over", key="start_over", icon=":material/restart_alt:", disabled=not answers,
-                 on_click=_start_over)
+                 on_click=_start_over, help="Clear every answer and begin again.")
 
 
 def _problem() -> None:
@@ -96,13 +118,19 @@ def _given(answer_id: str):
     return st.session_state.get(_TAKEN_BACK, {}).get(answer_id)
 
 
-def _checklist(question: dict, kb: KnowledgeBase) -> None:
-    """A group of answers on one screen: tick those you have, the rest are "no"."""
+def _screen_items(question: dict, kb: KnowledgeBase) -> None:
+    """A screen of items, each yes / no / not sure (untouched: not sure); "None of these" answers no to all."""
     for item in question["items"]:
-        st.checkbox(item["text"], key=_ASK + item["id"], value=_given(item["id"]) == case.YES,
-                    help=kb.answer(item["id"]).help)
-    st.button("Next", key="next", type="primary", icon=":material/arrow_forward:",
-              on_click=_answer_checks, args=(_items(question), kb))
+        given = _given(item["id"])
+        st.radio(item["text"], list(ITEM_CHOICES), format_func=ITEM_CHOICES.get, horizontal=True,
+                 index=list(ITEM_CHOICES).index(given) if given in ITEM_CHOICES else None,
+                 key=_ASK + item["id"], help=kb.answer(item["id"]).help)
+    ids = _items(question)
+    left, right = st.columns(2)
+    left.button("Next", key="next", type="primary", icon=":material/arrow_forward:", on_click=_answer_items,
+                args=(ids, kb), help="Items you leave untouched are recorded as \u201cnot sure\u201d.")
+    right.button("None of these", key="none_of_these", icon=":material/block:", on_click=_none_of_these,
+                 args=(ids, kb), help="Answer no to every item of this screen.")
 
 
 def _number(question: dict, kb: KnowledgeBase) -> None:
@@ -127,52 +155,39 @@ def _single(question: dict, kb: KnowledgeBase) -> None:
                       args=({question["id"]: value}, kb))
 
 
-def questions_left(gains: list[float], asked: int) -> int | None:
-    """About how many questions follow the one asked now, from the expected gains of the last few questions
-    (``gains``, the last one this question's): the steps until the gain falls below the interview's stopping
-    threshold, if it keeps falling at the same rate; at most the cap. None without three falling gains to go by.
-    """
-    recent = gains[-_RECENT:]
-    if len(recent) < 3 or not 0 < recent[-1] < recent[0]:
-        return None
-    if recent[-1] < interview.STOP_BELOW_BITS:
-        return 0
-    rate = (recent[-1] / recent[0]) ** (1 / (len(recent) - 1))
-    left = math.floor(math.log(interview.STOP_BELOW_BITS / recent[-1]) / math.log(rate))
-    return min(left, interview.MAX_STEPS - asked - 1)
-
-
-def _progress(step: dict) -> str:
-    """"Question 6 — about 5 more", from the gains of this session's questions since the first screens (those
-    asked first whatever they tell); at most the cap before there is a rate to go by (at the start, or in a case
-    reopened from its address)."""
-    asked = step["asked"]
-    gains = st.session_state.setdefault(_GAINS, {})
-    gains[asked] = step["expected_gain"]
-    left = questions_left([gains[k] for k in range(max(asked - _RECENT + 1, 2), asked + 1) if k in gains], asked)
-    if left is None:
-        return f"Question {asked + 1} — at most {interview.MAX_STEPS - asked - 1} more"
-    if left == 0:
-        return f"Question {asked + 1} — probably the last"
-    return f"Question {asked + 1} — about {left} more"
+def progress_line(step: dict, shown_before: float | None) -> tuple[float, str]:
+    """The share of the interview shown done and its line, from the step's ``asked`` and ``remaining``: the share
+    never falls below ``shown_before`` (what was shown at the screen before), and the line says "the last question"
+    only when the step says the stop after it is certain (``remaining`` 1)."""
+    asked, remaining = step["asked"], step["remaining"]
+    share = asked / (asked + remaining) if asked + remaining else 1.0
+    share = max(share, shown_before or 0.0)
+    line = f"Question {asked + 1}"
+    if remaining == 1:
+        line += " \u2014 the last question"
+    elif remaining > 1:
+        line += f" \u2014 about {remaining - 1} more to go"
+    return share, line
 
 
 def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
     """One question, its progress and why it is asked; then Back and Start over."""
     question = step["question"]
-    st.caption(_progress(step))
+    share, line = progress_line(step, st.session_state.get(_PROGRESS))
+    st.session_state[_PROGRESS] = share
+    st.progress(share, text=line)
     if question["id"] == interview.CHECKLIST:
         st.subheader("First: do you have any of these now?", anchor=False)
-        st.caption("Tick each one you have; the rest count as no. Any one of them means seeing a doctor today or "
-                   "getting emergency care.")
+        st.caption("Answer each one, or choose \u201cNone of these\u201d. Any one of them means seeing a doctor "
+                   "today or getting emergency care.")
     else:
         st.subheader(question["text"], anchor=False)
         if question["type"] == "group_multiple":
-            st.caption("Those you leave unticked count as no.")
+            st.caption("Answer each one you can; leave an item you are not sure about as it is.")
         else:
             st.caption(kb.answer(question["id"]).help)
     if question["type"] == "group_multiple":
-        _checklist(question, kb)
+        _screen_items(question, kb)
     elif question["type"] == "number":
         _number(question, kb)
     else:
@@ -191,18 +206,29 @@ def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
         st.markdown(f"**So far** ({len(answers)} answers): advice **{kb.level(step['disposition']).title}**")
     st.altair_chart(charts.probabilities_chart(triage.assess(answers, predictor, kb, explain=False)),
                     width="stretch")
-    st.caption("Bars: the model's probability for each nutrient; black ticks: how common it is. They change as "
-               "you answer.")
+    st.caption("Bars: the model's probability for each nutrient; black ticks: how common the model assumes it is. "
+               "They change as you answer.")
 
 
 def run(kb: KnowledgeBase, predictor) -> None:
     """The interview, resumed at the case's answers; the result once it stops."""
     answers = case.answers(kb)
-    step = interview.step(answers, kb=kb, model=predictor)
+    for_report = bool(st.session_state.get(_FOR_REPORT))
+    step = interview.step(answers, kb=kb, model=predictor, for_report=for_report)
     if step["should_stop"]:
         result.show_results(answers, predictor, kb)
+        if step["stopped_because"] == "urgent" and not for_report:
+            st.button("Answer a few more questions for your doctor", key="for_report", icon=":material/edit_note:",
+                      on_click=_for_report, help="Optional: your answers go into the report for the doctor. The "
+                      "advice stays the same: see a doctor today.")
         _moves(answers, predictor, kb)
         return
+    if for_report:
+        level = kb.level(step["disposition"])
+        shared.banner(step["disposition"], f"**{level.title}.** {level.action}  \nThese questions are optional: "
+                      "they add to the report for the doctor.")
+        st.button("Show my result", key="end_report", icon=":material/assignment:",
+                  on_click=lambda: st.session_state.pop(_FOR_REPORT, None))
     asking, beside = st.columns([3, 2], gap="large")
     with asking:
         with st.container(border=True):

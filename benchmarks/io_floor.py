@@ -17,7 +17,7 @@ import pyarrow.csv as pacsv
 
 from twitch_triage.config import OUTPUT_COLUMNS
 
-EXTRA_COLUMNS = len(OUTPUT_COLUMNS)  # 14: what score adds to every row
+EXTRA_COLUMNS = len(OUTPUT_COLUMNS)  # 15: what score adds to every row
 
 
 def copy_with_columns(source: str, target: str) -> None:

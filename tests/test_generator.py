@@ -172,6 +172,30 @@ def test_the_oracle_equals_brute_force_enumeration(kb, noisy_or, data):
     np.testing.assert_allclose(fast, slow, rtol=1e-9, atol=1e-9)
 
 
+@settings(max_examples=25)
+@given(data=st.data())
+def test_posterior_all_gives_the_brute_force_marginals_then_the_mass_of_the_all_zeros_state(kb, noisy_or, data):
+    x = data.draw(_answers(kb))
+    slow = _reference_log_joint(kb, x)
+    mass = np.exp(slow - np.logaddexp.reduce(slow))  # P(state | answers), state 0 lacks nothing
+    states = (np.arange(mass.size)[:, None] >> np.arange(len(kb.label_ids))[None, :]) & 1
+    fast = generator.posterior_all(kb, x[None, :])[0]
+    assert fast.shape == (len(kb.label_ids) + 1,)
+    np.testing.assert_allclose(fast, [*(mass @ states), mass[0]], rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(fast[:-1], noisy_or.posterior(x[None, :])[0])
+
+
+def test_p_nothing_lacking_lies_between_the_bounds_the_label_marginals_set(noisy_or, cases_20k):
+    """P(none) >= 1 - sum P(label) (the union bound) and <= 1 - max P(label); it is 1 - sum only when no
+    two labels can come together, which the generator's cases do."""
+    P = noisy_or.posterior_all(cases_20k.X)
+    labels, nothing = P[:, :-1], P[:, -1]
+    assert np.all(nothing >= 1 - labels.sum(axis=1) - 1e-12) and np.all(nothing <= 1 - labels.max(axis=1) + 1e-12)
+    assert np.mean(nothing - (1 - labels.sum(axis=1))) > 0.01
+    se = np.sqrt(nothing.mean() * (1 - nothing.mean()) / len(P))
+    assert abs(nothing.mean() - np.mean(cases_20k.Y.sum(axis=1) == 0)) < 4.5 * se
+
+
 def test_the_oracle_agrees_with_monte_carlo_frequencies(kb, noisy_or):
     """Condition on a few answers, count the labels among sampled cases that match them."""
     cases = generator.sample_cases(kb, 400_000, seed=31)
@@ -189,8 +213,8 @@ def test_the_oracle_agrees_with_monte_carlo_frequencies(kb, noisy_or):
         for name, value in pattern.items():
             match &= cases.X_full[:, ids.index(name)] == value
             x[ids.index(name)] = value
-        freq = cases.Y[match].mean(axis=0)
-        exact = noisy_or.posterior(x[None, :])[0]
+        freq = np.append(cases.Y[match].mean(axis=0), np.mean(cases.Y[match].sum(axis=1) == 0))
+        exact = noisy_or.posterior_all(x[None, :])[0]
         se = np.sqrt(exact * (1 - exact) / match.sum())
         assert match.sum() > 2_000
         assert np.all(np.abs(freq - exact) < 4.5 * se + 1e-3), (pattern, freq, exact)

@@ -31,7 +31,7 @@ _CODE = ("model.py", "inference.py")  # the code that defines what the saved pip
 _MANIFEST_TYPES: dict[str, tuple[type, type | tuple[type, ...] | None]] = {
     "file": (str, None), "sha256": (str, None), "inference_file": (str, None), "inference_sha256": (str, None),
     "labels": (list, str), "answer_ids": (list, str),
-    "thresholds": (list, (int, float)), "versions": (dict, str), "created": (str, None), "kb_sha256": (str, None),
+    "versions": (dict, str), "created": (str, None), "kb_sha256": (str, None),
     "kb_path": (str, None), "train_seed": (int, None), "train_n": (int, None), "model": (str, None),
     "metrics": (dict, None), "train_seconds": (dict, None),
 }
@@ -100,7 +100,8 @@ def _check_file(path: Path, sha256: str) -> None:
 
 @dataclass
 class Predictor:
-    """A fitted model rebuilt from its files alone: answers in, calibrated probabilities out.
+    """A fitted model rebuilt from its files alone: answers in, calibrated probabilities out (each label's,
+    and P(no label), ``p_nothing_lacking``).
 
     The probabilities come from :class:`~twitch_triage.inference.Network`, the model's forward pass in
     numpy; ``pipeline`` is the scikit-learn pipeline of record it was exported from, when at hand
@@ -110,22 +111,20 @@ class Predictor:
     network: Network
     labels: tuple[str, ...]
     answer_ids: tuple[str, ...]
-    thresholds: np.ndarray
     metadata: dict = field(default_factory=dict)
     stale: bool = False
     pipeline: Any = None
 
     @classmethod
     def from_pipeline(cls, pipeline: Any, labels: tuple[str, ...], answer_ids: tuple[str, ...],
-                      thresholds: np.ndarray, metadata: dict | None = None) -> Predictor:
+                      metadata: dict | None = None) -> Predictor:
         """The predictor of a fitted pipeline (:func:`twitch_triage.model.build_pipeline`), its network exported."""
         from .model import export
 
-        return cls(export(pipeline), tuple(labels), tuple(answer_ids), np.asarray(thresholds, dtype=float),
-                   dict(metadata or {}), pipeline=pipeline)
+        return cls(export(pipeline), tuple(labels), tuple(answer_ids), dict(metadata or {}), pipeline=pipeline)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """P(label | answers).
+        """P(label | answers): the first ``len(labels)`` columns of :meth:`predict_all`.
 
         Parameters
         ----------
@@ -135,9 +134,23 @@ class Predictor:
         -------
         ndarray of shape (n_samples, n_labels), values in [0, 1].
         """
+        return self.predict_all(X)[:, :len(self.labels)]
+
+    def predict_all(self, X: np.ndarray) -> np.ndarray:
+        """P(label | answers) for each label, then P(no label | answers) (``p_nothing_lacking``), from one
+        forward pass.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_samples, n_answers), columns in ``answer_ids`` order.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels + 1), values in [0, 1].
+        """
         X = np.asarray(X, dtype=np.float64)
         if X.shape[0] == 0:
-            return np.zeros((0, len(self.labels)))
+            return np.zeros((0, len(self.labels) + 1))
         return self.network.predict_proba(X)
 
     @property
@@ -165,7 +178,6 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
         **predictor.metadata,
         "labels": list(predictor.labels),
         "answer_ids": list(predictor.answer_ids),
-        "thresholds": [round(float(t), 6) for t in predictor.thresholds],
         "versions": versions(),
         "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -173,13 +185,12 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
         "pipeline": predictor.pipeline,
         "labels": tuple(predictor.labels),
         "answer_ids": tuple(predictor.answer_ids),
-        "thresholds": np.asarray(predictor.thresholds, dtype=float),
         "metadata": metadata,
     }
     with atomic_output(bundle_path(folder)) as handle:  # written aside, renamed when complete
         joblib.dump(bundle, handle, compress=3)
     arrays = {**predictor.network.arrays(), "labels": np.array(predictor.labels),
-              "answer_ids": np.array(predictor.answer_ids), "thresholds": np.asarray(predictor.thresholds, dtype=float)}
+              "answer_ids": np.array(predictor.answer_ids)}
     with atomic_output(arrays_path(folder)) as handle:
         np.savez(handle, **arrays)
     manifest = {"file": BUNDLE_NAME, "sha256": _sha256(bundle_path(folder)),
@@ -237,9 +248,9 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None, pipe
     one (``versions["model-code"]``, the fingerprint of ``model.py`` and ``inference.py``,
     which define what the files mean). Scoring needs only ``model.npz``: plain arrays,
     read with ``allow_pickle=False``, so the file cannot run code. Its SHA-256 must match
-    the manifest, and its arrays must fit each other, the answers and the contract's labels;
-    the library versions do not matter to it (numpy's ``.npy`` format does not change with
-    them).
+    the manifest, and its arrays must fit each other, the answers and the contract's labels
+    (one network output per label, then one for ``p_nothing_lacking``); the library versions
+    do not matter to it (numpy's ``.npy`` format does not change with them).
 
     With ``pipeline=True`` the scikit-learn pipeline of record is loaded too (for training
     code and model inspection): ``model.joblib``'s SHA-256 and its library versions must
@@ -288,19 +299,19 @@ def _read_arrays(path: Path, sha256: str) -> Predictor:
     try:
         network = Network.from_arrays(arrays)
         labels, answer_ids = _text(arrays, "labels"), _text(arrays, "answer_ids")
-        thresholds = arrays.get("thresholds")
-        if thresholds is None or thresholds.shape != (network.n_labels,) or thresholds.dtype.kind != "f":
-            raise ValueError(f"'thresholds' is not one number per label ({network.n_labels})")
+        if network.n_outputs != len(labels) + 1:
+            raise ValueError(f"the network has {network.n_outputs} outputs, not {len(labels) + 1} (one per label, "
+                             "then p_nothing_lacking, which a model trained before contract version 3 lacks)")
         if len(answer_ids) != network.n_answers or answer_ids[network.days_index] != config.DAYS_ANSWER:
             raise ValueError(f"'answer_ids' do not fit the network's {network.n_answers} answers and days column")
-        extra = sorted(set(arrays) - set(network.arrays()) - {"labels", "answer_ids", "thresholds"})
+        extra = sorted(set(arrays) - set(network.arrays()) - {"labels", "answer_ids"})
         if extra:
             raise ValueError(f"holds an array '{extra[0]}', which is not part of a twitch-triage model")
     except ValueError as exc:
         raise ArtifactError(f"the model file {path} is malformed: {exc}: {_FIX}") from None
-    if labels != config.LABELS or network.n_labels != len(labels):
+    if labels != config.LABELS:
         raise ArtifactError(f"the model's labels {labels} differ from the contract's: {_FIX}")
-    return Predictor(network, labels, answer_ids, thresholds)
+    return Predictor(network, labels, answer_ids)
 
 
 def _read_pipeline(path: Path, manifest: dict, predictor: Predictor) -> Any:

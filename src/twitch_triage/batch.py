@@ -89,8 +89,8 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
 
 
 def _probability_texts(written: np.ndarray) -> list[pa.Array]:
-    """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.written``), as
-    4-decimal text; all share one offsets buffer."""
+    """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.written``, shape
+    (n_rows, n_columns)), as 4-decimal text; all share one offsets buffer."""
     n = written.shape[0]
     cells = np.take(_P_TEXT, written.T)
     offsets = pa.py_buffer(np.arange(0, 6 * n + 1, 6, dtype=np.int32))
@@ -289,16 +289,20 @@ def _inputs(parsed: _Parsed, neutralise_text: bool = True) -> tuple[list[pa.Arra
 
 
 def _predicted(parsed: _Parsed, scorer: Any, kb: Any) -> triage.Outputs:
-    """The model's probabilities for the chunk's answers, and the triage outputs."""
+    """The model's probabilities for the chunk's answers (each label's, and ``p_nothing_lacking`` when the
+    scorer gives it: :func:`triage.probabilities`), and the triage outputs."""
     X = parsed.X
     P = np.zeros((len(X), len(scorer.labels)))
+    nothing = np.zeros(len(X)) if hasattr(scorer, "predict_all") else None
     # slices keep the model's temporaries small; all but the last of whole tiles, which the model then
     # multiplies as they are (it pads a partial tile with rows of zeros: a copy)
     whole = len(X) - len(X) % TILE
     bounds = sorted({*range(0, whole, _PREDICT_ROWS), whole, len(X)})
     for start, stop in zip(bounds, bounds[1:]):
-        P[start:stop] = scorer.predict_proba(X[start:stop])
-    return triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
+        P[start:stop], part = triage.probabilities(scorer, X[start:stop])
+        if nothing is not None:
+            nothing[start:stop] = part
+    return triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels), nothing)
 
 
 def _invalid_rows(parsed: _Parsed) -> np.ndarray:
@@ -308,10 +312,12 @@ def _invalid_rows(parsed: _Parsed) -> np.ndarray:
 
 
 def _output_columns(parsed: _Parsed, out: triage.Outputs, scorer: Any, kb: Any) -> dict[str, pa.Array]:
-    """The output columns by name, as text."""
+    """The output columns by name, as text (``p_nothing_lacking`` empty from a scorer that does not give it)."""
     n = parsed.table.num_rows
+    nothing = _empty_text(n) if out.nothing_written is None else _probability_texts(out.nothing_written[:, None])[0]
     return {
         **{f"p_{label}": cells for label, cells in zip(scorer.labels, _probability_texts(out.written))},
+        "p_nothing_lacking": nothing,
         "likely": _join_picked(out.likely_rows, out.likely_cols, scorer.labels, n),
         "disposition": _LEVELS.take(from_numpy(out.level.astype(np.int32))),
         "red_flags": _red_flags(out.fired, [rule.id for rule in kb.red_flags]),

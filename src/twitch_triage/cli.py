@@ -129,11 +129,14 @@ def _cmd_train(args: argparse.Namespace) -> int:
         folder = report.write_model_card(kb, result, args.reports or args.model)
         bar.update(1)
     m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
+    mn, on = m["nothing_lacking"], o["nothing_lacking"]
     print(
         f"trained on {args.n:,} cases (seed {args.seed}) in {result.seconds['total']:.0f} s; "
         f"held-out macro AUROC {m['macro_auroc']:.4f} (oracle {o['macro_auroc']:.4f}, rules {r['macro_auroc']:.4f}), "
         f"mean log-loss {m['mean_log_loss']:.4f} ({100 * (m['mean_log_loss'] / o['mean_log_loss'] - 1):+.1f}% vs oracle), "
-        f"max ECE {m['max_ece']:.4f}; model card: {folder / 'model_card.md'}",
+        f"max ECE {m['max_ece']:.4f}; p_nothing_lacking AUROC {mn['auroc']:.4f} (oracle {on['auroc']:.4f}), "
+        f"log-loss {mn['log_loss']:.4f} ({100 * (mn['log_loss'] / on['log_loss'] - 1):+.1f}% vs oracle), "
+        f"ECE {mn['ece']:.4f}; model card: {folder / 'model_card.md'}",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -159,6 +162,10 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     for name in ("model", "oracle", "rules"):
         m = result[name]
         print(f"{name:8} {m['macro_auroc']:12.4f} {m['mean_log_loss']:14.4f} {m['macro_brier']:12.4f} {m['max_ece']:8.4f}")
+    print(f"\np_nothing_lacking {'AUROC':>7} {'log-loss':>9} {'Brier':>7} {'ECE':>7}")
+    for name in ("model", "oracle"):
+        m = result[name]["nothing_lacking"]
+        print(f"{name:17} {m['auroc']:7.4f} {m['log_loss']:9.4f} {m['brier']:7.4f} {m['ece']:7.4f}")
     print(f"({result['n_cases']:,} held-out cases, seed {result['seed']})")
     return EXIT_OK
 

@@ -63,7 +63,7 @@ LIKELY_AT_MOST = 3
 # Most severe first.
 LEVELS: tuple[str, ...] = ("emergency", "urgent", "see_doctor", "self_care")
 OUTPUT_COLUMNS: tuple[str, ...] = (
-    *(f"p_{label}" for label in LABELS), "likely", "disposition", "red_flags", "error",
+    *(f"p_{label}" for label in LABELS), "p_nothing_lacking", "likely", "disposition", "red_flags", "error",
 )
 
 YES_SPELLINGS = frozenset({"1", "yes", "y", "true", "t"})

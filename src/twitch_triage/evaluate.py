@@ -9,9 +9,10 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
 from .knowledge import KnowledgeBase
+from .model import nothing_lacking
 
-__all__ = ["MIN_CASES", "metrics", "likely_metrics", "expected_calibration_error", "reliability", "RuleScorer",
-           "evaluate_scorers"]
+__all__ = ["MIN_CASES", "metrics", "binary_metrics", "likely_metrics", "expected_calibration_error", "reliability",
+           "RuleScorer", "evaluate_scorers"]
 
 MIN_CASES = 100  # fewer, and the rarer labels (about 6 % of cases) often have no case to rank
 _BINS = 15
@@ -41,6 +42,26 @@ def _summary(reduce: Callable[[list[float]], float], values: list[float | None])
     return round(float(reduce(defined)), 6) if defined else None
 
 
+def binary_metrics(y: np.ndarray, p: np.ndarray) -> dict:
+    """AUROC, log-loss, Brier score and ECE of probabilities ``p`` for outcomes ``y``, rounded.
+
+    The AUROC is None (null in JSON) when every case has the outcome or none has it.
+
+    Parameters
+    ----------
+    y : ndarray of shape (n_samples,), 0/1
+    p : ndarray of shape (n_samples,), probabilities
+    """
+    y = np.asarray(y)
+    p = np.clip(np.asarray(p, dtype=float), 0.0, 1.0)
+    return {
+        "auroc": round(float(roc_auc_score(y, p)), 6) if 0 < y.sum() < len(y) else None,
+        "log_loss": round(float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
+        "brier": round(float(brier_score_loss(y, p)), 6),
+        "ece": round(expected_calibration_error(y, p), 6),
+    }
+
+
 def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
     """The contract's metrics block for one scorer.
 
@@ -54,16 +75,8 @@ def metrics(Y: np.ndarray, P: np.ndarray, labels: tuple[str, ...]) -> dict:
     P : ndarray of shape (n_samples, n_labels), probabilities
     """
     Y = np.asarray(Y)
-    P = np.clip(np.asarray(P, dtype=float), 0.0, 1.0)
-    per_label = {}
-    for j, label in enumerate(labels):
-        y, p = Y[:, j], P[:, j]
-        per_label[label] = {
-            "auroc": round(float(roc_auc_score(y, p)), 6) if 0 < y.sum() < len(y) else None,
-            "log_loss": round(float(log_loss(y, np.clip(p, 1e-15, 1 - 1e-15), labels=[0, 1])), 6),
-            "brier": round(float(brier_score_loss(y, p)), 6),
-            "ece": round(expected_calibration_error(y, p), 6),
-        }
+    P = np.asarray(P, dtype=float)
+    per_label = {label: binary_metrics(Y[:, j], P[:, j]) for j, label in enumerate(labels)}
     values = per_label.values()
     return {
         "macro_auroc": _summary(np.mean, [v["auroc"] for v in values]),
@@ -142,14 +155,23 @@ class RuleScorer:
 def evaluate_scorers(Y: np.ndarray, scorers: dict[str, Callable[[], np.ndarray]], labels: tuple[str, ...],
                      progress: Callable[[str], None] | None = None,
                      likely: Callable[[np.ndarray], np.ndarray] | None = None) -> dict:
-    """``{name: metrics}`` for each scorer's probabilities on the same cases; with ``likely`` (probabilities ->
-    the labels listed as likely, bool of the same shape), each block also has the ``likely`` block."""
+    """``{name: metrics}`` for each scorer's probabilities on the same cases.
+
+    A scorer gives the labels' probabilities, shape (n_samples, n_labels), or those and then
+    P(no label), shape (n_samples, n_labels + 1): its block then has a ``nothing_lacking`` block
+    (:func:`binary_metrics` of that column against whether the case lacks no label). With ``likely``
+    (the labels' probabilities -> the labels listed as likely, bool of the same shape), each block
+    also has the ``likely`` block.
+    """
     out = {}
+    L = len(labels)
     for name, predict in scorers.items():
         if progress:
             progress(name)
         P = predict()
-        out[name] = metrics(Y, P, labels)
+        out[name] = metrics(Y, P[:, :L], labels)
         if likely is not None:
-            out[name]["likely"] = likely_metrics(Y, likely(P))
+            out[name]["likely"] = likely_metrics(Y, likely(P[:, :L]))
+        if P.shape[1] == L + 1:
+            out[name]["nothing_lacking"] = binary_metrics(nothing_lacking(Y)[:, L], P[:, L])
     return out

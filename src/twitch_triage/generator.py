@@ -36,7 +36,7 @@ import pandas as pd
 from . import config
 from .knowledge import KnowledgeBase
 
-__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "sample_chunks", "posterior"]
+__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "sample_chunks", "posterior", "posterior_all"]
 
 _CHUNK = 1024
 SAMPLE_ROWS = 25_000  # cases per chunk of :func:`sample_chunks` (about 120 MB at a time)
@@ -404,7 +404,8 @@ class NoisyOrModel:
         return self.log_trig0[np.ix_(self.trigger_cols, self.trig_symptom_cols)]
 
     def posterior(self, X: np.ndarray) -> np.ndarray:
-        """P(each deficiency | the answers given), exactly.
+        """P(each deficiency | the answers given), exactly: the first ``n_labels`` columns of
+        :meth:`posterior_all`.
 
         Parameters
         ----------
@@ -414,15 +415,33 @@ class NoisyOrModel:
         -------
         ndarray of shape (n_samples, n_labels), values in [0, 1].
         """
+        return self.posterior_all(X)[:, :len(self.label_ids)]
+
+    def posterior_all(self, X: np.ndarray) -> np.ndarray:
+        """P(each deficiency | the answers given), then P(no deficiency at all | the answers given), exactly.
+
+        The last column is the posterior mass of the all-zeros state (row 0 of :attr:`states`), not
+        one minus anything: a case may lack several labels at once.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_answers)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_labels + 1), values in [0, 1].
+        """
         X = np.asarray(X, dtype=np.float64)
-        out = np.empty((X.shape[0], len(self.label_ids)))
+        L = len(self.label_ids)
+        out = np.empty((X.shape[0], L + 1))
         for start in range(0, X.shape[0], _CHUNK):
             likelihood, prior = self._evidence_chunk(X[start:start + _CHUNK])
             likelihood -= likelihood.max(axis=1, keepdims=True)
             p = np.exp(likelihood)
             p *= prior
             p /= p.sum(axis=1, keepdims=True)
-            out[start:start + _CHUNK] = p @ self._states
+            out[start:start + _CHUNK, :L] = p @ self._states
+            out[start:start + _CHUNK, L] = p[:, 0]
         return np.clip(out, 0.0, 1.0)
 
     def information_gain(self, x: np.ndarray) -> np.ndarray:
@@ -574,3 +593,8 @@ def sample_chunks(kb: KnowledgeBase, n: int, seed: int, rows: int = SAMPLE_ROWS)
 def posterior(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:
     """The oracle: exact P(label | answers) for each row of ``X``."""
     return compile_model(kb).posterior(X)
+
+
+def posterior_all(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:
+    """The oracle with P(no label | answers) as a last column: shape (n_samples, n_labels + 1)."""
+    return compile_model(kb).posterior_all(X)

@@ -1,7 +1,7 @@
 """The fitted model's forward pass in numpy alone: what scoring needs, without scikit-learn.
 
 :class:`Network` holds the inference parameters of a fitted pipeline (the encoder's, the network's
-float64 weights, the per-label Platt coefficients) as plain arrays, and computes what the pipeline's
+float64 weights, the per-output Platt coefficients) as plain arrays, and computes what the pipeline's
 ``predict_proba`` computes with the same float64 operations on the same whole tiles of rows, so the
 bits are the same. :func:`encode` and :func:`sigmoid` are the one definition of those steps, which
 :mod:`twitch_triage.model` uses too.
@@ -65,6 +65,8 @@ def whole_tiles(features: np.ndarray) -> np.ndarray:
 class Network:
     """Encoder, ReLU network and Platt calibration of a fitted pipeline, as arrays.
 
+    Its outputs are P(label) for each label, then P(no label) (the case lacks none of them).
+
     Parameters
     ----------
     days_index : int
@@ -72,11 +74,11 @@ class Network:
     days_cap : float
         Days above this are read as this many.
     coefs : tuple of ndarray
-        Layer weights, ``coefs[0]`` of shape (2 A + 1, hidden), the last of shape (hidden, n_labels).
+        Layer weights, ``coefs[0]`` of shape (2 A + 1, hidden), the last of shape (hidden, n_outputs).
     intercepts : tuple of ndarray
         Layer biases, one of shape (width,) per layer.
-    slope, intercept : ndarray of shape (n_labels,)
-        Per label, P = sigmoid(slope * logit + intercept).
+    slope, intercept : ndarray of shape (n_outputs,)
+        Per output, P = sigmoid(slope * logit + intercept).
 
     Raises
     ------
@@ -111,7 +113,7 @@ class Network:
             width = w.shape[1]
         if self.slope.shape != (width,) or self.intercept.shape != (width,):
             raise ValueError(f"'slope' {self.slope.shape} and 'intercept' {self.intercept.shape} "
-                             f"are not one per label ({width},)")
+                             f"are not one per output ({width},)")
         if self.coefs[0].shape[0] % 2 != 1:
             raise ValueError(f"'coef_0' has {self.coefs[0].shape[0]} rows, not two per answer and one more")
         if not 0 <= self.days_index < self.n_answers:
@@ -124,11 +126,13 @@ class Network:
         return (self.coefs[0].shape[0] - 1) // 2
 
     @property
-    def n_labels(self) -> int:
+    def n_outputs(self) -> int:
+        """The labels and P(no label)."""
         return self.coefs[-1].shape[1]
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Calibrated P(label), as the fitted pipeline's ``predict_proba`` gives it.
+        """Calibrated P(label) for each label, then P(no label), as the fitted pipeline's ``predict_proba``
+        gives them.
 
         Parameters
         ----------
@@ -136,7 +140,7 @@ class Network:
 
         Returns
         -------
-        ndarray of shape (n_samples, n_labels), in the dtype of the weights.
+        ndarray of shape (n_samples, n_outputs), in the dtype of the weights.
         """
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != self.n_answers:

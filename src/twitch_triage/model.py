@@ -1,5 +1,5 @@
-"""The scikit-learn model: encode answers, fit a distilled network, calibrate per label, pick thresholds;
-export what scoring computes."""
+"""The scikit-learn model: encode answers, fit a distilled network, calibrate each output; export what scoring
+computes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_curve
 from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -21,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from . import config
 from .inference import Network, encode, sigmoid, whole_tiles
 
-__all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "choose_thresholds", "export"]
+__all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "export", "nothing_lacking"]
 
 _EPS = 1e-4
 
@@ -94,19 +93,38 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         return np.array(names + [f"{config.DAYS_ANSWER}_known"], dtype=object)
 
 
+def nothing_lacking(Y: np.ndarray) -> np.ndarray:
+    """The labels with one more column, 1 where a case lacks none of them: what the outputs are judged against.
+
+    Parameters
+    ----------
+    Y : array-like of shape (n_samples, n_labels), 0/1
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_labels + 1), of ``Y``'s dtype.
+    """
+    Y = np.asarray(Y)
+    return np.column_stack([Y, (Y.sum(axis=1) == 0).astype(Y.dtype)])
+
+
 def _logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, _EPS, 1 - _EPS)
     return np.log(p) - np.log1p(-p)
 
 
 class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
-    """A small network that learns the exact posterior's log-odds, calibrated per label.
+    """A small network that learns the exact posterior's log-odds, calibrated per output.
 
-    ``fit(X, Y, soft=P)`` regresses logit(P) — the oracle's posterior for the
-    training cases, a far less noisy target than the 0/1 labels — with one
-    :class:`~sklearn.neural_network.MLPRegressor` for all labels, then calibrates
-    each label on a held-out slice against the true labels.
-    Without ``soft`` it falls back to the labels themselves (smoothed).
+    It has one output per label and one more, P(no label): the posterior mass of
+    the case lacking none of them, which is not one minus a sum of the others
+    (a case may lack several). ``fit(X, Y, soft=P)`` regresses logit(P) — the
+    oracle's posterior for the training cases (the labels', then P(no label)),
+    a far less noisy target than the 0/1 labels — with one
+    :class:`~sklearn.neural_network.MLPRegressor` for all outputs, then calibrates
+    each output on a held-out slice against the truth: the label, or whether the
+    case lacks nothing (:func:`nothing_lacking`).
+    Without ``soft`` it falls back to that truth itself (smoothed).
 
     The network trains in float32 and predicts in float64 (its trained weights,
     cast once after training: the cast is exact), on whole tiles of
@@ -126,8 +144,8 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
     batch_size : int
     learning_rate_init : float
     calibration : {"sigmoid", "isotonic"}
-        Per-label map from the network's log-odds to a probability, fitted on
-        held-out cases against the true labels. "sigmoid" (Platt scaling on the
+        Per-output map from the network's log-odds to a probability, fitted on
+        held-out cases against the truth. "sigmoid" (Platt scaling on the
         log-odds) is smooth and strictly increasing, so a changed answer always
         moves the probability; "isotonic" is a step function.
     calibration_fraction : float
@@ -165,11 +183,12 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         ----------
         X : array-like of shape (n_samples, n_features)
         Y : array-like of shape (n_samples, n_labels), 0/1
-        soft : array-like of shape (n_samples, n_labels), optional
-            The oracle's posterior for the same cases.
+        soft : array-like of shape (n_samples, n_labels + 1), optional
+            The oracle's posterior for the same cases: P(label) for each label, then P(no label)
+            (:func:`twitch_triage.generator.posterior_all`).
         progress : callable(step, done, total), optional
-            Called with ``done=0`` as the network's epochs (step ``"fit"``) and the labels'
-            calibration (``"calibrate"``) start, then after each epoch or label.
+            Called with ``done=0`` as the network's epochs (step ``"fit"``) and the outputs'
+            calibration (``"calibrate"``) start, then after each epoch or output.
 
         Raises
         ------
@@ -180,14 +199,17 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y = np.asarray(Y)
         if Y.ndim != 2 or Y.shape[0] != X.shape[0]:
             raise ValueError(f"Y must have shape ({X.shape[0]}, n_labels), got {Y.shape}")
-        if soft is not None and np.shape(soft) != Y.shape:
-            raise ValueError(f"soft must have the shape of Y {Y.shape}, got {np.shape(soft)}")
-        target = _logit(np.asarray(soft, dtype=np.float64) if soft is not None else 0.05 + 0.9 * Y)
+        truth = nothing_lacking(Y)
+        if soft is not None and np.shape(soft) != truth.shape:
+            raise ValueError(f"soft must have shape {truth.shape}, one column per label and one for P(no label), "
+                             f"got {np.shape(soft)}")
+        target = _logit(np.asarray(soft, dtype=np.float64) if soft is not None else 0.05 + 0.9 * truth)
         rng = np.random.default_rng(self.random_state)
         order = rng.permutation(X.shape[0])
         n_cal = int(round(self.calibration_fraction * X.shape[0]))
         cal, train = order[:n_cal], order[n_cal:]
         self.n_labels_ = Y.shape[1]
+        self.n_outputs_ = truth.shape[1]
         self.n_features_in_ = X.shape[1]
         net = MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
                            batch_size=self.batch_size, learning_rate_init=self.learning_rate_init,
@@ -203,29 +225,30 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         net.coefs_ = [w.astype(np.float64) for w in net.coefs_]  # exact: every float32 is a float64
         net.intercepts_ = [b.astype(np.float64) for b in net.intercepts_]
         self.net_ = net
-        report("calibrate", 0, self.n_labels_)
+        report("calibrate", 0, self.n_outputs_)
         z = self._logits(X[cal])
         self.calibrators_ = []
-        for j in range(self.n_labels_):
+        for j in range(self.n_outputs_):
+            y = truth[cal, j]
             if self.calibration == "sigmoid":
-                cal_model = LogisticRegression(C=1e4).fit(z[:, [j]], Y[cal, j])
+                cal_model = LogisticRegression(C=1e4).fit(z[:, [j]], y)
             else:
-                cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(sigmoid(z[:, j]), Y[cal, j])
+                cal_model = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip").fit(sigmoid(z[:, j]), y)
             self.calibrators_.append(cal_model)
-            report("calibrate", j + 1, self.n_labels_)
+            report("calibrate", j + 1, self.n_outputs_)
         if self.calibration == "sigmoid":
             self.slope_ = np.array([c.coef_[0, 0] for c in self.calibrators_])
             self.intercept_ = np.array([c.intercept_[0] for c in self.calibrators_])
         return self
 
     def _logits(self, X) -> np.ndarray:
-        """The network's output, shape (n_samples, n_labels), float64; computed on whole tiles of
+        """The network's output, shape (n_samples, n_labels + 1), float64; computed on whole tiles of
         rows (padded with zeros), so that every row goes through the same BLAS kernel."""
         X = np.asarray(X, dtype=np.float64)
-        return self.net_.predict(whole_tiles(X)).reshape(-1, self.n_labels_)[:X.shape[0]]
+        return self.net_.predict(whole_tiles(X)).reshape(-1, self.n_outputs_)[:X.shape[0]]
 
     def predict_proba(self, X) -> np.ndarray:
-        """Calibrated P(label), shape (n_samples, n_labels)."""
+        """Calibrated P(label) for each label, then P(no label): shape (n_samples, n_labels + 1)."""
         check_is_fitted(self, "calibrators_")
         z = self._logits(X)
         if self.calibration == "sigmoid":
@@ -237,10 +260,10 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
             out[:, j] = iso.predict(sigmoid(z[:, j]))
         return np.clip(out, 0.0, 1.0)
 
-    def predict(self, X, thresholds=None) -> np.ndarray:
-        """0/1 per label at ``thresholds`` (default 0.5), shape (n_samples, n_labels)."""
-        t = 0.5 if thresholds is None else np.asarray(thresholds)
-        return (self.predict_proba(X) >= t).astype(np.int8)
+    def predict(self, X) -> np.ndarray:
+        """1 for each label more likely than not, else 0: shape (n_samples, n_labels), as a classifier's
+        ``predict`` (which scikit-learn's ``score`` reads)."""
+        return (self.predict_proba(X)[:, :self.n_labels_] >= 0.5).astype(np.int8)
 
 
 def build_pipeline(answer_ids: tuple[str, ...], **params) -> Pipeline:
@@ -265,23 +288,3 @@ def export(pipeline: Pipeline) -> Network:
     return Network(days_index=encoder.days_index_, days_cap=encoder.days_cap_, coefs=tuple(net.coefs_),
                    intercepts=tuple(net.intercepts_), slope=model.slope_, intercept=model.intercept_)
 
-
-def choose_thresholds(Y: np.ndarray, P: np.ndarray) -> np.ndarray:
-    """Per label, the probability threshold that maximises F1 on validation cases.
-
-    Parameters
-    ----------
-    Y : ndarray of shape (n_samples, n_labels), 0/1
-    P : ndarray of shape (n_samples, n_labels)
-
-    Returns
-    -------
-    ndarray of shape (n_labels,), each in (0, 1].
-    """
-    out = np.empty(Y.shape[1])
-    for j in range(Y.shape[1]):
-        precision, recall, thresholds = precision_recall_curve(Y[:, j], P[:, j])
-        f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-12)
-        best = int(np.argmax(f1[:-1])) if thresholds.size else 0
-        out[j] = float(thresholds[best]) if thresholds.size else 0.5
-    return np.clip(out, 1e-4, 1.0)

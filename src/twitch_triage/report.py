@@ -8,7 +8,7 @@ from . import artifact, config
 from .evaluate import reliability
 from .knowledge import KnowledgeBase
 
-__all__ = ["write_model_card", "metrics_table", "target_rows", "verdict", "TARGETS"]
+__all__ = ["write_model_card", "metrics_table", "target_rows", "nothing_lacking_rows", "verdict", "TARGETS"]
 
 # The project's targets for the model, judged against the oracle on held-out cases.
 TARGETS = {"auroc_gap": 0.005, "log_loss_excess": 0.03, "max_ece": 0.02}
@@ -102,6 +102,26 @@ def target_rows(evaluation: dict) -> list[str]:
     ]
 
 
+def nothing_lacking_rows(evaluation: dict) -> list[str]:
+    """Markdown rows: ``p_nothing_lacking`` of the model beside the oracle's, then its targets, met or not."""
+    m, o = evaluation["model"]["nothing_lacking"], evaluation["oracle"]["nothing_lacking"]
+    gap = o["auroc"] - m["auroc"]
+    excess = m["log_loss"] / o["log_loss"] - 1
+    return [
+        "| p_nothing_lacking | AUROC | log-loss | Brier | ECE |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        *(f"| {name} | {b['auroc']:.4f} | {b['log_loss']:.4f} | {b['brier']:.4f} | {b['ece']:.4f} |"
+          for name, b in (("model", m), ("oracle", o))),
+        "",
+        "| target for p_nothing_lacking | measured | |",
+        "| --- | --- | --- |",
+        f"| AUROC within {TARGETS['auroc_gap']} of the oracle | {gap:.4f} below | {verdict(gap <= TARGETS['auroc_gap'])} |",
+        f"| log-loss within {TARGETS['log_loss_excess']:.0%} of the oracle | {excess:+.2%} | "
+        f"{verdict(excess <= TARGETS['log_loss_excess'])} |",
+        f"| ECE at most {TARGETS['max_ece']} | {m['ece']:.4f} | {verdict(m['ece'] <= TARGETS['max_ece'])} |",
+    ]
+
+
 def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None) -> Path:
     """Write ``model_card.md`` and ``figures/`` into ``folder`` (default models/, beside the model, which git
     ignores: what training writes leaves the tree clean); returns the folder."""
@@ -125,8 +145,9 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         f"- **Model**: `{meta.get('model', '')}` inside a scikit-learn `Pipeline` after `AnswerEncoder`",
         "  (each yes/no answer -> *is yes*, *is no*; unknown is neither, so it is missing information,",
         "  not \"no\"; days -> log1p(days), days / 100 and a *known* flag). The network regresses the log-odds of the exact",
-        "  posterior (the oracle) of its training cases; Platt scaling per label, fitted on a held-out",
-        "  fifth against the true labels, calibrates it. `likely` lists the labels more likely than not",
+        "  posterior (the oracle) of its training cases, one output per label and one for P(no label), the",
+        "  posterior mass of lacking none of them (`p_nothing_lacking`); Platt scaling per output, fitted on a",
+        "  held-out fifth against the truth, calibrates it. `likely` lists the labels more likely than not",
         f"  (probability at least {config.LIKELY_AT_LEAST}, at most {config.LIKELY_AT_MOST}, most probable first).",
         f"- **Training data**: {meta.get('train_n', 0):,} synthetic cases, seed {meta.get('train_seed')}, knowledge base",
         f"  `{meta.get('kb_path')}` sha256 `{kb.sha256[:16]}…`.",
@@ -147,6 +168,13 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         *metrics_table(ev),
         "",
         *target_rows(ev),
+        "",
+        "### Nothing lacking",
+        "",
+        "`p_nothing_lacking`, the probability that the case lacks none of the ten (against whether it truly",
+        "lacks none; the rules give no such probability):",
+        "",
+        *nothing_lacking_rows(ev),
         "",
         "### Per label",
         "",

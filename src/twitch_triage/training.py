@@ -1,4 +1,4 @@
-"""Generate, fit, calibrate, choose thresholds, evaluate and save: what `make train` runs."""
+"""Generate, fit, calibrate, evaluate and save: what `make train` runs."""
 
 from __future__ import annotations
 
@@ -16,16 +16,25 @@ from tqdm.auto import tqdm
 from . import artifact, config, generator, triage
 from .evaluate import RuleScorer, evaluate_scorers
 from .knowledge import KnowledgeBase
-from .model import build_pipeline, choose_thresholds
+from .model import build_pipeline
 
 __all__ = ["TrainResult", "train", "evaluate_model", "oracle_posterior", "stage"]
 
-_VALIDATION_FRACTION = 0.15
 _ORACLE_CHUNK = 20_000
 
 
 @dataclass
 class TrainResult:
+    """A trained model, its evaluation, and the held-out cases and probabilities it was evaluated on.
+
+    Attributes
+    ----------
+    eval_probabilities : dict of str -> ndarray
+        Per scorer (``model``, ``oracle``, ``rules``), its probabilities for ``eval_cases``: shape
+        (n_cases, n_labels + 1) for the model and the oracle (the labels', then P(no label)), (n_cases, n_labels)
+        for the rules.
+    """
+
     predictor: artifact.Predictor
     evaluation: dict
     seconds: dict[str, float]
@@ -57,12 +66,19 @@ def stage(desc: str, total: int | None = None, *, quiet: bool = False, unit: str
 
 
 def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, bar: tqdm | None = None) -> np.ndarray:
-    """The exact posterior for many cases, in chunks; each chunk's cases are added to ``bar``."""
+    """The exact posterior for many cases, in chunks; each chunk's cases are added to ``bar``.
+
+    Returns
+    -------
+    ndarray of shape (n_samples, n_labels + 1)
+        P(label | answers) for each label, then P(no label | answers)
+        (:meth:`twitch_triage.generator.NoisyOrModel.posterior_all`): what the network learns.
+    """
     model = generator.compile_model(kb)
-    out = np.empty((X.shape[0], len(kb.label_ids)))
+    out = np.empty((X.shape[0], len(kb.label_ids) + 1))
     for start in range(0, X.shape[0], _ORACLE_CHUNK):
         stop = min(start + _ORACLE_CHUNK, X.shape[0])
-        out[start:stop] = model.posterior(X[start:stop])
+        out[start:stop] = model.posterior_all(X[start:stop])
         if bar is not None:
             bar.update(stop - start)
     return out
@@ -77,7 +93,8 @@ def _listed(P: np.ndarray) -> np.ndarray:
 
 def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool = True
                    ) -> tuple[dict, generator.Cases, dict[str, np.ndarray]]:
-    """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object."""
+    """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object, the cases, and
+    each scorer's probabilities (as :attr:`TrainResult.eval_probabilities`)."""
     with stage(f"evaluate on {n:,} held-out cases", 4, quiet=quiet) as bar:
         cases = generator.sample_cases(kb, n, seed)
         rule_cases = generator.sample_cases(kb, max(n, 20_000), seed + 1)
@@ -92,7 +109,7 @@ def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool 
             return inner
 
         scorers = {
-            "model": run("model", lambda: scorer.predict_proba(cases.X)),
+            "model": run("model", lambda: scorer.predict_all(cases.X)),
             "oracle": run("oracle", lambda: oracle_posterior(kb, cases.X)),
             "rules": run("rules", lambda: rules.predict_proba(cases.X)),
         }
@@ -118,31 +135,26 @@ def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = con
         soft = oracle_posterior(kb, cases.X, bar)
     seconds["generate"] = time.perf_counter() - t0
 
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    n_val = max(int(_VALIDATION_FRACTION * n), 1)
-    val, fit = order[:n_val], order[n_val:]
-
     t1 = time.perf_counter()
     pipeline = build_pipeline(kb.answer_ids, random_state=seed, **params)
     with contextlib.ExitStack() as stages:
         bars: dict[str, tqdm] = {}
 
         def progress(step: str, done: int, total: int) -> None:
-            # the model's steps as stages of their own: the network's epochs, then the labels' calibration
+            # the model's steps as stages of their own: the network's epochs, then the outputs' calibration
             if step not in bars:
                 stages.close()  # the previous stage ends
                 desc, unit = {"fit": (f"fit the network ({total} epochs)", "epoch"),
-                              "calibrate": (f"calibrate {total} labels, choose thresholds", "label")}[step]
+                              "calibrate": (f"calibrate {total} outputs (the labels, p_nothing_lacking)",
+                                            "output")}[step]
                 bars[step] = stages.enter_context(stage(desc, total, quiet=quiet, unit=unit))
             bars[step].update(done - bars[step].n)
 
-        pipeline.fit(cases.X[fit], cases.Y[fit], model__soft=soft[fit], model__progress=progress)
-        thresholds = choose_thresholds(cases.Y[val], pipeline.predict_proba(cases.X[val]))
+        pipeline.fit(cases.X, cases.Y, model__soft=soft, model__progress=progress)
     seconds["fit"] = time.perf_counter() - t1
 
     predictor = artifact.Predictor.from_pipeline(
-        pipeline, kb.label_ids, kb.answer_ids, thresholds,
+        pipeline, kb.label_ids, kb.answer_ids,
         metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
                   "model": repr(pipeline.named_steps["model"])},
     )

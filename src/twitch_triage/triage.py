@@ -17,13 +17,18 @@ from .answers import AnswerError, format_value, parse_value
 from .knowledge import Cited, KnowledgeBase, Level, RedFlagRule, Source
 
 __all__ = ["Scorer", "Evidence", "LabelResult", "Assessment", "Outputs", "BatchResult", "case_vector",
-           "likely_picks", "outputs", "assess", "assess_matrix"]
+           "probabilities", "likely_picks", "outputs", "assess", "assess_matrix"]
 
 _MIN_EFFECT = 0.005
 
 
 class Scorer(Protocol):
-    """Anything with calibrated probabilities (the trained model, or the oracle)."""
+    """Anything with calibrated probabilities (the trained model, or the oracle).
+
+    A scorer that also has ``predict_all(X)`` (the trained model's
+    :meth:`~twitch_triage.artifact.Predictor.predict_all`: the labels' probabilities, then P(no label))
+    gives ``p_nothing_lacking`` too.
+    """
 
     labels: tuple[str, ...]
     answer_ids: tuple[str, ...]
@@ -68,6 +73,7 @@ class Assessment:
     red_flags: tuple[RedFlagRule, ...]
     labels: tuple[LabelResult, ...]  # most probable first
     errors: tuple[str, ...]
+    p_nothing_lacking: float = math.nan  # P(no label | answers); NaN from a scorer without ``predict_all``
 
     @property
     def answered(self) -> int:
@@ -90,6 +96,8 @@ class Outputs:
     written : ndarray of shape (n_samples, n_labels), int
         The probabilities as written with 4 decimals, in ten-thousandths (what the rules and
         ``likely`` judged; :func:`redflags.ten_thousandths`).
+    nothing_written : ndarray of shape (n_samples,), int, or None
+        ``p_nothing_lacking`` as written with 4 decimals, in ten-thousandths; None when it was not given.
     """
 
     likely_rows: np.ndarray
@@ -97,6 +105,7 @@ class Outputs:
     level: np.ndarray
     fired: np.ndarray
     written: np.ndarray
+    nothing_written: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -109,12 +118,15 @@ class BatchResult:
     likely : list of str, ``;``-separated likely labels, most probable first
     disposition : ndarray of shape (n_samples,), str
     red_flags : list of str, ``;``-separated ids of the rules that fired
+    nothing : ndarray of shape (n_samples,), or None
+        ``p_nothing_lacking``, P(no label); None from a scorer without ``predict_all``.
     """
 
     P: np.ndarray
     likely: list[str]
     disposition: np.ndarray
     red_flags: list[str]
+    nothing: np.ndarray | None = None
 
 
 def case_vector(case: Mapping[str, Any], answer_ids: tuple[str, ...]) -> tuple[np.ndarray, list[str]]:
@@ -132,6 +144,28 @@ def case_vector(case: Mapping[str, Any], answer_ids: tuple[str, ...]) -> tuple[n
             except AnswerError as exc:
                 errors.append(str(exc))
     return x, errors
+
+
+def probabilities(scorer: Scorer, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The scorer's probabilities for many cases, from one prediction.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_answers), columns in ``scorer.answer_ids`` order.
+
+    Returns
+    -------
+    P : ndarray of shape (n_samples, n_labels)
+        P(label), columns in ``scorer.labels`` order.
+    nothing : ndarray of shape (n_samples,), or None
+        P(no label) (``p_nothing_lacking``), from the scorer's ``predict_all``; None when it has none.
+    """
+    L = len(scorer.labels)
+    predict_all = getattr(scorer, "predict_all", None)
+    if predict_all is None:
+        return (scorer.predict_proba(X) if len(X) else np.zeros((0, L))), None
+    every = predict_all(X) if len(X) else np.zeros((0, L + 1))
+    return every[:, :L], every[:, L]
 
 
 def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -161,18 +195,21 @@ def _likely_written(written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def outputs(X: np.ndarray, P: np.ndarray, kb: KnowledgeBase, answer_ids: tuple[str, ...],
-            labels: tuple[str, ...]) -> Outputs:
+            labels: tuple[str, ...], nothing: np.ndarray | None = None) -> Outputs:
     """The triage outputs of many cases from their answers and the model's probabilities.
 
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_answers), columns in ``answer_ids`` order; 1 yes, 0 no, NaN unknown.
     P : ndarray of shape (n_samples, n_labels), columns in ``labels`` order.
+    nothing : ndarray of shape (n_samples,), optional
+        P(no label) (``p_nothing_lacking``); it is only written, nothing else reads it.
     """
     written = redflags.ten_thousandths(P)  # once: the rules, likely and the output cells all read it
     level, fired = redflags.evaluate_matrix(kb, X, answer_ids, written=written, labels=labels)
     rows, cols = _likely_written(written)
-    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired, written=written)
+    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired, written=written,
+                   nothing_written=None if nothing is None else redflags.ten_thousandths(nothing))
 
 
 def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResult:
@@ -183,7 +220,7 @@ def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResu
     X : ndarray of shape (n_samples, n_answers), columns in ``scorer.answer_ids`` order.
     """
     X = np.asarray(X, dtype=np.float64)
-    P = scorer.predict_proba(X) if len(X) else np.zeros((0, len(scorer.labels)))
+    P, nothing = probabilities(scorer, X)
     out = outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels))
     likely: list[list[str]] = [[] for _ in range(len(X))]
     for i, j in zip(out.likely_rows, out.likely_cols):
@@ -191,7 +228,7 @@ def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResu
     ids = [rule.id for rule in kb.red_flags]
     return BatchResult(P=P, likely=[";".join(names) for names in likely],
                        disposition=np.array(config.LEVELS, dtype=object)[out.level],
-                       red_flags=[";".join(ids[r] for r in np.flatnonzero(row)) for row in out.fired])
+                       red_flags=[";".join(ids[r] for r in np.flatnonzero(row)) for row in out.fired], nothing=nothing)
 
 
 def _kb_link(kb: KnowledgeBase, answer: str, label: str) -> tuple[Source | None, int]:
@@ -228,7 +265,7 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
     rows = np.repeat(x[None, :], 1 + (answered.size if explain else 0), axis=0)
     if explain:
         rows[np.arange(1, rows.shape[0]), answered] = np.nan
-    P = scorer.predict_proba(rows)
+    P, nothing = probabilities(scorer, rows)
     p = P[0]
     out = outputs(x[None, :], p[None, :], kb, answer_ids, tuple(scorer.labels))
     likely = tuple(scorer.labels[j] for j in out.likely_cols)
@@ -266,4 +303,5 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
         red_flags=redflags.fired_rules(kb, out.fired[0]),
         labels=tuple(results),
         errors=tuple(errors),
+        p_nothing_lacking=math.nan if nothing is None else float(nothing[0]),
     )

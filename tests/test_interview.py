@@ -56,11 +56,13 @@ def asked_ids(question: dict) -> list[str]:
     return [item["id"] for item in question["items"]] if question["type"] == "group_multiple" else [question["id"]]
 
 
-def walk(it, story: dict, *, for_report: bool = False, untouched: str = "unknown", limit: int = 40) -> list[dict]:
-    """Every step of the interview of a person whose answers are ``story``: an item of a screen they do not have
-    in their story is ``untouched`` (left as "not sure" by default), any other question they cannot answer
-    "unknown". Returns the steps, the last one the stop."""
-    answers: dict = {}
+def walk(it, story: dict, *, for_report: bool = False, untouched: str = "unknown", checklist: str = "no",
+         limit: int = 40, start: dict | None = None) -> list[dict]:
+    """Every step of the interview of a person whose answers are ``story``, from the answers ``start``: a warning
+    sign not in their story is ``checklist`` ("None of these" by default), another item of a screen ``untouched``
+    (left as "not sure" by default), any other question they cannot answer "unknown". Returns the steps, the last
+    one the stop."""
+    answers: dict = dict(start or {})
     steps = []
     for _ in range(limit):
         result = it.step(answers, for_report=for_report)
@@ -70,6 +72,8 @@ def walk(it, story: dict, *, for_report: bool = False, untouched: str = "unknown
         q = result["question"]
         for a in asked_ids(q):
             answers[a] = story.get(a, untouched if q["type"] == "group_multiple" else "unknown")
+            if q["id"] == interview.CHECKLIST and a not in story:
+                answers[a] = checklist
     raise AssertionError("the interview did not stop")
 
 
@@ -110,7 +114,7 @@ def test_an_urgent_sign_stops_once_the_checklist_is_answered_and_a_report_goes_o
     stop = interviewer.step(answers)
     assert stop["disposition"] == "urgent" and stop["should_stop"] and stop["stopped_because"] == "urgent"
     assert stop["remaining"] == 0 and stop["question"] is None
-    steps = walk(interviewer, answers, for_report=True)
+    steps = walk(interviewer, {}, for_report=True, start=answers)
     assert all(s["disposition"] == "urgent" for s in steps)
     assert all(not s["should_stop"] and s["stopped_because"] is None for s in steps[:-1])
     assert steps[0]["question"]["id"] == interview.WHERE  # the core history, for the doctor
@@ -137,7 +141,7 @@ def test_the_core_history_comes_before_anything_chosen_by_value(interviewer, ans
 
 
 def test_a_person_who_answers_nothing_is_asked_the_whole_core_history(interviewer):
-    steps = walk(interviewer, with_checklist({}, interviewer.checklist.answers))
+    steps = walk(interviewer, {})
     seen = {a for s in steps[:-1] for a in asked_ids(s["question"])}
     assert {a for q in interviewer.questions.core for a in q.answers} <= seen
     assert steps[-1]["remaining"] == 0
@@ -310,7 +314,7 @@ URGENT_OR_MORE = ("emergency", "urgent")
 def test_a_vignette_told_through_the_interview_gets_its_disposition_core_history_and_stop(kb, interviewer,
                                                                                         vignette):
     story = {a: str(v).lower() for a, v in vignette.answers.items()}
-    steps = walk(interviewer, story, untouched="no")  # the vignettes deny what they do not list
+    steps = walk(interviewer, story)  # a warning sign not listed is "no", any other answer not listed unknown
     last = steps[-1]
     x_all, _ = interviewer.parse(vignette.answers)
     x_stop, _ = interviewer.parse(last["answers"])

@@ -30,7 +30,7 @@ __all__ = ["STOP_BELOW", "ITEM_AT_LEAST", "NEEDED_AT_LEAST", "Choice", "Intervie
 STOP_BELOW = 0.05  # stop when what is shown differs from what all answers would show with less than this chance
 ITEM_AT_LEAST = 0.005  # an answer joins its topic's screen when it alone has this chance of changing what is shown
 NEEDED_AT_LEAST = 0.005  # ... or this chance of being needed to reach what all answers show
-_SETTLED = ("emergency", "urgent")  # the stops at which the advice is settled
+_URGENT = redflags.level_rank("urgent")
 
 
 @dataclass(frozen=True)
@@ -110,15 +110,19 @@ class Interviewer:
         both = self.model.predict_all(X32)
         return both, triage.outputs(X32, both[:, :-1], self.kb, self.kb.answer_ids, self.kb.label_ids)
 
-    def outcome(self, X: np.ndarray) -> np.ndarray:
+    def outcome(self, X: np.ndarray, *, folded: bool = True) -> np.ndarray:
         """What each row of answers shows, as one integer: the disposition, the likely causes (a set) and whether
-        "nothing lacking" leads (``p_nothing_lacking`` as written at least every label's)."""
+        "nothing lacking" leads (``p_nothing_lacking`` as written at least every label's). With ``folded``, at
+        ``urgent`` or above the disposition alone: the page shows what to do and folds the rest away."""
         both, out = self.outputs(X)
         n, labels = X.shape[0], len(self.kb.label_ids)
         likely = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(likely, out.likely_rows, np.left_shift(1, out.likely_cols).astype(np.int64))
         leads = redflags.ten_thousandths(both[:, -1]) >= out.written.max(axis=1)
-        return (out.level.astype(np.int64) << (labels + 1)) | (likely << 1) | leads
+        rest = (likely << 1) | leads
+        if folded:
+            rest = np.where(out.level <= _URGENT, 0, rest)
+        return (out.level.astype(np.int64) << (labels + 1)) | rest
 
     def screens_answered(self, answers: Mapping[str, Any]) -> int:
         """Screens answered: the checklist and each core screen count once if any of their answers is given; the
@@ -136,7 +140,7 @@ class Interviewer:
 
     # ------------------------------------------------------------------ choosing
 
-    def _screens(self, x: np.ndarray, given: np.ndarray, must: tuple[str, ...]
+    def _screens(self, x: np.ndarray, given: np.ndarray, must: tuple[str, ...], for_report: bool = False
                  ) -> tuple[list[Question], np.ndarray, np.ndarray, float] | None:
         """Per topic with an answer worth asking, its screen: the answers an answer rule needs and those worth
         asking (alone they may change what is shown, or they are needed to reach what all answers show), in the
@@ -147,7 +151,7 @@ class Interviewer:
         open_ = {t: items for t, items in open_.items() if items}
         if not open_:
             return None
-        valuer = Valuer(self.oracle, self.outcome, self.missing_rate, x, given, self.samples)
+        valuer = Valuer(self.oracle, self._outcome(for_report), self.missing_rate, x, given, self.samples)
         singles = [a for items in open_.values() for a in items]
         cols = [self.index[a] for a in singles]
         alone = dict(zip(singles, valuer.values([[c] for c in cols])))
@@ -172,8 +176,8 @@ class Interviewer:
         if decision.ask is not None:
             core_left = sum(any(not given[self.index[a]] for a in q.answers) for q in self.questions.core)
             is_core = decision.ask.id in {q.id for q in self.questions.core}
-            return Choice(decision.ask, later=core_left - is_core + self._later_estimate(x, given))
-        found = self._screens(x, given, decision.must)
+            return Choice(decision.ask, later=core_left - is_core + self._later_estimate(x, given, for_report))
+        found = self._screens(x, given, decision.must, for_report)
         if found is None:
             return Choice(None, "nothing_left")
         candidates, values, need, unsettled = found
@@ -186,7 +190,11 @@ class Interviewer:
         return Choice(candidates[best], value=max(float(values[best]), 0.0), later=len(candidates) - 1,
                       must=decision.must)
 
-    def _later_estimate(self, x: np.ndarray, given: np.ndarray) -> int:
+    def _outcome(self, for_report: bool):
+        """What is shown, as :meth:`outcome` codes it: for a report, what the doctor reads (nothing folded)."""
+        return lambda X: self.outcome(X, folded=not for_report)
+
+    def _later_estimate(self, x: np.ndarray, given: np.ndarray, for_report: bool) -> int:
         """Before the valued screens: the topics with answers left, if what is shown is not settled yet."""
         if not self.questions.topics:
             return 0
@@ -194,7 +202,7 @@ class Interviewer:
         topics = sum(any(not given[self.index[a]] for a in answers) for answers in self.questions.topics.values())
         if must or not topics:
             return topics
-        unsettled = Valuer(self.oracle, self.outcome, self.missing_rate, x, given, self.samples).unsettled
+        unsettled = Valuer(self.oracle, self._outcome(for_report), self.missing_rate, x, given, self.samples).unsettled
         return topics if unsettled >= self.stop_below else 0
 
     # ------------------------------------------------------------------ the step

@@ -15,14 +15,19 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
+import numpy as np
+
+from ..answers import parse_value
 from ..knowledge import KnowledgeBase
 from .explain import unsure_signs
 from .interviewer import STOP_BELOW, Choice, Interviewer
 from .policy import MAX_SCREENS
 from .questions import CHECKLIST, LIFESTYLE, WHERE, Question
+from . import explain as _explain
 from . import what_if as _what_if
 
 __all__ = ["Question", "Choice", "Interviewer", "step", "what_if", "form_order", "interviewer", "unsure_signs",
+           "triggers", "unsure",
            "STOP_BELOW", "MAX_SCREENS", "CHECKLIST", "WHERE", "LIFESTYLE"]
 
 _INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}
@@ -94,3 +99,27 @@ def what_if(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None,
 
     with one_blas_thread():
         return _what_if.what_if(it, x)
+
+
+def triggers(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None, model: Any = None) -> tuple[str, ...]:
+    """The lifestyle answers answered yes that the knowledge base links to a sign answered yes, most influential
+    first (the step's ``triggers``)."""
+    it = interviewer(kb, model)
+    x, _ = it.parse(answers)
+    from ..workers import one_blas_thread
+
+    with one_blas_thread():
+        return _explain.triggers(it.kb, x, lambda X: it.outputs(X)[0][:, -1])
+
+
+def unsure(answers: Mapping[str, Any], kb: KnowledgeBase) -> tuple[tuple[str, str], ...]:
+    """The warning signs answered "don't know" in ``answers`` (other keys are ignored), each with the level it would
+    reach on its own, most severe first."""
+    ids = kb.answer_ids
+    x = np.full(len(ids), np.nan)
+    given = np.zeros(len(ids), dtype=bool)
+    for key, value in answers.items():
+        if key in ids:
+            x[ids.index(key)] = parse_value(key, value)
+            given[ids.index(key)] = True
+    return unsure_signs(kb, x, given)

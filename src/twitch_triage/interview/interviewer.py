@@ -28,8 +28,9 @@ from .value import Valuer
 __all__ = ["STOP_BELOW", "ITEM_AT_LEAST", "NEEDED_AT_LEAST", "Choice", "Interviewer"]
 
 STOP_BELOW = 0.05  # stop when what is shown differs from what all answers would show with less than this chance
-ITEM_AT_LEAST = 0.005  # an answer joins its topic's screen when it alone has this chance of changing what is shown
-NEEDED_AT_LEAST = 0.005  # ... or this chance of being needed to reach what all answers show
+ITEM_AT_LEAST = 0.05  # an answer joins its topic's screen when it alone has this chance of changing what is shown
+NEEDED_AT_LEAST = 0.05  # ... or this chance of being needed to reach what all answers show
+FIRST_VISIT = 0.25  # on a topic's first screen the bars are this much lower: fewer trips back to a topic
 _URGENT = redflags.level_rank("urgent")
 
 
@@ -61,16 +62,20 @@ class Interviewer:
     stop_below : stop when no screen is worth this much (a chance of changing what is shown).
     cap : stop after this many screens answered.
     samples : people drawn to value the questions.
+    item_at_least, needed_at_least : an answer joins its topic's screen when it alone has this chance of changing
+        what is shown, or this chance of being needed to reach what all answers show.
     """
 
     def __init__(self, kb: KnowledgeBase, model: Any, *, stop_below: float = STOP_BELOW,
-                 cap: int = policy.MAX_SCREENS, samples: int | None = None):
+                 cap: int = policy.MAX_SCREENS, samples: int | None = None, item_at_least: float = ITEM_AT_LEAST,
+                 needed_at_least: float = NEEDED_AT_LEAST):
         from ..generator import compile_model
         from .value import SAMPLES
 
         if tuple(model.answer_ids) != kb.answer_ids or tuple(model.labels) != kb.label_ids:
             raise ValueError("the model's answers or labels are not the knowledge base's: run `make train`")
         self.kb, self.model, self.stop_below, self.cap = kb, model, stop_below, cap
+        self.item_at_least, self.needed_at_least = item_at_least, needed_at_least
         self.samples = SAMPLES if samples is None else samples
         self.oracle = compile_model(kb)
         self.index = {a: j for j, a in enumerate(kb.answer_ids)}
@@ -157,8 +162,11 @@ class Interviewer:
         alone = dict(zip(singles, valuer.values([[c] for c in cols])))
         needed = dict(zip(singles, valuer.needed(cols)))
         screens, need = [], []
+        visited = {self.questions.topic_of(a) for a in self.kb.answer_ids if given[self.index[a]]}
         for topic, items in open_.items():
-            chosen = tuple(a for a in items if a in must or alone[a] >= ITEM_AT_LEAST or needed[a] >= NEEDED_AT_LEAST)
+            bar = 1.0 if topic in visited else FIRST_VISIT  # a topic's first screen takes in more of it
+            chosen = tuple(a for a in items if a in must or alone[a] >= bar * self.item_at_least
+                           or needed[a] >= bar * self.needed_at_least)
             if chosen:
                 screens.append(self.questions.screen(topic, chosen, self.kb))
                 need.append(sum(needed[a] for a in chosen))

@@ -43,14 +43,24 @@ def bad_kb(tmp_path):
     return write
 
 
+def _line(part: str) -> int:
+    """The line number (from 1) of ``part`` in the knowledge base, where it stands once."""
+    text = config.KB_PATH.read_text(encoding="utf-8")
+    assert text.count(part) == 1, part
+    return text[: text.index(part)].count("\n") + 1
+
+
+_EYELID_LEAK = "upper or lower eyelid.\n    leak: 0.10\n"
 _EDITS = {
-    "billion laughs": ("assumptions:\n", "assumptions:\n" + _LAUGHS, "line 28: alias *l0: aliases are not allowed"),
+    "billion laughs": ("assumptions:\n", "assumptions:\n" + _LAUGHS,
+                       f"line {_line('assumptions:') + 2}: alias *l0: aliases are not allowed"),
     "5,000-deep lists": ("assumptions:\n", "assumptions:\n  deep:\n    " + "- " * 5000 + "x\n",
                          "nested more than 20 deep"),
-    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n", "line 79, column 10: not valid YAML"),
-    "key written twice": ("upper or lower eyelid.\n    leak: 0.10\n",
-                          "upper or lower eyelid.\n    leak: 0.10\n    leak: 0.5\n",
-                          "answer loc_eyelid: 'leak' is written twice (lines 118 and 119): keep one"),
+    "syntax error": ("  strong: 0.55\n", "  strong: [0.55\n",
+                     f"line {_line('  strong: 0.55') + 1}, column 10: not valid YAML"),
+    "key written twice": (_EYELID_LEAK, _EYELID_LEAK + "    leak: 0.5\n",
+                          f"answer loc_eyelid: 'leak' is written twice (lines {_line(_EYELID_LEAK) + 1} and "
+                          f"{_line(_EYELID_LEAK) + 2}): keep one"),
     "unknown key": ("answer: loc_eyelid, strength: strong,", "answer: loc_eyelid, strenght: strong,",
                     "links[0] (magnesium -> loc_eyelid): unknown key 'strenght' (did you mean 'strength'?)"),
 }

@@ -34,7 +34,7 @@ def test_the_warning_signs_come_first_and_are_every_answer_that_reaches_urgent_o
              for a in rule.answers}
     assert kb.groups[0].id == "warning"
     assert {a.id for a in kb.answers if a.group == "warning"} == alone
-    assert len(alone) == 11
+    assert len(alone) == 12
 
 
 BEYOND_THE_SEEDS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "muscle_wasting", "chest_pain",
@@ -81,7 +81,7 @@ def test_the_seed_copies_match_the_shared_seeds():
         assert (config.SEEDS_DIR / path.name).read_bytes() == path.read_bytes()
 
 
-# The contract's rule table (version 2): rule id -> (level, kind, what it reads, threshold).
+# The contract's rule table (version 3): rule id -> (level, kind, what it reads, threshold).
 LOCATIONS = frozenset(a for a in config.ANSWERS if a.startswith("loc_"))
 BLOOD_TEST = frozenset(("magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6", "iron"))
 CONTRACT_TABLE = {
@@ -91,6 +91,7 @@ CONTRACT_TABLE = {
     "weakness_with_wasting": ("urgent", "all_yes", {"weakness", "muscle_wasting"}, 1.0),
     "progressive_weakness": ("urgent", "all_yes", {"weakness", "progressive"}, 1.0),
     "numbness_with_poor_coordination": ("urgent", "all_yes", {"numbness", "poor_coordination"}, 1.0),
+    "weakness_worsening": ("urgent", "any_yes", {"weakness_worsening"}, 1.0),  # version 3
     **{a: ("see_doctor", "any_yes", {a}, 1.0) for a in ("weakness", "numbness", "poor_coordination", "progressive",
                                                        "muscle_wasting", "painful")},
     "long_duration": ("see_doctor", "above", {"duration_days"}, 14.0),
@@ -236,8 +237,8 @@ def test_a_syntax_error_names_its_line_and_column(tmp_path):
 def test_a_file_that_is_not_utf8_names_its_line(kb_text):
     text, write = kb_text
     path = write(text)
-    path.write_bytes(path.read_bytes().replace(b"version: 2", b"version: \xff2"))
-    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'version: 2')}: not valid UTF-8"):
+    path.write_bytes(path.read_bytes().replace(b"version: 3", b"version: \xff3"))
+    with pytest.raises(KnowledgeBaseError, match=rf"^kb.yaml: line {_line(text, 'version: 3')}: not valid UTF-8"):
         knowledge.load(path)
 
 
@@ -309,7 +310,7 @@ def test_nesting_thousands_deep_is_refused_naming_its_line(kb_text, nesting, mes
          "quote: \"Eyelid twitching → magnesium deficiency\", quote: x}}\n  - {label: magnesium, answer: cramps",
          r"links\[0\] \(magnesium -> loc_eyelid\) source: 'quote'", (0, 0)),
         ("  strong: 0.55\n", "  strong: 0.55\n  strong: 0.9\n", "strength_scale: 'strong'", (0, 1)),
-        ("version: 2\n", "version: 2\nversion: 3\n", "top level: 'version'", (0, 1)),
+        ("version: 3\n", "version: 3\nversion: 4\n", "top level: 'version'", (0, 1)),
     ],
 )
 def test_a_key_written_twice_is_refused_naming_the_entry_and_its_lines(kb_text, old, new, where, lines):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 __all__ = [
@@ -26,6 +27,10 @@ __all__ = [
     "DAYS_ANSWER",
     "LIKELY_AT_LEAST",
     "LIKELY_AT_MOST",
+    "EMERGENCY_NUMBER_ENV",
+    "EMERGENCY_NUMBER_DEFAULT_TEXT",
+    "emergency_number",
+    "emergency_number_text",
 ]
 
 # The contract's names (../shared/contract.md): interfaces, not medical facts.
@@ -44,6 +49,8 @@ ANSWERS: tuple[str, ...] = (
     # added in version 2
     "painful", "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness", "tetany", "dark_urine",
     "calf_swelling",
+    # added in version 3
+    "weakness_worsening",
 )
 DAYS_ANSWER = "duration_days"
 LABELS: tuple[str, ...] = (
@@ -74,3 +81,20 @@ DEFAULT_TRAIN_N = 200_000
 DEFAULT_EVAL_N = 20_000
 DEFAULT_SEED = 42
 DEFAULT_EVAL_SEED = 7
+
+# The emergency number to show (a setting, not a fact: it depends on the country where the app runs).
+EMERGENCY_NUMBER_ENV = "TWITCH_TRIAGE_EMERGENCY_NUMBER"
+EMERGENCY_NUMBER_DEFAULT_TEXT = "your local emergency number"
+_PHONE_NUMBER = re.compile(r"[0-9+\- ]*[0-9][0-9+\- ]*")  # digits, spaces, + and -; at least one digit
+
+
+def emergency_number() -> str | None:
+    """The emergency number set in ``TWITCH_TRIAGE_EMERGENCY_NUMBER`` (e.g. ``112``, ``+44 999``), or None when
+    it is unset or holds anything but digits, spaces, ``+`` and ``-`` (then no number is configured)."""
+    value = os.environ.get(EMERGENCY_NUMBER_ENV, "").strip()
+    return value if _PHONE_NUMBER.fullmatch(value) else None
+
+
+def emergency_number_text() -> str:
+    """What to put in a text's ``{emergency_number}``: the configured number, or "your local emergency number"."""
+    return emergency_number() or EMERGENCY_NUMBER_DEFAULT_TEXT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import re
+import string
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -31,10 +32,37 @@ __all__ = [
     "KnowledgeBase",
     "load",
     "load_default",
+    "PLACEHOLDERS",
+    "TEXTS",
 ]
 
 _ROLES = ("symptom", "context", "days")
 _CLINICAL = "clinical"
+
+# The placeholders a text may hold, and what the program puts in them (values, not medical facts).
+PLACEHOLDERS: dict[str, str] = {
+    "emergency_number": "the emergency number to call (config.emergency_number_text())",
+    "percent": "a share of people, written with its % sign (\"12%\")",
+    "sign": "a warning sign, as its question puts it",
+    "action": "a level's short `if_unsure` action",
+}
+_NUMBER = frozenset({"emergency_number"})
+# The texts of the `texts:` section: name -> (the placeholders it may hold, those it must hold).
+TEXTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "ambulance": (_NUMBER, _NUMBER),
+    "nutrients_only": (_NUMBER, frozenset()),
+    "supplement_warning": (_NUMBER, frozenset()),
+    "base_rate": (frozenset({"percent"}), frozenset({"percent"})),
+    "nothing_lacking": (_NUMBER, frozenset()),
+    "nothing_lacking_triggers": (_NUMBER, frozenset()),
+    "see_doctor_anyway": (_NUMBER, frozenset()),
+    "unsure_sign": (frozenset({"sign", "action"}), frozenset({"sign", "action"})),
+}
+# The placeholders of the levels' texts: (may hold, must hold).
+_LEVEL_TEXTS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "safety_net": (_NUMBER, _NUMBER),
+    "if_unsure": (_NUMBER, frozenset()),
+}
 
 
 class KnowledgeBaseError(ValueError):
@@ -59,13 +87,54 @@ class Source:
         """One line for people: the quote and the title of its article, or the justification."""
         if self.from_seeds:
             return f"\u201c{self.quote}\u201d ({self.title or self.doc})"
-        return f"General clinical knowledge, not from the seeds: {self.justification}"
+        return f"General clinical knowledge (not in the two source articles): {self.justification}"
+
+
+def placeholders(text: str) -> tuple[str, ...]:
+    """The names of the ``{placeholders}`` in ``text``, in order; ValueError for a brace that is not one
+    (``{}``, ``{0}``, ``{a.b}``, ``{a:>3}``, a lone ``{`` or ``}``)."""
+    names = []
+    for _, name, spec, conversion in string.Formatter().parse(text):
+        if name is None:
+            continue
+        if not name.isidentifier() or spec or conversion:
+            raise ValueError(f"'{{{name}{'!' + conversion if conversion else ''}{':' + spec if spec else ''}}}' is not "
+                             "a placeholder: write {name} with a name of letters and underscores")
+        names.append(name)
+    return tuple(names)
 
 
 @dataclass(frozen=True)
 class Cited:
+    """A text people read, and its source. The text may hold ``{placeholders}`` (see :data:`PLACEHOLDERS`),
+    checked on load; :meth:`fill` puts the values in."""
+
     text: str
     source: Source
+
+    def fill(self, **values: object) -> str:
+        """The text with its placeholders filled.
+
+        ``emergency_number`` defaults to the configured number (``config.emergency_number_text()``);
+        any other placeholder the text holds must be given. Values for placeholders the text does not
+        hold are ignored, so a caller may always pass the emergency number.
+
+        Raises
+        ------
+        ValueError
+            A value is given for a name that is no placeholder at all, or one the text needs is missing.
+        """
+        unknown = sorted(set(values) - set(PLACEHOLDERS))
+        if unknown:
+            raise ValueError(f"unknown placeholder '{unknown[0]}' (known: {', '.join(PLACEHOLDERS)})")
+        names = placeholders(self.text)
+        given = {name: str(value) for name, value in values.items() if value is not None}
+        if "emergency_number" in names and "emergency_number" not in given:
+            given["emergency_number"] = config.emergency_number_text()
+        missing = [name for name in names if name not in given]
+        if missing:
+            raise ValueError(f"the text needs a value for '{missing[0]}'")
+        return self.text.format_map(given)
 
 
 @dataclass(frozen=True)
@@ -122,16 +191,26 @@ class Trigger:
 
 @dataclass(frozen=True)
 class Level:
+    """A triage level: its title and action (``source`` supports them), the ``safety_net`` (when to get
+    help sooner; holds ``{emergency_number}``) and ``if_unsure``, a short action for a sign of this level
+    the person is not sure of (the ``{action}`` of the ``unsure_sign`` text)."""
+
     id: str
     title: str
     action: str
     source: Source
+    safety_net: Cited
+    if_unsure: Cited
 
 
 @dataclass(frozen=True)
 class RedFlagRule:
     """A rule of the triage table. ``kind`` is "any_yes", "all_yes", "count_yes" or "above" (on ``answers``),
-    or "probability_at_least" (on the model's probabilities of ``labels``)."""
+    or "probability_at_least" (on the model's probabilities of ``labels``).
+
+    ``call_ambulance``: the person should call an ambulance, not drive themselves (the ``ambulance`` text);
+    emergency rules only. ``about_nutrients``: False when the rule is about a cause the model does not weigh
+    (a nerve, muscle or blood-clot problem), so nutrient figures and tests are not the answer to it."""
 
     id: str
     level: str
@@ -141,6 +220,8 @@ class RedFlagRule:
     threshold: float
     source: Source
     labels: tuple[str, ...] = ()
+    call_ambulance: bool = False
+    about_nutrients: bool = True
 
 
 @dataclass(frozen=True)
@@ -199,6 +280,7 @@ class KnowledgeBase:
     missingness: Missingness = field(default_factory=Missingness)
     sources: tuple[tuple[str, str], ...] = field(default=())  # (seed file, article title)
     assumptions: tuple[tuple[str, str], ...] = field(default=())
+    texts: tuple[tuple[str, Cited], ...] = field(default=())  # (name, text): every name of TEXTS, in its order
 
     @property
     def answer_ids(self) -> tuple[str, ...]:
@@ -219,6 +301,19 @@ class KnowledgeBase:
 
     def links_for(self, label_id: str) -> tuple[Link, ...]:
         return tuple(link for link in self.links if link.label == label_id)
+
+    def cited_text(self, name: str) -> Cited:
+        """The named text of the ``texts`` section (its template and source); KeyError for an unknown name."""
+        for key, cited in self.texts:
+            if key == name:
+                return cited
+        raise KeyError(f"unknown text '{name}' (known: {', '.join(TEXTS)})")
+
+    def text(self, name: str, **values: object) -> str:
+        """The named text with its placeholders filled, e.g. ``kb.text("ambulance")``,
+        ``kb.text("base_rate", percent="12%")``, ``kb.text("unsure_sign", sign=..., action=...)``.
+        ``emergency_number`` defaults to the configured one (:func:`config.emergency_number_text`)."""
+        return self.cited_text(name).fill(**values)
 
 
 # --------------------------------------------------------------------------- reading the YAML
@@ -312,7 +407,7 @@ def _read_yaml(path: Path, data: bytes) -> Any:
 
 _SECTIONS = (
     "version", "sources", "assumptions", "missingness", "strength_scale", "duration", "groups", "answers",
-    "labels", "links", "risk_factors", "triggers", "levels", "red_flags", "patterns", "plan", "disclaimer",
+    "labels", "links", "risk_factors", "triggers", "levels", "red_flags", "patterns", "plan", "disclaimer", "texts",
 )
 _SOURCE_KEYS = ("doc", "quote", "justification")
 _CITED_KEYS = ("text", "source")
@@ -421,9 +516,32 @@ class _Reader:
         if _normalise(text) not in self.seed_texts[doc]:
             raise self.fail(where, f"{what} {text!r} is not verbatim in {doc}")
 
-    def cited(self, entry: Any, where: str) -> Cited:
+    def cited(self, entry: Any, where: str, may: frozenset[str] = frozenset(),
+              must: frozenset[str] = frozenset()) -> Cited:
+        """A text and its source; the text holds only the placeholders in ``may`` and every one in ``must``."""
         self.entry(entry, where, _CITED_KEYS)
-        return Cited(text=self.get(entry, "text", where).strip(), source=self.source(entry, where))
+        text = self.get(entry, "text", where).strip()
+        self.check_placeholders(text, where, may, must)
+        return Cited(text=text, source=self.source(entry, where))
+
+    def check_placeholders(self, text: str, where: str, may: frozenset[str], must: frozenset[str]) -> None:
+        try:
+            names = placeholders(text)
+        except ValueError as exc:
+            raise self.fail(where, str(exc)) from None
+        allowed = ", ".join("{" + name + "}" for name in sorted(may)) or "none"
+        for name in names:
+            if name not in may:
+                raise self.fail(where, f"placeholder {{{name}}} is not allowed here (allowed: {allowed})")
+        for name in sorted(must):
+            if name not in names:
+                raise self.fail(where, f"the text must hold the placeholder {{{name}}}")
+
+    def flag(self, entry: dict, key: str, where: str, default: bool) -> bool:
+        value = entry.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(where, f"'{key}' must be true or false")
+        return value
 
     def known(self, value: str, known: set[str] | tuple[str, ...], where: str, what: str) -> str:
         if value not in known:
@@ -587,8 +705,13 @@ def _levels(r: _Reader) -> tuple[Level, ...]:
     for i, entry in enumerate(r.section("levels")):
         lid = r.get(entry, "id", f"levels[{i}]")
         where = f"level {lid}"
-        r.entry(entry, where, ("id", "title", "action", "source"))
-        levels.append(Level(lid, r.get(entry, "title", where), r.get(entry, "action", where), r.source(entry, where)))
+        r.entry(entry, where, ("id", "title", "action", "source", "safety_net", "if_unsure"))
+        title, action = r.get(entry, "title", where).strip(), r.get(entry, "action", where).strip()
+        r.check_placeholders(title, f"{where} title", frozenset(), frozenset())
+        r.check_placeholders(action, f"{where} action", frozenset(), frozenset())
+        texts = {key: r.cited(r.get(entry, key, where, dict), f"{where} {key}", *_LEVEL_TEXTS[key])
+                 for key in _LEVEL_TEXTS}
+        levels.append(Level(lid, title, action, r.source(entry, where), **texts))
     if tuple(level.id for level in levels) != config.LEVELS:
         raise r.fail("levels", f"levels must be exactly {list(config.LEVELS)}, most severe first")
     return tuple(levels)
@@ -626,13 +749,19 @@ def _red_flags(r: _Reader, answer_ids: set[str]) -> tuple[RedFlagRule, ...]:
     for i, entry in enumerate(r.section("red_flags")):
         rid = r.get(entry, "id", f"red_flags[{i}]")
         where = f"red flag {rid}"
-        r.entry(entry, where, ("id", "level", "reason", "when", "source"))
+        r.entry(entry, where, ("id", "level", "reason", "when", "source", "call_ambulance", "about_nutrients"))
         if rid in {f.id for f in red_flags}:
             raise r.fail(where, "duplicate id")
         level = r.known(r.get(entry, "level", where), config.LEVELS, where, "level")
         kind, ids, threshold, labels = _condition(r, r.get(entry, "when", where, dict), where, answer_ids)
-        red_flags.append(RedFlagRule(rid, level, r.get(entry, "reason", where), kind, ids, threshold,
-                                     r.source(entry, where), labels))
+        call_ambulance = r.flag(entry, "call_ambulance", where, False)
+        if call_ambulance and level != config.LEVELS[0]:
+            raise r.fail(where, f"'call_ambulance' is for {config.LEVELS[0]} rules only (this one is {level})")
+        reason = r.get(entry, "reason", where)
+        r.check_placeholders(reason, f"{where} reason", frozenset(), frozenset())
+        red_flags.append(RedFlagRule(rid, level, reason, kind, ids, threshold, r.source(entry, where), labels,
+                                     call_ambulance=call_ambulance,
+                                     about_nutrients=r.flag(entry, "about_nutrients", where, True)))
     return tuple(red_flags)
 
 
@@ -688,6 +817,16 @@ def _missingness(r: _Reader) -> Missingness:
     return missingness
 
 
+def _texts(r: _Reader) -> tuple[tuple[str, Cited], ...]:
+    """The named texts people read beside the advice, each with the placeholders it may hold."""
+    raw = r.section("texts", dict, tuple(TEXTS))
+    missing = [name for name in TEXTS if name not in raw]
+    if missing:
+        raise r.fail("texts", f"missing text '{missing[0]}'")
+    return tuple((name, r.cited(r.get(raw, name, f"texts.{name}", dict), f"texts.{name}", *TEXTS[name]))
+                 for name in TEXTS)
+
+
 def _pairs(r: _Reader, name: str) -> tuple[tuple[str, str], ...]:
     """An optional section of names and texts (``sources``, ``assumptions``)."""
     raw = r.raw.get(name) or {}
@@ -729,6 +868,7 @@ def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
     duration = _duration(r)
     plan_title, plan, plan_note = _plan(r)
     disclaimer = r.cited(r.section("disclaimer", dict), "disclaimer")
+    texts = _texts(r)
     return KnowledgeBase(
         path=str(r.path),
         sha256=sha256,
@@ -749,6 +889,7 @@ def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
         missingness=_missingness(r),
         sources=sources,
         assumptions=_pairs(r, "assumptions"),
+        texts=texts,
     )
 
 

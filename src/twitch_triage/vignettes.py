@@ -16,9 +16,10 @@ import yaml
 from . import config, redflags, triage
 from .knowledge import KnowledgeBase
 
-__all__ = ["Vignette", "Result", "VIGNETTES_PATH", "load", "run", "markdown"]
+__all__ = ["Vignette", "Result", "VIGNETTES_PATH", "NOTHING_LACKING", "load", "run", "markdown"]
 
 VIGNETTES_PATH = config.DATA_DIR / "vignettes.yaml"
+NOTHING_LACKING = "nothing_lacking"  # in ``expect.top``: that none of the labels is lacking may come first
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Vignette:
     doc: str
     answers: dict[str, Any]
     disposition: str  # the least severe disposition the case should get
-    top: tuple[str, ...]  # the labels that may come first
+    top: tuple[str, ...]  # the labels that may come first, or NOTHING_LACKING
 
 
 @dataclass(frozen=True)
@@ -64,8 +65,9 @@ def _vignette(entry: Any, kb: KnowledgeBase, where: str) -> Vignette:
     if expect.get("disposition") not in config.LEVELS:
         raise ValueError(f"{where} ({entry['id']}): expected disposition must be one of {list(config.LEVELS)}")
     top = tuple(expect.get("top") or ())
-    if not top or not set(top) <= set(kb.label_ids):
-        raise ValueError(f"{where} ({entry['id']}): expected top must list labels of the knowledge base")
+    if not top or not set(top) <= {*kb.label_ids, NOTHING_LACKING}:
+        raise ValueError(f"{where} ({entry['id']}): expected top must list labels of the knowledge base "
+                         f"or '{NOTHING_LACKING}'")
     warning = {a.id: "no" for a in kb.answers if a.group == "warning"}
     return Vignette(id=entry["id"], story=entry["story"], quote=entry["source"]["quote"], doc=entry["source"]["doc"],
                     answers={**warning, **entry["answers"]}, disposition=expect["disposition"], top=top)

@@ -288,3 +288,26 @@ def test_information_gain_is_zero_for_answered_questions_and_positive_for_linked
     # P(yes) + P(no) = 1 is what makes the expectation right: asking twice gains nothing more
     x[kb.answer_ids.index("numbness")] = 1.0
     assert noisy_or.information_gain(x)[kb.answer_ids.index("numbness")] == 0
+
+
+@pytest.mark.parametrize("low_protein_diet", [np.nan, 1.0], ids=["diet-unknown", "low-protein-diet"])
+def test_numbness_with_poor_balance_puts_b12_first_as_the_pattern_list_says(kb, noisy_or, low_protein_diet):
+    """000: "Twitching with numbness → B12 deficiency", though 000 also gives vitamin D "Weakness and poor
+    coordination": the exact posterior ranks B12 first, other answers unknown."""
+    p = _posterior(kb, noisy_or, numbness=1.0, poor_coordination=1.0, low_protein_diet=low_protein_diet)
+    assert max(p, key=p.get) == "vitamin_b12", p
+    assert p["vitamin_b12"] > p["vitamin_d"] + 0.1
+
+
+def test_a_deficiency_that_raises_electrolytes_makes_them_more_common(kb, noisy_or):
+    """000: "Protein maintains muscle structure and electrolyte balance."; 001: "An imbalance of electrolytes like
+    potassium, sodium, and magnesium, often from dehydration"."""
+    for cause, label in [("protein", "potassium"), ("protein", "calcium"), ("dehydration", "potassium")]:
+        j, c = kb.label_ids.index(label), kb.label_ids.index(cause)
+        joint = np.exp(noisy_or.log_joint(np.full((1, len(kb.answer_ids)), np.nan))[0])
+        states = noisy_or.states
+        with_cause = joint[states[:, c] == 1]
+        without = joint[states[:, c] == 0]
+        p_with = with_cause[states[states[:, c] == 1][:, j] == 1].sum() / with_cause.sum()
+        p_without = without[states[states[:, c] == 0][:, j] == 1].sum() / without.sum()
+        assert p_with > p_without + 0.05, (cause, label)

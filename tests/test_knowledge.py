@@ -404,3 +404,284 @@ def test_a_title_that_is_not_in_its_seed_is_refused(kb_text):
     with pytest.raises(KnowledgeBaseError, match=r"sources.000_5913aa4160fac7cb.txt: title 'Lacking Twitching' is "
                                                  r"not verbatim in 000_5913aa4160fac7cb.txt"):
         knowledge.load(write(_edit(text, _TITLE_000, '000_5913aa4160fac7cb.txt: "Lacking Twitching"\n')))
+
+
+# ---------------------------------------------------------------- version 3: weakness_worsening
+
+
+def test_weakness_worsening_is_a_warning_sign_from_its_seed_sentence_with_a_small_leak_and_an_urgent_rule(kb):
+    answer = kb.answer("weakness_worsening")
+    assert config.ANSWERS[-1] == "weakness_worsening"
+    assert (answer.group, answer.role) == ("warning", "symptom")
+    assert answer.question == "Muscle weakness that gets worse from week to week?"
+    assert answer.source.quote == "If twitching is progressive, painful, or associated with weakness"
+    assert 0 < answer.leak <= 0.02
+    rule = next(rule for rule in kb.red_flags if rule.id == "weakness_worsening")
+    assert (rule.level, rule.kind, rule.answers) == ("urgent", "any_yes", ("weakness_worsening",))
+    assert not rule.source.from_seeds and not rule.about_nutrients
+
+
+def test_a_warning_sign_is_rare_whatever_its_cause(kb):
+    warning = {a.id for a in kb.answers if a.group == "warning"}
+    for link in kb.links:
+        if link.answer in warning:
+            assert link.strength <= 0.12, (link.label, link.answer)
+
+
+def test_progressive_asks_about_the_twitching_itself_and_points_to_the_weakness_question(kb):
+    progressive = kb.answer("progressive")
+    assert "twitching itself" in progressive.question
+    assert "weakness" in progressive.help.lower() and "separately" in progressive.help
+    assert "twitching" in kb.answer("weakness_worsening").help.lower()  # and the other way round
+
+
+# ---------------------------------------------------------------- version 3: levels, rules and texts
+
+
+def test_every_level_has_a_safety_net_with_the_emergency_number_and_a_short_if_unsure_action(kb):
+    for level in kb.levels:
+        assert "{emergency_number}" in level.safety_net.text, level.id
+        assert level.if_unsure.text and level.if_unsure.text[0].islower() and len(level.if_unsure.text) < 60
+        assert "{" not in level.action and "{" not in level.title
+    assert kb.level("emergency").if_unsure.text == "get emergency care now"
+    assert kb.level("urgent").if_unsure.text == "see a doctor today"
+    assert kb.level("see_doctor").safety_net.text.startswith("Get help sooner")
+    for level in ("self_care", "see_doctor"):  # the emergency signs, named
+        net = kb.level(level).safety_net.text
+        assert "chest pain" in net and "see a doctor today" in net.lower(), level
+
+
+def test_the_emergency_action_does_not_send_the_person_to_drive_themselves(kb):
+    action = kb.level("emergency").action
+    assert "or go to the nearest emergency department" not in action
+    assert "do not drive yourself" in action.lower()
+
+
+AMBULANCE = {"chest_pain", "sudden_weakness", "swallowing_or_speech_difficulty", "seizure", "breathing_difficulty",
+             "confusion"}
+NOT_ABOUT_NUTRIENTS = {"weakness_with_wasting", "progressive_weakness", "weakness_worsening",
+                       "numbness_with_poor_coordination", "calf_swelling", "dark_urine"}
+
+
+def test_the_rules_that_call_an_ambulance_and_those_not_about_nutrients(kb):
+    assert {rule.id for rule in kb.red_flags if rule.call_ambulance} == AMBULANCE
+    assert {rule.id for rule in kb.red_flags if not rule.about_nutrients} == NOT_ABOUT_NUTRIENTS
+    assert all(rule.level == "emergency" for rule in kb.red_flags if rule.call_ambulance)
+
+
+def test_every_named_text_is_there_with_its_source_and_fills_its_placeholders(kb, monkeypatch):
+    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    assert tuple(name for name, _ in kb.texts) == tuple(knowledge.TEXTS)
+    for _, cited in kb.texts:
+        assert cited.source.quote if cited.source.from_seeds else cited.source.justification
+    assert kb.text("ambulance") == "Call an ambulance on your local emergency number: do not drive yourself."
+    assert kb.text("ambulance", emergency_number="112") == "Call an ambulance on 112: do not drive yourself."
+    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "911")
+    assert "on 911:" in kb.text("ambulance")
+    assert "about 12% of people" in kb.text("base_rate", percent="12%")
+    assert kb.text("unsure_sign", sign="Chest pain", action=kb.level("urgent").if_unsure.text) == (
+        "You were not sure whether you have: Chest pain. If you do, see a doctor today.")
+    assert "112" in kb.level("self_care").safety_net.fill(emergency_number="112")
+    assert kb.cited_text("nothing_lacking").source.quote == (
+        "Occasional twitching can be normal after exercise, stress, or caffeine intake.")
+    assert "stress and excessive caffeine" in kb.cited_text("nothing_lacking_triggers").source.quote
+    assert "two weeks" in kb.cited_text("see_doctor_anyway").source.quote
+
+
+def test_filling_a_text_refuses_an_unknown_placeholder_or_a_missing_value(kb):
+    with pytest.raises(ValueError, match=r"unknown placeholder 'number'"):
+        kb.text("ambulance", number="112")
+    with pytest.raises(ValueError, match=r"needs a value for 'percent'"):
+        kb.text("base_rate")
+    with pytest.raises(KeyError, match=r"unknown text 'ambulanse'"):
+        kb.text("ambulanse")
+
+
+def test_a_clinical_source_says_so_in_plain_words(kb):
+    source = kb.level("emergency").source
+    assert source.cite().startswith("General clinical knowledge (not in the two source articles): ")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda r: r["texts"]["base_rate"].update(text="About {pct} lack it."),
+         r"^kb.yaml: texts.base_rate: placeholder \{pct\} is not allowed here \(allowed: \{percent\}\)$"),
+        (lambda r: r["texts"]["base_rate"].update(text="Many people lack it."),
+         r"^kb.yaml: texts.base_rate: the text must hold the placeholder \{percent\}$"),
+        (lambda r: r["texts"]["ambulance"].update(text="Call {emergency_number} about {percent}."),
+         r"^kb.yaml: texts.ambulance: placeholder \{percent\} is not allowed here \(allowed: \{emergency_number\}\)$"),
+        (lambda r: r["texts"]["unsure_sign"].update(text="Not sure: {sign}. {action} {0}"),
+         r"^kb.yaml: texts.unsure_sign: '\{0\}' is not a placeholder"),
+        (lambda r: r["texts"]["nutrients_only"].update(text="Figures {} only."),
+         r"^kb.yaml: texts.nutrients_only: '\{\}' is not a placeholder"),
+        (lambda r: r["texts"]["nutrients_only"].update(text="Figures {emergency_number:>9} only."),
+         r"^kb.yaml: texts.nutrients_only: '\{emergency_number:>9\}' is not a placeholder"),
+        (lambda r: r["texts"]["nutrients_only"].update(text="A lone { brace."),
+         r"^kb.yaml: texts.nutrients_only: .*brace"),
+        (lambda r: r["levels"][1]["safety_net"].update(text="Call {emergency_numbr} if worse."),
+         r"^kb.yaml: level urgent safety_net: placeholder \{emergency_numbr\} is not allowed here"),
+        (lambda r: r["levels"][1]["safety_net"].update(text="Call your doctor if worse."),
+         r"^kb.yaml: level urgent safety_net: the text must hold the placeholder \{emergency_number\}$"),
+        (lambda r: r["levels"][0].update(action="Call {emergency_number} now."),
+         r"^kb.yaml: level emergency action: placeholder \{emergency_number\} is not allowed here \(allowed: none\)$"),
+        (lambda r: r["labels"][0]["advice"].update(text="About {percent} lack it."),
+         r"^kb.yaml: label magnesium advice: placeholder \{percent\} is not allowed here \(allowed: none\)$"),
+        (lambda r: r["red_flags"][0].update(reason="Breathing {sign}"),
+         r"^kb.yaml: red flag breathing_difficulty reason: placeholder \{sign\} is not allowed here"),
+        (lambda r: r["texts"].update(ambulanse=r["texts"].pop("ambulance")),
+         r"^kb.yaml: texts: unknown key 'ambulanse' \(did you mean 'ambulance'\?\)$"),
+        (lambda r: r["texts"].pop("supplement_warning"), r"^kb.yaml: texts: missing text 'supplement_warning'$"),
+        (lambda r: r.pop("texts"), r"^kb.yaml: texts: missing section 'texts'$"),
+        (lambda r: r["texts"]["ambulance"].pop("source"), r"^kb.yaml: texts.ambulance: missing 'source'"),
+        (lambda r: r["texts"]["ambulance"].update(note="x"), r"^kb.yaml: texts.ambulance: unknown key 'note'"),
+        (lambda r: r["levels"][0].update(safty_net=r["levels"][0].pop("safety_net")),
+         r"^kb.yaml: level emergency: unknown key 'safty_net' \(did you mean 'safety_net'\?\)$"),
+        (lambda r: r["levels"][2].pop("if_unsure"), r"^kb.yaml: level see_doctor: missing 'if_unsure'$"),
+        (lambda r: r["levels"][3]["if_unsure"]["source"].update(quote="See a doctor at once"),
+         r"^kb.yaml: level self_care if_unsure: quote 'See a doctor at once' is not verbatim in 001_"),
+        (lambda r: r["red_flags"][2].update(call_ambulance="yes"),
+         r"^kb.yaml: red flag chest_pain: 'call_ambulance' must be true or false$"),
+        (lambda r: r["red_flags"][2].update(call_ambulance=1),
+         r"^kb.yaml: red flag chest_pain: 'call_ambulance' must be true or false$"),
+        (lambda r: next(f for f in r["red_flags"] if f["id"] == "tetany").update(call_ambulance=True),
+         r"^kb.yaml: red flag tetany: 'call_ambulance' is for emergency rules only \(this one is urgent\)$"),
+        (lambda r: r["red_flags"][0].update(about_nutrients="no"),
+         r"^kb.yaml: red flag breathing_difficulty: 'about_nutrients' must be true or false$"),
+        (lambda r: r["red_flags"][0].update(call_ambulanse=True),
+         r"^kb.yaml: red flag breathing_difficulty: unknown key 'call_ambulanse' \(did you mean 'call_ambulance'\?\)$"),
+    ],
+)
+def test_loading_rejects_a_bad_text_or_flag_in_one_line_naming_the_entry(kb_copy, mutate, message):
+    raw, save = kb_copy
+    mutate(raw)
+    with pytest.raises(KnowledgeBaseError, match=message) as info:
+        knowledge.load(save(raw))
+    assert "\n" not in str(info.value)
+
+
+def test_a_rule_without_the_new_flags_calls_no_ambulance_and_is_about_nutrients(kb_copy):
+    raw, save = kb_copy
+    for rule in raw["red_flags"]:
+        rule.pop("call_ambulance", None)
+        rule.pop("about_nutrients", None)
+    loaded = knowledge.load(save(raw))
+    assert not any(rule.call_ambulance for rule in loaded.red_flags)
+    assert all(rule.about_nutrients for rule in loaded.red_flags)
+
+
+# ---------------------------------------------------------------- plain words in every text a person reads
+
+
+def _person_facing(kb) -> list[tuple[str, str]]:
+    """(where, text) for every text the app, the report or the schema shows a person; quotes left out (they are
+    the articles' own words)."""
+    out: list[tuple[str, str]] = []
+
+    def source(where: str, src) -> None:
+        if src is not None and not src.from_seeds:
+            out.append((f"{where} justification", src.justification))
+
+    def cited(where: str, c) -> None:
+        out.append((where, c.text))
+        source(where, c.source)
+
+    for g in kb.groups:
+        out.append((f"group {g.id}", g.title))
+    for a in kb.answers:
+        out += [(f"answer {a.id} question", a.question), (f"answer {a.id} help", a.help)]
+        source(f"answer {a.id}", a.source)
+    for label in kb.labels:
+        out.append((f"label {label.id} name", label.name))
+        for j, c in enumerate((label.role, *label.tests, label.foods, label.advice)):
+            cited(f"label {label.id} [{j}]", c)
+    for x in (*kb.links, *kb.risk_factors, *kb.triggers, *kb.patterns):
+        source(repr(x)[:60], x.source)
+    for level in kb.levels:
+        out += [(f"level {level.id} title", level.title), (f"level {level.id} action", level.action)]
+        source(f"level {level.id}", level.source)
+        cited(f"level {level.id} safety_net", level.safety_net)
+        cited(f"level {level.id} if_unsure", level.if_unsure)
+    for rule in kb.red_flags:
+        out.append((f"red flag {rule.id} reason", rule.reason))
+        source(f"red flag {rule.id}", rule.source)
+    for name, c in kb.texts:
+        cited(f"texts.{name}", c)
+    out.append(("plan title", kb.plan_title))
+    for j, c in enumerate((*kb.plan, kb.plan_note, kb.disclaimer)):
+        cited(f"plan/disclaimer [{j}]", c)
+    out += [(f"assumptions.{name}", text) for name, text in kb.assumptions]
+    return out
+
+
+def test_no_text_a_person_reads_calls_the_articles_seeds(kb):
+    texts = _person_facing(kb)
+    assert len(texts) > 250
+    for where, text in texts:
+        assert not re.search(r"\bseeds?\b", text.replace("nuts, seeds", "nuts"), re.IGNORECASE), (where, text)
+    assert not any(".txt" in text for _, text in texts)
+
+
+JARGON = ("tetany", "hypokalaemia", "hypokalemia", "hyponatraemia", "hyponatremia", "hypocalcaemia", "hypocalcemia",
+          "rhabdomyolysis", "neuropathy", "thrombosis", "fasciculation")
+
+
+def test_a_medical_word_comes_only_in_parentheses_after_what_it_means(kb):
+    for where, text in _person_facing(kb):
+        outside = re.sub(r"\([^()]*\)", "", text)
+        for word in JARGON:
+            assert word not in outside.lower(), (where, word, text)
+
+
+def test_a_clinical_source_cites_in_plain_words(kb):
+    cite = next(rule for rule in kb.red_flags if rule.id == "calf_swelling").source.cite()
+    assert "seed" not in cite.lower() and "not in the two source articles" in cite
+
+
+# ---------------------------------------------------------------- fidelity to the two articles
+
+
+def _strength(kb, label: str, answer: str) -> float | None:
+    return next((link.strength for link in kb.links if (link.label, link.answer) == (label, answer)), None)
+
+
+def test_widespread_twitching_points_to_vitamin_d_and_every_electrolyte(kb):
+    """000: "Diffuse twitching → vitamin D or electrolytes"; 001: "Electrolytes like sodium and potassium, along
+    with magnesium and calcium"."""
+    for label in ("magnesium", "calcium", "potassium"):
+        link = next(link for link in kb.links if (link.label, link.answer) == (label, "loc_widespread"))
+        assert link.strength == 0.40 and link.source.quote == "Diffuse twitching → vitamin D or electrolytes"
+    assert _strength(kb, "vitamin_d", "loc_widespread") == _strength(kb, "sodium", "loc_widespread") == 0.55
+
+
+def test_the_warning_questions_ask_for_the_sign_not_its_everyday_look_alike(kb):
+    heart = kb.answer("irregular_heartbeat")
+    assert "racing" not in heart.question and "regular rhythm" in heart.help
+    assert "stretch" in kb.answer("tetany").help and "calf cramp" in kb.answer("tetany").help
+    assert "hot shower" in kb.answer("fainting").help and "not this" in kb.answer("fainting").help
+    assert "pain" not in kb.answer("cramps").help.lower()
+
+
+def test_digestive_problems_raise_the_minerals_too(kb):
+    raised = {f.label for f in kb.risk_factors if f.cause == "digestive_issues"}
+    assert {"magnesium", "vitamin_b12", "vitamin_b6", "calcium", "iron", "potassium", "sodium"} <= raised
+
+
+def test_a_risk_factor_cited_to_a_sentence_names_what_it_raises_or_says_it_is_clinical(kb):
+    sweat_sodium = next(f for f in kb.risk_factors if (f.cause, f.label) == ("heavy_sweating", "sodium"))
+    assert not sweat_sodium.source.from_seeds
+
+
+def test_protein_and_dehydration_raise_electrolytes_modestly_and_the_labels_stay_acyclic(kb):
+    by_label = {(f.cause, f.label): f for f in kb.risk_factors if f.cause in config.LABELS}
+    for pair in [("protein", "magnesium"), ("protein", "calcium"), ("protein", "potassium"),
+                 ("dehydration", "potassium"), ("dehydration", "magnesium")]:
+        assert pair in by_label and by_label[pair].strength <= 0.25, pair
+    assert by_label["protein", "potassium"].source.quote == "Protein maintains muscle structure and electrolyte balance."
+    assert "often from dehydration" in by_label["dehydration", "potassium"].source.quote
+
+
+def test_the_advice_says_no_more_than_its_quote(kb):
+    assert "point to iron" not in kb.label("iron").advice.text
+    assert "lost in sweat" not in kb.label("potassium").advice.text
+    assert "together" not in kb.label("calcium").advice.text

@@ -8,7 +8,7 @@ from hypothesis import given, strategies as st
 
 from twitch_triage import config, redflags
 
-# The contract's rule table (version 2), each row on its own: (answers, level, the rules that fire).
+# The contract's rule table (version 3), each row on its own: (answers, level, the rules that fire).
 CONTRACT = [
     *(({a: 1}, "emergency", {a}) for a in ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain",
                                            "fainting", "seizure", "confusion", "sudden_weakness")),
@@ -17,6 +17,7 @@ CONTRACT = [
     ({"weakness": 1, "progressive": 1}, "urgent", {"progressive_weakness", "weakness", "progressive"}),
     ({"numbness": 1, "poor_coordination": 1}, "urgent",
      {"numbness_with_poor_coordination", "numbness", "poor_coordination"}),
+    ({"weakness_worsening": 1}, "urgent", {"weakness_worsening"}),  # version 3
     *(({a: 1}, "see_doctor", {a}) for a in ("weakness", "numbness", "poor_coordination", "progressive",
                                             "muscle_wasting", "painful")),
     ({"duration_days": 15}, "see_doctor", {"long_duration"}),
@@ -57,6 +58,17 @@ def test_each_part_of_a_combination_alone_gives_only_its_own_level(kb, combinati
     for part in COMBINATIONS[combination]:
         result = redflags.evaluate(kb, _case(kb, 0.0, **{part: 1}))
         assert result.level == "see_doctor" and combination not in {rule.id for rule in result.fired}
+
+
+def test_weakness_that_gets_worse_is_urgent_alone_and_twitching_that_gets_worse_is_not(kb):
+    """Version 3: `progressive` is about the twitching; `weakness_worsening` about the weakness itself."""
+    worsening = redflags.evaluate(kb, _case(kb, 0.0, weakness_worsening=1, progressive=0))
+    assert (worsening.level, [r.id for r in worsening.fired]) == ("urgent", ["weakness_worsening"])
+    progressive = redflags.evaluate(kb, _case(kb, 0.0, progressive=1))
+    assert (progressive.level, [r.id for r in progressive.fired]) == ("see_doctor", ["progressive"])
+    both = redflags.evaluate(kb, _case(kb, np.nan, weakness=1, progressive=1))
+    assert both.level == "urgent" and "progressive_weakness" in {r.id for r in both.fired}
+    assert redflags.evaluate(kb, _case(kb, np.nan, weakness_worsening=np.nan, progressive=1)).level == "see_doctor"
 
 
 def test_fourteen_days_do_not_fire_and_fifteen_do(kb):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 
-from twitch_triage import config, vignettes
+from twitch_triage import config, triage, vignettes
 
 
 @pytest.fixture(scope="module")
@@ -59,3 +60,52 @@ def test_the_results_table_names_every_vignette_and_marks_under_triage(results):
     lines = vignettes.markdown(results)
     assert lines[2].startswith("| model | ") and lines[3].startswith("| oracle | ")
     assert sum(line.startswith("| ") for line in lines) == 2 + 2 + 2 + len(results["model"])
+
+
+def test_expect_top_may_name_nothing_lacking_but_no_other_name(kb, tmp_path):
+    path = tmp_path / "v.yaml"
+    entry = ("vignettes:\n- {{id: x, story: s, source: {{doc: d, quote: q}}, answers: {{loc_eyelid: yes}},\n"
+             "   expect: {{disposition: self_care, top: [{top}]}}}}\n")
+    path.write_text(entry.format(top="nothing_lacking, magnesium"), encoding="utf-8")
+    assert vignettes.load(kb, path)[0].top == ("nothing_lacking", "magnesium")
+    path.write_text(entry.format(top="nothing"), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"vignettes\[0\] \(x\): expected top must list labels of the knowledge base "
+                                         r"or 'nothing_lacking'"):
+        vignettes.load(kb, path)
+
+
+def _p_nothing_lacking(noisy_or, x) -> float:
+    log_joint = noisy_or.log_joint(x[None, :])[0]  # state 0: no label lacking
+    return float(np.exp(log_joint[0] - np.logaddexp.reduce(log_joint)))
+
+
+def test_the_oracle_puts_nothing_lacking_first_where_only_it_is_expected_first(cases, kb, noisy_or):
+    """A three-week eyelid twitch with coffee and stress and nothing else: see a doctor (over two weeks), though
+    most likely nothing is lacking."""
+    only = [v for v in cases if v.top == (vignettes.NOTHING_LACKING,)]
+    assert "eyelid_three_weeks_coffee_and_stress" in {v.id for v in only}
+    for v in only:
+        x = triage.case_vector(v.answers, kb.answer_ids)[0]
+        assert _p_nothing_lacking(noisy_or, x) > noisy_or.posterior(x[None, :])[0].max(), v.id
+
+
+@pytest.mark.parametrize(("vignette", "answer", "value", "disposition"), [
+    ("mouth_twitch_then_hand_claw", "tetany", True, "urgent"),
+    ("weak_thinner_thigh", "muscle_wasting", True, "urgent"),
+    ("swollen_calf_without_cramps", "calf_swelling", True, "urgent"),
+    ("weakness_worse_each_week_twitching_not", "progressive", False, "urgent"),
+    ("night_calf_cramp_eases_with_stretching", "tetany", False, "self_care"),
+    ("anxious_racing_heart_regular", "irregular_heartbeat", False, "self_care"),
+    ("light_headed_in_hot_shower", "fainting", False, "self_care"),
+    ("numb_feet_poor_balance_little_protein", "low_protein_diet", True, "urgent"),
+    ("eyelid_three_weeks_coffee_and_stress", "duration_days", 21, "see_doctor"),
+])
+def test_the_cases_a_clinician_raised_are_there_with_the_answers_a_person_gives(cases, vignette, answer, value,
+                                                                                disposition):
+    v = next(v for v in cases if v.id == vignette)
+    assert v.answers[answer] == value and v.disposition == disposition  # YAML reads yes/no as True/False
+
+
+def test_numb_feet_with_poor_balance_put_b12_first_for_the_oracle(results):
+    r = next(r for r in results["oracle"] if r.vignette.id == "numb_feet_poor_balance_little_protein")
+    assert r.top == "vitamin_b12" and r.disposition == "urgent"

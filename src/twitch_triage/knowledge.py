@@ -94,7 +94,11 @@ def placeholders(text: str) -> tuple[str, ...]:
     """The names of the ``{placeholders}`` in ``text``, in order; ValueError for a brace that is not one
     (``{}``, ``{0}``, ``{a.b}``, ``{a:>3}``, a lone ``{`` or ``}``)."""
     names = []
-    for _, name, spec, conversion in string.Formatter().parse(text):
+    try:
+        fields = list(string.Formatter().parse(text))
+    except ValueError:
+        raise ValueError("a lone '{' or '}' brace: write {{ or }} for a brace, or {name} for a placeholder") from None
+    for _, name, spec, conversion in fields:
         if name is None:
             continue
         if not name.isidentifier() or spec or conversion:

@@ -29,7 +29,8 @@ MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "mu
 
 
 WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain", "fainting", "seizure",
-                 "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling")
+                 "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling",
+                 "weakness_worsening")
 
 
 def all_at_once(at: AppTest) -> AppTest:

@@ -100,8 +100,8 @@ def test_the_oracle_puts_nothing_lacking_first_where_only_it_is_expected_first(c
     ("numb_feet_poor_balance_little_protein", "low_protein_diet", True, "urgent"),
     ("eyelid_three_weeks_coffee_and_stress", "duration_days", 21, "see_doctor"),
 ])
-def test_the_cases_a_clinician_raised_are_there_with_the_answers_a_person_gives(cases, vignette, answer, value,
-                                                                                disposition):
+def test_look_alikes_and_warning_cases_are_there_with_the_answers_a_person_gives(cases, vignette, answer, value,
+                                                                                 disposition):
     v = next(v for v in cases if v.id == vignette)
     assert v.answers[answer] == value and v.disposition == disposition  # YAML reads yes/no as True/False
 

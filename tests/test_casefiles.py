@@ -456,11 +456,11 @@ class FailingScorer:
     def __getattr__(self, name):
         return getattr(self._scorer, name)
 
-    def predict_proba(self, X):
+    def predict_all(self, X):
         self._n -= 1
         if not self._n:
             raise RuntimeError("the model failed")
-        return self._scorer.predict_proba(X)
+        return self._scorer.predict_all(X)
 
 
 def test_an_error_in_the_scoring_thread_joins_the_others_and_leaves_no_file(tmp_path, predictor, kb, cases_csv):

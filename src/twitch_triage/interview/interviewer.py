@@ -113,17 +113,18 @@ class Interviewer:
         batch scoring computes them (it reads the answers as float32)."""
         X32 = np.asarray(X, dtype=np.float32)
         both = self.model.predict_all(X32)
-        return both, triage.outputs(X32, both[:, :-1], self.kb, self.kb.answer_ids, self.kb.label_ids)
+        return both, triage.outputs(X32, both[:, :-1], self.kb, self.kb.answer_ids, self.kb.label_ids,
+                                    nothing=both[:, -1])
 
     def outcome(self, X: np.ndarray, *, folded: bool = True) -> np.ndarray:
         """What each row of answers shows, as one integer: the disposition, the likely causes (a set) and whether
         "nothing lacking" leads (``p_nothing_lacking`` as written at least every label's). With ``folded``, at
         ``urgent`` or above the disposition alone: the page shows what to do and folds the rest away."""
-        both, out = self.outputs(X)
+        _, out = self.outputs(X)
         n, labels = X.shape[0], len(self.kb.label_ids)
         likely = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(likely, out.likely_rows, np.left_shift(1, out.likely_cols).astype(np.int64))
-        leads = redflags.ten_thousandths(both[:, -1]) >= out.written.max(axis=1)
+        leads = out.nothing_written >= out.written.max(axis=1)
         rest = (likely << 1) | leads
         if folded:
             rest = np.where(out.level <= _URGENT, 0, rest)
@@ -239,7 +240,7 @@ class Interviewer:
 
     def _step(self, answers: Mapping[str, Any], for_report: bool) -> dict[str, Any]:
         x, given = self.parse(answers)
-        both, out = self.outputs(x[None, :])
+        _, out = self.outputs(x[None, :])
         level = int(out.level[0])
         screens = self.screens_answered(answers)
         choice = self.choose(x, given, level, screens, for_report=for_report)
@@ -260,7 +261,7 @@ class Interviewer:
             "should_stop": question is None,
             "expected_gain": round(choice.value, 4),
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, written)},
-            "p_nothing_lacking": int(redflags.ten_thousandths(both[0, -1])) / redflags.WRITTEN_SCALE,
+            "p_nothing_lacking": int(out.nothing_written[0]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for c in out.likely_cols],
             "disposition": config.LEVELS[level],
             "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[0]) if on],

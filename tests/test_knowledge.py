@@ -73,6 +73,13 @@ def test_every_seed_quote_is_verbatim_in_its_seed(kb):
             assert source.doc == "clinical" and source.justification
 
 
+def test_the_contract_in_the_repository_is_the_reference_it_follows():
+    shared = config.PROJECT_ROOT.parent / "shared" / "contract.md"
+    if not shared.is_file():
+        pytest.skip("../shared/contract.md is not beside this checkout")
+    assert (config.PROJECT_ROOT / "docs" / "contract.md").read_bytes() == shared.read_bytes()
+
+
 def test_the_seed_copies_match_the_shared_seeds():
     shared = config.PROJECT_ROOT.parent / "shared" / "seeds"
     if not shared.is_dir():

@@ -39,12 +39,11 @@ def cases_20k(kb) -> generator.Cases:
 
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, kb):
-    """A small model trained once per test session (seconds, less accurate than `make train`): its folder."""
+    """A smaller model trained once per test session (seconds; half the cases of `make train`): its folder."""
     from twitch_triage import training
 
     folder = tmp_path_factory.mktemp("models")
-    training.train(kb, n=40_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True,
-                   max_iter=20, hidden_layer_sizes=(64,))
+    training.train(kb, n=100_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True, max_iter=25)
     return folder
 
 

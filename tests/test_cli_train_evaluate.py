@@ -83,7 +83,7 @@ def test_train_writes_the_model_manifest_and_model_card_beside_the_model(tmp_pat
     assert r.returncode == 0, r.stderr
     stages = [line.rsplit(": ", 1)[0] for line in r.stderr.splitlines()[:-1]]  # standard error is not a terminal
     assert stages == ["generate 3,000 cases", "oracle posterior of each (the network's targets)",
-                      "fit the network (30 epochs)", "calibrate 11 outputs (the labels, p_nothing_lacking)",
+                      "fit the network (40 epochs)", "calibrate 11 outputs (the labels, p_nothing_lacking)",
                       f"evaluate on {config.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
     assert r.stderr.splitlines()[-1].startswith("trained on 3,000 cases (seed 2) in ")
     assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()

@@ -173,7 +173,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         "random_state": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=30, batch_size=512,
+    def __init__(self, *, hidden_layer_sizes=(128,), alpha=1e-4, max_iter=40, batch_size=512,
                  learning_rate_init=1e-3, calibration="sigmoid", calibration_fraction=0.2, random_state=0):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.alpha = alpha

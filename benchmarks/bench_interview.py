@@ -33,7 +33,8 @@ from twitch_triage.report import verdict
 
 SEEDS = (2026, 7)
 STEPS = (5, 8, 12)
-THRESHOLDS = (0.01, 0.02, 0.03, 0.05)
+# (stop below, the bars an answer must pass to join a screen): the chosen setting and laxer ones beside it
+SETTINGS = ((interview.STOP_BELOW, interview.ITEM_AT_LEAST), (0.05, 0.1), (0.1, 0.2), (0.2, 0.3))
 _URGENT = redflags.level_rank("urgent")
 
 
@@ -175,15 +176,17 @@ def section(kb, predictor, n: int = 300, seeds: tuple[int, ...] = SEEDS, timed_p
     from twitch_triage.generator import compile_model
 
     oracle = compile_model(kb)
-    chosen = interview.STOP_BELOW
+    chosen = SETTINGS[0]
     rows, timed, figures = [], np.zeros(0), {}
     with threadpool_limits(limits=1, user_api="blas"):  # as a step runs: small products, one thread
         for seed in seeds:
-            for threshold in THRESHOLDS if seed == seeds[0] else (chosen,):
-                r = run(kb, predictor, n, seed, threshold, timed_people if threshold == chosen else 0)
+            for setting in SETTINGS if seed == seeds[0] else (chosen,):
+                stop, bar = setting
+                r = run(kb, predictor, n, seed, stop, timed_people if setting == chosen else 0,
+                        item_at_least=bar, needed_at_least=bar)
                 m = measure(kb, r)
-                rows.append((seed, threshold, m))
-                if threshold == chosen:
+                rows.append((seed, setting, m))
+                if setting == chosen:
                     figures[seed] = (r, m)
                     timed = np.concatenate([timed, r["timed"]])
     r, _ = figures[seeds[0]]
@@ -207,6 +210,9 @@ def section(kb, predictor, n: int = 300, seeds: tuple[int, ...] = SEEDS, timed_p
         f"## The interview, simulated ({n} of the generator's people without an emergency sign, per seed)",
         "",
         "Each person answers truthfully, or \"don't know\" at the question's missing rate; one screen is one step. "
+        "*Stop below*: the chance that what is shown differs from what all answers show, below which the interview "
+        "stops; *bars*: the chance an answer must have, alone, of changing what is shown or of being needed to reach "
+        "it, to join a screen (`interview.STOP_BELOW`, `ITEM_AT_LEAST`, `NEEDED_AT_LEAST`). "
         "*Same as with all answers*: the advice and the causes listed as likely at the stop are those all of the "
         "person's answers give (the advice alone for people stopped at `urgent`). *Below the rules*: people whose "
         "advice at the stop is lower than the answer rules give with all their answers (must be 0). *Below all "
@@ -214,11 +220,11 @@ def section(kb, predictor, n: int = 300, seeds: tuple[int, ...] = SEEDS, timed_p
         "(`probable_deficiency`) can cause. *Core history*: where, how long and the lifestyle screen asked, among "
         "people not stopped at `urgent`. *Back to a topic*: screens per person that return to a topic left earlier.",
         "",
-        "| seed | stop below | screens (median, p90) | answers asked (median) | same as with all answers | "
+        "| seed | stop below; bars | screens (median, p90) | answers asked (median) | same as with all answers | "
         "below the rules | below all answers | core history | back to a topic | stopped: urgent / enough / cap / "
         "nothing left |",
         "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
-        *(f"| {seed} | {th:g}{' (chosen)' if th == chosen else ''} | {m['screens_median']:.0f}, {m['screens_p90']:.0f} "
+        *(f"| {seed} | {th[0]:g}; {th[1]:g}{' (chosen)' if th == chosen else ''} | {m['screens_median']:.0f}, {m['screens_p90']:.0f} "
           f"| {m['items_median']:.0f} | {100 * m['same']:.1f}% | {m['below_rules']} | {100 * m['below_all']:.1f}% | "
           f"{100 * m['core']:.0f}% | {m['returns']:.2f} | "
           f"{' / '.join(str(m['stops'][k]) for k in ('urgent', 'enough', 'cap', 'nothing_left'))} |"

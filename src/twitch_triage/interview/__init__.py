@@ -20,7 +20,7 @@ import numpy as np
 from ..answers import parse_value
 from ..knowledge import KnowledgeBase
 from .explain import unsure_signs
-from .interviewer import STOP_BELOW, Choice, Interviewer
+from .interviewer import ITEM_AT_LEAST, NEEDED_AT_LEAST, STOP_BELOW, Choice, Interviewer
 from .policy import MAX_SCREENS
 from .questions import CHECKLIST, LIFESTYLE, WHERE, Question
 from . import explain as _explain
@@ -28,7 +28,7 @@ from . import what_if as _what_if
 
 __all__ = ["Question", "Choice", "Interviewer", "step", "what_if", "form_order", "interviewer", "unsure_signs",
            "triggers", "unsure",
-           "STOP_BELOW", "MAX_SCREENS", "CHECKLIST", "WHERE", "LIFESTYLE"]
+           "STOP_BELOW", "ITEM_AT_LEAST", "NEEDED_AT_LEAST", "MAX_SCREENS", "CHECKLIST", "WHERE", "LIFESTYLE"]
 
 _INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}
 _MODELS: dict[str, Any] = {}

@@ -11,6 +11,7 @@ WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "che
                  "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling",
                  "weakness_worsening")
 ALERTS = ("error", "warning", "success")
+_READ = ("markdown", "caption", "header", "subheader", "title", "info", *ALERTS)  # elements that hold text to read
 
 
 def all_at_once(at: AppTest) -> AppTest:
@@ -38,11 +39,12 @@ def all_markdown(at: AppTest) -> str:
 
 
 def shown_text(at: AppTest) -> str:
-    """Every text of the main area a person reads: markdown, captions, headings, alerts and expander labels."""
+    """Every text of the main area a person reads: markdown, captions, headings, alerts, notes and expander
+    labels."""
     parts = []
     for node in at.main:
         value = getattr(node, "value", None)
-        if node.type in ("markdown", "caption", "header", "subheader", "title", *ALERTS) and isinstance(value, str):
+        if node.type in _READ and isinstance(value, str):
             parts.append(value)
     parts += [expander.label for expander in at.expander]
     return "\n".join(parts)

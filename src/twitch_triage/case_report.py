@@ -35,10 +35,12 @@ _ACT_AT_ONCE = "urgent"  # a warning sign left unsure is named when it alone wou
 
 @dataclass(frozen=True)
 class Item:
-    """A line of the report, and the source it rests on in small print (empty when it rests on none)."""
+    """A line of the report, and the source it rests on in small print (empty when it rests on none); ``strong``
+    lines (what to do now) stand out."""
 
     text: str
     note: str = ""
+    strong: bool = False
 
 
 @dataclass(frozen=True)
@@ -158,10 +160,10 @@ def _advice(assessment: Assessment, kb: KnowledgeBase) -> Section:
     sooner (the level's safety net), and every red flag that fired with its source."""
     level = assessment.level
     act_now = assessment.disposition in _ACT_NOW
-    paragraphs = [Item(f"{level.title}. {level.action}", level.source.cite())]
+    paragraphs = [Item(f"{level.title}. {level.action}", level.source.cite(), strong=act_now)]
     if any(rule.call_ambulance for rule in assessment.red_flags):
         ambulance = kb.cited_text("ambulance")
-        paragraphs.insert(0, Item(ambulance.fill(), ambulance.source.cite()))
+        paragraphs.insert(0, Item(ambulance.fill(), ambulance.source.cite(), strong=True))
     paragraphs.append(Item(level.safety_net.fill(), level.safety_net.source.cite()))
     if assessment.red_flags:
         paragraphs.append(Item("Because of these answers:"))
@@ -271,8 +273,8 @@ def _render_markdown(report: Report) -> str:
     lines = [f"# {_md(report.title)}", "", *(f"{_md(line)}  " for line in report.header), ""]
     for section in report.sections:
         lines += [f"## {'⚠ ' if section.alert else ''}{_md(section.title)}", ""]
-        for k, paragraph in enumerate(section.paragraphs):
-            lines += [_md_item(paragraph, strong=section.alert and k == 0), ""]
+        for paragraph in section.paragraphs:
+            lines += [_md_item(paragraph, strong=paragraph.strong), ""]
         if section.items:
             lines += [f"- {_md_item(item, '  ')}" for item in section.items] + [""]
         if section.table:
@@ -334,8 +336,8 @@ def _render_pdf(report: Report, when: _dt.date) -> bytes:
         doc.multi_cell(0, 7, ("\u26a0 " if section.alert else "") + section.title, align="L",
                        new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.ln(1)
-        for k, paragraph in enumerate(section.paragraphs):
-            item(paragraph, 11 if section.alert and k == 0 else 10, "B" if section.alert and k == 0 else "")
+        for paragraph in section.paragraphs:
+            item(paragraph, 11 if paragraph.strong else 10, "B" if paragraph.strong else "")
         for entry in section.items:
             doc.set_font(_FONT, "", 10)
             doc.set_text_color(0)

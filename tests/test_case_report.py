@@ -146,7 +146,7 @@ def test_with_no_likely_cause_the_tests_are_those_of_the_most_probable_one(predi
     report = case_report.build(assessment, kb, model_version=VERSION, when=WHEN)
     tests = next(s for s in report.sections if s.title == "Tests to ask for")
     top = assessment.labels[0]
-    assert top.name in tests.paragraphs[0].text
+    assert top.name in tests.paragraphs[-1].text
     assert [item.text for item in tests.items] == [f"{t.text} (for {top.name})" for t in top.tests]
 
 

@@ -218,7 +218,7 @@ def _tests(assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
     lead = [] if any(r.likely for r in results) else [Item(
         f"No cause is more likely than not; the tests for the most probable one, {results[0].name}:")]
     warning = kb.cited_text("supplement_warning")
-    return [Section("Tests to ask for", paragraphs=(*lead, Item(warning.fill(), warning.source.cite())),
+    return [Section("Tests to ask for", paragraphs=(Item(warning.fill(), warning.source.cite()), *lead),
                     items=tuple(Item(f"{text} (for {', '.join(names)})", note)
                                 for text, (names, note) in tests.items()))]
 

@@ -305,3 +305,14 @@ def test_no_page_a_person_reads_speaks_of_seeds(app, kb):
     about = app.switch_page("twitch_triage_app/about_model.py").run()
     assert "seed" not in shown_text(about).lower() and "seed" not in "\n".join(
         str(v) for df in about.dataframe for v in getattr(df.value, "data", df.value).columns).lower()
+
+
+def test_a_text_with_the_emergency_number_stays_plain_text_around_the_link_that_dials_it(monkeypatch):
+    from twitch_triage.knowledge import Cited, Source
+    from twitch_triage_app import shared
+
+    text = Cited("Call {emergency_number} *now* or $5_000", Source("clinical", justification="j"))
+    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    assert shared.filled(text) == r"Call your local emergency number \*now\* or \$5\_000"
+    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "+1 911")
+    assert shared.filled(text) == r"Call [+1 911](tel:+1911) \*now\* or \$5\_000"

@@ -38,14 +38,9 @@ def _sends_to_doctor(assessment: triage.Assessment) -> bool:
     return redflags.level_rank(assessment.disposition) <= redflags.level_rank(_DOCTOR)
 
 
-def _quiet(note: str) -> str:
-    """A source already written as one line (a report's note) in small grey print."""
-    return ":small[:gray[" + shared.plain(note).replace("[", "(").replace("]", ")") + "]]"
-
-
 def _item(item: case_report.Item) -> str:
     """A line of the report as markdown: its text, and its source in small grey print below."""
-    return shared.plain(item.text) + (f"  \n{_quiet(item.note)}" if item.note else "")
+    return shared.plain(item.text) + (f"  \n{shared.quiet(item.note)}" if item.note else "")
 
 
 # --------------------------------------------------------------------------- what to do
@@ -111,8 +106,8 @@ def show_report_downloads(assessment: triage.Assessment, asked: tuple[str, ...],
         data=lambda: case_report.markdown(assessment, kb, **what),
         file_name=f"{name}.md", mime="text/markdown", on_click="ignore", width="stretch")
     holds = ("the advice with its reasons and sources, what may be lacking and the tests to ask for"
-             if case_report.nutrients_apply(assessment) else "and the advice with its reasons and sources")
-    st.caption(f"The date, your answers {holds}: to print or show at the appointment.")
+             if case_report.nutrients_apply(assessment) else "the advice with its reasons and sources")
+    st.caption(f"The date, your answers, {holds}: to print or show at the appointment.")
 
 
 # --------------------------------------------------------------------------- is anything lacking at all
@@ -149,7 +144,7 @@ def show_nothing_lacking(assessment: triage.Assessment, triggers: Sequence[str],
         lines, cited = [], set()
         for item in items:  # a source shared with the line above is not repeated
             lines.append(f"- {shared.plain(item.text)} — *yes*"
-                         + (f"  \n  {_quiet(item.note)}" if item.note and item.note not in cited else ""))
+                         + (f"  \n  {shared.quiet(item.note)}" if item.note and item.note not in cited else ""))
             cited.add(item.note)
         st.markdown("**Your answers that point to an everyday cause**\n\n" + "\n".join(lines)
                     + "\n\n" + shared.cited(kb.cited_text("nothing_lacking_triggers")))

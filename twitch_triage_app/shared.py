@@ -22,6 +22,7 @@ __all__ = [
     "cite",
     "plain",
     "verbatim",
+    "quiet",
     "quiet_cite",
     "call_link",
     "filled",
@@ -132,9 +133,15 @@ def cite(source: knowledge.Source) -> str:
     return plain(source.cite())
 
 
+def quiet(note: str) -> str:
+    """A source written as one line (e.g. a report's note) as small grey markdown, to sit under the text it
+    supports."""
+    return ":small[:gray[" + plain(note).replace("[", "(").replace("]", ")") + "]]"
+
+
 def quiet_cite(source: knowledge.Source) -> str:
     """A source as small grey markdown, to sit under the text it supports."""
-    return ":small[:gray[" + cite(source).replace("[", "(").replace("]", ")") + "]]"
+    return quiet(source.cite())
 
 
 def call_link(number: str) -> str:

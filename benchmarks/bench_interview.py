@@ -127,10 +127,10 @@ def order_walk(X: np.ndarray, steps: list[np.ndarray], k: int) -> np.ndarray:
     return R
 
 
-def run(kb, predictor, n: int, seed: int, threshold: float, timed_people: int = 0) -> dict:
-    """Every person's walk with the interview stopping below ``threshold``."""
+def run(kb, predictor, n: int, seed: int, threshold: float, timed_people: int = 0, **params) -> dict:
+    """Every person's walk with the interview stopping below ``threshold`` (``params``: the interviewer's)."""
     X, Y = people(kb, n, seed)
-    it = interview.Interviewer(kb, predictor, stop_below=threshold)
+    it = interview.Interviewer(kb, predictor, stop_below=threshold, **params)
     timed: list[float] = []
     walks = [walk(it, person, timed if i < timed_people else None) for i, person in enumerate(X)]
     return {"X": X, "Y": Y, "it": it, "walks": walks, "timed": np.array(timed) * 1000}

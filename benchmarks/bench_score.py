@@ -3,7 +3,7 @@
 * Files of 200,000 and 1,000,000 cases written by ``twitch-triage generate`` (answers
   spelt as the contract spells them, plus the true labels as extra passthrough columns).
 * The I/O floor (``io_floor.py``): pyarrow's CSV reader reading the same file (every column
-  as text) plus its writer writing it back with 14 more columns, in this process.
+  as text) plus its writer writing it back with 15 more columns, in this process.
 * The ratio, paired: each run of ``batch.score_file`` in this process (the model already
   loaded, pyarrow's memory pool as the command sets it) right after a run of the floor;
   the median of the per-pair ratios. The same pairing for the command as the user runs it

@@ -27,12 +27,18 @@ def question(at: AppTest) -> str:
 
 
 def progress(at: AppTest) -> str:
-    return next(c.value for c in at.caption if c.value.startswith("Question "))
+    """The progress line over the question."""
+    return at.get("progress")[0].proto.text
+
+
+def done(at: AppTest) -> int:
+    """The share of the interview the progress bar shows done, in percent."""
+    return at.get("progress")[0].proto.value
 
 
 def number(at: AppTest) -> int:
     """The number of the question on screen."""
-    return int(re.match(r"Question (\d+) — ", progress(at)).group(1))
+    return int(re.match(r"Question (\d+)", progress(at)).group(1))
 
 
 def has(elements, key: str) -> bool:
@@ -40,8 +46,13 @@ def has(elements, key: str) -> bool:
 
 
 def answer_screen(at: AppTest, value: str = "unknown") -> AppTest:
-    """Answer the screen on show: tick nothing on a checklist, or give ``value`` (yes / no / unknown)."""
-    if has(at.button, "next") and not at.number_input:
+    """Answer the screen on show with ``value`` (yes / no / unknown): on a screen of items, "no" is "None of
+    these", "unknown" leaves every item untouched, "yes" answers yes to the first item and leaves the rest."""
+    if has(at.button, "none_of_these"):
+        if value == "no":
+            return at.button(key="none_of_these").click().run()
+        if value == "yes":
+            at.radio[0].set_value("yes")
         return at.button(key="next").click().run()
     if at.number_input:
         return at.button(key="answer_unknown").click().run()
@@ -49,7 +60,8 @@ def answer_screen(at: AppTest, value: str = "unknown") -> AppTest:
 
 
 def finished(at: AppTest) -> bool:
-    return any(h.value == "Your result" for h in at.header)
+    """The interview has stopped: the result (or the note that there is nothing to go on yet), no question."""
+    return not at.get("progress")
 
 
 def banners(at: AppTest) -> list[str]:
@@ -80,50 +92,128 @@ def test_the_interview_opens_on_the_warning_sign_checklist_with_the_chart_beside
     assert not app.toggle(key="all_at_once").value
     assert question(app) == "First: do you have any of these now?"
     assert number(app) == 1
-    ticks = {box.key.removeprefix("ask_") for box in app.checkbox}
-    assert ticks == {a.id for a in kb.answers if a.group == "warning"}
-    assert not app.radio  # one screen, not the whole form
+    items = {radio.key.removeprefix("ask_"): radio for radio in app.radio}
+    assert set(items) == {a.id for a in kb.answers if a.group == "warning"}
+    assert all(r.value is None and r.options == ["Yes", "No", "Not sure"] for r in items.values())  # untouched
+    assert has(app.button, "none_of_these") and has(app.button, "next")
     assert len(app.get("vega_lite_chart")) == 1
     so_far = [md.value for md in app.markdown if "So far" in md.value]
     assert so_far and all(level.title not in so_far[0] for level in kb.levels)  # no advice before the signs
     assert any("address" in c.value and "health answers" in c.value for c in app.caption)
 
 
+def test_none_of_these_answers_no_to_every_item(app, kb):
+    at = app.button(key="none_of_these").click().run()
+    assert all(at.query_params[a.id] == "n" for a in kb.answers if a.group == "warning")
+    at = at.button(key="back").click().run()  # the answers taken back are shown as given
+    assert all(r.value == "no" for r in at.radio)
+
+
+def test_an_item_left_untouched_is_not_sure_never_no(app, kb):
+    app.radio(key="ask_chest_pain").set_value("no")
+    at = app.button(key="next").click().run()
+    assert at.query_params["chest_pain"] == "n"
+    assert all(at.query_params[a.id] == "u" for a in kb.answers if a.group == "warning" and a.id != "chest_pain")
+
+
 def test_an_interview_goes_forward_back_and_starts_over(app):
-    at = answer_screen(app)  # the checklist, nothing ticked: every warning sign is "no"
-    assert all(at.query_params[a] == "n" for a in ("chest_pain", "tetany"))
+    at = answer_screen(app, "no")  # the checklist: none of these
     assert any("So far" in md.value and "advice **" in md.value for md in at.markdown)  # now it has advice
     first = question(at)
-    assert number(at) == 2
+    assert number(at) == 2 and first == "Where is the twitching?"
+    first_item = at.radio[0].key
     at = answer_screen(at, "yes")
     assert not at.exception and number(at) == 3
-    second = question(at)
-    assert second != first
+    assert question(at) != first
     at = at.button(key="back").click().run()
     assert question(at) == first and number(at) == 2
-    assert "y" not in at.query_params.values()  # the "yes" is taken back
+    assert at.radio(key=first_item).value == "yes"  # the answers taken back are shown again
+    assert "y" not in at.query_params.values()  # and taken out of the case
     at = at.button(key="start_over").click().run()
     assert question(at) == "First: do you have any of these now?" and not dict(at.query_params)
 
 
 def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):
-    at = answer_screen(app)
-    at = answer_screen(at, "yes")  # the first question after the checklist, answered yes
+    at = answer_screen(app, "no")
+    at = answer_screen(at, "yes")  # where: the first place
     seen = []
     at = walk_to_the_result(at, seen=seen)
-    numbers = [int(re.match(r"Question (\d+) — ", line).group(1)) for line in seen]
+    numbers = [number_of(line) for line in seen]
     assert numbers == list(range(numbers[0], numbers[0] + len(numbers)))  # one more each screen
-    assert any(re.search(r" — (about \d+ more|probably the last)$", line) for line in seen), seen
-    assert not at.exception
+    assert all(re.search(r" — (about \d+ more to go|the last question)$", line) for line in seen), seen
     types = [node.type for node in at.main]
-    banners = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]
-    assert banners and banners[0] < types.index("vega_lite_chart")  # the disposition first
-    assert any("of people with twitching lack it" in md.value for md in at.markdown)
+    banners_at = [i for i, t in enumerate(types) if t in ("success", "warning", "error")]
+    assert banners_at and banners_at[0] < types.index("vega_lite_chart")  # the disposition first
     assert any(md.value == "##### What if an answer were the other way" for md in at.markdown)
-    downloads = {d.proto.label: d.proto for d in at.get("download_button")}
-    assert set(downloads) == {"Report for the doctor (PDF)", "Report for the doctor (Markdown)"}
+    assert len(at.get("download_button")) == 2
     assert has(at.button, "back") and has(at.button, "start_over")
-    assert not at.checkbox and not at.number_input  # no question left on screen
+    assert not at.radio and not at.number_input  # no question left on screen
+
+
+def number_of(line: str) -> int:
+    return int(re.match(r"Question (\d+)", line).group(1))
+
+
+@pytest.mark.parametrize("sign", ["tetany", "calf_swelling"])
+def test_an_urgent_tick_shows_the_urgent_result_next_with_an_optional_few_more_for_the_doctor(app, kb, sign):
+    app.radio(key=f"ask_{sign}").set_value("yes")
+    at = app.button(key="next").click().run()
+    assert not at.exception and finished(at)
+    assert kb.level("urgent").title in at.error[0].value
+    assert has(at.button, "for_report") and not at.radio  # the result, not another question
+    at = at.button(key="for_report").click().run()
+    assert not at.exception and not finished(at) and question(at) == "Where is the twitching?"
+    assert kb.level("urgent").title in at.error[0].value  # the advice stays on top while answering
+    at = walk_to_the_result(at, "unknown")
+    assert finished(at) and kb.level("urgent").title in at.error[0].value
+    assert not has(at.button, "for_report")  # answered: it is not offered again
+
+
+@pytest.mark.parametrize("sign", EMERGENCY_SIGNS)
+def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_now(app, kb, sign):
+    app.radio(key=f"ask_{sign}").set_value("yes")
+    at = app.button(key="next").click().run()
+    assert not at.exception
+    level = kb.level("emergency")
+    assert level.title in at.error[0].value and level.action in at.error[0].value
+    assert not at.get("vega_lite_chart") and not at.subheader
+    assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
+    assert not at.get("download_button") and not has(at.button, "for_report")
+    assert at.query_params[sign] == "y"
+    at = at.button(key="back").click().run()  # a wrong answer can be taken back
+    assert question(at) == "First: do you have any of these now?" and at.radio(key=f"ask_{sign}").value == "yes"
+
+
+def walks(app, pattern: list[str]) -> list[tuple[int, str]]:
+    """The progress (percent done, line) of each screen of one walk, answering by ``pattern`` in turn."""
+    at, seen = app, []
+    for k in range(MAX_SCREENS):
+        if finished(at):
+            return seen
+        seen.append((done(at), progress(at)))
+        at = answer_screen(at, pattern[k % len(pattern)])
+        assert not at.exception
+    raise AssertionError("the interview did not stop")
+
+
+@pytest.mark.parametrize("pattern", [["no"], ["unknown"], ["no", "yes"], ["no", "yes", "unknown", "no"]],
+                         ids=["none", "not-sure", "yes-no", "mixed"])
+def test_progress_never_moves_backward_and_says_the_last_question_only_before_the_result(app, pattern):
+    seen = walks(app, pattern)
+    shares = [share for share, _ in seen]
+    assert shares == sorted(shares), seen
+    assert len(seen) >= 4  # the checklist and the core history at least
+    for k, (_, line) in enumerate(seen):
+        if line.endswith("the last question"):
+            assert k == len(seen) - 1, seen  # the last question was the last
+
+
+def test_progress_never_falls_below_what_was_shown_and_is_last_only_when_certain():
+    share, line = wizard.progress_line({"asked": 4, "remaining": 6}, shown_before=0.5)
+    assert share == 0.5 and line == "Question 5 — about 5 more to go"
+    share, line = wizard.progress_line({"asked": 4, "remaining": 1}, shown_before=0.2)
+    assert share == 0.8 and line == "Question 5 — the last question"
+    assert wizard.progress_line({"asked": 0, "remaining": 7}, shown_before=None)[0] == 0.0
 
 
 def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_folds_the_rest(
@@ -145,24 +235,9 @@ def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_fold
     assert reasons and all(kb.answer(r.answer).question in lists[0] for r in reasons)  # the advice rests on them
 
 
-@pytest.mark.parametrize("sign", EMERGENCY_SIGNS)
-def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_now(app, kb, sign):
-    app.checkbox(key=f"ask_{sign}").check()
-    at = app.button(key="next").click().run()
-    assert not at.exception
-    level = kb.level("emergency")
-    assert len(at.error) == 1 and level.title in at.error[0].value and level.action in at.error[0].value
-    assert not at.get("vega_lite_chart") and not at.expander and not at.subheader
-    assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
-    assert not at.get("download_button")
-    assert at.query_params[sign] == "y"
-    at = at.button(key="back").click().run()  # a wrong tick can be taken back
-    assert question(at) == "First: do you have any of these now?" and at.checkbox(key=f"ask_{sign}").value
-
-
 def test_a_case_reopens_from_its_address_at_the_same_question_and_goes_back_from_there(app, small_model_dir,
                                                                                       use_model):
-    at = answer_screen(answer_screen(app), "yes")
+    at = answer_screen(answer_screen(app, "no"), "yes")
     before, before_params = question(at), dict(at.query_params)
     at = answer_screen(at, "no")
     params = dict(at.query_params)
@@ -174,7 +249,7 @@ def test_a_case_reopens_from_its_address_at_the_same_question_and_goes_back_from
 
 
 def test_a_finished_case_reopens_on_its_result(app, small_model_dir, use_model):
-    at = walk_to_the_result(answer_screen(app), "yes")
+    at = walk_to_the_result(answer_screen(app, "no"), "yes")
     params = dict(at.query_params)
     again = reopen(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
@@ -198,7 +273,7 @@ def test_malformed_address_parameters_are_left_out_with_a_notice_not_an_error(sm
 @pytest.mark.parametrize("days", [-5, 400_000])
 def test_an_invalid_day_count_is_named_next_to_the_button_and_no_earlier_result_stays(app, kb, days):
     at = app.toggle(key="all_at_once").set_value(True).run()
-    at.checkbox(key="breathing_difficulty").check()
+    at.radio(key="breathing_difficulty").set_value("yes")
     at = at.button(key="check").click().run()
     assert kb.level("emergency").title in at.error[0].value  # a result is shown
     at.number_input(key=config.DAYS_ANSWER).set_value(days)
@@ -287,7 +362,7 @@ def test_any_address_gives_valid_answers_and_a_line_for_each_part_left_out(kb, p
 
 
 def test_the_days_question_names_an_impossible_count_next_to_its_button_and_takes_a_possible_one(app):
-    at = answer_screen(app)
+    at = answer_screen(app, "no")
     for _ in range(MAX_SCREENS):
         if at.number_input or finished(at):
             break
@@ -307,29 +382,15 @@ def test_the_days_question_names_an_impossible_count_next_to_its_button_and_take
     assert finished(at) or number(at) == here + 1
 
 
-def test_the_questions_left_are_the_steps_until_the_gain_falls_below_the_stopping_threshold():
-    stop = interview.STOP_BELOW_BITS
-    assert wizard.questions_left([16 * stop, 8 * stop, 4 * stop], asked=5) == 2  # halving: 2, then 1 × stop
-    assert wizard.questions_left([9 * stop, 6 * stop, 4 * stop, 8 / 3 * stop], asked=5) == 2  # two thirds
-    assert wizard.questions_left([4 * stop, 2 * stop, 0.5 * stop], asked=5) == 0
-    assert wizard.questions_left([1.0, 0.999, 0.998], asked=interview.MAX_STEPS - 3) == 2  # never beyond the cap
-    assert wizard.questions_left([0.5, 0.25], asked=5) is None  # too few to go by
-    assert wizard.questions_left([0.2, 0.3, 0.4], asked=5) is None  # not falling
-
-
 def test_switching_to_every_question_at_once_keeps_the_answers_given_in_the_interview(app):
-    at = answer_screen(app)
-    assert at.checkbox  # after the checklist, where the twitching is: tick the first place
-    ticked = at.checkbox[0].key.removeprefix("ask_")
-    at.checkbox[0].check()
-    at = at.button(key="next").click().run()
+    at = answer_screen(app, "no")
+    ticked = at.radio[0].key.removeprefix("ask_")  # where the twitching is: the first place, yes
+    at = answer_screen(at, "yes")
     assert at.query_params[ticked] == "y"
     at = at.toggle(key="all_at_once").set_value(True).run()
     assert not at.exception
-    widget = at.radio(key=ticked) if any(r.key == ticked for r in at.radio) else at.checkbox(key=ticked)
-    assert widget.value in ("yes", True)
-    assert at.checkbox(key="chest_pain").value is False  # answered no on the checklist
-    assert {r.value for r in at.radio if r.key not in at.query_params} == {"unknown"}
+    assert at.radio(key=ticked).value == "yes"
+    assert at.radio(key="chest_pain").value == "no"  # answered no on the checklist
     assert not at.header  # no result until the form's answers are checked
 
 

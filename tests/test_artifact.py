@@ -39,9 +39,10 @@ def payloads(planted, marker: Path) -> dict[str, object]:
 
 def test_the_bundle_holds_everything_needed_to_rebuild_the_predictor(small_model_dir, kb):
     manifest = json.loads((small_model_dir / "manifest.json").read_text())
-    for key in ("sha256", "inference_sha256", "labels", "answer_ids", "thresholds", "kb_sha256", "train_seed",
+    for key in ("sha256", "inference_sha256", "labels", "answer_ids", "kb_sha256", "train_seed",
                 "train_n", "versions", "metrics", "created"):
         assert key in manifest, key
+    assert "thresholds" not in manifest
     assert manifest["labels"] == list(config.LABELS)
     assert manifest["kb_sha256"] == kb.sha256
     assert set(manifest["versions"]) >= {"python", "scikit-learn", "numpy"}
@@ -80,8 +81,18 @@ def test_a_loaded_predictor_scores_like_the_saved_one(small_model_dir, predictor
 
 
 def test_the_saved_arrays_give_the_saved_pipelines_probabilities_to_the_last_bit(with_pipeline, cases_20k):
-    np.testing.assert_array_equal(with_pipeline.predict_proba(cases_20k.X),
+    np.testing.assert_array_equal(with_pipeline.predict_all(cases_20k.X),
                                   with_pipeline.pipeline.predict_proba(cases_20k.X))
+
+
+def test_predict_proba_gives_the_labels_and_predict_all_adds_p_nothing_lacking_from_the_same_pass(predictor,
+                                                                                                  cases_20k):
+    X = cases_20k.X[:500]
+    every, labels = predictor.predict_all(X), predictor.predict_proba(X)
+    assert every.shape == (500, len(config.LABELS) + 1) and labels.shape == (500, len(config.LABELS))
+    np.testing.assert_array_equal(every[:, :-1], labels)
+    assert np.all((every >= 0) & (every <= 1))
+    assert predictor.predict_all(np.zeros((0, len(config.ANSWERS)))).shape == (0, len(config.LABELS) + 1)
 
 
 def test_loading_for_scoring_reads_neither_the_pipeline_nor_scikit_learn(small_model_dir):
@@ -182,15 +193,15 @@ def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(p
 
 
 @pytest.mark.parametrize(("changes", "message"), [
-    ({"coef_1": np.zeros((3, 10))}, r"'coef_1' of shape \(3, 10\) and 'intercept_1' of shape \(10,\) do not "
+    ({"coef_1": np.zeros((3, 11))}, r"'coef_1' of shape \(3, 11\) and 'intercept_1' of shape \(11,\) do not "
                                     r"follow a layer of width 64"),
-    ({"slope": np.zeros(9)}, r"'slope' \(9,\) and 'intercept' \(10,\) are not one per label \(10,\)"),
+    ({"slope": np.zeros(10)}, r"'slope' \(10,\) and 'intercept' \(11,\) are not one per output \(11,\)"),
     ({"intercept_0": None}, r"no array 'intercept_0'"),
     ({"coef_0": np.full((89, 64), np.inf)}, r"'coef_0' holds a value that is not a finite number"),
     ({"coef_0": np.zeros((89, 64), dtype=np.float32)}, r"'coef_1' is not an array of float32 like 'coef_0'"),
     ({"days_index": np.array(99)}, rf"'days_index' 99 is not one of {len(config.ANSWERS)} answers"),
     ({"days_cap": np.array(-1.0)}, r"'days_cap' -1.0 is not a number of days >= 0"),
-    ({"thresholds": np.zeros(3)}, r"'thresholds' is not one number per label \(10\)"),
+    ({"thresholds": np.zeros(10)}, r"holds an array 'thresholds', which is not part of a twitch-triage model"),
     ({"answer_ids": np.array(["a", "b"])}, rf"'answer_ids' do not fit the network's {len(config.ANSWERS)} answers and days column"),
     ({"labels": np.arange(10.0)}, r"'labels' is not a list of names"),
     ({"extra": np.zeros(1)}, r"holds an array 'extra', which is not part of a twitch-triage model"),
@@ -205,6 +216,37 @@ def test_an_array_file_with_other_labels_is_refused(plant_arrays):
     labels = np.array(list(config.LABELS[::-1]))
     with pytest.raises(ArtifactError, match=r"labels .* differ from the contract's: run `make train`"):
         artifact.load(plant_arrays(labels=labels))
+
+
+@pytest.fixture()
+def old_format(small_model_dir, plant_arrays):
+    """A copy of the small model whose network has one output per label and none for p_nothing_lacking, as
+    models trained before contract version 3 have."""
+    with np.load(small_model_dir / artifact.ARRAYS_NAME) as data:
+        last = max(int(name.split("_")[1]) for name in data.files if name.startswith("coef_"))
+        labels_only = {name: data[name][..., :len(config.LABELS)]
+                       for name in (f"coef_{last}", f"intercept_{last}", "slope", "intercept")}
+    return plant_arrays(**labels_only)
+
+
+def test_a_model_without_p_nothing_lacking_is_refused_in_one_line(old_format):
+    with pytest.raises(ArtifactError, match=r"model.npz is malformed: the network has 10 outputs, not 11 \(one per "
+                                            r"label, then p_nothing_lacking, .*\): run `make train`") as caught:
+        artifact.load(old_format)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("command", ["score", "evaluate"])
+def test_scoring_or_evaluating_with_a_model_without_p_nothing_lacking_exits_2_in_one_line(old_format, tmp_path,
+                                                                                          command):
+    source, out = tmp_path / "cases.csv", tmp_path / "scored.csv"
+    source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
+    args = [str(source), "-o", str(out)] if command == "score" else ["--json", "--n", "200"]
+    r = subprocess.run([sys.executable, "-m", "twitch_triage", command, *args, "--model", str(old_format)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == "" and not out.exists()
+    assert r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
+    assert "the network has 10 outputs, not 11" in r.stderr and "run `make train`" in r.stderr
 
 
 def test_the_refusal_names_the_global_it_refused(planted_model, tmp_path):
@@ -246,7 +288,6 @@ def test_a_predictor_without_its_pipeline_is_not_saved(predictor, tmp_path):
         ("versions", {"scikit-learn": 1.9}),
         ("sha256", 5),
         ("labels", "magnesium"),
-        ("thresholds", ["high"]),
         ("train_n", "many"),
         ("train_n", True),
         ("metrics", []),

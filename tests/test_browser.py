@@ -96,21 +96,61 @@ def server(chromium, small_model_dir, tmp_path):
         log.close()
 
 
-def _walk_the_interview(page, expect) -> int:
-    """From the checklist (nothing ticked) to the result, answering "No" (and "Don't know" to the days); the
-    number of screens."""
+def settle(page) -> None:
+    """Wait until the app is idle and its page stops changing: a rerun draws its elements one after the other, and
+    the running sign shows only after a moment."""
+    main = page.locator('[data-testid="stMain"]')
+    before = None
+    for _ in range(40):
+        page.wait_for_function(IDLE)
+        now = main.inner_html()
+        if now == before:
+            return
+        before = now
+        page.wait_for_timeout(250)
+    raise AssertionError("the page kept changing")
+
+
+def _walk_the_interview(page, expect, story: dict | None = None, kb=None) -> int:
+    """From the checklist to the result; the number of screens. Without a ``story`` every screen is answered "None
+    of these", "No", or "Don't know" for the days; with one (answer id -> "yes" / "no" / days, ``kb`` to read the
+    questions), each item and question is answered as the story says, "No" where it is silent."""
+    by_question = {" ".join(a.question.split()): a.id for a in kb.answers} if kb is not None else {}
     for screen in range(1, MAX_SCREENS):
         result = page.get_by_role("heading", name="Your result")
-        asked = page.locator('[data-testid="stCaptionContainer"]').filter(has_text=re.compile(rf"^Question {screen}\b"))
+        asked = page.get_by_text(re.compile(rf"^Question {screen}\b"))
         expect(result.or_(asked)).to_be_visible(timeout=30_000)
-        page.wait_for_function(IDLE)
+        settle(page)
         if result.is_visible():
             return screen - 1
-        if page.get_by_role("spinbutton").count():  # the days
-            name = "Don't know"
-        else:  # the checklist, or a yes / no question
-            name = "Next" if page.get_by_role("button", name="Next", exact=True).count() else "No"
-        page.get_by_role("button", name=name, exact=True).click()
+        spin = page.get_by_role("spinbutton")
+        if spin.count():  # the days
+            days = (story or {}).get("duration_days")
+            if days is None:
+                page.get_by_role("button", name="Don't know", exact=True).click()
+                continue
+            spin.fill(str(days))
+            page.get_by_role("button", name="Next", exact=True).click()
+            continue
+        items = page.locator('[data-testid="stRadio"]')
+        if items.count():  # a screen of items
+            if story is None:
+                page.get_by_role("button", name="None of these", exact=True).click()
+                continue
+            for i in range(items.count()):
+                item = items.nth(i)
+                label = " ".join(item.locator('[data-testid="stWidgetLabel"]').inner_text().split())
+                value = story.get(by_question.get(label, ""), "no")
+                item.get_by_text({"yes": "Yes", "no": "No"}.get(value, "Not sure"), exact=True).click()
+                settle(page)
+            page.get_by_role("button", name="Next", exact=True).click()
+            continue
+        heading = page.locator('[data-testid="stHeading"]').filter(has_text=re.compile(".")).last
+        value = "no"
+        if story is not None:
+            text = " ".join(heading.inner_text().split())
+            value = story.get(by_question.get(text, ""), "no")
+        page.get_by_role("button", name={"yes": "Yes", "no": "No"}.get(value, "Don't know"), exact=True).click()
     raise AssertionError(f"no result after {MAX_SCREENS} screens")
 
 
@@ -126,7 +166,7 @@ def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_rep
             checklist = page.get_by_text("First: do you have any of these now?")
             expect(checklist).to_be_visible(timeout=30_000)
             expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
-            chest_pain = page.locator('[data-testid="stCheckbox"]').filter(has_text=kb.answer("chest_pain").question)
+            chest_pain = page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer("chest_pain").question)
             expect(chest_pain).to_be_visible()
             chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
             expect(chart).to_be_visible(timeout=30_000)  # beside the checklist

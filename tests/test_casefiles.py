@@ -320,7 +320,9 @@ def test_an_unknown_or_invalid_answer_never_fires_a_red_flag(predictor, kb):
 def test_a_day_count_too_large_for_the_model_is_scored_as_the_longest_not_a_crash(predictor, kb):
     out = scoring.score_frame(table(duration_days=["1" + "0" * 300, "99999999999999999999999999999999999999999"],
                                     loc_eyelid=["yes", "no"]), predictor, kb)
-    assert out.column("red_flags").to_pylist() == ["long_duration", "long_duration"]
+    # (an eyelid twitch that has lasted that long may also make magnesium probable: the oracle gives it 0.55)
+    assert [flags.split(";")[0] for flags in out.column("red_flags").to_pylist()] == ["long_duration"] * 2
+    assert out.column("red_flags").to_pylist()[1] == "long_duration"
     assert out.column("error").to_pylist() == ["", ""]
     assert all(0 <= float(p) <= 1 for name in out.column_names if name.startswith("p_")
                for p in out.column(name).to_pylist())

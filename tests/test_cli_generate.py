@@ -75,8 +75,8 @@ def test_schema_prints_every_input_column_with_type_and_meaning():
         assert "?" in line  # the question asked
     assert "clinical" in next(line for line in lines if line.startswith("breathing_difficulty"))
     assert "clinical" in next(line for line in lines if line.startswith("calf_swelling"))
-    assert "[seeds]" in next(line for line in lines if line.startswith("painful"))
-    assert "[seeds]" in next(line for line in lines if line.startswith("irregular_heartbeat"))
+    assert "[articles]" in next(line for line in lines if line.startswith("painful"))
+    assert "[articles]" in next(line for line in lines if line.startswith("irregular_heartbeat"))
 
 
 def test_schema_as_csv_lists_case_id_and_every_answer():

@@ -72,6 +72,23 @@ def test_score_writes_every_row_in_order_with_the_contract_columns(tmp_path, cas
         f"see_doctor 0, self_care 2 -> {out}")
 
 
+def test_p_nothing_lacking_comes_after_the_labels_with_4_decimals_as_the_model_gives_it(tmp_path, small_model_dir,
+                                                                                         predictor, kb):
+    cases = generator.sample_cases(kb, 300, seed=41)
+    source, out = tmp_path / "cases.csv", tmp_path / "scored.csv"
+    with atomic_output(source) as sink:
+        write_frame(cases.to_frame(), sink)
+    r = run("score", str(source), "-o", str(out), "--model", str(small_model_dir))
+    assert r.returncode == 0, r.stderr
+    header = out.read_text().split("\n", 1)[0].split(",")
+    labels = [f"p_{label}" for label in config.LABELS]
+    assert header[-15:] == [*labels, "p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
+    cells = [row["p_nothing_lacking"] for row in rows(out)]
+    assert all(len(c) == 6 and c[1] == "." and 0 <= float(c) <= 1 for c in cells)
+    assert cells == [f"{p:.4f}" for p in predictor.predict_all(cases.X)[:, -1]]
+    assert len(set(cells)) > 100  # a probability of its own for each case, not a constant
+
+
 def test_passthrough_columns_keep_their_text_and_formula_like_cells_are_neutralised(tmp_path, cases, small_model_dir,
                                                                                      capsys):
     out = tmp_path / "scored.csv"

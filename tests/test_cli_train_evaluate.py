@@ -24,7 +24,8 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
     assert out["n_cases"] == 1500 and out["seed"] == 5
     for scorer in ("model", "oracle", "rules"):
         block = out[scorer]
-        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely"}
+        nothing = {"nothing_lacking"} if scorer != "rules" else set()
+        assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely", *nothing}
         assert set(block["likely"]) == {"precision", "recall", "mean_count"}
         assert 0 < block["likely"]["precision"] <= 1 and 0 < block["likely"]["recall"] <= 1
         assert 0 < block["likely"]["mean_count"] <= config.LIKELY_AT_MOST
@@ -32,8 +33,14 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
         for values in block["per_label"].values():
             assert set(values) == {"auroc", "log_loss", "brier", "ece"}
             assert 0 <= values["auroc"] <= 1 and values["log_loss"] > 0
+    for scorer in ("model", "oracle"):
+        block = out[scorer]["nothing_lacking"]
+        assert set(block) == {"auroc", "log_loss", "brier", "ece"}
+        assert 0.5 < block["auroc"] <= 1 and 0 < block["log_loss"] < 0.69 and 0 < block["brier"] < 0.25
+        assert 0 <= block["ece"] < 0.1
     # the oracle is the best possible scorer: nothing beats its expected log-loss by much
     assert out["oracle"]["mean_log_loss"] <= out["model"]["mean_log_loss"] + 0.01
+    assert out["oracle"]["nothing_lacking"]["log_loss"] <= out["model"]["nothing_lacking"]["log_loss"] + 0.01
     assert out["model"]["macro_auroc"] > out["rules"]["macro_auroc"]
 
 
@@ -76,12 +83,13 @@ def test_train_writes_the_model_manifest_and_model_card_beside_the_model(tmp_pat
     assert r.returncode == 0, r.stderr
     stages = [line.rsplit(": ", 1)[0] for line in r.stderr.splitlines()[:-1]]  # standard error is not a terminal
     assert stages == ["generate 3,000 cases", "oracle posterior of each (the network's targets)",
-                      "fit the network (30 epochs)", "calibrate 10 labels, choose thresholds",
+                      "fit the network (30 epochs)", "calibrate 11 outputs (the labels, p_nothing_lacking)",
                       f"evaluate on {config.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
     assert r.stderr.splitlines()[-1].startswith("trained on 3,000 cases (seed 2) in ")
     assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()
     card = (models / "model_card.md").read_text()
-    for needle in ("| model |", "| oracle |", "| rules |", "not been validated on patients", "3,000 synthetic cases"):
+    for needle in ("| model |", "| oracle |", "| rules |", "not been validated on patients", "3,000 synthetic cases",
+                   "| p_nothing_lacking | AUROC | log-loss | Brier | ECE |", "| log-loss within 3% of the oracle |"):
         assert needle in card
     assert (models / "figures" / "reliability.png").stat().st_size > 10_000
     assert (models / "figures" / "roc.png").stat().st_size > 10_000

@@ -18,7 +18,8 @@ from twitch_triage import batch, config, generator, triage
 
 SIZES = {"small": 0, "medium": 10_000, "large": 150_000}  # rows besides the probes
 N_PROBES = 24
-OUTPUTS = [f"p_{label}" for label in config.LABELS] + ["likely", "disposition", "red_flags", "error"]
+OUTPUTS = [f"p_{label}" for label in config.LABELS] + ["p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
+L = len(config.LABELS)
 KiB = 1 << 10
 
 
@@ -41,10 +42,10 @@ def cells_by_case(path) -> dict[str, list[tuple[str, ...]]]:
 
 @pytest.fixture(scope="module")
 def probes(kb, predictor) -> pd.DataFrame:
-    """The cases whose probabilities lie closest to a 4-decimal rounding midpoint: where a difference in
-    a probability's last bits changes a cell."""
+    """The cases whose probabilities (p_nothing_lacking too) lie closest to a 4-decimal rounding midpoint: where a
+    difference in a probability's last bits changes a cell."""
     pool = generator.sample_cases(kb, 100_000, seed=31)
-    P = predictor.predict_proba(pool.X)
+    P = predictor.predict_all(pool.X)
     distance = np.abs((P * 10_000) % 1 - 0.5).min(axis=1)
     frame = pool.to_frame().iloc[np.argsort(distance)[:N_PROBES]].reset_index(drop=True)
     frame["case_id"] = [f"probe-{i}" for i in range(len(frame))]
@@ -109,9 +110,10 @@ def test_the_command_writes_the_same_bytes_with_one_or_two_blas_threads(folder, 
 def test_a_case_gets_the_same_probabilities_bit_for_bit_whatever_cases_are_scored_with_it(
         kb, predictor, cases_20k, cuts):
     X = cases_20k.X[:300]
-    whole = triage.assess_matrix(X, predictor, kb).P
-    pieces = np.split(X, sorted(set(cuts)))
-    assert np.array_equal(np.concatenate([triage.assess_matrix(piece, predictor, kb).P for piece in pieces]), whole)
+    whole = triage.assess_matrix(X, predictor, kb)
+    pieces = [triage.assess_matrix(piece, predictor, kb) for piece in np.split(X, sorted(set(cuts)))]
+    assert np.array_equal(np.concatenate([piece.P for piece in pieces]), whole.P)
+    assert np.array_equal(np.concatenate([piece.nothing for piece in pieces]), whole.nothing)
 
 
 def test_one_case_at_a_time_gets_the_probabilities_and_cells_of_the_file(files, predictor, kb, reference):
@@ -120,9 +122,10 @@ def test_one_case_at_a_time_gets_the_probabilities_and_cells_of_the_file(files, 
     many = triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
     for i, (case, row) in enumerate(rows.items()):
         one = triage.assess({a: row[a] for a in config.ANSWERS}, predictor, kb)  # as the app calls it
-        p = np.array([one.probabilities[label] for label in config.LABELS])
-        assert np.array_equal(p, many.P[i]) and np.array_equal(p, many.P[-1 - i])
+        p = np.array([one.probabilities[label] for label in config.LABELS] + [one.p_nothing_lacking])
+        for row in (i, -1 - i):
+            assert np.array_equal(p, [*many.P[row], many.nothing[row]])
         expected = reference[case]
-        assert tuple(f"{v:.4f}" for v in p) == expected[:len(config.LABELS)]
-        assert (";".join(one.likely), one.disposition) == expected[len(config.LABELS):len(config.LABELS) + 2]
+        assert tuple(f"{v:.4f}" for v in p) == expected[:L + 1]
+        assert (";".join(one.likely), one.disposition) == expected[L + 1:L + 3]
         assert ";".join(sorted(r.id for r in one.red_flags)) == ";".join(sorted(filter(None, expected[-2].split(";"))))

@@ -327,3 +327,20 @@ def test_a_vignette_told_through_the_interview_gets_its_disposition_core_history
     else:
         core = [a for q in interviewer.questions.core for a in q.answers]
         assert all(a in last["answers"] for a in core), "the core history was not asked"
+
+
+EYELID_COFFEE_STRESS = {  # a daily eyelid twitch for three weeks, five coffees a day, a stressful job
+    "loc_eyelid": "yes", config.DAYS_ANSWER: 21, "high_caffeine": "yes", "stress": "yes", "daily": "yes",
+    "improves_with_rest": "yes",
+}
+
+
+def test_the_eyelid_coffee_and_stress_story_is_asked_both_and_nothing_lacking_leads_with_them(interviewer):
+    steps = walk(interviewer, EYELID_COFFEE_STRESS, untouched="no")  # nothing else is wrong: "no" to the rest
+    lifestyle = next(s["question"] for s in steps if s["question"] and s["question"]["id"] == interview.LIFESTYLE)
+    assert {"high_caffeine", "stress"} <= set(asked_ids(lifestyle))
+    last = steps[-1]
+    assert last["disposition"] == "see_doctor" and "long_duration" in last["red_flags"]  # over two weeks
+    assert last["p_nothing_lacking"] >= max(last["probabilities"].values()), last
+    assert set(last["triggers"][:2]) == {"high_caffeine", "stress"}
+    assert len(steps) <= 12

@@ -1,4 +1,4 @@
-"""The model's parts on their own: AnswerEncoder, DistilledMultiLabel and choose_thresholds."""
+"""The model's parts on their own: AnswerEncoder and DistilledMultiLabel."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from sklearn.exceptions import NotFittedError
 
 from twitch_triage import config
-from twitch_triage.model import AnswerEncoder, DistilledMultiLabel, build_pipeline, choose_thresholds
+from twitch_triage.model import AnswerEncoder, DistilledMultiLabel, build_pipeline, nothing_lacking
 
 ANSWERS = ("loc_eyelid", config.DAYS_ANSWER, "cramps")
 NAN = np.nan
@@ -110,32 +110,43 @@ def test_the_pipeline_refuses_a_bad_calibration_before_the_network_trains():
 
 
 @pytest.mark.parametrize("calibration", ["sigmoid", "isotonic"])
-def test_the_fitted_model_gives_one_probability_per_label_and_follows_its_features(calibration):
+def test_the_fitted_model_gives_one_probability_per_label_then_p_nothing_lacking_and_follows_its_features(
+        calibration):
     X, Y = small_problem()
     stages = []
     model = DistilledMultiLabel(hidden_layer_sizes=(8,), max_iter=20, batch_size=64, learning_rate_init=1e-2,
                                 calibration=calibration, random_state=1)
     model.fit(X, Y, progress=lambda stage, done, total: stages.append((stage, done, total)))
-    assert stages == [("fit", epoch, 20) for epoch in range(21)] + [("calibrate", label, 2) for label in range(3)]
+    assert stages == [("fit", epoch, 20) for epoch in range(21)] + [("calibrate", output, 3) for output in range(4)]
     P = model.predict_proba(X)
-    assert P.shape == (len(X), 2) and P.dtype == np.float64 and np.all((P >= 0) & (P <= 1))
+    assert P.shape == (len(X), 3) and P.dtype == np.float64 and np.all((P >= 0) & (P <= 1))
     for j in range(2):
         assert P[X[:, j] == 1, j].mean() > P[X[:, j] == 0, j].mean() + 0.3
-    np.testing.assert_array_equal(model.predict(X, thresholds=[0.5, 1.0]), np.column_stack([P[:, 0] >= 0.5,
-                                                                                            P[:, 1] >= 1.0]))
+    neither = (X[:, 0] == 0) & (X[:, 1] == 0)  # 81 % of these lack nothing, of the others at most 9 %
+    assert P[neither, 2].mean() > P[~neither, 2].mean() + 0.4
+    np.testing.assert_array_equal(model.predict(X), P[:, :2] >= 0.5)
+
+
+def test_nothing_lacking_adds_a_column_that_is_1_where_a_case_lacks_no_label():
+    Y = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 1], [0, 0, 0]], dtype=np.uint8)
+    out = nothing_lacking(Y)
+    np.testing.assert_array_equal(out, [[0, 0, 0, 1], [1, 0, 0, 0], [0, 1, 1, 0], [0, 0, 0, 1]])
+    assert out.dtype == np.uint8
+
+
+def test_p_nothing_lacking_is_calibrated_against_lacking_nothing_not_against_the_soft_target():
+    """A soft target that says 0.5 for P(no label) everywhere: the calibration follows what happened."""
+    X, Y = small_problem(n=4_000)
+    soft = np.column_stack([0.05 + 0.9 * Y, np.full(len(Y), 0.5)])
+    P = DistilledMultiLabel(hidden_layer_sizes=(8,), max_iter=5, batch_size=64, random_state=1).fit(
+        X, Y, soft=soft).predict_proba(X)
+    assert P[:, 2].mean() == pytest.approx(np.mean(Y.sum(axis=1) == 0), abs=0.02)
 
 
 def test_the_model_refuses_labels_and_targets_of_another_shape():
     X, Y = small_problem()
     with pytest.raises(ValueError, match=r"Y must have shape \(400, n_labels\)"):
         DistilledMultiLabel().fit(X, Y[:10])
-    with pytest.raises(ValueError, match=r"soft must have the shape of Y \(400, 2\)"):
-        DistilledMultiLabel().fit(X, Y, soft=np.full((400, 3), 0.5))
-
-
-def test_choose_thresholds_picks_the_f1_best_threshold_of_each_label():
-    Y = np.array([[1, 0], [1, 1], [0, 1], [0, 0]])
-    P = np.array([[0.9, 0.2], [0.6, 0.7], [0.4, 0.3], [0.1, 0.8]])
-    # label 0: at 0.6 both positives and no negative (F1 1); label 1: at 0.3, 2 of 3 flagged are positive
-    # and none is missed (F1 0.8), better than 0.2 (0.67), 0.7 (0.5) or 0.8 (0)
-    np.testing.assert_allclose(choose_thresholds(Y, P), [0.6, 0.3])
+    with pytest.raises(ValueError, match=r"soft must have shape \(400, 3\), one column per label and one for "
+                                         r"P\(no label\), got \(400, 2\)"):
+        DistilledMultiLabel().fit(X, Y, soft=np.full((400, 2), 0.5))

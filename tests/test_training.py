@@ -12,7 +12,7 @@ STAGES = [
     r"generate 2,000 cases",
     r"oracle posterior of each \(the network's targets\)",
     r"fit the network \(3 epochs\)",
-    r"calibrate 10 labels, choose thresholds",
+    r"calibrate 11 outputs \(the labels, p_nothing_lacking\)",
     r"evaluate on 500 held-out cases",
 ]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import csv
 import io
 
@@ -92,6 +93,27 @@ def test_a_probability_of_exactly_one_half_is_likely_in_a_file(kb, tmp_path):
     assert row["likely"] == "potassium;magnesium"
 
 
+def test_a_scorer_without_predict_all_leaves_p_nothing_lacking_unknown(kb, tmp_path):
+    assert math.isnan(triage.assess({"loc_eyelid": "yes"}, AT_ONE_HALF, kb).p_nothing_lacking)
+    assert triage.assess_matrix(np.full((2, len(config.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
+    source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
+    source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
+    batch.score_file(source, scored, AT_ONE_HALF, kb)
+    row = next(csv.DictReader(io.StringIO(scored.read_text(encoding="utf-8"))))
+    assert (row["p_magnesium"], row["p_nothing_lacking"]) == ("0.5000", "")
+
+
+def test_the_model_gives_one_case_p_nothing_lacking_as_its_row_in_a_matrix(kb, predictor, cases_20k):
+    X = cases_20k.X[:40]
+    every = predictor.predict_all(X)
+    for i in (0, 13, 39):
+        one = triage.assess({a: X[i, j] for j, a in enumerate(kb.answer_ids)}, predictor, kb)
+        assert 0 <= one.p_nothing_lacking <= 1 and one.p_nothing_lacking == every[i, -1]
+    out = triage.outputs(X, every[:, :-1], kb, predictor.answer_ids, predictor.labels, every[:, -1])
+    np.testing.assert_array_equal(out.nothing_written, np.rint(every[:, -1] * 10_000).astype(int))
+    assert triage.outputs(X, every[:, :-1], kb, predictor.answer_ids, predictor.labels).nothing_written is None
+
+
 def _likely(P) -> list[list[str]]:
     rows, cols = triage.likely_picks(np.asarray(P, dtype=float))
     out: list[list[str]] = [[] for _ in range(len(P))]
@@ -158,10 +180,11 @@ def test_each_label_shows_how_common_it_is_beside_its_probability(kb, predictor,
 
 VERSION_2 = ("painful", "chest_pain", "fainting", "seizure", "confusion", "sudden_weakness", "tetany", "dark_urine",
              "calf_swelling")
+VERSION_3 = ("weakness_worsening",)
 
 
 def test_a_version_1_file_without_the_new_answers_scores_them_as_unknown(kb, predictor, tmp_path):
-    old = [a for a in config.ANSWERS if a not in VERSION_2]
+    old = [a for a in config.ANSWERS if a not in VERSION_2 + VERSION_3]
     assert len(old) == 44
     row = {a: "no" for a in old} | {"loc_eyelid": "yes", "weakness": "yes", config.DAYS_ANSWER: "3"}
     v1, v2 = tmp_path / "v1.csv", tmp_path / "v2.csv"

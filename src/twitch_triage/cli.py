@@ -65,7 +65,7 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     rows = [("case_id", "text", "optional identifier, passed through untouched", "-")]
     for a in kb.answers:
         kind = "days >= 0 or unknown" if a.role == "days" else "yes/no/unknown"
-        source = "clinical (not in the seeds)" if a.source is not None and not a.source.from_seeds else "seeds"
+        source = "clinical (not in the source articles)" if a.source is not None and not a.source.from_seeds else "articles"
         rows.append((a.id, kind, f"{groups[a.group]} {a.question}", source))
     if args.format == "csv":
         import csv

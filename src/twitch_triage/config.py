@@ -34,7 +34,7 @@ __all__ = [
     "emergency_number_text",
 ]
 
-# The contract's names (../shared/contract.md): interfaces, not medical facts.
+# The contract's names (docs/contract.md): interfaces, not medical facts.
 ANSWERS: tuple[str, ...] = (
     "loc_eyelid", "loc_face", "loc_mouth", "loc_hands", "loc_feet", "loc_calves", "loc_legs",
     "loc_widespread",

@@ -444,34 +444,6 @@ class NoisyOrModel:
             out[start:start + _CHUNK, L] = p[:, 0]
         return np.clip(out, 0.0, 1.0)
 
-    def information_gain(self, x: np.ndarray) -> np.ndarray:
-        """Expected information gain (bits) about the deficiency state from each unanswered yes/no question.
-
-        For one case ``x`` (1 yes, 0 no, NaN unknown): H(state | x) minus the
-        expected entropy after the answer, with P(answer | x) from the same exact
-        joint. Answered questions and the days answer get 0. This is what the app
-        will use to suggest the most informative next question.
-
-        Returns
-        -------
-        ndarray of shape (n_answers,)
-        """
-        x = np.asarray(x, dtype=np.float64).reshape(-1)
-        ask = [j for j in range(x.size) if np.isnan(x[j]) and j != self.days_col]
-        rows = np.repeat(x[None, :], 1 + 2 * len(ask), axis=0)
-        for k, j in enumerate(ask):
-            rows[1 + 2 * k, j], rows[2 + 2 * k, j] = 0.0, 1.0
-        lj = self.log_joint(rows)
-        log_z = np.logaddexp.reduce(lj, axis=1)  # log P(evidence) per row
-        post = np.exp(lj - log_z[:, None])
-        with np.errstate(divide="ignore", invalid="ignore"):
-            entropy = -np.nansum(np.where(post > 0, post * np.log2(post), 0.0), axis=1)
-        gain = np.zeros(x.size)
-        for k, j in enumerate(ask):
-            p_no, p_yes = np.exp(log_z[1 + 2 * k] - log_z[0]), np.exp(log_z[2 + 2 * k] - log_z[0])
-            gain[j] = entropy[0] - (p_no * entropy[1 + 2 * k] + p_yes * entropy[2 + 2 * k])
-        return np.maximum(gain, 0.0)
-
     def sample_given(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` people drawn from the exact posterior given the answers ``x``: every answer of each, the
         known ones as in ``x``, the unknown ones drawn (none hidden).

@@ -83,15 +83,19 @@ def load(kb: KnowledgeBase, path: str | Path = VIGNETTES_PATH) -> tuple[Vignette
 
 
 def run(vignettes: tuple[Vignette, ...], kb: KnowledgeBase,
-        predict_proba: Callable[[np.ndarray], np.ndarray]) -> tuple[Result, ...]:
-    """Each vignette's disposition and first label, from ``predict_proba`` (answers in ``kb.answer_ids``
-    order -> probabilities in ``kb.label_ids`` order) through the same triage as batch scoring."""
+        predict_all: Callable[[np.ndarray], np.ndarray]) -> tuple[Result, ...]:
+    """Each vignette's disposition and what comes first, from ``predict_all`` (answers in ``kb.answer_ids`` order ->
+    the labels' probabilities in ``kb.label_ids`` order, then p_nothing_lacking) through the same triage as batch
+    scoring. "Nothing lacking" comes first when its probability as written is at least every label's."""
     X = np.array([triage.case_vector(v.answers, kb.answer_ids)[0] for v in vignettes])
-    P = predict_proba(X)
-    out = triage.outputs(X, P, kb, kb.answer_ids, kb.label_ids)
+    both = predict_all(X)
+    P, nothing = both[:, :-1], both[:, -1]
+    out = triage.outputs(X, P, kb, kb.answer_ids, kb.label_ids, nothing=nothing)
     first = np.argmax(P, axis=1)
-    return tuple(Result(v, config.LEVELS[int(level)], kb.label_ids[j], float(P[i, j]))
-                 for i, (v, level, j) in enumerate(zip(vignettes, out.level, first)))
+    leads = out.nothing_written >= out.written.max(axis=1)
+    return tuple(Result(v, config.LEVELS[int(level)], NOTHING_LACKING if lead else kb.label_ids[j],
+                        float(nothing[i] if lead else P[i, j]))
+                 for i, (v, level, j, lead) in enumerate(zip(vignettes, out.level, first, leads)))
 
 
 def markdown(results: dict[str, tuple[Result, ...]]) -> list[str]:
@@ -122,8 +126,8 @@ def _main() -> None:
     kb = knowledge.load_default()
     vignettes = load(kb)
     predictor = artifact.load(None, kb_sha256=kb.sha256)
-    oracle = generator.compile_model(kb).posterior
-    print("\n".join(markdown({"model": run(vignettes, kb, predictor.predict_proba),
+    oracle = generator.compile_model(kb).posterior_all
+    print("\n".join(markdown({"model": run(vignettes, kb, predictor.predict_all),
                               "oracle": run(vignettes, kb, oracle)})))
 
 

@@ -28,8 +28,9 @@ from .value import Valuer
 __all__ = ["STOP_BELOW", "ITEM_AT_LEAST", "NEEDED_AT_LEAST", "Choice", "Interviewer"]
 
 STOP_BELOW = 0.05  # stop when what is shown differs from what all answers would show with less than this chance
-ITEM_AT_LEAST = 0.005  # an answer joins its topic's screen when it alone has this chance of changing what is shown
-NEEDED_AT_LEAST = 0.005  # ... or this chance of being needed to reach what all answers show
+ITEM_AT_LEAST = 0.05  # an answer joins its topic's screen when it alone has this chance of changing what is shown
+NEEDED_AT_LEAST = 0.05  # ... or this chance of being needed to reach what all answers show
+FIRST_VISIT = 0.25  # on a topic's first screen the bars are this much lower: fewer trips back to a topic
 _URGENT = redflags.level_rank("urgent")
 
 
@@ -61,16 +62,20 @@ class Interviewer:
     stop_below : stop when no screen is worth this much (a chance of changing what is shown).
     cap : stop after this many screens answered.
     samples : people drawn to value the questions.
+    item_at_least, needed_at_least : an answer joins its topic's screen when it alone has this chance of changing
+        what is shown, or this chance of being needed to reach what all answers show.
     """
 
     def __init__(self, kb: KnowledgeBase, model: Any, *, stop_below: float = STOP_BELOW,
-                 cap: int = policy.MAX_SCREENS, samples: int | None = None):
+                 cap: int = policy.MAX_SCREENS, samples: int | None = None, item_at_least: float = ITEM_AT_LEAST,
+                 needed_at_least: float = NEEDED_AT_LEAST):
         from ..generator import compile_model
         from .value import SAMPLES
 
         if tuple(model.answer_ids) != kb.answer_ids or tuple(model.labels) != kb.label_ids:
             raise ValueError("the model's answers or labels are not the knowledge base's: run `make train`")
         self.kb, self.model, self.stop_below, self.cap = kb, model, stop_below, cap
+        self.item_at_least, self.needed_at_least = item_at_least, needed_at_least
         self.samples = SAMPLES if samples is None else samples
         self.oracle = compile_model(kb)
         self.index = {a: j for j, a in enumerate(kb.answer_ids)}
@@ -108,17 +113,18 @@ class Interviewer:
         batch scoring computes them (it reads the answers as float32)."""
         X32 = np.asarray(X, dtype=np.float32)
         both = self.model.predict_all(X32)
-        return both, triage.outputs(X32, both[:, :-1], self.kb, self.kb.answer_ids, self.kb.label_ids)
+        return both, triage.outputs(X32, both[:, :-1], self.kb, self.kb.answer_ids, self.kb.label_ids,
+                                    nothing=both[:, -1])
 
     def outcome(self, X: np.ndarray, *, folded: bool = True) -> np.ndarray:
         """What each row of answers shows, as one integer: the disposition, the likely causes (a set) and whether
         "nothing lacking" leads (``p_nothing_lacking`` as written at least every label's). With ``folded``, at
         ``urgent`` or above the disposition alone: the page shows what to do and folds the rest away."""
-        both, out = self.outputs(X)
+        _, out = self.outputs(X)
         n, labels = X.shape[0], len(self.kb.label_ids)
         likely = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(likely, out.likely_rows, np.left_shift(1, out.likely_cols).astype(np.int64))
-        leads = redflags.ten_thousandths(both[:, -1]) >= out.written.max(axis=1)
+        leads = out.nothing_written >= out.written.max(axis=1)
         rest = (likely << 1) | leads
         if folded:
             rest = np.where(out.level <= _URGENT, 0, rest)
@@ -157,8 +163,11 @@ class Interviewer:
         alone = dict(zip(singles, valuer.values([[c] for c in cols])))
         needed = dict(zip(singles, valuer.needed(cols)))
         screens, need = [], []
+        visited = {self.questions.topic_of(a) for a in self.kb.answer_ids if given[self.index[a]]}
         for topic, items in open_.items():
-            chosen = tuple(a for a in items if a in must or alone[a] >= ITEM_AT_LEAST or needed[a] >= NEEDED_AT_LEAST)
+            bar = 1.0 if topic in visited else FIRST_VISIT  # a topic's first screen takes in more of it
+            chosen = tuple(a for a in items if a in must or alone[a] >= bar * self.item_at_least
+                           or needed[a] >= bar * self.needed_at_least)
             if chosen:
                 screens.append(self.questions.screen(topic, chosen, self.kb))
                 need.append(sum(needed[a] for a in chosen))
@@ -231,7 +240,7 @@ class Interviewer:
 
     def _step(self, answers: Mapping[str, Any], for_report: bool) -> dict[str, Any]:
         x, given = self.parse(answers)
-        both, out = self.outputs(x[None, :])
+        _, out = self.outputs(x[None, :])
         level = int(out.level[0])
         screens = self.screens_answered(answers)
         choice = self.choose(x, given, level, screens, for_report=for_report)
@@ -252,7 +261,7 @@ class Interviewer:
             "should_stop": question is None,
             "expected_gain": round(choice.value, 4),
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, written)},
-            "p_nothing_lacking": int(redflags.ten_thousandths(both[0, -1])) / redflags.WRITTEN_SCALE,
+            "p_nothing_lacking": int(out.nothing_written[0]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for c in out.likely_cols],
             "disposition": config.LEVELS[level],
             "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[0]) if on],

@@ -24,7 +24,7 @@ def what_if(interviewer, x: np.ndarray) -> dict[str, dict[str, Any]]:
     flip = [j for j in np.flatnonzero(~np.isnan(x)) if kb.answer_ids[j] != config.DAYS_ANSWER]
     rows = np.repeat(x[None, :], len(flip), axis=0)
     rows[np.arange(len(flip)), flip] = 1.0 - x[flip]
-    both, out = interviewer.outputs(rows)
+    _, out = interviewer.outputs(rows)
     labels = kb.label_ids
     result = {}
     for i, j in enumerate(flip):
@@ -32,7 +32,7 @@ def what_if(interviewer, x: np.ndarray) -> dict[str, dict[str, Any]]:
             "answer": format_value(kb.answer_ids[j], x[j]),
             "other": format_value(kb.answer_ids[j], 1.0 - x[j]),
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.written[i])},
-            "p_nothing_lacking": int(redflags.ten_thousandths(both[i, -1])) / redflags.WRITTEN_SCALE,
+            "p_nothing_lacking": int(out.nothing_written[i]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for r, c in zip(out.likely_rows, out.likely_cols) if r == i],
             "disposition": config.LEVELS[int(out.level[i])],
             "red_flags": [rule.id for rule, on in zip(kb.red_flags, out.fired[i]) if on],

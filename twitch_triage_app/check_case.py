@@ -9,7 +9,7 @@ from twitch_triage.knowledge import Answer, KnowledgeBase
 from twitch_triage_app import case, result, shared, wizard
 
 YES, NO, UNKNOWN = case.YES, case.NO, case.UNKNOWN
-SIGN_CHOICES = {YES: "Yes", NO: "No", UNKNOWN: "Not sure"}  # a warning sign's answers (untouched: not sure)
+SIGN_CHOICES = wizard.ITEM_CHOICES  # a warning sign's answers, as the interview's screens say them
 _CHECKED = "form_checked"  # the form's answers were checked and have not changed since: the result shows
 _PROBLEM = "form_problem"  # a message about the form's input, shown next to its button
 
@@ -39,7 +39,7 @@ def _question(answer: Answer):
 
 
 def _none_of_these(answers: list[Answer]) -> None:
-    """"None of these": no to every warning sign."""
+    """The button "None of these": no to every warning sign."""
     for answer in answers:
         st.session_state[answer.id] = NO
     _changed()

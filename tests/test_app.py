@@ -19,6 +19,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from app_driver import WARNING_SIGNS, advice, all_at_once, all_markdown, answer, first, order, shown_text
 from twitch_triage import artifact, config, triage
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
@@ -26,44 +27,6 @@ SCORE_PAGE = "twitch_triage_app/score_file.py"
 ABOUT_PAGE = "twitch_triage_app/about_model.py"
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
-
-
-WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain", "fainting", "seizure",
-                 "confusion", "sudden_weakness", "irregular_heartbeat", "tetany", "dark_urine", "calf_swelling",
-                 "weakness_worsening")
-
-
-def all_at_once(at: AppTest) -> AppTest:
-    """Switch the page to answering everything at once."""
-    return at.toggle(key="all_at_once").set_value(True).run()
-
-
-def answer(at: AppTest, case: dict) -> AppTest:
-    """On the page that asks everything at once: tick the warning signs answered yes (the checklist), set the
-    other answers, and check."""
-    if not at.toggle(key="all_at_once").value:
-        at = all_at_once(at)
-    for key, value in case.items():
-        if key == config.DAYS_ANSWER:
-            at.number_input(key=key).set_value(value)
-        elif key in WARNING_SIGNS:
-            at.checkbox(key=key).set_value(value == "yes")
-        else:
-            at.radio(key=key).set_value(value)
-    return at.button(key="check").click().run()
-
-
-def all_markdown(at: AppTest) -> str:
-    return "\n".join(md.value for md in at.markdown)
-
-
-def order(at: AppTest) -> list[str]:
-    """Element types of the main area in the order a reader meets them."""
-    return [node.type for node in at.main]
-
-
-def first(types: list[str], wanted: str) -> int:
-    return next(i for i, t in enumerate(types) if wanted in t)
 
 
 def table(at: AppTest, column: str) -> pd.DataFrame:
@@ -85,7 +48,7 @@ def disclaimer_shown(at: AppTest, kb) -> bool:
 def test_answering_everything_at_once_asks_every_answer_with_dont_know_by_default(app, kb):
     assert app.title[0].value == "Check a case"
     app = all_at_once(app)
-    radios = {radio.key: radio.value for radio in app.radio}
+    radios = {radio.key: radio.value for radio in app.radio if radio.key not in WARNING_SIGNS}
     assert set(radios) == set(config.ANSWERS) - {config.DAYS_ANSWER} - set(WARNING_SIGNS)
     assert set(radios.values()) == {"unknown"}
     assert app.number_input(key=config.DAYS_ANSWER).value is None
@@ -93,34 +56,58 @@ def test_answering_everything_at_once_asks_every_answer_with_dont_know_by_defaul
     assert not app.error and not order(app).count("expander")
 
 
-def test_the_warning_signs_are_a_checklist_before_every_other_question(app, kb):
+def test_the_warning_signs_come_before_every_other_question_each_yes_no_or_not_sure_and_untouched(app, kb):
     app = all_at_once(app)
-    types = order(app)
-    assert first(types, "checkbox") < first(types, "radio")
     assert app.subheader[0].value == "First: do you have any of these now?"
-    checklist = {box.key: box.value for box in app.checkbox}
-    assert set(checklist) == set(WARNING_SIGNS) == {a.id for a in kb.answers if a.group == "warning"}
-    assert not any(checklist.values())
-    assert app.checkbox(key="tetany").label == kb.answer("tetany").question
+    keys = [radio.key for radio in app.radio]
+    assert set(keys[:len(WARNING_SIGNS)]) == set(WARNING_SIGNS) == {a.id for a in kb.answers if a.group == "warning"}
+    for sign in WARNING_SIGNS:
+        radio = app.radio(key=sign)
+        assert radio.value is None  # untouched: neither yes nor no
+        assert radio.options == ["Yes", "No", "Not sure"]
+    assert app.radio(key="tetany").label == kb.answer("tetany").question
+    assert not app.checkbox
 
 
-def test_an_untouched_checklist_answers_no_to_every_warning_sign(app, predictor, kb):
-    at = answer(app, {"loc_eyelid": "yes"})
-    assert not at.exception and not at.error
+def test_none_of_these_answers_no_to_every_warning_sign(app, predictor, kb):
+    at = all_at_once(app).button(key="none_of_these").click().run()
+    assert {at.radio(key=sign).value for sign in WARNING_SIGNS} == {"no"}
+    at = answer(at, {"loc_eyelid": "yes"})
+    assert not at.exception
+    assert all(at.query_params[sign] == "n" for sign in WARNING_SIGNS)
     with_no = triage.assess({"loc_eyelid": "yes", **{a: "no" for a in WARNING_SIGNS}}, predictor, kb)
-    assert kb.level(with_no.disposition).title in [*at.success, *at.warning][-1].value
+    assert kb.level(with_no.disposition).title in advice(at)
     top = with_no.labels[0]
     assert f"**{top.name}** — {100 * top.probability:.0f}% for answers like yours" in all_markdown(at)
+    assert "You were not sure" not in shown_text(at)
 
 
-def test_a_magnesium_case_from_the_seeds_says_magnesium_may_be_lacking_and_how_common_it_is(app):
-    at = answer(app, MAGNESIUM_CASE)
+def test_an_untouched_warning_sign_is_sent_as_not_sure_never_as_no(app):
+    at = answer(app, {"loc_eyelid": "yes", "tetany": "no", "chest_pain": "unknown"})
+    assert not at.exception
+    assert at.query_params["tetany"] == "n" and at.query_params["chest_pain"] == "u"
+    assert all(at.query_params[sign] == "u" for sign in WARNING_SIGNS if sign not in ("tetany", "chest_pain"))
+
+
+def test_the_form_shows_the_warning_sign_answers_of_a_reopened_case(small_model_dir, use_model):
+    use_model(small_model_dir)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.query_params.update({"chest_pain": "u", "tetany": "n", "seizure": "y", "loc_eyelid": "y"})
+    at = all_at_once(at.run())
+    assert not at.exception
+    assert at.radio(key="chest_pain").value == "unknown" and at.radio(key="tetany").value == "no"
+    assert at.radio(key="seizure").value == "yes" and at.radio(key="fainting").value is None
+
+
+def test_a_magnesium_case_from_the_seeds_says_magnesium_may_be_lacking_and_what_the_model_assumes(app, kb):
+    at = answer(app, MAGNESIUM_CASE, none_of_these=True)
     assert not at.exception
     assert at.expander[0].label.startswith("Magnesium — ")
-    assert "of people with twitching lack it" in at.expander[0].label
+    assert "for answers like yours" in at.expander[0].label
     shown = all_markdown(at)
     assert "**may be lacking**" in shown and "- **Magnesium** — " in shown and "Most likely" not in shown
     evidence = "\n".join(md.value for md in at.expander[0].markdown)
+    assert "The model assumes that about" in evidence
     assert "Eyelid twitching → magnesium deficiency" in evidence
     assert "Tests to ask for" in evidence and "Magnesium (clinical assessment)" in evidence
 
@@ -140,22 +127,19 @@ def test_an_emergency_shows_only_what_to_do_now(app, kb, case, reason):
     level = kb.level("emergency")
     assert level.title in banner and level.action in banner and reason in banner
     assert "General clinical knowledge" in banner
-    assert not at.expander and not at.get("vega_lite_chart")
+    assert not at.expander and not at.get("vega_lite_chart") and not at.get("download_button")
     shown = [sub.value for sub in at.subheader]
     assert kb.plan_title not in shown and "What may be lacking" not in shown
     assert "may be lacking" not in all_markdown(at) and kb.plan_note.text not in all_markdown(at)
+    assert "Nothing lacking" not in shown_text(at)
 
 
-@pytest.mark.parametrize(("case", "reason"), [
-    ({"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}, "Hands or feet locked in spasm"),
-    ({"weakness": "yes", "progressive": "yes", "loc_calves": "yes"}, "Muscle weakness that is getting worse"),
-])
-def test_an_urgent_case_shows_the_action_and_folds_the_nutrients_away_without_a_plan(app, kb, case, reason):
-    at = answer(app, case)
+def test_an_urgent_case_about_nutrients_shows_the_action_and_folds_the_nutrients_away_without_a_plan(app, kb):
+    at = answer(app, {"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}, none_of_these=True)
     assert not at.exception
     banner = at.error[0].value
-    assert kb.level("urgent").title in banner and kb.level("urgent").action in banner and reason in banner
-    assert "General clinical knowledge" in banner
+    assert kb.level("urgent").title in banner and kb.level("urgent").action in banner
+    assert "Hands or feet locked in spasm" in banner and "General clinical knowledge" in banner
     types = order(at)
     assert first(types, "error") < first(types, "expander") < first(types, "vega_lite_chart")
     folded = at.expander[0]
@@ -168,30 +152,31 @@ def test_an_urgent_case_shows_the_action_and_folds_the_nutrients_away_without_a_
 
 
 def test_perioral_twitching_with_spasms_tingling_and_cramps_is_sent_for_a_calcium_test(app, kb):
-    at = answer(app, {"loc_mouth": "yes", "spasms": "yes", "tingling": "yes", "cramps": "yes"})
+    at = answer(app, {"loc_mouth": "yes", "spasms": "yes", "tingling": "yes", "cramps": "yes"}, none_of_these=True)
     assert not at.exception
-    banner = at.warning[-1].value
+    banner = advice(at)
     assert kb.level("see_doctor").title in banner and "only a blood test can confirm" in banner
     assert "Blood tests can check for deficiencies" in banner
     assert at.expander[0].label.startswith("Calcium — ")
 
 
 def test_a_red_flag_of_the_seeds_gives_the_see_doctor_banner_with_its_quote(app, kb):
-    at = answer(app, {"loc_eyelid": "yes", config.DAYS_ANSWER: 20})
+    at = answer(app, {"loc_eyelid": "yes", config.DAYS_ANSWER: 20}, none_of_these=True)
     assert not at.exception and not at.error
-    banner = at.warning[-1].value
+    banner = advice(at)
     assert kb.level("see_doctor").title in banner
     assert "Twitching for more than two weeks" in banner and "lasts over two weeks" in banner
 
 
 def test_a_case_without_red_flags_is_self_care_and_says_when_to_see_a_doctor(app, kb):
-    at = answer(app, {"loc_eyelid": "yes", "high_caffeine": "yes", "stress": "yes", "weakness": "no"})
+    at = answer(app, {"loc_eyelid": "yes", "high_caffeine": "yes", "stress": "yes", "weakness": "no"},
+                none_of_these=True)
     assert not at.exception and not at.error
     banner = at.success[0].value
     assert kb.level("self_care").title in banner
     for when in ("over two weeks", "spreads", "new symptom"):
         assert when in banner
-    assert any(kb.plan_title == sub.value for sub in at.subheader)
+    assert kb.plan[0].text in all_markdown(at)
 
 
 def test_no_answers_at_all_is_met_gently_without_results(app):
@@ -430,7 +415,7 @@ def test_a_stale_model_is_used_with_a_warning(use_model, small_model_dir, tmp_pa
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception and not at.error
     assert any("make train" in w.value for w in at.warning)
-    assert at.checkbox(key="ask_chest_pain")
+    assert at.radio(key="ask_chest_pain")
 
 
 # --------------------------------------------------------------------------- about, and every page
@@ -440,7 +425,7 @@ def test_about_the_model_compares_model_oracle_and_rules_and_lists_the_sources(a
     at = app.switch_page(ABOUT_PAGE).run()
     assert not at.exception and not at.error
     metrics = table(at, "Scorer")
-    assert list(metrics["Scorer"]) == ["Model (this app)", "Oracle (best possible)", "Seed rules"]
+    assert list(metrics["Scorer"]) == ["Model (this app)", "Oracle (best possible)", "The articles' rules"]
     assert metrics.shape[1] == 5
     flags = table(at, "Rule")
     assert len(flags) == len(kb.red_flags) and flags["Source"].str.len().min() > 0

@@ -13,7 +13,7 @@ from twitch_triage import artifact
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 
-_SCORERS = {"model": "Model (this app)", "oracle": "Oracle (best possible)", "rules": "Seed rules"}
+_SCORERS = {"model": "Model (this app)", "oracle": "Oracle (best possible)", "rules": "The articles' rules"}
 _METRICS = {"macro_auroc": "Macro AUROC ↑", "mean_log_loss": "Mean log-loss ↓", "macro_brier": "Macro Brier ↓",
             "max_ece": "Max ECE ↓"}
 _HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
@@ -28,9 +28,11 @@ def metrics_tables(metrics: dict) -> None:
     )
     st.dataframe(summary, hide_index=True,
                  column_config={title: st.column_config.NumberColumn(format="%.4f") for title in _METRICS.values()})
-    st.caption(f"{metrics.get('n_cases', 0):,} held-out synthetic cases (seed {metrics.get('seed', '?')}), some answers "
-               "left unknown as people leave them. The oracle is the exact posterior of the generator: no model "
-               "can do better on this data. The seed rules are the articles' pattern list used as a scorer.")
+    st.caption(f"{metrics.get('n_cases', 0):,} made-up (synthetic) cases kept apart from training (random draw "
+               f"no. {metrics.get('seed', '?')}), some answers left unknown as people leave them. The oracle knows "
+               "the exact rules the cases were made with: no model can do better on this data. The articles' "
+               "rules are the articles' list of twitching patterns (\u201ceyelid twitching \u2192 magnesium\u201d "
+               "and the rest) used to give probabilities.")
     per_label = pd.DataFrame(
         {name: {label: values["auroc"] for label, values in metrics[key]["per_label"].items()}
          for key, name in _SCORERS.items() if key in metrics}
@@ -62,7 +64,7 @@ def model_card_markdown(path: Path) -> set[Path]:
 
 
 def model_section(kb: KnowledgeBase) -> None:
-    """How well the model learned the generator: its metrics beside the oracle's and the seed rules'."""
+    """How well the model learned the generator: its metrics beside the oracle's and the articles' rules'."""
     st.header("How well it learned", anchor=False)
     st.caption("AUROC: how well the probabilities rank people who have a deficiency above those who do not "
                "(1 is perfect, 0.5 is chance). Log-loss and Brier: how far the probabilities are from what "
@@ -82,8 +84,9 @@ def model_section(kb: KnowledgeBase) -> None:
         metrics_tables(metrics)
     else:
         st.info("This model carries no evaluation: run `make train`.")
-    st.caption(f"Trained on {meta.get('train_n', 0):,} synthetic cases (seed {meta.get('train_seed', '?')}) on "
-               f"{meta.get('created', '?')}; knowledge base {meta.get('kb_sha256', '')[:12]}; "
+    st.caption(f"Trained on {meta.get('train_n', 0):,} synthetic cases (random draw no. "
+               f"{meta.get('train_seed', '?')}) on {meta.get('created', '?')}; "
+               f"knowledge base {meta.get('kb_sha256', '')[:12]}; "
                f"scikit-learn {meta.get('versions', {}).get('scikit-learn', '?')}.")
 
     card = shared.models_dir() / "model_card.md"
@@ -108,7 +111,7 @@ def plain_section(kb: KnowledgeBase) -> None:
         "(emergency, today, a visit, or self-care) comes from fixed warning-sign rules, listed below with their "
         "sources, whatever the network says.\n"
         "- **What it learned from.** Synthetic cases only: every case is generated from the knowledge base below, "
-        "where each deficiency raises the chance of the signs its source sentence names (a noisy-OR model). No "
+        "where each deficiency raises the chance of the signs its source sentence names. No "
         "patient data was used. The medical content comes from two popular web articles on muscle twitching and "
         "nutrient deficiencies; each link cites the sentence it comes from, and the few warning signs and tests "
         "the articles do not cover are marked as general clinical knowledge.\n"

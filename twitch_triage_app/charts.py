@@ -10,20 +10,25 @@ import pandas as pd
 from twitch_triage import config
 from twitch_triage.triage import Assessment
 
-__all__ = ["probabilities_chart", "dispositions_chart", "LEVEL_COLOURS", "LEVEL_NAMES"]
+__all__ = ["probabilities_chart", "dispositions_chart", "LEVEL_COLOURS", "LEVEL_NAMES", "ASSUMED",
+           "ASSUMED_CAPTION"]
 
 LEVEL_COLOURS = {"emergency": "#b42318", "urgent": "#dc6803", "see_doctor": "#d9a514", "self_care": "#3b8a5a"}
 LEVEL_NAMES = {"emergency": "Emergency", "urgent": "Urgent", "see_doctor": "See a doctor", "self_care": "Self-care"}
 _LIKELY, _BELOW = "more likely than not", "less likely"
+ASSUMED = "Model assumes"  # the tooltip of a label's base rate: the share the model assumes, not a measured one
+ASSUMED_CAPTION = ("the share of people with twitching that the model assumes lack each one, an assumption made to "
+                   "build it, not a measured figure.")  # what the ticks show, for a chart's caption
 
 
 def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
-    """Horizontal bars of the ten probabilities, most probable on top, how common each is as a tick."""
+    """Horizontal bars of the ten probabilities, most probable on top, the share the model assumes lack each (its
+    base rate) as a tick."""
     rows = pd.DataFrame(
         {
             "label": [r.name for r in assessment.labels],
             "probability": [r.probability for r in assessment.labels],
-            "common": [r.prevalence for r in assessment.labels],
+            "assumed": [r.prevalence for r in assessment.labels],
             "status": [_LIKELY if r.likely else _BELOW for r in assessment.labels],
         }
     )
@@ -32,7 +37,7 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
     tooltip = [
         alt.Tooltip("label:N", title="Nutrient"),
         alt.Tooltip("probability:Q", title="Probability", format=".0%"),
-        alt.Tooltip("common:Q", title="How common", format=".0%"),
+        alt.Tooltip("assumed:Q", title=ASSUMED, format=".0%"),
     ]
     bars = alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=16).encode(
         y=y,
@@ -47,7 +52,7 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
         tooltip=tooltip,
     )
     ticks = alt.Chart(rows).mark_tick(color="#1f2933", thickness=2, size=22).encode(
-        y=y, x="common:Q", tooltip=tooltip
+        y=y, x="assumed:Q", tooltip=tooltip
     )
     # The axis labels and the legend count in the width, so at a phone's width nothing is cut off.
     return (bars + ticks).properties(height=alt.Step(26), autosize=alt.AutoSizeParams(type="fit-x", contains="padding"))

@@ -9,6 +9,7 @@ from twitch_triage.knowledge import Answer, KnowledgeBase
 from twitch_triage_app import case, result, shared, wizard
 
 YES, NO, UNKNOWN = case.YES, case.NO, case.UNKNOWN
+SIGN_CHOICES = wizard.ITEM_CHOICES  # a warning sign's answers, as the interview's screens say them
 _CHECKED = "form_checked"  # the form's answers were checked and have not changed since: the result shows
 _PROBLEM = "form_problem"  # a message about the form's input, shown next to its button
 
@@ -24,7 +25,7 @@ def _from_case(answer: Answer, given: str | float | None):
     if answer.role == "days":
         return given if isinstance(given, float) else None
     if answer.group == result.WARNING:
-        return given == YES
+        return given if given in SIGN_CHOICES else None  # None: untouched
     return given if given in case.CHOICES else UNKNOWN
 
 
@@ -37,14 +38,26 @@ def _question(answer: Answer):
                     key=answer.id, help=answer.help, on_change=_changed)
 
 
+def _none_of_these(answers: list[Answer]) -> None:
+    """The button "None of these": no to every warning sign."""
+    for answer in answers:
+        st.session_state[answer.id] = NO
+    _changed()
+
+
 def _checklist(answers: list[Answer]) -> None:
-    """The warning signs as one checklist, keyed by answer id: ticked is yes, the rest no."""
+    """The warning signs, each yes / no / not sure and keyed by its answer id (untouched: not sure, never no),
+    and "None of these", which answers no to all of them."""
     st.subheader("First: do you have any of these now?", anchor=False)
-    st.caption("Tick each one you have. Any one of them means seeing a doctor today or getting emergency care.")
+    st.caption("Answer each one, or choose \u201cNone of these\u201d. Any one of them means seeing a doctor today "
+               "or getting emergency care. One you leave unanswered counts as \u201cnot sure\u201d, not as no.")
     columns = st.columns(2, gap="large")
     for i, answer in enumerate(answers):
         with columns[i % 2]:
-            st.checkbox(answer.question, key=answer.id, help=answer.help, on_change=_changed)
+            st.radio(answer.question, list(SIGN_CHOICES), format_func=SIGN_CHOICES.get, index=None,
+                     horizontal=True, key=answer.id, help=answer.help, on_change=_changed)
+    st.button("None of these", key="none_of_these", icon=":material/block:", on_click=_none_of_these,
+              args=(answers,), help="Answer no to every warning sign above.")
 
 
 def _check(kb: KnowledgeBase) -> None:
@@ -60,7 +73,7 @@ def _check(kb: KnowledgeBase) -> None:
                 return
             values[answer.id] = UNKNOWN if value is None else float(value)
         elif answer.group == result.WARNING:
-            values[answer.id] = YES if value else NO
+            values[answer.id] = value if value in SIGN_CHOICES else UNKNOWN
         else:
             values[answer.id] = value if value in case.CHOICES else UNKNOWN
     case.replace(values)
@@ -69,7 +82,7 @@ def _check(kb: KnowledgeBase) -> None:
 
 
 def ask(kb: KnowledgeBase) -> bool:
-    """Every question at once: the warning signs as a checklist first, then the questions grouped as in the
+    """Every question at once: the warning signs first (yes / no / not sure), then the questions grouped as in the
     knowledge base, filled in from the case. True when its answers are checked and unchanged since."""
     given = case.answers(kb)
     for answer in kb.answers:
@@ -96,7 +109,7 @@ def ask(kb: KnowledgeBase) -> bool:
 kb = shared.knowledge_base_or_stop()
 predictor = shared.predictor_or_stop(kb)
 st.title("Check a case", anchor=False)
-st.markdown("Tick any warning sign you have, then answer what you know; **Don't know** is not the same as *No*. "
+st.markdown("Answer the warning signs first, then what you know; **Don't know** is not the same as *No*. "
             "Nothing you enter is stored on the server.")
 st.caption("Your answers are kept in this page's address (its URL), so that you can bookmark the page or send "
            "it to reopen the case. The address holds your health answers: anyone who sees it can read them.")

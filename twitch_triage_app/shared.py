@@ -22,10 +22,15 @@ __all__ = [
     "cite",
     "plain",
     "verbatim",
+    "quiet",
     "quiet_cite",
+    "call_link",
+    "filled",
+    "cited",
 ]
 
 MODELS_ENV = "TWITCH_TRIAGE_MODELS"
+_NUMBER_MARK = "\x00emergency-number\x00"  # stands for the number while the rest of a text is escaped
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
 LEVEL_ICONS = {
@@ -128,6 +133,32 @@ def cite(source: knowledge.Source) -> str:
     return plain(source.cite())
 
 
+def quiet(note: str) -> str:
+    """A source written as one line (e.g. a report's note) as small grey markdown, to sit under the text it
+    supports."""
+    return ":small[:gray[" + plain(note).replace("[", "(").replace("]", ")") + "]]"
+
+
 def quiet_cite(source: knowledge.Source) -> str:
     """A source as small grey markdown, to sit under the text it supports."""
-    return ":small[:gray[" + cite(source).replace("[", "(").replace("]", ")") + "]]"
+    return quiet(source.cite())
+
+
+def call_link(number: str) -> str:
+    """The ``tel:`` address that dials ``number`` (a configured emergency number: digits, spaces, + and -)."""
+    return "tel:" + re.sub(r"[^0-9+]", "", number)
+
+
+def filled(text: knowledge.Cited, **values: object) -> str:
+    """A knowledge-base text with its placeholders filled, markdown-safe; the emergency number, when one is
+    configured (``TWITCH_TRIAGE_EMERGENCY_NUMBER``), is a link that dials it on a phone."""
+    number = config.emergency_number()
+    if number is None:
+        return plain(text.fill(**values))
+    return plain(text.fill(emergency_number=_NUMBER_MARK, **values)).replace(
+        _NUMBER_MARK, f"[{plain(number)}]({call_link(number)})")
+
+
+def cited(text: knowledge.Cited, **values: object) -> str:
+    """A knowledge-base text (as :func:`filled`) with its source in small grey print on the line below."""
+    return f"{filled(text, **values)}  \n{quiet_cite(text.source)}"

@@ -399,12 +399,13 @@ def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_re
     at = app.toggle(key="all_at_once").set_value(True).run()
     at.radio(key="loc_eyelid").set_value("yes")
     at.radio(key="weakness").set_value("yes")
+    at.radio(key="chest_pain").set_value("no")
     at.number_input(key=config.DAYS_ANSWER).set_value(20)
     at = at.button(key="check").click().run()
     params = dict(at.query_params)
     assert len(params) == len(config.ANSWERS)  # every question of the form was asked
-    assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"],
-            params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "20")
+    assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"], params["tetany"],
+            params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "u", "20")  # a sign left untouched: not sure
     again = reopen(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
     assert banners(again) == banners(at) and banners(at)

@@ -194,7 +194,7 @@ def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(p
 
 @pytest.mark.parametrize(("changes", "message"), [
     ({"coef_1": np.zeros((3, 11))}, r"'coef_1' of shape \(3, 11\) and 'intercept_1' of shape \(11,\) do not "
-                                    r"follow a layer of width 64"),
+                                    r"follow a layer of width 128"),
     ({"slope": np.zeros(10)}, r"'slope' \(10,\) and 'intercept' \(11,\) are not one per output \(11,\)"),
     ({"intercept_0": None}, r"no array 'intercept_0'"),
     ({"coef_0": np.full((89, 64), np.inf)}, r"'coef_0' holds a value that is not a finite number"),

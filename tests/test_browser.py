@@ -274,3 +274,38 @@ def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(serve
             assert box["y"] > following.bounding_box()["y"]  # beside the questions on a desk, below them here
         finally:
             browser.close()
+
+
+EYELID_COFFEE_STRESS = {"loc_eyelid": "yes", "duration_days": 21, "high_caffeine": "yes", "stress": "yes",
+                        "daily": "yes", "improves_with_rest": "yes"}  # "No" to everything else
+
+
+def test_in_chromium_the_eyelid_coffee_and_stress_person_is_asked_both_and_reads_nothing_lacking_first(
+        server, chromium, kb):
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(server, wait_until="domcontentloaded")
+            expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
+            screens = _walk_the_interview(page, expect, EYELID_COFFEE_STRESS, kb)
+            assert screens <= 12
+            url = page.url
+            assert "high_caffeine=y" in url and "stress=y" in url  # asked about both, answered yes
+            settle(page)
+            headings = [" ".join(h.split()) for h in
+                        page.locator('[data-testid="stHeading"]').all_inner_texts()]
+            advice = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("see_doctor").title)
+            expect(advice).to_be_visible()
+            first = next(i for i, h in enumerate(headings) if "nothing is lacking" in h)
+            nutrients = next(i for i, h in enumerate(headings) if "may be lacking" in h)
+            assert first < nutrients, headings  # the answer to "is it just coffee and stress?" comes first
+            pointing = page.locator('[data-testid="stMarkdownContainer"]').filter(
+                has_text="Your answers that point to an everyday cause")
+            for trigger in ("high_caffeine", "stress"):  # both named as the triggers
+                expect(pointing.filter(has_text=" ".join(kb.answer(trigger).question.split()))).to_be_visible()
+            assert page.locator('[data-testid="stException"]').count() == 0
+        finally:
+            browser.close()

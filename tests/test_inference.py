@@ -59,8 +59,8 @@ def test_a_network_refuses_answers_of_the_wrong_width(network):
 
 
 def test_a_network_refuses_layers_that_do_not_follow_each_other(network):
-    with pytest.raises(ValueError, match=r"'coef_1' of shape \(63, 11\) and 'intercept_1' of shape \(11,\) do not "
-                                         r"follow a layer of width 64"):
+    with pytest.raises(ValueError, match=r"'coef_1' of shape \(127, 11\) and 'intercept_1' of shape \(11,\) do not "
+                                         r"follow a layer of width 128"):
         Network(network.days_index, network.days_cap, (network.coefs[0], network.coefs[1][1:]), network.intercepts,
                 network.slope, network.intercept)
 

@@ -57,7 +57,7 @@ def _figures(result, folder: Path) -> tuple[str, str]:
                            "predicted probability", "observed frequency",
                            "Reliability on held-out cases (15 equal-width bins)")
     roc_png = grid(folder / "roc.png", ("oracle", "model", "rules"), roc, "lower right", "false positive rate",
-                   "true positive rate", "ROC curves: model against the oracle (best possible) and the seeds' rules")
+                   "true positive rate", "ROC curves: model against the oracle (best possible) and the articles' rules")
     return reliability_png, roc_png
 
 
@@ -137,7 +137,7 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         "# twitch-triage model card",
         "",
         "> Educational software, not medical advice. The model is trained on **synthetic** cases",
-        "> generated from a knowledge base built from two web articles (`data/seeds/`); it has",
+        "> generated from a knowledge base built from two web articles (copied in `data/seeds/`); it has",
         "> **not been validated on patients**.",
         "",
         "## What it is",
@@ -149,20 +149,20 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         "  posterior mass of lacking none of them (`p_nothing_lacking`); Platt scaling per output, fitted on a",
         "  held-out fifth against the truth, calibrates it. `likely` lists the labels more likely than not",
         f"  (probability at least {config.LIKELY_AT_LEAST}, at most {config.LIKELY_AT_MOST}, most probable first).",
-        f"- **Training data**: {meta.get('train_n', 0):,} synthetic cases, seed {meta.get('train_seed')}, knowledge base",
+        f"- **Training data**: {meta.get('train_n', 0):,} synthetic cases (random draw no. {meta.get('train_seed')}), knowledge base",
         f"  `{meta.get('kb_path')}` sha256 `{kb.sha256[:16]}…`.",
-        f"- **Held-out evaluation**: {ev['n_cases']:,} fresh cases, seed {ev['seed']}, with answers left unknown at the",
+        f"- **Held-out evaluation**: {ev['n_cases']:,} fresh cases (random draw no. {ev['seed']}), with answers left unknown at the",
         "  knowledge base's missing rates, as real users leave them.",
         f"- **Versions**: Python {versions['python']}, scikit-learn {versions['scikit-learn']}, numpy {versions['numpy']},",
         f"  joblib {versions['joblib']}, twitch-triage {versions['twitch-triage']}.",
         f"- **Training time**: {result.seconds['total']:.0f} s in all (generation and oracle targets",
         f"  {result.seconds['generate']:.0f} s, fit and calibration {result.seconds['fit']:.0f} s, evaluation {result.seconds['evaluate']:.0f} s).",
         "",
-        "## Against the oracle and the seeds' rules",
+        "## Against the oracle and the articles' rules",
         "",
         "The **oracle** is the exact posterior of the generator's own model: the best any classifier can",
-        "do on this data. The **rules** are the seeds' pattern list (\"eyelid twitching -> magnesium\", seed",
-        "001's table) used as a scorer, with an isotonic map from the number of matching patterns to a",
+        "do on this data. The **rules** are the articles' pattern list (\"eyelid twitching -> magnesium\", the",
+        "comparison table of “What Deficiency Causes Muscle Twitching at Rest?”) used as a scorer, with an isotonic map from the number of matching patterns to a",
         "probability (fitted on separate cases).",
         "",
         *metrics_table(ev),
@@ -201,7 +201,7 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         "  learned that network, not that the network is true of people.",
         "- Not validated on patients. It cannot see blood results, medicines other than corticosteroids,",
         "  pregnancy, kidney disease or any condition outside the ten labels.",
-        "- Some deficiencies have few distinctive signs in the seeds (vitamin B6, protein, dehydration),",
+        "- Some deficiencies have few distinctive signs in the articles (vitamin B6, protein, dehydration),",
         "  so even the oracle separates them poorly: their probabilities stay close to the base rate.",
         "- Red flags are deterministic rules on the answers; the one exception, `probable_deficiency`, reads",
         "  this model's probabilities and can only raise a disposition (to see a doctor for a blood test).",

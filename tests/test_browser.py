@@ -46,6 +46,19 @@ def chromium() -> Path:
     return CHROMIUM
 
 
+@pytest.fixture
+def browser(chromium):
+    """Debian's Chromium under Playwright, headless; closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -154,73 +167,73 @@ def _walk_the_interview(page, expect, story: dict | None = None, kb=None) -> int
     raise AssertionError(f"no result after {MAX_SCREENS} screens")
 
 
+def _at_the_checklist(browser, server, expect):
+    """A desktop page of the app, open on the warning-sign checklist."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
+    return page
+
+
 def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_report_and_a_hostile_file_shows_text(
-        server, chromium, kb):
-    from playwright.sync_api import expect, sync_playwright
+        server, browser, kb):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(server, wait_until="domcontentloaded")
-            checklist = page.get_by_text("First: do you have any of these now?")
-            expect(checklist).to_be_visible(timeout=30_000)
-            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
-            chest_pain = page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer("chest_pain").question)
-            expect(chest_pain).to_be_visible()
-            chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
-            expect(chart).to_be_visible(timeout=30_000)  # beside the checklist
-            assert chart.bounding_box()["x"] > chest_pain.bounding_box()["x"] + 300
+    page = _at_the_checklist(browser, server, expect)
+    expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible()
+    chest_pain = page.locator('[data-testid="stRadio"]').filter(has_text=kb.answer("chest_pain").question)
+    expect(chest_pain).to_be_visible()
+    chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
+    expect(chart).to_be_visible(timeout=30_000)  # beside the checklist
+    assert chart.bounding_box()["x"] > chest_pain.bounding_box()["x"] + 300
 
-            screens = _walk_the_interview(page, expect)
-            assert 2 <= screens < MAX_SCREENS
-            assert "chest_pain=n" in page.url and "=y" not in page.url  # the case is in the address
-            banner = page.locator('[data-testid="stAlert"]').filter(
-                has_text=re.compile("|".join(re.escape(kb.level(lv).title) for lv in ("see_doctor", "self_care"))))
-            expect(banner).to_be_visible(timeout=30_000)
-            expect(page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first).to_be_visible()
-            assert page.locator('[data-testid="stException"]').count() == 0
+    screens = _walk_the_interview(page, expect)
+    assert 2 <= screens < MAX_SCREENS
+    assert "chest_pain=n" in page.url and "=y" not in page.url  # the case is in the address
+    banner = page.locator('[data-testid="stAlert"]').filter(
+        has_text=re.compile("|".join(re.escape(kb.level(lv).title) for lv in ("see_doctor", "self_care"))))
+    expect(banner).to_be_visible(timeout=30_000)
+    expect(page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0
 
-            # the report for the doctor, as the PDF a person downloads
-            with page.expect_download(timeout=60_000) as download:
-                page.get_by_role("button", name="Report for the doctor (PDF)").click()
-            report = Path(download.value.path()).read_bytes()
-            assert report.startswith(b"%PDF")
-            text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(report)).pages).split())
-            shown = banner.inner_text()
-            title = next(kb.level(lv).title for lv in ("see_doctor", "self_care") if kb.level(lv).title in shown)
-            assert title in text
-            for answer in ("chest_pain", "fainting"):  # answered no: the pertinent negatives
-                assert " ".join(kb.answer(answer).question.split()) in text
+    # the report for the doctor, as the PDF a person downloads
+    with page.expect_download(timeout=60_000) as download:
+        page.get_by_role("button", name="Report for the doctor (PDF)").click()
+    report = Path(download.value.path()).read_bytes()
+    assert report.startswith(b"%PDF")
+    text = " ".join(" ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(report)).pages).split())
+    shown = banner.inner_text()
+    title = next(kb.level(lv).title for lv in ("see_doctor", "self_care") if kb.level(lv).title in shown)
+    assert title in text
+    for answer in ("chest_pain", "fainting"):  # answered no: the pertinent negatives
+        assert " ".join(kb.answer(answer).question.split()) in text
 
-            # the same address in a new page reopens the same result
-            again = browser.new_page(viewport={"width": 1280, "height": 900})
-            again.goto(page.url, wait_until="domcontentloaded")
-            expect(again.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
-            expect(again.locator('[data-testid="stAlert"]').filter(has_text=title)).to_be_visible()
-            again.close()
+    # the same address in a new page reopens the same result
+    again = browser.new_page(viewport={"width": 1280, "height": 900})
+    again.goto(page.url, wait_until="domcontentloaded")
+    expect(again.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
+    expect(again.locator('[data-testid="stAlert"]').filter(has_text=title)).to_be_visible()
+    again.close()
 
-            # Streamlit scrolls inside its main area, not the page: grow the window to show it all.
-            height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
-            page.set_viewport_size({"width": 1280, "height": min(int(height) + 80, 12_000)})
-            page.wait_for_timeout(800)  # let the layout and the chart settle
-            SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(SCREENSHOT), full_page=True)
+    # Streamlit scrolls inside its main area, not the page: grow the window to show it all.
+    height = page.evaluate("document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+    page.set_viewport_size({"width": 1280, "height": min(int(height) + 80, 12_000)})
+    page.wait_for_timeout(800)  # let the layout and the chart settle
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
 
-            # a file whose column names hold an image and links: shown as text, nothing fetched or clickable
-            fetched = []
-            page.on("request", lambda request: fetched.append(request.url))
-            page.goto(f"{server}/score", wait_until="domcontentloaded")
-            header = f"loc_eyelid,{HOSTILE_COLUMN},{HOSTILE_COLUMN}\nyes,1,2\n".encode()
-            page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
-                files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": header}])
-            alert = page.locator('[data-testid="stAlert"]').filter(has_text="appears twice")
-            expect(alert).to_be_visible(timeout=30_000)
-            assert HOSTILE_COLUMN in alert.inner_text()
-            assert alert.locator("a, img").count() == 0
-            assert not [url for url in fetched if ":8600/" in url]
-        finally:
-            browser.close()
+    # a file whose column names hold an image and links: shown as text, nothing fetched or clickable
+    fetched = []
+    page.on("request", lambda request: fetched.append(request.url))
+    page.goto(f"{server}/score", wait_until="domcontentloaded")
+    header = f"loc_eyelid,{HOSTILE_COLUMN},{HOSTILE_COLUMN}\nyes,1,2\n".encode()
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "hostile.csv", "mimeType": "text/csv", "buffer": header}])
+    alert = page.locator('[data-testid="stAlert"]').filter(has_text="appears twice")
+    expect(alert).to_be_visible(timeout=30_000)
+    assert HOSTILE_COLUMN in alert.inner_text()
+    assert alert.locator("a, img").count() == 0
+    assert not [url for url in fetched if ":8600/" in url]
     assert SCREENSHOT.stat().st_size > 10_000
 
 
@@ -241,39 +254,34 @@ def choose_page(page, title: str) -> None:
     on_screen()[0].click()
 
 
-def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(server, chromium, kb):
-    from playwright.sync_api import expect, sync_playwright
+def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(server, browser, kb):
+    from playwright.sync_api import expect
 
     width = 390
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible(timeout=30_000)
-            choose_page(page, "About the model")
-            title = page.get_by_role("heading", name="About the model", exact=True)
-            expect(title).to_be_visible(timeout=30_000)
-            page.wait_for_timeout(800)  # the time a menu would take to slide shut
-            # Nothing lies over the page: the point at the middle of the title is the title's own.
-            box = title.bounding_box()
-            hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=\"stMain\"]') !== null",
-                                [box["x"] + min(box["width"], width - box["x"]) / 2, box["y"] + box["height"] / 2])
-            assert hit
-            sidebar = page.locator('[data-testid="stSidebar"]')
-            assert sidebar.count() == 0 or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
+    page = browser.new_page(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible(timeout=30_000)
+    choose_page(page, "About the model")
+    title = page.get_by_role("heading", name="About the model", exact=True)
+    expect(title).to_be_visible(timeout=30_000)
+    page.wait_for_timeout(800)  # the time a menu would take to slide shut
+    # Nothing lies over the page: the point at the middle of the title is the title's own.
+    box = title.bounding_box()
+    hit = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('[data-testid=\"stMain\"]') !== null",
+                        [box["x"] + min(box["width"], width - box["x"]) / 2, box["y"] + box["height"] / 2])
+    assert hit
+    sidebar = page.locator('[data-testid="stSidebar"]')
+    assert sidebar.count() == 0 or sidebar.bounding_box()["x"] + sidebar.bounding_box()["width"] <= 0
 
-            choose_page(page, "Check a case")
-            following = page.get_by_role("button", name="Next", exact=True)
-            expect(following).to_be_visible(timeout=30_000)
-            chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
-            expect(chart).to_be_visible(timeout=30_000)
-            chart.scroll_into_view_if_needed()
-            box = chart.bounding_box()
-            assert box["x"] >= 0 and box["x"] + box["width"] <= width
-            assert box["y"] > following.bounding_box()["y"]  # beside the questions on a desk, below them here
-        finally:
-            browser.close()
+    choose_page(page, "Check a case")
+    following = page.get_by_role("button", name="Next", exact=True)
+    expect(following).to_be_visible(timeout=30_000)
+    chart = page.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
+    expect(chart).to_be_visible(timeout=30_000)
+    chart.scroll_into_view_if_needed()
+    box = chart.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert box["y"] > following.bounding_box()["y"]  # beside the questions on a desk, below them here
 
 
 EYELID_COFFEE_STRESS = {"loc_eyelid": "yes", "duration_days": 21, "high_caffeine": "yes", "stress": "yes",
@@ -281,31 +289,24 @@ EYELID_COFFEE_STRESS = {"loc_eyelid": "yes", "duration_days": 21, "high_caffeine
 
 
 def test_in_chromium_the_eyelid_coffee_and_stress_person_is_asked_both_and_reads_nothing_lacking_first(
-        server, chromium, kb):
-    from playwright.sync_api import expect, sync_playwright
+        server, browser, kb):
+    from playwright.sync_api import expect
 
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(server, wait_until="domcontentloaded")
-            expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
-            screens = _walk_the_interview(page, expect, EYELID_COFFEE_STRESS, kb)
-            assert screens <= 12
-            url = page.url
-            assert "high_caffeine=y" in url and "stress=y" in url  # asked about both, answered yes
-            settle(page)
-            headings = [" ".join(h.split()) for h in
-                        page.locator('[data-testid="stHeading"]').all_inner_texts()]
-            advice = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("see_doctor").title)
-            expect(advice).to_be_visible()
-            first = next(i for i, h in enumerate(headings) if "nothing is lacking" in h)
-            nutrients = next(i for i, h in enumerate(headings) if "may be lacking" in h)
-            assert first < nutrients, headings  # the answer to "is it just coffee and stress?" comes first
-            pointing = page.locator('[data-testid="stMarkdownContainer"]').filter(
-                has_text="Your answers that point to an everyday cause")
-            for trigger in ("high_caffeine", "stress"):  # both named as the triggers
-                expect(pointing.filter(has_text=" ".join(kb.answer(trigger).question.split()))).to_be_visible()
-            assert page.locator('[data-testid="stException"]').count() == 0
-        finally:
-            browser.close()
+    page = _at_the_checklist(browser, server, expect)
+    screens = _walk_the_interview(page, expect, EYELID_COFFEE_STRESS, kb)
+    assert screens <= 12
+    url = page.url
+    assert "high_caffeine=y" in url and "stress=y" in url  # asked about both, answered yes
+    settle(page)
+    headings = [" ".join(h.split()) for h in
+                page.locator('[data-testid="stHeading"]').all_inner_texts()]
+    advice = page.locator('[data-testid="stAlert"]').filter(has_text=kb.level("see_doctor").title)
+    expect(advice).to_be_visible()
+    first = next(i for i, h in enumerate(headings) if "nothing is lacking" in h)
+    nutrients = next(i for i, h in enumerate(headings) if "may be lacking" in h)
+    assert first < nutrients, headings  # the answer to "is it just coffee and stress?" comes first
+    pointing = page.locator('[data-testid="stMarkdownContainer"]').filter(
+        has_text="Your answers that point to an everyday cause")
+    for trigger in ("high_caffeine", "stress"):  # both named as the triggers
+        expect(pointing.filter(has_text=" ".join(kb.answer(trigger).question.split()))).to_be_visible()
+    assert page.locator('[data-testid="stException"]').count() == 0

@@ -83,6 +83,22 @@ def app(fresh_cache, use_model, small_model_dir):
     return at
 
 
+@pytest.fixture
+def downloads(monkeypatch) -> dict:
+    """What each download button of the page would give (label -> its data, made on demand)."""
+    from streamlit.elements.widgets.button import ButtonMixin
+
+    given = {}
+    original = ButtonMixin.download_button
+
+    def recording(self, label, *args, **kwargs):
+        given[label] = kwargs.get("data", args[0] if args else None)
+        return original(self, label, *args, **kwargs)
+
+    monkeypatch.setattr(ButtonMixin, "download_button", recording)
+    return given
+
+
 class Planted:
     """Unpickled, it calls ``how`` with ``args``: what a planted model file does."""
 

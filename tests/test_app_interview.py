@@ -409,3 +409,16 @@ def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_re
     again = reopen(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
     assert banners(again) == banners(at) and banners(at)
+
+
+def test_a_warning_sign_left_untouched_is_not_sure_in_the_report_for_the_doctor(app, kb, downloads):
+    app.radio(key="ask_chest_pain").set_value("no")
+    app.radio(key="ask_fainting").set_value("no")
+    at = app.button(key="next").click().run()  # the other warning signs left untouched
+    at = walk_to_the_result(at, "no")
+    assert not at.exception and finished(at)
+    text = next(make for label, make in downloads.items() if "PDF" not in label and "FHIR" not in label)
+    report = " ".join((text() if callable(text) else text).split())
+    unsure = report[report.index("Not sure (answered"):]
+    assert " ".join(kb.answer("tetany").question.split()) in unsure  # untouched: not sure, not a pertinent negative
+    assert " ".join(kb.answer("chest_pain").question.split()) not in unsure

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 import bench_interview  # noqa: E402
 import bench_startup  # noqa: E402
 from twitch_triage import artifact, config, generator, inference, knowledge, triage  # noqa: E402
-from twitch_triage.report import metrics_table, target_rows, verdict  # noqa: E402
+from twitch_triage.report import metrics_table, nothing_lacking_rows, target_rows, verdict  # noqa: E402
 from twitch_triage.training import evaluate_model  # noqa: E402
 
 
@@ -102,6 +102,11 @@ def bench_model(kb, predictor, n_eval: int, seed: int) -> list[str]:
         f"| predicts 1,000,000 cases in at most 2 s (in float64, as batch scoring calls it: slices of 8,192 rows, "
         f"one BLAS thread; median of 5) | {t64:.2f} s; the same network in float32 {t32:.2f} s "
         f"({t64 / t32:.2f}x); encoding alone {t_encode:.2f} s | {verdict(t64 <= 2)} |",
+        "",
+        "`p_nothing_lacking` (the probability that none of the ten is lacking) against whether the case truly lacks "
+        "none, on the same cases:",
+        "",
+        *nothing_lacking_rows(result),
         "",
     ]
 

@@ -54,11 +54,11 @@ def _table_lines(table: tuple[tuple[str, ...], ...]) -> list[str]:
 
 def render_text(report: Report) -> str:
     """The report as plain text: the title, its header lines, each section under an underlined heading
-    (``!`` marks the one that says what to do now), then the numbered sources."""
+    (``!!`` before the one that says what to do now), then the numbered sources."""
     marks = _marks(report)
     lines = [report.title, "=" * len(report.title), *report.header, ""]
     for section in report.sections:
-        title = f"!! {section.title.upper()} !!" if section.alert else section.title
+        title = f"!! {section.title}" if section.alert else section.title
         lines += [title, "-" * len(title)]
         for paragraph in section.paragraphs:
             lines += _wrap(_with_mark(paragraph, marks))

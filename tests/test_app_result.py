@@ -302,7 +302,7 @@ def test_the_report_offered_on_the_page_holds_the_triggers_and_the_unsure_signs(
 @pytest.mark.parametrize("case", [MAGNESIUM_CASE, COFFEE_AND_STRESS], ids=["see_doctor", "self_care"])
 def test_the_details_typed_on_the_result_page_are_in_each_report_it_offers(app, downloads, case):
     at = answer(app, case, none_of_these=True)
-    at.number_input(key=result.REPORT_AGE).set_value(67)
+    at.text_input(key=result.REPORT_AGE).input("67")
     at.selectbox(key=result.REPORT_SEX).select("male")
     at.text_input(key=result.REPORT_MEDICINES).input("metformin 500 mg\ntwice a day").run()
     assert not at.exception and not at.error
@@ -317,6 +317,19 @@ def test_the_details_typed_on_the_result_page_are_in_each_report_it_offers(app, 
     kinds = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
     assert kinds["Patient"]["gender"] == "male"
     assert kinds["MedicationStatement"]["medicationCodeableConcept"]["text"] == "metformin 500 mg twice a day"
+
+
+@pytest.mark.parametrize("age", ["131", "4x", "-1"])
+def test_an_age_that_is_not_a_whole_number_from_0_to_130_is_refused_in_one_line_and_no_report_is_offered(app, age):
+    at = answer(app, MAGNESIUM_CASE, none_of_these=True)
+    at = at.text_input(key=result.REPORT_AGE).input(age).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Check your details: age '{age}' is not a whole number"
+                                           + (" from 0 to 130: give the age in years, or leave it out" if age != "4x"
+                                              else ": give the age in years, 0 to 130, or leave it out")]
+    assert not at.get("download_button")
+    at = at.text_input(key=result.REPORT_AGE).input("").run()
+    assert not at.error and len(at.get("download_button")) == 3
 
 
 def test_details_left_blank_are_not_given_in_the_report(app, downloads):

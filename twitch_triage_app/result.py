@@ -99,8 +99,7 @@ def _person_fields() -> person.Person | None:
     None, with the reason shown, when one cannot be used."""
     st.markdown("**Your details for the report (optional)**")
     age_column, sex_column = st.columns(2)
-    age = age_column.number_input("Age (years)", min_value=0, max_value=person.MAX_AGE, step=1, value=None,
-                                  key=REPORT_AGE, placeholder="Not given")
+    age = age_column.text_input("Age (years)", key=REPORT_AGE, max_chars=3, placeholder="Not given")
     sex = sex_column.selectbox("Sex", person.SEXES, index=None, key=REPORT_SEX, placeholder="Not given",
                                format_func=str.capitalize)
     medicines = st.text_input("Medicines you take now", key=REPORT_MEDICINES, max_chars=person.MAX_MEDICINES,

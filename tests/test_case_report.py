@@ -118,7 +118,7 @@ def test_the_advice_and_the_key_findings_come_before_the_causes_and_the_negative
     case = see_doctor_case(kb)
     assessment, _, (text,), plain = made(case, predictor, kb)
     for report in (text, plain):
-        order = [report.index(s) for s in (assessment.level.title, "Red flag:", "Key findings", "How long: 30 days.",
+        order = [report.index(s) for s in (assessment.level.title, "Red flags: ", "Key findings", "How long: 30 days.",
                                            "Yes: ", "Possible causes", "Tests to ask for", "No: ",
                                            "Not sure (answered", "About this report", "Sources")]
         assert order == sorted(order)
@@ -156,10 +156,13 @@ def test_the_key_findings_give_the_positives_the_triggers_and_nothing_lacking(pr
     positives = between(text, "Yes: ", "Everyday trigger")
     for answer in answered(case, "yes"):
         assert case_report.short_name(kb, answer) in positives
+    listed = between(text, "Everyday triggers: ", ".")
     for cause in ("high caffeine", "stress"):
-        assert f"Everyday trigger: {cause}. [" in text
+        assert f"{cause} [" in listed
     assert "Occasional twitching can be normal after exercise, stress, or caffeine intake." in text
-    assert f"Nothing lacking (another cause) {100 * assessment.p_nothing_lacking:.0f}%" in text
+    assert f"Nothing lacking (another cause) {100 * assessment.p_nothing_lacking:.0f}%" in text  # the causes' row
+    nothing = f"Nothing lacking? {100 * assessment.p_nothing_lacking:.0f}%: the model's probability"
+    assert text.index("Key findings") < text.index(nothing) < text.index("Possible causes")
 
 
 def test_the_person_s_details_are_in_the_header_and_blank_ones_say_not_given(predictor, kb):
@@ -191,8 +194,9 @@ def test_an_emergency_or_urgent_report_opens_with_the_summary_for_the_paramedic_
         assert report.index(case_report.SUMMARY) < report.index("Possible causes")
         summary = between(report, case_report.SUMMARY, "Possible causes")
         assert words(f"{kb.level(level).title}. {kb.level(level).action}") in summary
+        flags = between(summary, "Red flags: ", ".")
         for rule in assessment.red_flags:
-            assert f"Red flag: {rule.reason}." in summary
+            assert f"{rule.reason} [" in flags
         assert "Yes: " in summary and "How long:" in summary
         assert "Advice" not in body[:40]
     if level == "emergency":

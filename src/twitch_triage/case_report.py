@@ -34,11 +34,13 @@ _LOCATION = "loc_"  # the answers of where the twitching is: ``loc_eyelid`` is "
 @dataclass(frozen=True)
 class Item:
     """A line of the report, and the source it rests on (empty when it rests on none), shown as a numbered note;
-    ``strong`` lines (what to do) stand out."""
+    ``strong`` lines (what to do) stand out. ``parts``: ``(text, note)`` pairs that follow the text on the same
+    line, ``; ``-separated, each with its own note."""
 
     text: str
     note: str = ""
     strong: bool = False
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -70,8 +72,9 @@ class Report:
         found: dict[str, None] = {}
         for section in self.sections:
             for entry in (*section.paragraphs, *section.items):
-                if entry.note:
-                    found.setdefault(entry.note)
+                for note in (entry.note, *(note for _, note in entry.parts)):
+                    if note:
+                        found.setdefault(note)
         return tuple(found)
 
 
@@ -198,7 +201,9 @@ def _what_to_do(assessment: Assessment, kb: KnowledgeBase) -> list[Item]:
         ambulance = kb.cited_text("ambulance")
         paragraphs.append(Item(ambulance.fill(), ambulance.source.cite(), strong=True))
     paragraphs.append(Item(f"{level.title}. {level.action}", level.source.cite(), strong=acute))
-    paragraphs += [Item(f"Red flag: {rule.reason}.", rule.source.cite()) for rule in assessment.red_flags]
+    if assessment.red_flags:
+        paragraphs.append(Item("Red flags:", parts=tuple((rule.reason, rule.source.cite())
+                                                         for rule in assessment.red_flags)))
     return paragraphs
 
 
@@ -210,10 +215,16 @@ def _safety(assessment: Assessment, unsure: Sequence[tuple[str, str]], kb: Knowl
 
 def _findings(assessment: Assessment, kb: KnowledgeBase, given: dict[str, list[str]], days: str,
               triggers: Sequence[str]) -> list[Item]:
-    """How long, the answers that were yes, the everyday triggers with their source."""
+    """How long, the answers that were yes, the everyday triggers with their source, and how probable it is that
+    nothing is lacking."""
     lines = [Item(f"How long: {days}."), Item(f"Yes: {_names(given['yes'], kb)}.")]
-    for item, cause in zip(trigger_items(triggers, assessment, kb), triggers):
-        lines.append(Item(f"Everyday trigger: {_lower_first(short_name(kb, cause))}.", item.note))
+    if triggers:
+        lines.append(Item("Everyday triggers:", parts=tuple(
+            (_lower_first(short_name(kb, cause)), item.note)
+            for item, cause in zip(trigger_items(triggers, assessment, kb), triggers))))
+    if not math.isnan(assessment.p_nothing_lacking):
+        lines.append(Item(f"Nothing lacking? {_percent(assessment.p_nothing_lacking)}: the model's probability "
+                          "that none of the ten nutrients is lacking and the twitching has another cause."))
     return lines
 
 

@@ -21,27 +21,40 @@ _ALERT_RGB = (180, 35, 24)
 _NOTE_GREY = 90
 _BODY, _HEADING, _NOTE, _TITLE = 8.5, 10.0, 6.6, 14.0  # points, at scale 1
 _MARGIN = 13  # mm
+_LEADING = 0.42  # mm of line height per point of type: 1.2 times the type size
 _CAUSE_WIDTHS = (50, 26, 30, 28)  # mm
 _SOURCES = "Sources"
 
 
 def _marks(report: Report) -> dict[str, int]:
+    """Each note and its number."""
     return {note: n for n, note in enumerate(report.sources, start=1)}
 
 
+def _marked(text: str, note: str, marks: dict[str, int]) -> str:
+    """``text [n]``, n the number of ``note`` (the text alone without a note)."""
+    return f"{text} [{marks[note]}]" if note else text
+
+
 def _with_mark(entry: Item, marks: dict[str, int]) -> str:
-    return f"{entry.text} [{marks[entry.note]}]" if entry.note else entry.text
+    """An item's text with the number of its note, then its parts with theirs: ``Red flags: a [1]; b [2].``"""
+    text = _marked(entry.text, entry.note, marks)
+    if entry.parts:
+        text += " " + "; ".join(_marked(part, note, marks) for part, note in entry.parts) + "."
+    return text
 
 
 # --------------------------------------------------------------------------- text
 
 
 def _wrap(text: str, indent: str = "", first: str = "") -> list[str]:
+    """``text`` in lines of at most :data:`WIDTH` characters, the first after ``first``, the rest after ``indent``."""
     return textwrap.wrap(text, WIDTH, initial_indent=first or indent, subsequent_indent=indent,
                          break_on_hyphens=False) or [""]
 
 
 def _table_lines(table: tuple[tuple[str, ...], ...]) -> list[str]:
+    """A table in columns of text, the first left-aligned, the others right-aligned, a rule under the header."""
     widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = []
     for k, row in enumerate(table):
@@ -78,6 +91,7 @@ def render_text(report: Report) -> str:
 
 
 def _document(report: Report, when: _dt.date):
+    """An empty A4 document in DejaVu Sans, dated ``when``, whose pages end in "Page n of N"."""
     from fpdf import FPDF  # here: only the PDF needs it
 
     class _Pages(FPDF):
@@ -103,21 +117,23 @@ def _document(report: Report, when: _dt.date):
 
 def _write(doc, text: str, size: float, style: str = "", grey: int = 0, rgb: tuple[int, ...] | None = None,
            indent: float = 0, after: float = 0.6) -> None:
+    """A paragraph of ``text`` at ``size`` points, ``after`` mm of space below it."""
     from fpdf.enums import XPos, YPos
 
     doc.set_font(_FONT, style, size)
     doc.set_text_color(*(rgb or (grey,)))
     doc.set_x(doc.l_margin + indent)
-    doc.multi_cell(0, size * 0.45, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    doc.multi_cell(0, size * _LEADING, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     doc.ln(after)
 
 
 def _table(doc, table: tuple[tuple[str, ...], ...], size: float) -> None:
+    """The causes' table, its first row the header."""
     doc.set_font(_FONT, "", size)
     doc.set_text_color(0)
     aligns = ("LEFT", "RIGHT", "RIGHT", "LEFT")
     with doc.table(col_widths=_CAUSE_WIDTHS, width=sum(_CAUSE_WIDTHS), align="LEFT", text_align=aligns,
-                   first_row_as_headings=True, line_height=size * 0.45, padding=0.6) as rows:
+                   first_row_as_headings=True, line_height=size * _LEADING, padding=0.5) as rows:
         for row in table:
             cells = rows.row()
             for value in row:

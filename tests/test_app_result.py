@@ -3,13 +3,17 @@ the session's small model: what to do first, whether anything is lacking at all,
 
 from __future__ import annotations
 
+import io
+import json
 import re
 
+import pypdf
 import pytest
+from fhir.resources.R4B.bundle import Bundle
 
 from app_driver import advice, all_markdown, answer, result_nodes, shown_text
 from twitch_triage import case_report, config, triage
-from twitch_triage_app import charts
+from twitch_triage_app import charts, result
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -184,8 +188,7 @@ def test_a_swollen_calf_shows_no_nutrient_figures_or_tests_and_says_the_model_we
     assert "Tests to ask for" not in text and "% for answers like yours" not in text
     assert not NOTHING_LINE.search(text)
     assert not at.get("vega_lite_chart") and not at.expander
-    assert {d.proto.label for d in at.get("download_button")} == {"Report for the doctor (PDF)",
-                                                                  "Report for the doctor (Markdown)"}
+    assert [d.proto.label for d in at.get("download_button")] == ["Report (PDF)", "Report (text)", "Report (FHIR)"]
 
 
 def test_an_urgent_case_about_nutrients_still_keeps_them_folded_for_after_the_visit(app, kb):
@@ -274,10 +277,50 @@ def test_an_unsure_sign_asking_no_more_than_the_advice_is_not_repeated(app, kb):
 def test_the_report_offered_on_the_page_holds_the_triggers_and_the_unsure_signs(app, kb, downloads):
     at = answer(app, {**COFFEE_AND_STRESS, "chest_pain": "unknown"}, none_of_these=True)
     assert not at.exception
-    report = " ".join(downloads["Report for the doctor (Markdown)"]().split())
-    assert "Everyday triggers answered yes" in report and kb.answer("stress").question in report
+    report = " ".join(downloads["Report (text)"]().split())
+    triggers = report[report.index("Everyday triggers: "):]
+    assert triggers.index("stress [") < triggers.index("Possible causes")
+    assert triggers.index("high caffeine [") < triggers.index("Possible causes")
     assert "You were not sure whether you have: Chest pain, pressure or tightness" in report
-    assert kb.answer("chest_pain").question in report[report.index("Not sure (answered"):]
+    assert "chest pain, pressure or tightness" in report[report.index("Not sure (answered"):]
+
+
+@pytest.mark.parametrize("case", [MAGNESIUM_CASE, COFFEE_AND_STRESS], ids=["see_doctor", "self_care"])
+def test_the_details_typed_on_the_result_page_are_in_each_report_it_offers(app, downloads, case):
+    at = answer(app, case, none_of_these=True)
+    at.text_input(key=result.REPORT_AGE).input("67")
+    at.selectbox(key=result.REPORT_SEX).select("male")
+    at.text_input(key=result.REPORT_MEDICINES).input("metformin 500 mg\ntwice a day").run()
+    assert not at.exception and not at.error
+    assert [d.proto.label for d in at.get("download_button")] == [result.REPORT_PDF, result.REPORT_TEXT,
+                                                                   result.REPORT_FHIR]
+    line = "Age: 67 \u00b7 Sex: male \u00b7 Current medicines: metformin 500 mg twice a day"
+    assert line in downloads[result.REPORT_TEXT]()
+    pdf = pypdf.PdfReader(io.BytesIO(downloads[result.REPORT_PDF]()))
+    assert len(pdf.pages) == 1 and line in " ".join(pdf.pages[0].extract_text().split())
+    bundle = json.loads(downloads[result.REPORT_FHIR]())
+    Bundle.model_validate(bundle)
+    kinds = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
+    assert kinds["Patient"]["gender"] == "male"
+    assert kinds["MedicationStatement"]["medicationCodeableConcept"]["text"] == "metformin 500 mg twice a day"
+
+
+@pytest.mark.parametrize("age", ["131", "4x", "-1"])
+def test_an_age_that_is_not_a_whole_number_from_0_to_130_is_refused_in_one_line_and_no_report_is_offered(app, age):
+    at = answer(app, MAGNESIUM_CASE, none_of_these=True)
+    at = at.text_input(key=result.REPORT_AGE).input(age).run()
+    assert not at.exception
+    assert [e.value for e in at.error] == [f"Check your details: age '{age}' is not a whole number"
+                                           + (" from 0 to 130: give the age in years, or leave it out" if age != "4x"
+                                              else ": give the age in years, 0 to 130, or leave it out")]
+    assert not at.get("download_button")
+    at = at.text_input(key=result.REPORT_AGE).input("").run()
+    assert not at.error and len(at.get("download_button")) == 3
+
+
+def test_details_left_blank_are_not_given_in_the_report(app, downloads):
+    at = answer(app, MAGNESIUM_CASE, none_of_these=True)
+    assert "Age: not given \u00b7 Sex: not given \u00b7 Current medicines: not given" in downloads[result.REPORT_TEXT]()
 
 
 # --------------------------------------------------------------------------- plain words

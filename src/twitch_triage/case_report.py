@@ -1,8 +1,9 @@
-"""One case as a report to hand to a doctor: Markdown and PDF, both rendered from one :class:`Report`.
+"""One case as a one-page report a doctor reads in half a minute: PDF and plain text, from one :class:`Report`.
 
-:func:`build` turns an :class:`~twitch_triage.triage.Assessment` into sections of
-plain text, every medical word from the knowledge base; :func:`markdown` and
-:func:`pdf` only lay those sections out, so the two never disagree.
+:func:`build` turns an :class:`~twitch_triage.triage.Assessment` into sections of plain text, every medical word
+from the knowledge base, each with its source as a numbered note; :func:`pdf` and :func:`text` only lay them
+out (:mod:`twitch_triage.report_layout`), so the two never disagree. The advice and what it rests on come first,
+the answers that were "no" or "not sure" come last, on one line each, by short names (:func:`short_name`).
 """
 
 from __future__ import annotations
@@ -11,36 +12,35 @@ import datetime as _dt
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from . import config, redflags
 from .answers import format_value
 from .knowledge import KnowledgeBase
+from .person import Person
 from .triage import Assessment
 
-__all__ = ["Item", "Section", "Report", "TITLE", "FONTS_DIR", "NOTHING_LACKING", "build", "markdown", "pdf",
-           "nothing_leads", "nutrients_apply", "sign_name", "unsure_items", "trigger_items"]
+__all__ = ["Item", "Section", "Report", "TITLE", "NOTHING_LACKING", "SUMMARY", "build", "pdf", "text",
+           "nothing_leads", "nutrients_apply", "short_name", "sign_name", "unsure_items", "trigger_items"]
 
 TITLE = "Muscle twitching: a report for the doctor"
-FONTS_DIR = Path(__file__).with_name("fonts")  # DejaVu Sans: the built-in PDF fonts cannot print "≥"
-_FONT = "DejaVu"
-_ACT_NOW = ("emergency", "urgent")  # levels whose report leads with what to do now
-_NOW, _ADVICE = "What to do now", "Advice"
-_CAUSE_COLUMNS = (("Cause", "LEFT", 46), ("Probability", "RIGHT", 28), ("Model assumes", "RIGHT", 30),
-                  (f"Likely (\u2265 {100 * config.LIKELY_AT_LEAST:.0f}%)", "LEFT", 32))  # heading, alignment, mm
-_YES, _NO, _UNKNOWN = "yes", "no", "not sure"  # "don't know" and "not sure" are one answer: unknown
+SUMMARY = "Summary for the paramedic or the doctor today"  # the first section of an emergency or urgent report
+_ACT_NOW = ("emergency", "urgent")  # levels whose report leads with the summary
+_CAUSE_HEADER = ("Cause", "Probability", "Model assumes", f"Likely (\u2265 {100 * config.LIKELY_AT_LEAST:.0f}%)")
 NOTHING_LACKING = "Nothing lacking (another cause)"  # the row of p_nothing_lacking among the causes
 _ACT_AT_ONCE = "urgent"  # a warning sign left unsure is named when it alone would reach this level or above
+_LOCATION = "loc_"  # the answers of where the twitching is: ``loc_eyelid`` is "eyelid twitching"
 
 
 @dataclass(frozen=True)
 class Item:
-    """A line of the report, and the source it rests on in small print (empty when it rests on none); ``strong``
-    lines (what to do now) stand out."""
+    """A line of the report, and the source it rests on (empty when it rests on none), shown as a numbered note;
+    ``strong`` lines (what to do) stand out. ``parts``: ``(text, note)`` pairs that follow the text on the same
+    line, ``; ``-separated, each with its own note."""
 
     text: str
     note: str = ""
     strong: bool = False
+    parts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,15 +59,32 @@ class Section:
 
 @dataclass(frozen=True)
 class Report:
-    """The whole report: a title, the lines under it (date, model), then the sections in reading order."""
+    """The whole report: a title, the lines under it (date, the person, the model), the sections in reading
+    order, and the sources the items cite, numbered from 1 in the order they are first cited."""
 
     title: str
     header: tuple[str, ...]
     sections: tuple[Section, ...]
 
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Every distinct note, in the order of first citation (note ``n`` is ``sources[n - 1]``)."""
+        found: dict[str, None] = {}
+        for section in self.sections:
+            for entry in (*section.paragraphs, *section.items):
+                for note in (entry.note, *(note for _, note in entry.parts)):
+                    if note:
+                        found.setdefault(note)
+        return tuple(found)
+
 
 def _percent(p: float) -> str:
     return "<1%" if 0 < p < 0.005 else f"{100 * p:.0f}%"
+
+
+def _lower_first(text: str) -> str:
+    """``Chest pain`` -> ``chest pain``; an initialism (``B12``, ``DVT``) keeps its capitals."""
+    return text if len(text) > 1 and text[1].isupper() else text[:1].lower() + text[1:]
 
 
 def nothing_leads(assessment: Assessment) -> bool:
@@ -92,6 +109,19 @@ def sign_name(kb: KnowledgeBase, answer_id: str) -> str:
         if rule.kind == "any_yes" and answer_id in rule.answers and rank(rule.level) <= rank(_ACT_AT_ONCE):
             return rule.reason
     return kb.answer(answer_id).question.rstrip("?")
+
+
+def short_name(kb: KnowledgeBase, answer_id: str) -> str:
+    """An answer as a short clinical name, not a question: the ``reason`` of the rule that this answer alone
+    fires (``chest_pain`` -> "Chest pain, pressure or tightness"), else its id in words, a place of the
+    twitching as "<place> twitching" (``loc_eyelid`` -> "eyelid twitching", ``muscle_tightness`` -> "muscle
+    tightness"). The knowledge base holds no short label of its own for an answer."""
+    for rule in kb.red_flags:
+        if rule.kind == "any_yes" and rule.answers == (answer_id,):
+            return rule.reason
+    if answer_id.startswith(_LOCATION):
+        return f"{answer_id.removeprefix(_LOCATION).replace('_', ' ')} twitching"
+    return answer_id.replace("_", " ")
 
 
 def unsure_items(unsure: Sequence[tuple[str, str]], kb: KnowledgeBase, *, beyond: str | None = None
@@ -122,66 +152,86 @@ def trigger_items(triggers: Sequence[str], assessment: Assessment, kb: Knowledge
     return tuple(items)
 
 
-def _answer_sections(assessment: Assessment, kb: KnowledgeBase, asked: Collection[str] | None) -> list[Section]:
-    """The days, then the answers given as pertinent positives, pertinent negatives and "not sure", and how
-    many questions were not asked (an interview stops when more answers would change little)."""
-    given: dict[str, list[Item]] = {_YES: [], _NO: [], _UNKNOWN: []}  # unknown: "don't know" or "not sure"
+# --------------------------------------------------------------------------- the parts
+
+
+def _given(assessment: Assessment, kb: KnowledgeBase, asked: Collection[str] | None
+           ) -> tuple[dict[str, list[str]], int]:
+    """The answers by value (``yes``, ``no``, ``not sure``: their ids, in the knowledge base's order, the days
+    left out), and how many were not asked (an unknown answer not in ``asked``; None: every one was asked)."""
+    given: dict[str, list[str]] = {"yes": [], "no": [], "not sure": []}
     not_asked = 0
-    days = Item("")
     for answer in kb.answers:
-        value = assessment.answers.get(answer.id, math.nan)
-        was_asked = asked is None or answer.id in asked
         if answer.id == config.DAYS_ANSWER:
-            known = format_value(answer.id, value)
-            said = f"{known} days" if known else _UNKNOWN.capitalize() if was_asked else "Not asked"
-            days = Item(f"{answer.question} {said}.")
             continue
-        if math.isnan(value) and not was_asked:
+        value = assessment.answers.get(answer.id, math.nan)
+        if math.isnan(value) and asked is not None and answer.id not in asked:
             not_asked += 1
             continue
-        given[format_value(answer.id, value) or _UNKNOWN].append(Item(answer.question))
-    none = (Item("None."),)
-    sections = [
-        Section("How long", paragraphs=(days,)),
-        Section("Answered yes (pertinent positives)", items=tuple(given[_YES]) or none),
-        Section("Answered no (pertinent negatives)", items=tuple(given[_NO]) or none),
-        Section("Not sure (answered \u201cdon't know\u201d or \u201cnot sure\u201d)",
-                items=tuple(given[_UNKNOWN]) or none),
-    ]
-    if not_asked:
-        sections.append(Section("Not asked", paragraphs=(Item(
-            f"{not_asked} more question{'s' if not_asked > 1 else ''}: the interview stopped when more answers "
-            "were expected to change little."),)))
-    return sections
+        given[format_value(answer.id, value) or "not sure"].append(answer.id)
+    return given, not_asked
 
 
-def _advice(assessment: Assessment, kb: KnowledgeBase) -> Section:
-    """The disposition (after the ambulance text, when a rule that fired calls for one), when to get help
-    sooner (the level's safety net), and every red flag that fired with its source."""
+def _days(assessment: Assessment, asked: Collection[str] | None) -> str:
+    """How long, in a few words."""
+    known = format_value(config.DAYS_ANSWER, assessment.answers.get(config.DAYS_ANSWER, math.nan))
+    if known:
+        return f"{known} day{'' if known == '1' else 's'}"
+    return "not sure" if asked is None or config.DAYS_ANSWER in asked else "not asked"
+
+
+def _names(ids: Sequence[str], kb: KnowledgeBase) -> str:
+    return "; ".join(_lower_first(short_name(kb, a)) for a in ids) or "none"
+
+
+def _person_line(person: Person) -> str:
+    """The person's details in one line, "not given" for each left blank."""
+    age = f"{person.age}" if person.age is not None else "not given"
+    return (f"Age: {age} \u00b7 Sex: {person.sex or 'not given'} \u00b7 "
+            f"Current medicines: {person.medicines or 'not given'}")
+
+
+def _what_to_do(assessment: Assessment, kb: KnowledgeBase) -> list[Item]:
+    """The ambulance text when a rule that fired calls for one, the disposition, and the red flags that fired
+    in one line each with its source."""
     level = assessment.level
-    act_now = assessment.disposition in _ACT_NOW
-    paragraphs = [Item(f"{level.title}. {level.action}", level.source.cite(), strong=act_now)]
+    acute = assessment.disposition in _ACT_NOW
+    paragraphs = []
     if any(rule.call_ambulance for rule in assessment.red_flags):
         ambulance = kb.cited_text("ambulance")
-        paragraphs.insert(0, Item(ambulance.fill(), ambulance.source.cite(), strong=True))
-    paragraphs.append(Item(level.safety_net.fill(), level.safety_net.source.cite()))
+        paragraphs.append(Item(ambulance.fill(), ambulance.source.cite(), strong=True))
+    paragraphs.append(Item(f"{level.title}. {level.action}", level.source.cite(), strong=acute))
     if assessment.red_flags:
-        paragraphs.append(Item("Because of these answers:"))
-    return Section(_NOW if act_now else _ADVICE, paragraphs=tuple(paragraphs),
-                   items=tuple(Item(rule.reason, rule.source.cite()) for rule in assessment.red_flags),
-                   alert=act_now)
+        paragraphs.append(Item("Red flags:", parts=tuple((rule.reason, rule.source.cite())
+                                                         for rule in assessment.red_flags)))
+    return paragraphs
 
 
-def _unsure(unsure: Sequence[tuple[str, str]], kb: KnowledgeBase) -> list[Section]:
-    """The warning signs the person was not sure of, with what each would call for (none: no section)."""
-    items = unsure_items(unsure, kb)
-    return [Section("Warning signs the person was not sure of", items=items)] if items else []
+def _safety(assessment: Assessment, unsure: Sequence[tuple[str, str]], kb: KnowledgeBase) -> list[Item]:
+    """When to get help sooner (the level's safety net), and the warning signs the person was not sure of."""
+    net = assessment.level.safety_net
+    return [Item(net.fill(), net.source.cite()), *unsure_items(unsure, kb)]
+
+
+def _findings(assessment: Assessment, kb: KnowledgeBase, given: dict[str, list[str]], days: str,
+              triggers: Sequence[str]) -> list[Item]:
+    """How long, the answers that were yes, the everyday triggers with their source, and how probable it is that
+    nothing is lacking."""
+    lines = [Item(f"How long: {days}."), Item(f"Yes: {_names(given['yes'], kb)}.")]
+    if triggers:
+        lines.append(Item("Everyday triggers:", parts=tuple(
+            (_lower_first(short_name(kb, cause)), item.note)
+            for item, cause in zip(trigger_items(triggers, assessment, kb), triggers))))
+    if not math.isnan(assessment.p_nothing_lacking):
+        lines.append(Item(f"Nothing lacking? {_percent(assessment.p_nothing_lacking)}: the model's probability "
+                          "that none of the ten nutrients is lacking and the twitching has another cause."))
+    return lines
 
 
 def _causes(assessment: Assessment, kb: KnowledgeBase) -> Section:
     """Every cause, most probable first, with its probability beside the share the model assumes; then
     "nothing lacking". When the advice is about a cause the model does not weigh, that comes first."""
-    rows = [tuple(heading for heading, _, _ in _CAUSE_COLUMNS)]
+    rows = [_CAUSE_HEADER]
     rows += [(r.name, _percent(r.probability), _percent(r.prevalence), "likely" if r.likely else "")
              for r in assessment.labels]
     if not math.isnan(assessment.p_nothing_lacking):
@@ -189,19 +239,12 @@ def _causes(assessment: Assessment, kb: KnowledgeBase) -> Section:
     base_rate = kb.cited_text("base_rate")
     paragraphs = [Item(
         "Probability: the model's estimate for these answers. Model assumes: the share of people with twitching "
-        "that the model assumes lack it, an assumption made to build it, not a measured figure. Likely: a "
-        f"probability of at least {_percent(config.LIKELY_AT_LEAST)}. Only a test can confirm a cause.",
-        base_rate.source.cite())]
+        "that the model assumes lack it, an assumption made to build it, not a measured figure. Only a test can "
+        "confirm a cause.", base_rate.source.cite())]
     if not nutrients_apply(assessment):
         nutrients_only = kb.cited_text("nutrients_only")
         paragraphs.insert(0, Item(nutrients_only.fill(), nutrients_only.source.cite()))
     return Section("Possible causes", paragraphs=tuple(paragraphs), table=tuple(rows))
-
-
-def _triggers(triggers: Sequence[str], assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
-    """The everyday triggers answered yes that the sources link to the person's signs (none: no section)."""
-    items = trigger_items(triggers, assessment, kb)
-    return [Section("Everyday triggers answered yes", items=items)] if items else []
 
 
 def _tests(assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
@@ -218,14 +261,24 @@ def _tests(assessment: Assessment, kb: KnowledgeBase) -> list[Section]:
     lead = [] if any(r.likely for r in results) else [Item(
         f"No cause is more likely than not; the tests for the most probable one, {results[0].name}:")]
     warning = kb.cited_text("supplement_warning")
-    return [Section("Tests to ask for", paragraphs=(Item(warning.fill(), warning.source.cite()), *lead),
+    return [Section("Tests to ask for", paragraphs=(*lead, Item(warning.fill(), warning.source.cite())),
                     items=tuple(Item(f"{text} (for {', '.join(names)})", note)
                                 for text, (names, note) in tests.items()))]
 
 
+def _others(kb: KnowledgeBase, given: dict[str, list[str]], not_asked: int) -> Section:
+    """The answers that were no and "not sure", one line each, and how many questions were not asked."""
+    lines = [Item(f"No: {_names(given['no'], kb)}."),
+             Item(f"Not sure (answered \u201cdon't know\u201d): {_names(given['not sure'], kb)}.")]
+    if not_asked:
+        lines.append(Item(f"Not asked: {not_asked} more question{'s' if not_asked > 1 else ''} (the interview "
+                          "stopped when more answers were expected to change little)."))
+    return Section("The other answers", paragraphs=tuple(lines))
+
+
 def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
           asked: Collection[str] | None = None, triggers: Sequence[str] = (),
-          unsure: Sequence[tuple[str, str]] = ()) -> Report:
+          unsure: Sequence[tuple[str, str]] = (), person: Person = Person()) -> Report:
     """The report of one assessed case.
 
     Parameters
@@ -240,125 +293,39 @@ def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when
         first.
     unsure : the warning signs answered "don't know", each with the level it would reach on its own
         (:func:`twitch_triage.interview.unsure`).
+    person : the person's age, sex and medicines (:func:`twitch_triage.person.parse`); the model uses none.
     """
-    advice = [_advice(assessment, kb), *_unsure(unsure, kb)]
-    answers = _answer_sections(assessment, kb, asked)
-    findings = [_causes(assessment, kb), *_triggers(triggers, assessment, kb), *_tests(assessment, kb)]
-    sections = [*advice, *answers] if advice[0].alert else [*answers, *advice]  # an emergency comes first
-    sections += findings
-    sections.append(Section("About this report", paragraphs=(
-        Item(f"Model: {model_version}."),
-        Item(kb.disclaimer.text, kb.disclaimer.source.cite()),
-    )))
-    return Report(TITLE, (f"Date: {when:%d %B %Y}", "Made with twitch-triage from the person's own answers."),
-                  tuple(sections))
-
-
-# --------------------------------------------------------------------------- Markdown
-
-_MARKDOWN_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>|#"})
-
-
-def _md(text: str) -> str:
-    """Text as literal Markdown: no emphasis, link, HTML or table cell border can come from it."""
-    return " ".join(str(text).split()).translate(_MARKDOWN_SPECIAL)
-
-
-def _md_item(item: Item, indent: str = "", strong: bool = False) -> str:
-    text = f"**{_md(item.text)}**" if strong else _md(item.text)
-    return text + (f"  \n{indent}*Source: {_md(item.note)}*" if item.note else "")
-
-
-def _render_markdown(report: Report) -> str:
-    lines = [f"# {_md(report.title)}", "", *(f"{_md(line)}  " for line in report.header), ""]
-    for section in report.sections:
-        lines += [f"## {'⚠ ' if section.alert else ''}{_md(section.title)}", ""]
-        for paragraph in section.paragraphs:
-            lines += [_md_item(paragraph, strong=paragraph.strong), ""]
-        if section.items:
-            lines += [f"- {_md_item(item, '  ')}" for item in section.items] + [""]
-        if section.table:
-            header, *rows = section.table
-            lines += ["| " + " | ".join(map(_md, header)) + " |",
-                      "|" + "|".join(" ---: " if align == "RIGHT" else " --- " for _, align, _ in _CAUSE_COLUMNS) + "|",
-                      *("| " + " | ".join(map(_md, row)) + " |" for row in rows), ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def markdown(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
-             asked: Collection[str] | None = None, triggers: Sequence[str] = (),
-             unsure: Sequence[tuple[str, str]] = ()) -> str:
-    """The report as Markdown text (arguments as :func:`build`)."""
-    return _render_markdown(build(assessment, kb, model_version=model_version, when=when, asked=asked,
-                                  triggers=triggers, unsure=unsure))
-
-
-# --------------------------------------------------------------------------- PDF
-
-_ALERT_RGB = (180, 35, 24)
-_NOTE_GREY = 95
-
-
-def _render_pdf(report: Report, when: _dt.date) -> bytes:
-    from fpdf import FPDF  # here: only the report needs it
-    from fpdf.enums import XPos, YPos
-
-    doc = FPDF(format="A4")
-    doc.set_margins(18, 16, 18)
-    doc.set_auto_page_break(True, margin=16)
-    doc.add_font(_FONT, "", FONTS_DIR / "DejaVuSans.ttf")
-    doc.add_font(_FONT, "B", FONTS_DIR / "DejaVuSans-Bold.ttf")
-    doc.set_title(report.title)
-    doc.set_creator("twitch-triage")
-    created = when if isinstance(when, _dt.datetime) else _dt.datetime(when.year, when.month, when.day)
-    doc.set_creation_date(created if created.tzinfo else created.replace(tzinfo=_dt.timezone.utc))
-    doc.add_page()
-
-    def write(text: str, size: float, style: str = "", grey: int = 0, indent: float = 0, after: float = 1) -> None:
-        doc.set_font(_FONT, style, size)
-        doc.set_text_color(grey)
-        doc.set_x(doc.l_margin + indent)
-        doc.multi_cell(0, size * 0.5, text, align="L", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        doc.ln(after)
-
-    def item(entry: Item, size: float, style: str = "", indent: float = 0) -> None:
-        write(entry.text, size, style, indent=indent, after=0.6 if entry.note else 1.5)
-        if entry.note:
-            write(f"Source: {entry.note}", 7.5, grey=_NOTE_GREY, indent=indent, after=1.5)
-
-    write(report.title, 17, "B", after=2)
-    for line in report.header:
-        write(line, 9, grey=_NOTE_GREY, after=0.5)
-    for section in report.sections:
-        doc.ln(3)
-        doc.set_font(_FONT, "B", 12.5)
-        doc.set_text_color(*(_ALERT_RGB if section.alert else (0, 0, 0)))
-        doc.multi_cell(0, 7, ("\u26a0 " if section.alert else "") + section.title, align="L",
-                       new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-        doc.ln(1)
-        for paragraph in section.paragraphs:
-            item(paragraph, 11 if paragraph.strong else 10, "B" if paragraph.strong else "")
-        for entry in section.items:
-            doc.set_font(_FONT, "", 10)
-            doc.set_text_color(0)
-            doc.cell(5, 5, "\u2022")
-            item(entry, 10, indent=5)
-        if section.table:
-            doc.set_font(_FONT, "", 9.5)
-            doc.set_text_color(0)
-            with doc.table(col_widths=tuple(width for _, _, width in _CAUSE_COLUMNS), width=sum(width for _, _, width in _CAUSE_COLUMNS), align="LEFT",
-                           text_align=tuple(align for _, align, _ in _CAUSE_COLUMNS), first_row_as_headings=True,
-                           line_height=5.5) as table:
-                for row in section.table:
-                    cells = table.row()
-                    for value in row:
-                        cells.cell(value)
-    return bytes(doc.output())
+    given, not_asked = _given(assessment, kb, asked)
+    findings = _findings(assessment, kb, given, _days(assessment, asked), triggers)
+    safety = _safety(assessment, unsure, kb)
+    if assessment.disposition in _ACT_NOW:  # what to do now, why, and the key answers, before all else
+        sections = [Section(SUMMARY, paragraphs=(*_what_to_do(assessment, kb), *findings, *safety), alert=True)]
+    else:
+        sections = [Section("Advice", paragraphs=(*_what_to_do(assessment, kb), *safety)),
+                    Section("Key findings", paragraphs=tuple(findings))]
+    sections += [_causes(assessment, kb), *_tests(assessment, kb), _others(kb, given, not_asked),
+                 Section("About this report", paragraphs=(Item(kb.disclaimer.text, kb.disclaimer.source.cite()),))]
+    header = (f"Date: {when:%d %B %Y} \u00b7 Made with twitch-triage from the person's own answers.",
+              _person_line(person), f"Model: {model_version}.")
+    return Report(TITLE, header, tuple(sections))
 
 
 def pdf(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
         asked: Collection[str] | None = None, triggers: Sequence[str] = (),
-        unsure: Sequence[tuple[str, str]] = ()) -> bytes:
-    """The report as a PDF file's bytes (arguments as :func:`build`), in the bundled DejaVu Sans."""
-    return _render_pdf(build(assessment, kb, model_version=model_version, when=when, asked=asked,
-                             triggers=triggers, unsure=unsure), when)
+        unsure: Sequence[tuple[str, str]] = (), person: Person = Person()) -> bytes:
+    """The report as an A4 PDF file's bytes (arguments as :func:`build`): one page whenever the smallest
+    readable type lets it, with "Page n of N" at the foot of each."""
+    from .report_layout import render_pdf
+
+    return render_pdf(build(assessment, kb, model_version=model_version, when=when, asked=asked,
+                            triggers=triggers, unsure=unsure, person=person), when)
+
+
+def text(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: _dt.date,
+         asked: Collection[str] | None = None, triggers: Sequence[str] = (),
+         unsure: Sequence[tuple[str, str]] = (), person: Person = Person()) -> str:
+    """The report as plain text, lines of at most 100 characters (arguments as :func:`build`)."""
+    from .report_layout import render_text
+
+    return render_text(build(assessment, kb, model_version=model_version, when=when, asked=asked,
+                             triggers=triggers, unsure=unsure, person=person))

@@ -170,13 +170,13 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_next(args: argparse.Namespace) -> int:
+def _read_answers(given: str | None) -> dict:
+    """The JSON object of answers given on the command line, or read from standard input (None or ``-``)."""
     import json
 
-    from . import interview
     from .files import InputError
 
-    text = sys.stdin.read() if args.answers in (None, "-") else args.answers
+    text = sys.stdin.read() if given in (None, "-") else given
     example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
     try:
         answers = json.loads(text)
@@ -186,6 +186,16 @@ def _cmd_next(args: argparse.Namespace) -> int:
     if not isinstance(answers, dict):
         kind = {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(type(answers), "a number")
         raise InputError(f"the answers are {kind}, not a JSON object: {example}")
+    return answers
+
+
+def _cmd_next(args: argparse.Namespace) -> int:
+    import json
+
+    from . import interview
+    from .files import InputError
+
+    answers = _read_answers(args.answers)
     kb = _load_kb(args)
     try:
         result = interview.step(answers, kb=kb, model=_load_predictor(args, kb), for_report=args.for_report)
@@ -193,6 +203,49 @@ def _cmd_next(args: argparse.Namespace) -> int:
         raise InputError(str(exc)) from None
     print(json.dumps(result, ensure_ascii=False))
     return EXIT_OK
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from . import case_report, fhir, interview, person, triage
+    from .files import InputError, atomic_output
+
+    try:
+        details = person.parse(args.age, args.sex, args.medicines)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    answers = _read_answers(args.answers)
+    kb = _load_kb(args)
+    predictor = _load_predictor(args, kb)
+    try:
+        triggers = interview.triggers(answers, kb=kb, model=predictor)  # checks every key and value first
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    assessment = triage.assess(answers, predictor, kb, explain=False)
+    now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    what = dict(model_version=predictor.version, asked=tuple(answers), person=details)
+    if args.format == "fhir":
+        data = fhir.dumps(fhir.bundle(assessment, kb, when=now, **what)).encode("utf-8")
+    else:
+        render = case_report.pdf if args.format == "pdf" else case_report.text
+        made = render(assessment, kb, when=now.date(), triggers=triggers, unsure=interview.unsure(answers, kb),
+                      **what)
+        data = made if isinstance(made, bytes) else made.encode("utf-8")
+    with atomic_output(args.output) as sink:
+        sink.write(data)
+    if args.output != "-":
+        print(f"wrote the {args.format} report ({assessment.disposition}) to {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _age(text: str) -> int:
+    from .person import parse
+
+    try:
+        return parse(age=text).age
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
@@ -265,6 +318,7 @@ def build_parser() -> argparse.ArgumentParser:
               twitch-triage score 'shards/*.csv' -o scored/ --engine dask --workers 2
               twitch-triage schema
               twitch-triage next '{"loc_eyelid": "yes"}'
+              twitch-triage report '{"loc_eyelid": "yes"}' --format pdf -o report.pdf
             exit codes: 0 success, 2 unusable input or arguments, 1 internal error"""
         ),
     )
@@ -335,6 +389,23 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a JSON object of the answers so far (default: read it from standard input)")
     p.add_argument("--for-report", action="store_true",
                    help="after an urgent stop, go on asking for the doctor's report (the advice stays urgent)")
+    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+
+    p = add("report", _cmd_report, "the report of one case for the doctor: PDF, plain text or a FHIR R4 bundle",
+            """twitch-triage report '{"loc_eyelid": "yes", "cramps": "yes", "duration_days": 21}' --format pdf """
+            """--age 42 --sex female --medicines "ramipril 5 mg" -o report.pdf    (no answers or - reads """
+            "standard input)")
+    p.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON",
+                   help="a JSON object of the answers, as for `next` (default: read it from standard input)")
+    p.add_argument("--format", choices=("pdf", "text", "fhir"), default="pdf",
+                   help="pdf (one A4 page), text (plain text) or fhir (a FHIR R4 Bundle as JSON); default pdf")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the file to write, or - for standard output")
+    p.add_argument("--age", type=_age, default=None, metavar="YEARS", help="the person's age in whole years (0-130)")
+    p.add_argument("--sex", type=str.lower, choices=("female", "male", "other"), default=None,
+                   help="the person's sex")
+    p.add_argument("--medicines", default=None, metavar="TEXT",
+                   help="the medicines the person takes now, as free text (at most 300 characters)")
     p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
     return parser
 

@@ -170,6 +170,49 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Repeated(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """``object_pairs_hook`` that refuses a key given twice: JSON keeps the last value without a word, and a
+    warning sign answered "yes" then "no" would vanish."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Repeated(key)
+        found[key] = value
+    return found
+
+
+def _read_answers(text: str) -> dict:
+    """The answers of ``next``: one JSON object, each key once. Numbers (and NaN, Infinity) are kept as the text
+    they are written in, so that a value is judged as the same text in a CSV cell is (``1e308`` and ``NaN`` are
+    not a number of days there)."""
+    import json
+
+    from .answers import quote
+    from .files import InputError
+
+    example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
+    try:
+        answers = json.loads(text, object_pairs_hook=_unique_keys, parse_float=str, parse_int=str,
+                             parse_constant=str)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"the answers are not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}): "
+                         f"{example}") from None
+    except _Repeated as exc:
+        raise InputError(f"the answers give {quote(exc.args[0])} more than once: give each answer once") from None
+    except RecursionError:
+        raise InputError(f"the answers are nested too deeply to be answers: {example}") from None
+    if not isinstance(answers, dict):
+        kind = {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(type(answers), "a number")
+        if isinstance(answers, str) and text.strip()[:1] != '"':  # a bare number, read as its text
+            kind = "a number"
+        raise InputError(f"the answers are {kind}, not a JSON object: {example}")
+    return answers
+
+
 def _cmd_next(args: argparse.Namespace) -> int:
     import json
 
@@ -177,15 +220,7 @@ def _cmd_next(args: argparse.Namespace) -> int:
     from .files import InputError
 
     text = sys.stdin.read() if args.answers in (None, "-") else args.answers
-    example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
-    try:
-        answers = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"the answers are not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}): "
-                         f"{example}") from None
-    if not isinstance(answers, dict):
-        kind = {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(type(answers), "a number")
-        raise InputError(f"the answers are {kind}, not a JSON object: {example}")
+    answers = _read_answers(text)
     kb = _load_kb(args)
     try:
         result = interview.step(answers, kb=kb, model=_load_predictor(args, kb), for_report=args.for_report)

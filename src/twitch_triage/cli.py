@@ -102,11 +102,13 @@ def _score_warning(message: str) -> None:
 
 
 def _load_predictor(args: argparse.Namespace, kb):
-    """The model from models/ (or --model DIR), checked; warns on stderr if the knowledge base changed."""
+    """The model from models/ (or --model DIR), checked, also against the knowledge base's answers and labels;
+    warns on stderr if the knowledge base changed."""
     from . import artifact
 
     try:
         predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
+        artifact.check_against(predictor, kb)
     except artifact.ArtifactError as exc:
         from .files import InputError
 

@@ -318,6 +318,11 @@ def _text(arrays: dict[str, np.ndarray], name: str) -> tuple[str, ...]:
     return tuple(str(item) for item in array)
 
 
+def _quoted(name: str, at: int = 60) -> str:
+    """A member's name for an error line: escaped as Python writes it, cut after ``at`` characters."""
+    return repr(name[:at]) + ("…" if len(name) > at else "")
+
+
 def _check_members(path: Path, members: dict[str, int]) -> None:
     """Before anything is inflated: ``model.npz`` holds exactly the manifest's members, each stored (not
     compressed: ``np.savez`` compresses nothing, so no member can be a zip bomb) with the manifest's size, all
@@ -330,14 +335,19 @@ def _check_members(path: Path, members: dict[str, int]) -> None:
     with zipfile.ZipFile(path) as archive:
         infos = archive.infolist()
         names = [info.filename for info in infos]
-        if len(names) != len(set(names)) or set(names) != set(members):
-            raise ValueError("its arrays are not the ones its manifest lists")
+        if len(names) != len(set(names)):
+            raise ValueError("it holds a member twice")
+        extra, lacking = sorted(set(names) - set(members)), sorted(set(members) - set(names))
+        if extra or lacking:
+            which = f"holds {_quoted(extra[0])}, which" if extra else f"lacks {_quoted(lacking[0])}, which"
+            raise ValueError(f"its arrays are not the ones its manifest lists: it {which} its manifest "
+                             f"{'does not list' if extra else 'lists'}")
         for info in infos:
             if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-                raise ValueError(f"its member '{info.filename[:60]}' is compressed or encrypted, which np.savez "
+                raise ValueError(f"its member {_quoted(info.filename)} is compressed or encrypted, which np.savez "
                                  "never writes")
             if not info.file_size == info.compress_size == members[info.filename]:
-                raise ValueError(f"its member '{info.filename[:60]}' is not the size its manifest lists")
+                raise ValueError(f"its member {_quoted(info.filename)} is not the size its manifest lists")
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)
                 if version == (1, 0):
@@ -345,11 +355,11 @@ def _check_members(path: Path, members: dict[str, int]) -> None:
                 elif version == (2, 0):
                     shape, _, dtype = np.lib.format.read_array_header_2_0(member)
                 else:
-                    raise ValueError(f"its member '{info.filename[:60]}' is an .npy file of version {version}")
+                    raise ValueError(f"its member {_quoted(info.filename)} is an .npy file of version {version}")
                 if dtype.hasobject or dtype.kind not in "biufU":
-                    raise ValueError(f"its member '{info.filename[:60]}' holds {dtype}, not numbers or text")
+                    raise ValueError(f"its member {_quoted(info.filename)} holds {dtype}, not numbers or text")
                 if member.tell() + math.prod(shape) * dtype.itemsize != info.file_size:
-                    raise ValueError(f"its member '{info.filename[:60]}' announces an array of shape {shape}, "
+                    raise ValueError(f"its member {_quoted(info.filename)} announces an array of shape {shape}, "
                                      "which is not the size of its data")
 
 

@@ -324,9 +324,10 @@ def _quoted(name: str, at: int = 60) -> str:
 
 
 def _check_members(path: Path, members: dict[str, int]) -> None:
-    """Before anything is inflated: ``model.npz`` holds exactly the manifest's members, each stored (not
-    compressed: ``np.savez`` compresses nothing, so no member can be a zip bomb) with the manifest's size, all
-    of them at most :data:`MAX_ARRAYS_BYTES`, and each ``.npy`` header announces an array of numbers or text that
+    """Before anything is inflated: ``model.npz`` holds exactly the manifest's members, stored or deflated (as
+    ``np.savez`` and ``np.savez_compressed`` write them), each of the size the manifest lists, all together at most
+    :data:`MAX_ARRAYS_BYTES` (whoever alters the file can alter the manifest, not this bound; and ``zipfile`` never
+    inflates a member beyond its listed size), and each ``.npy`` header announces an array of numbers or text that
     fills its member exactly."""
     total = sum(members.values())
     if total > MAX_ARRAYS_BYTES or any(size < 0 for size in members.values()):
@@ -343,10 +344,10 @@ def _check_members(path: Path, members: dict[str, int]) -> None:
             raise ValueError(f"its arrays are not the ones its manifest lists: it {which} its manifest "
                              f"{'does not list' if extra else 'lists'}")
         for info in infos:
-            if info.compress_type != zipfile.ZIP_STORED or info.flag_bits & 0x1:
-                raise ValueError(f"its member {_quoted(info.filename)} is compressed or encrypted, which np.savez "
-                                 "never writes")
-            if not info.file_size == info.compress_size == members[info.filename]:
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+                raise ValueError(f"its member {_quoted(info.filename)} is compressed in a way or encrypted, which "
+                                 "numpy never writes")
+            if info.file_size != members[info.filename]:
                 raise ValueError(f"its member {_quoted(info.filename)} is not the size its manifest lists")
             with archive.open(info) as member:
                 version = np.lib.format.read_magic(member)

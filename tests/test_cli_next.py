@@ -118,9 +118,10 @@ def test_next_cuts_a_huge_value_or_key_in_its_error_and_stays_small(small_model_
     """A 20 MB value or key: one short line, no did-you-mean over 20 MB, memory a small multiple of the input."""
     text = template.format("x" * (20 << 20))
     peak = tmp_path / "peak_kb"
-    measured = ("import resource, sys; from twitch_triage import cli; code = cli.main(sys.argv[1:]); "
-                f"open({str(peak)!r}, 'w').write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)); "
-                "sys.exit(code)")
+    # VmHWM: this process's own peak (ru_maxrss would carry the parent's, the test session's, across exec)
+    measured = ("import re, sys; from twitch_triage import cli; code = cli.main(sys.argv[1:]); "
+                "hwm = re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1); "
+                f"open({str(peak)!r}, 'w').write(hwm); sys.exit(code)")
     done = subprocess.run([sys.executable, "-c", measured, "next", "-", "--model", str(small_model_dir)],
                           input=text, capture_output=True, text=True, timeout=120)
     line = refused_in_one_line(done)

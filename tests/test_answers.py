@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twitch_triage import config
+from twitch_triage import answers, config
 from twitch_triage.answers import AnswerError, parse_column, parse_value
 
 DAYS = config.DAYS_ANSWER
@@ -58,3 +58,34 @@ def test_a_column_of_days_reads_as_each_cell_alone(cells):
             assert bad and np.isnan(code), cell
         else:
             assert not bad and (code == expected or np.isnan(code) and np.isnan(expected)), cell
+
+
+@given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
+def test_days_are_written_exactly_and_read_back_equal(days):
+    """14.000001 days stays 14.000001 (not 14, which is no longer "more than 14 days"), 1e-05 is 0.00001."""
+    text = answers.format_value(config.DAYS_ANSWER, days)
+    assert "e" not in text.lower()
+    assert answers.parse_value(config.DAYS_ANSWER, text) == days
+    codes, invalid = answers.parse_column(config.DAYS_ANSWER, [text])
+    assert not invalid[0] and codes[0] == days
+
+
+@pytest.mark.parametrize("days, text", [(14.000001, "14.000001"), (0.00001, "0.00001"), (14.0, "14"), (2.5, "2.5"),
+                                        (1e16, "10000000000000000")])
+def test_days_are_written_as_a_person_writes_them(days, text):
+    assert answers.format_value(config.DAYS_ANSWER, days) == text
+
+
+@pytest.mark.parametrize("value, shown", [
+    ("yes\nno", r"'yes\nno'"), ("\x1b[2J", r"'\x1b[2J'"), ("a\u2028b\tc", r"'a\u2028b\tc'"), ("é ok", "'é ok'"),
+    ("x" * 61, "'" + "x" * 60 + "…'"), ("x" * 60, "'" + "x" * 60 + "'"),
+])
+def test_an_error_quotes_input_escaped_and_cut(value, shown):
+    assert answers.quote(value) == shown
+    assert answers.invalid_message("cramps", value) == f"cramps: {shown} is not yes/no/unknown"
+
+
+def test_a_huge_value_is_refused_in_a_short_line_and_spaces_around_a_spelling_are_still_trimmed():
+    with pytest.raises(answers.AnswerError, match="^cramps: 'yyyy[y]*…' is not yes/no/unknown$"):
+        answers.parse_value("cramps", "y" * 10_000_000)
+    assert answers.parse_value("cramps", " yes" + " " * 10_000) == 1.0

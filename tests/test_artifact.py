@@ -69,6 +69,7 @@ def plant_arrays(small_model_dir, tmp_path):
         np.savez(path, **{name: value for name, value in saved.items() if value is not None})
         manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
         manifest["inference_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        manifest["inference_members"] = artifact.npz_members(path)  # as one who alters the file recomputes it
         (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
         return folder
 
@@ -187,7 +188,8 @@ def test_loading_for_scoring_never_unpickles_a_planted_pipeline(planted_model, t
 def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(plant_arrays, planted_model, tmp_path):
     marker = tmp_path / "ran"
     folder = plant_arrays(slope=np.array([planted_model.Planted(os.system, f"touch '{marker}'")], dtype=object))
-    with pytest.raises(ArtifactError, match=r"model.npz cannot be read \(ValueError\): run `make train`"):
+    with pytest.raises(ArtifactError, match=r"model.npz is malformed: its member 'slope.npy' holds object, not "
+                                            r"numbers or text: run `make train`"):
         artifact.load(folder)
     assert not marker.exists()
 
@@ -309,3 +311,189 @@ def test_a_manifest_that_is_not_an_object_with_a_checksum_is_refused(model_copy,
     (model_copy / "manifest.json").write_text(manifest)
     with pytest.raises(ArtifactError, match=r"manifest .*run `make train`"):
         artifact.load(model_copy)
+
+
+# --------------------------------------------------------------------------- forged pickles, zip bombs, other answers
+
+
+class Forged:
+    """Pickled as ``how(*args)`` then ``__setstate__(state)``: the pickle of a forged numpy object."""
+
+    def __init__(self, how, args, state=None):
+        self.how, self.args, self.state = how, args, state
+
+    def __reduce__(self):
+        return (self.how, self.args) if self.state is None else (self.how, self.args, self.state)
+
+
+def _forged_dtype(field: np.dtype) -> Forged:
+    """``numpy.dtype('V8')`` given a field of ``field`` by ``__setstate__``, with flags 0 (that hide an object)."""
+    return Forged(np.dtype, ("V8", False, True), (3, "|", None, ("f",), {"f": (field, 0)}, 8, 1, 0))
+
+
+def _pointer_array(how) -> Forged:
+    """An array over 8 raw bytes read as an object pointer: touching its item would crash the process."""
+    import copyreg
+
+    dtype = _forged_dtype(np.dtype(object))
+    if how == "numpy.ndarray(buffer=...)":
+        return Forged(np.ndarray, ((1,), dtype, 0, b"\x41" * 8))
+    return _ForgedNew(copyreg.__newobj__, (np.ndarray, (1,), dtype, b"\x41" * 8))  # pickled as NEWOBJ
+
+
+class _ForgedNew(Forged):
+    """Pickled as ``ndarray.__new__(ndarray, *args)`` (NEWOBJ): pickle checks that the class is the object's."""
+
+    @property
+    def __class__(self):
+        return np.ndarray
+
+
+@pytest.mark.parametrize("payload", [
+    pytest.param(lambda: _pointer_array("numpy.ndarray(buffer=...)"), id="ndarray(buffer=...)"),
+    pytest.param(lambda: _pointer_array("ndarray.__new__"), id="ndarray.__new__"),
+    pytest.param(lambda: _forged_dtype(np.dtype("f8")), id="a record dtype made by __setstate__"),
+    pytest.param(lambda: Forged(np.dtype, ("O8", False, True)), id="an object dtype"),
+])
+def test_a_pickle_that_forges_object_pointers_from_allowed_names_is_refused_without_crashing(planted_model, payload):
+    """Only allowed globals (numpy.dtype, numpy.ndarray), checksum recomputed: refused before anything touches it."""
+    from twitch_triage import pickled
+
+    folder = planted_model(payload())
+    with pytest.raises(pickled.Refused, match="numpy type|array"):
+        pickled.load(folder / artifact.BUNDLE_NAME)
+    with pytest.raises(ArtifactError, match=r"model.joblib (holds the numpy type|builds an array).*run `make train`"):
+        artifact.load(folder, pipeline=True)
+
+
+def _rewrite_npz(folder: Path, write) -> None:
+    """``model.npz`` rewritten by ``write(zipfile)``, its checksum and member list recomputed in the manifest."""
+    import zipfile
+
+    path = folder / artifact.ARRAYS_NAME
+    with np.load(path) as data:
+        saved = {name: data[name] for name in data.files}
+    with zipfile.ZipFile(path, "w") as archive:
+        write(archive, saved)
+    manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
+    manifest["inference_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    manifest["inference_members"] = artifact.npz_members(path)
+    (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+
+
+def _npy_header(shape: tuple[int, ...]) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    return buffer.getvalue()
+
+
+def _bomb(archive, saved) -> None:
+    """coef_0 as 256 MB of zeros, deflated to a few hundred kB."""
+    import zipfile
+
+    for name, array in saved.items():
+        if name != "coef_0":
+            with archive.open(f"{name}.npy", "w") as member:
+                np.lib.format.write_array(member, array)
+    info = zipfile.ZipInfo("coef_0.npy")
+    info.compress_type = zipfile.ZIP_DEFLATED
+    with archive.open(info, "w", force_zip64=True) as member:
+        member.write(_npy_header((4096, 8192)))
+        zeros = bytes(1 << 20)
+        for _ in range(256):
+            member.write(zeros)
+
+
+def _huge_header(archive, saved) -> None:
+    """coef_0 stored, but its header announces 2**40 numbers."""
+    for name, array in saved.items():
+        with archive.open(f"{name}.npy", "w") as member:
+            if name == "coef_0":
+                member.write(_npy_header((1 << 20, 1 << 20)) + bytes(64))
+            else:
+                np.lib.format.write_array(member, array)
+
+
+def test_a_zip_bomb_in_the_array_file_is_refused_before_it_is_inflated(model_copy):
+    import tracemalloc
+
+    _rewrite_npz(model_copy, _bomb)
+    assert (model_copy / artifact.ARRAYS_NAME).stat().st_size < 2_000_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArtifactError, match=r"model.npz is malformed: (its member 'coef_0.npy' is compressed|its "
+                                                r"manifest lists [0-9,]+ bytes of arrays, more than).*make train"):
+            artifact.load(model_copy)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20, f"{peak:,} bytes"
+
+
+def test_an_array_whose_header_announces_more_than_its_data_is_refused_before_reading(model_copy):
+    _rewrite_npz(model_copy, _huge_header)
+    with pytest.raises(ArtifactError, match=r"member 'coef_0.npy' announces an array of shape \(1048576, 1048576\), "
+                                            r"which is not the size of its data"):
+        artifact.load(model_copy)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda members: {**members, "coef_0.npy": members["coef_0.npy"] + 8}, "is not the size its manifest lists"),
+    (lambda members: {name: size for name, size in members.items() if name != "slope.npy"},
+     "are not the ones its manifest lists"),
+    (lambda members: {**members, "coef_0.npy": 1 << 40}, "bytes of arrays, more than a model holds"),
+])
+def test_an_array_file_is_checked_against_the_members_its_manifest_lists(model_copy, change, message):
+    manifest = json.loads((model_copy / artifact.MANIFEST_NAME).read_text())
+    manifest["inference_members"] = change(manifest["inference_members"])
+    (model_copy / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=f"model.npz is malformed: .*{message}"):
+        artifact.load(model_copy)
+
+
+def test_the_manifest_lists_the_array_files_members_and_sizes(small_model_dir):
+    manifest = json.loads((small_model_dir / artifact.MANIFEST_NAME).read_text())
+    assert manifest["inference_members"] == artifact.npz_members(small_model_dir / artifact.ARRAYS_NAME)
+    assert "coef_0.npy" in manifest["inference_members"]
+
+
+def test_a_manifest_without_the_member_list_says_to_run_make_train(model_copy):
+    manifest = json.loads((model_copy / artifact.MANIFEST_NAME).read_text())
+    del manifest["inference_members"]
+    (model_copy / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(ArtifactError, match=r"does not list the arrays of model.npz .*: run `make train`"):
+        artifact.load(model_copy)
+
+
+def _permuted(plant_arrays):
+    ids = list(config.ANSWERS)
+    i, j = ids.index("loc_eyelid"), ids.index("chest_pain")
+    ids[i], ids[j] = ids[j], ids[i]
+    return plant_arrays(answer_ids=np.array(ids))
+
+
+def test_a_model_whose_answers_are_in_another_order_is_not_the_knowledge_bases(plant_arrays, kb):
+    predictor = artifact.load(_permuted(plant_arrays))
+    with pytest.raises(ArtifactError, match=r"^the model's answers are not the knowledge base's \(names or order\): "
+                                            r"run `make train`$"):
+        artifact.check_against(predictor, kb)
+
+
+def test_the_model_of_the_knowledge_base_passes_the_check(predictor, kb):
+    artifact.check_against(predictor, kb)
+
+
+@pytest.mark.parametrize("command", ["score", "next", "evaluate"])
+def test_every_command_refuses_a_model_whose_answers_are_permuted_in_one_line(plant_arrays, tmp_path, command):
+    folder = _permuted(plant_arrays)
+    source, out = tmp_path / "cases.csv", tmp_path / "scored.csv"
+    source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
+    args = {"score": [str(source), "-o", str(out)], "next": ['{"chest_pain": "yes"}'],
+            "evaluate": ["--json", "--n", "200"]}[command]
+    r = subprocess.run([sys.executable, "-m", "twitch_triage", command, *args, "--model", str(folder)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and r.stdout == "" and not out.exists(), r.stderr
+    assert r.stderr == (f"twitch-triage {command}: error: the model's answers are not the knowledge base's "
+                        "(names or order): run `make train`\n")

@@ -13,7 +13,8 @@ import pyarrow.compute as pc
 from . import config
 from .arrow import text, texts, to_numpy
 
-__all__ = ["AnswerError", "parse_value", "parse_column", "format_value", "invalid_message"]
+__all__ = ["AnswerError", "parse_value", "parse_column", "format_value", "format_days", "invalid_message", "quote",
+           "QUOTE_AT"]
 
 _YES = sorted(config.YES_SPELLINGS)
 _NO = sorted(config.NO_SPELLINGS)
@@ -25,16 +26,34 @@ _CODE = np.array([1.0] * len(_YES) + [0.0] * len(_NO) + [np.nan] * len(_UNKNOWN)
 # float() reads: "1_000", "1e3", "+3", "inf", "nan", digits of other scripts.
 _DAYS = r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+"
 _DAYS_TEXT = re.compile(_DAYS)
+_LONGEST = 1000  # text longer than this is no answer, whatever it holds (days included: 1e308 has 309 digits)
+
+
+QUOTE_AT = 60  # a quoted input longer than this is cut: an error line stays one short line
 
 
 class AnswerError(ValueError):
     """A value that is not a valid answer; the message follows the contract's error column."""
 
 
+def _escaped(char: str) -> str:
+    return char if char.isprintable() else repr(char)[1:-1]
+
+
+def quote(value: Any, at: int = QUOTE_AT) -> str:
+    """``value`` as text for an error line: in single quotes, what is not printable (line breaks, escape
+    sequences, other control characters) escaped as Python writes it (``\\n``, ``\\x1b``), and cut after ``at``
+    characters with "…", so that input never reaches a terminal or a log as it is, nor whole."""
+    text = value if isinstance(value, str) else str(value) if isinstance(value, (int, float, bool)) else repr(value)
+    cut = len(text) > at
+    text = "".join(_escaped(char) for char in text[:at])  # only what is shown is looked at: a huge value costs nothing
+    return f"'{text}…'" if cut else f"'{text}'"
+
+
 def invalid_message(answer_id: str, value: Any) -> str:
     if answer_id == config.DAYS_ANSWER:
-        return f"{answer_id}: '{value}' is not a number of days >= 0 or unknown"
-    return f"{answer_id}: '{value}' is not yes/no/unknown"
+        return f"{answer_id}: {quote(value)} is not a number of days >= 0 or unknown"
+    return f"{answer_id}: {quote(value)} is not yes/no/unknown"
 
 
 def parse_value(answer_id: str, value: Any) -> float:
@@ -44,18 +63,21 @@ def parse_value(answer_id: str, value: Any) -> float:
     booleans, None and numbers; days as text only in plain decimals (``3``,
     ``2.5``). Raises :class:`AnswerError` for anything else.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    if value is None:
         return math.nan
     if answer_id == config.DAYS_ANSWER:
         if isinstance(value, bool):
             raise AnswerError(invalid_message(answer_id, value))
-        if isinstance(value, (int, float)):
+        if isinstance(value, (int, float)):  # judged as the same number written in a CSV cell: NaN is not "unknown"
             try:
                 days = float(value)
             except OverflowError:  # an int beyond any float
                 raise AnswerError(invalid_message(answer_id, value)) from None
         else:
-            text = str(value).strip().lower()
+            text = str(value).strip()
+            if len(text) > _LONGEST:
+                raise AnswerError(invalid_message(answer_id, value))
+            text = text.lower()
             if text in config.UNKNOWN_SPELLINGS:
                 return math.nan
             if not _DAYS_TEXT.fullmatch(text):
@@ -66,9 +88,14 @@ def parse_value(answer_id: str, value: Any) -> float:
         return days
     if isinstance(value, bool):
         return 1.0 if value else 0.0
+    if isinstance(value, float) and math.isnan(value):  # as a CSV cell 'nan' is: not an answer
+        raise AnswerError(invalid_message(answer_id, value))
     if isinstance(value, (int, float)) and value in (0, 1):
         return float(value)
-    text = str(value).strip().lower()
+    text = str(value).strip()
+    if len(text) > _LONGEST:  # no spelling is this long: not worth another copy
+        raise AnswerError(invalid_message(answer_id, value))
+    text = text.lower()
     if text in config.YES_SPELLINGS:
         return 1.0
     if text in config.NO_SPELLINGS:
@@ -111,5 +138,11 @@ def format_value(answer_id: str, value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if answer_id == config.DAYS_ANSWER:
-        return f"{value:g}"
+        return format_days(value)
     return "yes" if value == 1 else "no"
+
+
+def format_days(days: float) -> str:
+    """A number of days written exactly: the shortest decimal that reads back as the same float, never with an
+    exponent (``14.000001``, not ``14``; ``0.00001``, not ``1e-05``), so that it parses back as a CSV cell does."""
+    return np.format_float_positional(float(days), trim="-")

@@ -6,8 +6,10 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import math
 import platform
 import warnings
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,8 @@ from . import __version__, config
 from .files import atomic_output
 from .inference import Network
 
-__all__ = ["ArtifactError", "Predictor", "save", "load", "bundle_path", "arrays_path", "manifest_path", "versions"]
+__all__ = ["ArtifactError", "Predictor", "save", "load", "check_against", "bundle_path", "arrays_path", "manifest_path",
+           "versions", "npz_members"]
 
 BUNDLE_NAME = "model.joblib"
 ARRAYS_NAME = "model.npz"
@@ -30,12 +33,13 @@ _CODE = ("model.py", "inference.py")  # the code that defines what the saved pip
 # a field that is there must have them.
 _MANIFEST_TYPES: dict[str, tuple[type, type | tuple[type, ...] | None]] = {
     "file": (str, None), "sha256": (str, None), "inference_file": (str, None), "inference_sha256": (str, None),
-    "labels": (list, str), "answer_ids": (list, str),
+    "inference_members": (dict, int), "labels": (list, str), "answer_ids": (list, str),
     "versions": (dict, str), "created": (str, None), "kb_sha256": (str, None),
     "kb_path": (str, None), "train_seed": (int, None), "train_n": (int, None), "model": (str, None),
     "metrics": (dict, None), "train_seconds": (dict, None),
 }
-_FILE_FIELDS = ("file", "sha256", "inference_file", "inference_sha256")  # the manifest's own; the rest is metadata
+_FILE_FIELDS = ("file", "sha256", "inference_file", "inference_sha256", "inference_members")
+MAX_ARRAYS_BYTES = 64 << 20  # model.npz holds a few MB of weights; more than this is not a twitch-triage model  # the manifest's own; the rest is metadata
 _JSON_NAMES = {dict: "an object", list: "a list", str: "text", int: "a whole number", (int, float): "a number",
                float: "a number", bool: "true or false", type(None): "null"}
 
@@ -194,11 +198,34 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
     with atomic_output(arrays_path(folder)) as handle:
         np.savez(handle, **arrays)
     manifest = {"file": BUNDLE_NAME, "sha256": _sha256(bundle_path(folder)),
-                "inference_file": ARRAYS_NAME, "inference_sha256": _sha256(arrays_path(folder)), **metadata}
+                "inference_file": ARRAYS_NAME, "inference_sha256": _sha256(arrays_path(folder)),
+                "inference_members": npz_members(arrays_path(folder)), **metadata}
     with atomic_output(manifest_path(folder)) as handle:
         handle.write((json.dumps(manifest, indent=2, sort_keys=False) + "\n").encode("utf-8"))
     predictor.metadata = metadata
     return bundle_path(folder)
+
+
+def npz_members(path: Path) -> dict[str, int]:
+    """The members of an ``.npz`` file and their sizes in bytes, as its zip directory says (nothing is inflated):
+    what ``save`` records in the manifest, and what :func:`load` checks before reading an array."""
+    with zipfile.ZipFile(path) as archive:
+        return {info.filename: info.file_size for info in archive.infolist()}
+
+
+def check_against(predictor: Predictor, kb: Any) -> None:
+    """The model reads the knowledge base's answers and gives its labels, in the same order: a model trained on
+    another knowledge base (or altered) would read one answer as another, without a word.
+
+    Raises
+    ------
+    ArtifactError
+        One line that says to run ``make train``.
+    """
+    if tuple(predictor.answer_ids) != tuple(kb.answer_ids):
+        raise ArtifactError("the model's answers are not the knowledge base's (names or order): run `make train`")
+    if tuple(predictor.labels) != tuple(kb.label_ids):
+        raise ArtifactError("the model's labels are not the knowledge base's (names or order): run `make train`")
 
 
 def _type_problem(value: Any, expected: type | tuple[type, ...]) -> str | None:
@@ -272,7 +299,10 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None, pipe
     if manifest.get("versions", {}).get("model-code") != code_fingerprint():
         raise ArtifactError(f"the model was built by another version of twitch_triage's model code "
                             f"({', '.join(_CODE)}): {_FIX}")
-    predictor = _read_arrays(arrays_path(folder), manifest["inference_sha256"])
+    if "inference_members" not in manifest:
+        raise ArtifactError(f"the model manifest {manifest_path(folder)} does not list the arrays of {ARRAYS_NAME} "
+                            f"(it was written by an older twitch-triage): {_FIX}")
+    predictor = _read_arrays(arrays_path(folder), manifest["inference_sha256"], manifest["inference_members"])
     predictor.metadata = {name: value for name, value in manifest.items() if name not in _FILE_FIELDS}
     if pipeline:
         predictor.pipeline = _read_pipeline(bundle_path(folder), manifest, predictor)
@@ -288,9 +318,59 @@ def _text(arrays: dict[str, np.ndarray], name: str) -> tuple[str, ...]:
     return tuple(str(item) for item in array)
 
 
-def _read_arrays(path: Path, sha256: str) -> Predictor:
-    """The predictor held by ``model.npz``, checked."""
+def _quoted(name: str, at: int = 60) -> str:
+    """A member's name for an error line: escaped as Python writes it, cut after ``at`` characters."""
+    return repr(name[:at]) + ("…" if len(name) > at else "")
+
+
+def _check_members(path: Path, members: dict[str, int]) -> None:
+    """Before anything is inflated: ``model.npz`` holds exactly the manifest's members, stored or deflated (as
+    ``np.savez`` and ``np.savez_compressed`` write them), each of the size the manifest lists, all together at most
+    :data:`MAX_ARRAYS_BYTES` (whoever alters the file can alter the manifest, not this bound; and ``zipfile`` never
+    inflates a member beyond its listed size), and each ``.npy`` header announces an array of numbers or text that
+    fills its member exactly."""
+    total = sum(members.values())
+    if total > MAX_ARRAYS_BYTES or any(size < 0 for size in members.values()):
+        raise ValueError(f"its manifest lists {total:,} bytes of arrays, more than a model holds "
+                         f"({MAX_ARRAYS_BYTES:,})")
+    with zipfile.ZipFile(path) as archive:
+        infos = archive.infolist()
+        names = [info.filename for info in infos]
+        if len(names) != len(set(names)):
+            raise ValueError("it holds a member twice")
+        extra, lacking = sorted(set(names) - set(members)), sorted(set(members) - set(names))
+        if extra or lacking:
+            which = f"holds {_quoted(extra[0])}, which" if extra else f"lacks {_quoted(lacking[0])}, which"
+            raise ValueError(f"its arrays are not the ones its manifest lists: it {which} its manifest "
+                             f"{'does not list' if extra else 'lists'}")
+        for info in infos:
+            if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) or info.flag_bits & 0x1:
+                raise ValueError(f"its member {_quoted(info.filename)} is compressed in a way or encrypted, which "
+                                 "numpy never writes")
+            if info.file_size != members[info.filename]:
+                raise ValueError(f"its member {_quoted(info.filename)} is not the size its manifest lists")
+            with archive.open(info) as member:
+                version = np.lib.format.read_magic(member)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(member)
+                elif version == (2, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(member)
+                else:
+                    raise ValueError(f"its member {_quoted(info.filename)} is an .npy file of version {version}")
+                if dtype.hasobject or dtype.kind not in "biufU":
+                    raise ValueError(f"its member {_quoted(info.filename)} holds {dtype}, not numbers or text")
+                if member.tell() + math.prod(shape) * dtype.itemsize != info.file_size:
+                    raise ValueError(f"its member {_quoted(info.filename)} announces an array of shape {shape}, "
+                                     "which is not the size of its data")
+
+
+def _read_arrays(path: Path, sha256: str, members: dict[str, int]) -> Predictor:
+    """The predictor held by ``model.npz``, checked (its members against the manifest's before any is read)."""
     _check_file(path, sha256)
+    try:
+        _check_members(path, members)
+    except (ValueError, zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ArtifactError(f"the model file {path} is malformed: {exc}: {_FIX}") from None
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in data.files}

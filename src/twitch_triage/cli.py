@@ -102,11 +102,13 @@ def _score_warning(message: str) -> None:
 
 
 def _load_predictor(args: argparse.Namespace, kb):
-    """The model from models/ (or --model DIR), checked; warns on stderr if the knowledge base changed."""
+    """The model from models/ (or --model DIR), checked, also against the knowledge base's answers and labels;
+    warns on stderr if the knowledge base changed."""
     from . import artifact
 
     try:
         predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
+        artifact.check_against(predictor, kb)
     except artifact.ArtifactError as exc:
         from .files import InputError
 
@@ -170,21 +172,47 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+class _Repeated(ValueError):
+    """A JSON object names the same key twice."""
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict:
+    """``object_pairs_hook`` that refuses a key given twice: JSON keeps the last value without a word, and a
+    warning sign answered "yes" then "no" would vanish."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Repeated(key)
+        found[key] = value
+    return found
+
+
 def _read_answers(given: str | None) -> dict:
-    """The JSON object of answers given on the command line, or read from standard input (None or ``-``)."""
+    """The answers of ``next`` and ``report``: one JSON object given on the command line, or read from standard
+    input (None or ``-``), each key once. Numbers (and NaN, Infinity) are kept as the text they are written in,
+    so that a value is judged as the same text in a CSV cell is (``1e308`` and ``NaN`` are not a number of days
+    there)."""
     import json
 
+    from .answers import quote
     from .files import InputError
 
     text = sys.stdin.read() if given in (None, "-") else given
     example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
     try:
-        answers = json.loads(text)
+        answers = json.loads(text, object_pairs_hook=_unique_keys, parse_float=str, parse_int=str,
+                             parse_constant=str)
     except json.JSONDecodeError as exc:
         raise InputError(f"the answers are not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno}): "
                          f"{example}") from None
+    except _Repeated as exc:
+        raise InputError(f"the answers give {quote(exc.args[0])} more than once: give each answer once") from None
+    except RecursionError:
+        raise InputError(f"the answers are nested too deeply to be answers: {example}") from None
     if not isinstance(answers, dict):
         kind = {list: "a list", str: "text", bool: "true or false", type(None): "null"}.get(type(answers), "a number")
+        if isinstance(answers, str) and text.strip()[:1] != '"':  # a bare number, read as its text
+            kind = "a number"
         raise InputError(f"the answers are {kind}, not a JSON object: {example}")
     return answers
 

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .. import config, redflags, triage
-from ..answers import parse_value
+from ..answers import AnswerError, invalid_message, parse_value, quote
 from ..knowledge import KnowledgeBase
 from ..workers import one_blas_thread
 from . import explain, policy
@@ -32,6 +32,8 @@ ITEM_AT_LEAST = 0.05  # an answer joins its topic's screen when it alone has thi
 NEEDED_AT_LEAST = 0.05  # ... or this chance of being needed to reach what all answers show
 FIRST_VISIT = 0.25  # on a topic's first screen the bars are this much lower: fewer trips back to a topic
 _URGENT = redflags.level_rank("urgent")
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_LOOK_UP_AT = 100  # did-you-mean is looked up for keys up to this long (it costs their length times the names')
 
 
 @dataclass(frozen=True)
@@ -99,12 +101,18 @@ class Interviewer:
         x = np.full(len(self.kb.answer_ids), np.nan)
         given = np.zeros(len(self.kb.answer_ids), dtype=bool)
         for key, value in answers.items():
-            j = self.index.get(key)
+            j = self.index.get(key) if isinstance(key, str) else None
             if j is None:
-                close = difflib.get_close_matches(str(key), self.kb.answer_ids, n=1, cutoff=0.8)
+                close = []
+                if isinstance(key, str) and len(key) <= _LOOK_UP_AT:  # a longer key is no slip of the keyboard
+                    close = difflib.get_close_matches(key, self.kb.answer_ids, n=1, cutoff=0.8)
                 hint = f"did you mean {close[0]}?" if close else "see `twitch-triage schema` for the names"
-                raise ValueError(f"'{key}' is not an answer: {hint}")
+                raise ValueError(f"{quote(key)} is not an answer: {hint}")
+            if not isinstance(value, (str, int, float, bool, type(None))):  # a list or an object: never an answer
+                raise AnswerError(invalid_message(key, f"<{type(value).__name__}>"))
             x[j] = parse_value(key, value)
+            if x[j] > _FLOAT32_MAX:  # as batch scoring reads it (float32): inf days, which the model caps, no warning
+                x[j] = np.inf
             given[j] = True
         return x, given
 

@@ -39,7 +39,12 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def disclaimer_shown(at: AppTest, kb) -> bool:
-    return any(kb.disclaimer.text in element.value for element in at.info)
+    """Its first and last sentence in the info box, the rest in the fold under it."""
+    from twitch_triage_app.shared import disclaimer_parts
+
+    shown, rest = disclaimer_parts(kb.disclaimer.text)
+    return (any(shown in element.value for element in at.info)
+            and any(rest in md.value for md in at.markdown) and rest)
 
 
 # --------------------------------------------------------------------------- check a case

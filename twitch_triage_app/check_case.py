@@ -113,6 +113,8 @@ st.markdown("Answer the warning signs first, then what you know; **Don't know** 
             "Nothing you enter is stored on the server.")
 st.caption("Your answers are kept in this page's address (its URL), so that you can bookmark the page or send "
            "it to reopen the case. The address holds your health answers: anyone who sees it can read them.")
+if not st.session_state.get("all_at_once"):
+    wizard.follow_history(kb)  # the browser's Back and Forward step through the interview's screens
 case.show_ignored(kb)
 if st.toggle("Answer everything at once", key="all_at_once", on_change=_changed,
              help="Every question on one page, instead of one question at a time."):

@@ -18,6 +18,9 @@ __all__ = [
     "predictor_or_stop",
     "load_predictor",
     "disclaimer",
+    "disclaimer_parts",
+    "note_page",
+    "same_page_as_before",
     "banner",
     "cite",
     "plain",
@@ -89,9 +92,38 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     return predictor
 
 
+_PAGE, _PAGE_BEFORE = "page_now", "page_before"
+
+
+def note_page(url_path: str) -> None:
+    """Remember which page this run shows, and which the run before showed (see :func:`same_page_as_before`)."""
+    st.session_state[_PAGE_BEFORE] = st.session_state.get(_PAGE)
+    st.session_state[_PAGE] = url_path
+
+
+def same_page_as_before() -> bool:
+    """True when the run before showed this same page (a rerun or the browser's Back within it), False when the
+    person came from another page or the session just began."""
+    return _PAGE_BEFORE in st.session_state and st.session_state[_PAGE_BEFORE] == st.session_state.get(_PAGE)
+
+
+def disclaimer_parts(text: str) -> tuple[str, str]:
+    """The disclaimer as shown (its first and last sentence: what the tool is not, what to do in an emergency)
+    and as folded (the sentences between)."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    if len(sentences) <= 2:
+        return " ".join(sentences), ""
+    return f"{sentences[0]} {sentences[-1]}", " ".join(sentences[1:-1])
+
+
 def disclaimer(kb: knowledge.KnowledgeBase) -> None:
-    """The knowledge base's disclaimer, shown at the top of every page."""
-    st.info(kb.disclaimer.text, icon=":material/info:")
+    """The knowledge base's disclaimer at the top of every page: two sentences, the rest folded under them, so
+    that on a phone it takes a line or two and the questions start on the first screen."""
+    shown, rest = disclaimer_parts(kb.disclaimer.text)
+    st.info(plain(shown), icon=":material/info:")
+    if rest:
+        with st.expander("More about this tool's limits", icon=":material/expand_more:"):
+            st.markdown(plain(rest))
 
 
 def banner(level_id: str, body: str) -> None:

@@ -158,7 +158,8 @@ def _number(question: dict, kb: KnowledgeBase) -> None:
     """A number of days, or "don't know"."""
     answer_id = question["id"]
     given = _given(answer_id)
-    st.number_input("Days", key=_ASK + answer_id, value=given if isinstance(given, float) else None,
+    st.number_input(f"{question['text']} (days)", key=_ASK + answer_id,
+                    value=given if isinstance(given, float) else None,
                     step=1.0, format="%g", placeholder="Don't know", label_visibility="collapsed")
     left, right = st.columns(2)
     left.button("Next", key="next", type="primary", icon=":material/arrow_forward:", on_click=_answer_number,
@@ -218,8 +219,11 @@ def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
     _back_button(answers, predictor, kb)
     heading = "First: do you have any of these now?" if question["id"] == interview.CHECKLIST else question["text"]
     items = f" ({len(question['items'])} items)" if question["type"] == "group_multiple" else ""
+    described = ({_ASK + item["id"]: kb.answer(item["id"]).help for item in question["items"]
+                  if kb.answer(item["id"]).help} if question["type"] == "group_multiple" else {})
     a11y.new_screen(f"{len(answers)}:{question['id']}", heading, f"{line}. {heading}{items}",
-                    answers=a11y.ANSWER_KEYS if question["type"] == "single" else ())
+                    answers=a11y.ANSWER_KEYS if question["type"] == "single" else (), described=described,
+                    enter=(_ASK + question["id"], "next") if question["type"] == "number" else None)
 
 
 def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from pathlib import Path
@@ -93,6 +94,7 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
 
 
 _PAGE, _PAGE_BEFORE = "page_now", "page_before"
+DISCLAIMER_MORE = "More about this tool's limits"
 
 
 def note_page(url_path: str) -> None:
@@ -121,9 +123,9 @@ def disclaimer(kb: knowledge.KnowledgeBase) -> None:
     that on a phone it takes a line or two and the questions start on the first screen."""
     shown, rest = disclaimer_parts(kb.disclaimer.text)
     st.info(plain(shown), icon=":material/info:")
-    if rest:
-        with st.expander("More about this tool's limits", icon=":material/expand_more:"):
-            st.markdown(plain(rest))
+    if rest:  # the browser's own fold (<details>): no rerun to open it, and the keyboard opens it with Enter
+        st.html(f'<details class="tt-disclaimer"><summary>{DISCLAIMER_MORE}</summary>'
+                f'<p style="margin:0.5rem 0 0">{html.escape(rest)}</p></details>')
 
 
 def banner(level_id: str, body: str) -> None:

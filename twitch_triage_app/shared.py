@@ -122,7 +122,7 @@ def disclaimer(kb: knowledge.KnowledgeBase) -> None:
     """The knowledge base's disclaimer at the top of every page: two sentences, the rest folded under them, so
     that on a phone it takes a line or two and the questions start on the first screen."""
     shown, rest = disclaimer_parts(kb.disclaimer.text)
-    st.info(plain(shown), icon=":material/info:")
+    st.info(f":small[{plain(shown)}]", icon=":material/info:")
     if rest:  # the browser's own fold (<details>): no rerun to open it, and the keyboard opens it with Enter
         st.html(f'<details class="tt-disclaimer"><summary>{DISCLAIMER_MORE}</summary>'
                 f'<p style="margin:0.5rem 0 0">{html.escape(rest)}</p></details>')

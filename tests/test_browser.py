@@ -500,3 +500,31 @@ def test_axe_core_finds_nothing_serious_on_the_first_screen_a_result_score_a_fil
     violations["about"] = blocking_violations(page)
     assert not {state: found for state, found in violations.items() if found}, violations
     assert off_host == []
+
+
+def test_in_chromium_the_browsers_back_button_steps_back_through_the_questions_not_out_of_the_app(
+        server, browser, kb):
+    from playwright.sync_api import expect
+
+    page = _at_the_checklist(browser, server, expect)
+    settle(page)
+    page.get_by_role("button", name="None of these", exact=True).click()
+    heading = page.locator(".st-key-question [data-testid='stHeading']").first
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    first = page.locator('.st-key-question [data-testid="stRadio"]').first
+    first.get_by_text("Yes", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(heading).not_to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    page.go_back()  # the browser's own Back
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    assert page.url.startswith(server) and "chest_pain=n" in page.url and "loc_eyelid" not in page.url
+    expect(first.locator("input[type=radio]").first).to_be_checked()  # the answer taken back, shown again
+    page.go_back()
+    expect(heading).to_have_text("First: do you have any of these now?", timeout=30_000)
+    settle(page)
+    assert page.url.startswith(server) and "chest_pain" not in page.url
+    assert OFF_HOST[page.context] == []

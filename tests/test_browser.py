@@ -304,9 +304,26 @@ def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(serve
     from playwright.sync_api import expect
 
     width = 390
-    page = browser.new_page(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
+    context, OFF_HOST[context] = guarded(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
     page.goto(server, wait_until="domcontentloaded")
     expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible(timeout=30_000)
+    settle(page)
+    first_sign = page.locator('.st-key-question [data-testid="stRadio"]').first
+    assert first_sign.bounding_box()["y"] < PHONE["height"]  # the checklist starts on the first screen
+    page.get_by_role("button", name="None of these", exact=True).click()
+    heading = page.locator(".st-key-question [data-testid='stHeading']").first
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    page.wait_for_timeout(500)
+    top = page.locator(".st-key-question").bounding_box()["y"]
+    assert -1 <= top < PHONE["height"] / 4, top  # the new screen from its top, not the middle of its list
+    page.get_by_text("Answer everything at once", exact=True).click()
+    expect(page.get_by_role("button", name="Check my answers")).to_be_visible(timeout=30_000)
+    settle(page)
+    assert page.evaluate(CUT_OFF) == []  # no question's text cut off in the form
+    page.get_by_text("Answer everything at once", exact=True).click()
+    settle(page)
     choose_page(page, "About the model")
     title = page.get_by_role("heading", name="About the model", exact=True)
     expect(title).to_be_visible(timeout=30_000)
@@ -368,6 +385,9 @@ FOCUSED_QUESTION = ("() => { const e = document.activeElement, box = document.qu
 FOCUSED_KEY = ("() => { const e = document.activeElement; const w = e && e.closest('[class*=\"st-key-\"]:not(.st-key-question)');"
                " return [w ? [...w.classList].find(c => c.startsWith('st-key-')).slice(7) : '', e ? e.tagName : '']; }")
 MAX_KEYS_PER_ITEM = 3
+# The widget labels and texts whose words do not fit their box (cut off, or hidden behind an ellipsis).
+CUT_OFF = ("() => [...document.querySelectorAll('[data-testid=\"stWidgetLabel\"] *, [data-testid=\"stMarkdownContainer\"] p')]"
+           ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 80))")
 
 
 def test_with_the_keyboard_alone_focus_lands_on_each_new_question_and_an_item_takes_at_most_three_keys(

@@ -462,7 +462,10 @@ def test_with_the_keyboard_alone_focus_lands_on_each_new_question_and_an_item_ta
         expect(result.or_(asked)).to_be_visible(timeout=30_000)
         settle(page)
         violations[f"screen {screen}" if not result.is_visible() else "result"] = blocking_violations(page)
-        if result.is_visible():
+        if result.is_visible():  # the focus is on the result's heading, and the live region says it
+            page.wait_for_function("() => (document.activeElement?.textContent || '').trim() === 'Your result'",
+                                   timeout=10_000)
+            assert page.evaluate(f"document.getElementById('{a11y_live()}').textContent").startswith("Your result")
             break
         page.wait_for_function(FOCUSED_QUESTION, timeout=10_000)  # the focus is on the new question
         heading = page.evaluate(FOCUSED_QUESTION)

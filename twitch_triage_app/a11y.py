@@ -12,9 +12,10 @@ import json
 
 import streamlit as st
 
-__all__ = ["QUESTION_KEY", "LIVE_ID", "ANSWER_KEYS", "new_screen"]
+__all__ = ["QUESTION_KEY", "RESULT_KEY", "LIVE_ID", "ANSWER_KEYS", "new_screen"]
 
 QUESTION_KEY = "question"  # the container of the question on screen: its elements carry the class st-key-question
+RESULT_KEY = "result"  # the container of the interview's result
 LIVE_ID = "tt-live"  # the polite live region, made once per page at the end of its body
 ANSWER_KEYS = ("answer_yes", "answer_no", "answer_unknown")  # a single question's buttons, in their order
 
@@ -114,7 +115,8 @@ _SCRIPT = """<script>
 
 
 def new_screen(screen: str, question: str, announce: str, *, answers: tuple[str, ...] = (),
-               described: dict[str, str] | None = None, enter: tuple[str, str] | None = None) -> None:
+               described: dict[str, str] | None = None, enter: tuple[str, str] | None = None,
+               box: str = QUESTION_KEY) -> None:
     """Once per new ``screen`` (any string that differs from one screen to the next): focus the heading of the
     container keyed :data:`QUESTION_KEY` once it shows ``question``, scroll that container to its top, and say
     ``announce`` in the live region; name the buttons keyed ``answers`` "<their label>: <question>", and let the
@@ -122,11 +124,11 @@ def new_screen(screen: str, question: str, announce: str, *, answers: tuple[str,
     group's description (read by a screen reader as focus enters it) and its "?" leaves the tab order, so that an
     item takes one Tab. ``enter`` is (the key of a number input, the key of its Next button): Enter in the field
     presses Next, and its - and + buttons leave the tab order. On the page's first screen, focus and scroll are
-    left alone."""
+    left alone. ``box`` is the key of the container to look in (the result's, :data:`RESULT_KEY`, at the end)."""
     values = {"screen": screen, "question": " ".join(question.split()), "announce": announce,
               "answers": list(answers), "live": LIVE_ID,
               "described": described or {}, "enter": list(enter or ())}
-    script = _SCRIPT % {**{k: _js(v) for k, v in values.items()}, "box": QUESTION_KEY}
+    script = _SCRIPT % {**{k: _js(v) for k, v in values.items()}, "box": box}
     st.html(script, unsafe_allow_javascript=True)
 
 

@@ -268,7 +268,10 @@ def run(kb: KnowledgeBase, predictor) -> None:
     for_report = bool(st.session_state.get(_FOR_REPORT))
     step = interview.step(answers, kb=kb, model=predictor, for_report=for_report)
     if step["should_stop"]:
-        result.show_results(answers, predictor, kb)
+        with st.container(key=a11y.RESULT_KEY):
+            result.show_results(answers, predictor, kb)
+            level = kb.level(step["disposition"]).title
+            a11y.new_screen(f"{len(answers)}:result", "Your result", f"Your result. {level}", box=a11y.RESULT_KEY)
         if step["stopped_because"] == "urgent" and not for_report:
             st.button("Answer a few more questions for your doctor", key="for_report", icon=":material/edit_note:",
                       on_click=_for_report, help="Optional: your answers go into the report for the doctor. The "

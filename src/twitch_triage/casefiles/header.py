@@ -64,8 +64,9 @@ def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str
 def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str, ...]:
     """One warning per column that is not an answer but whose name is close to one: a near spelling
     (``cramp`` -> cramps), or a whole part of exactly one answer's name (``duration`` -> duration_days,
-    ``caffeine`` -> high_caffeine; ``-`` and spaces read as ``_``)."""
-    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS}
+    ``caffeine`` -> high_caffeine; ``-`` and spaces read as ``_``). The labels (a generated file's true labels,
+    ``protein``) and the output columns are known names, never near misses."""
+    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS, *config.LABELS}
     parts = {a: a.split("_") for a in answer_ids}
     out = []
     for name in names:

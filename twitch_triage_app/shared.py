@@ -20,6 +20,7 @@ __all__ = [
     "load_predictor",
     "disclaimer",
     "disclaimer_parts",
+    "wrap_tables",
     "note_page",
     "same_page_as_before",
     "banner",
@@ -116,6 +117,18 @@ def disclaimer_parts(text: str) -> tuple[str, str]:
     if len(sentences) <= 2:
         return " ".join(sentences), ""
     return f"{sentences[0]} {sentences[-1]}", " ".join(sentences[1:-1])
+
+
+_WRAP_TABLES = ("<style>[data-testid='stTable'] table{table-layout:fixed;width:100%!important;min-width:0!important}"
+                "[data-testid='stTable'] > div{overflow:visible!important;max-height:none!important}"
+                "[data-testid='stTable'] th,[data-testid='stTable'] td{overflow-wrap:anywhere;white-space:normal}"
+                "</style>")
+
+
+def wrap_tables() -> None:
+    """Tables (st.table) as wide as the page and no wider: their text wraps, so that on a phone no table becomes a
+    region that scrolls sideways (which a keyboard cannot reach: axe-core's scrollable-region-focusable)."""
+    st.html(_WRAP_TABLES)
 
 
 def disclaimer(kb: knowledge.KnowledgeBase) -> None:

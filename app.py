@@ -39,6 +39,5 @@ st.session_state["started"] = True
 with st.container(horizontal=True, gap="small", key="pages"):
     for each in PAGES:
         st.page_link(each)
-shared.wrap_tables()
 shared.disclaimer(shared.knowledge_base_or_stop())
 page.run()

@@ -20,7 +20,6 @@ __all__ = [
     "load_predictor",
     "disclaimer",
     "disclaimer_parts",
-    "wrap_tables",
     "note_page",
     "same_page_as_before",
     "banner",
@@ -125,10 +124,9 @@ _WRAP_TABLES = ("<style>[data-testid='stTable'] table{table-layout:fixed;width:1
                 "</style>")
 
 
-def wrap_tables() -> None:
-    """Tables (st.table) as wide as the page and no wider: their text wraps, so that on a phone no table becomes a
-    region that scrolls sideways (which a keyboard cannot reach: axe-core's scrollable-region-focusable)."""
-    st.html(_WRAP_TABLES)
+# Tables (st.table) as wide as the page and no wider: their text wraps, so that on a phone no table becomes a region
+# that scrolls sideways (which a keyboard cannot reach: axe-core's scrollable-region-focusable). The style rides in
+# the disclaimer's element, on every page, so that it takes no room of its own.
 
 
 def disclaimer(kb: knowledge.KnowledgeBase) -> None:
@@ -136,9 +134,10 @@ def disclaimer(kb: knowledge.KnowledgeBase) -> None:
     that on a phone it takes a line or two and the questions start on the first screen."""
     shown, rest = disclaimer_parts(kb.disclaimer.text)
     st.info(f":small[{plain(shown)}]", icon=":material/info:")
-    if rest:  # the browser's own fold (<details>): no rerun to open it, and the keyboard opens it with Enter
-        st.html(f'<details class="tt-disclaimer"><summary>{DISCLAIMER_MORE}</summary>'
-                f'<p style="margin:0.5rem 0 0">{html.escape(rest)}</p></details>')
+    # the rest in the browser's own fold (<details>): no rerun to open it, and the keyboard opens it with Enter
+    fold = (f'<details class="tt-disclaimer"><summary>{DISCLAIMER_MORE}</summary>'
+            f'<p style="margin:0.5rem 0 0">{html.escape(rest)}</p></details>') if rest else ""
+    st.html(_WRAP_TABLES + fold)
 
 
 def banner(level_id: str, body: str) -> None:

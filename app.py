@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-st.set_page_config(page_title="twitch-triage", page_icon=":material/neurology:", layout="wide")
+# The tab's icon is drawn in the page (an emoji): a ``:material/…:`` icon would be fetched from fonts.gstatic.com,
+# and nothing this app shows may come from another host.
+st.set_page_config(page_title="twitch-triage", page_icon="\N{STETHOSCOPE}", layout="wide")
 
 # A session's first run imports the library and the pages' charts: say so at once rather than show a blank page.
 loading = st.empty()
@@ -31,6 +33,7 @@ PAGES = [
 # The page menu is a row of links in the page: Streamlit's own menu becomes a sidebar on a phone that stays
 # open over most of the screen after a page is chosen.
 page = st.navigation(PAGES, position="hidden")
+shared.note_page(page.url_path)
 loading.empty()
 st.session_state["started"] = True
 with st.container(horizontal=True, gap="small", key="pages"):

@@ -30,8 +30,8 @@ MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "mu
 
 
 def table(at: AppTest, column: str) -> pd.DataFrame:
-    """The first st.dataframe that has ``column`` (AppTest gives dataframes no key)."""
-    for element in at.dataframe:
+    """The first st.dataframe or st.table that has ``column`` (AppTest gives them no key)."""
+    for element in [*at.dataframe, *at.table]:
         frame = getattr(element.value, "data", element.value)  # a Styler holds its frame in .data
         if column in frame.columns:
             return frame
@@ -39,7 +39,12 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 
 def disclaimer_shown(at: AppTest, kb) -> bool:
-    return any(kb.disclaimer.text in element.value for element in at.info)
+    """Its first and last sentence in the info box, the rest in the fold under it."""
+    from twitch_triage_app.shared import disclaimer_parts
+
+    shown, rest = disclaimer_parts(kb.disclaimer.text)
+    return (any(shown in element.value for element in at.info)
+            and any(rest in element.proto.body for element in at.get("html")) and rest)
 
 
 # --------------------------------------------------------------------------- check a case
@@ -232,7 +237,7 @@ def test_an_unusable_file_gives_one_line_of_error_and_no_download(app, data, mes
     assert len(at.error) == 1
     assert message in at.error[0].value and "\n" not in at.error[0].value
     assert "'bad.csv'" in at.error[0].value and "''bad.csv''" not in at.error[0].value
-    assert not at.download_button
+    assert [button.key for button in at.download_button] == ["template"]  # no scored file
 
 
 def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
@@ -296,7 +301,7 @@ def test_a_header_field_beyond_the_csv_field_limit_gives_one_line_and_no_traceba
     assert not at.exception and len(at.error) == 1
     assert "\n" not in at.error[0].value and "Traceback" not in at.error[0].value
     assert "/" not in at.error[0].value.replace("n/a", "")  # no server path
-    assert not at.download_button
+    assert [button.key for button in at.download_button] == ["template"]  # no scored file
 
 
 def test_whatever_the_library_raises_for_a_file_is_one_line_in_the_page_and_logged(app, monkeypatch, caplog):
@@ -426,7 +431,8 @@ def test_about_the_model_compares_model_oracle_and_rules_and_lists_the_sources(a
     at = app.switch_page(ABOUT_PAGE).run()
     assert not at.exception and not at.error
     metrics = table(at, "Scorer")
-    assert list(metrics["Scorer"]) == ["Model (this app)", "Oracle (best possible)", "The articles' rules"]
+    assert list(metrics["Scorer"]) == ["Model (this app)", "Best possible (the generator's own answer)",
+                                       "The articles' rules"]
     assert metrics.shape[1] == 5
     flags = table(at, "Rule")
     assert len(flags) == len(kb.red_flags) and flags["Source"].str.len().min() > 0
@@ -441,8 +447,19 @@ def test_about_the_model_speaks_plainly_before_it_gives_any_metric(app):
     nodes = list(at.main)
     plain = next(i for i, n in enumerate(nodes) if n.type == "markdown" and "What it cannot do" in n.value)
     assert plain < first([n.type for n in nodes], "dataframe")
-    assert "Macro AUROC" not in "\n".join(n.value for n in nodes[:plain + 1] if hasattr(n, "value")
-                                         and isinstance(n.value, str))
+    words = "\n".join(n.value for n in nodes[:plain + 1] if hasattr(n, "value") and isinstance(n.value, str))
+    for term in ("AUROC", "Brier", "ECE", "Platt", "oracle", "noisy-OR", "SHA-256", "seed"):
+        assert term not in words
+    in_words = next(n.value for n in nodes if n.type == "markdown" and "made-up cases it never saw" in n.value)
+    assert "AUROC" not in in_words and "%" in in_words  # how well it learned, in words, before the fold of numbers
+    assert next(e.label for e in at.expander if "AUROC" in e.label).startswith("The numbers behind this")
+
+
+def test_about_the_model_gives_each_figure_alt_text_in_words(kb):
+    from twitch_triage_app import about_model
+
+    for stem in ("reliability", "roc"):
+        assert len(about_model.figure_alt(Path(f"figures/{stem}.png"))) > 80
 
 
 def test_the_assumptions_show_their_code_names_without_backslashes(app, kb):

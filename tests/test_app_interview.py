@@ -130,7 +130,31 @@ def test_an_interview_goes_forward_back_and_starts_over(app):
     assert at.radio(key=first_item).value == "yes"  # the answers taken back are shown again
     assert "y" not in at.query_params.values()  # and taken out of the case
     at = at.button(key="start_over").click().run()
+    assert question(at) == first and has(at.button, "start_over_confirm")  # it asks first
+    at = at.button(key="start_over_cancel").click().run()
+    assert question(at) == first and dict(at.query_params) and not has(at.button, "start_over_confirm")
+    at = at.button(key="start_over").click().run()
+    at = at.button(key="start_over_confirm").click().run()
     assert question(at) == "First: do you have any of these now?" and not dict(at.query_params)
+
+
+def test_the_browsers_back_button_steps_back_through_the_questions_and_shows_the_answers_again(app):
+    at = answer_screen(app, "no")  # the checklist: none of these
+    at_where = dict(at.query_params)
+    first, first_item = question(at), at.radio[0].key
+    at = answer_screen(at, "yes")
+    assert question(at) != first and at.query_params[first_item.removeprefix("ask_")] == "y"
+    # the browser's Back: Streamlit reruns the page with the address of the screen before
+    at.query_params.clear()
+    at.query_params.update(at_where)
+    at = at.run()
+    assert not at.exception and question(at) == first and number(at) == 2
+    assert at.radio(key=first_item).value == "yes"  # the answers it took back, shown again
+    assert dict(at.query_params) == at_where
+    at.query_params.clear()  # Back once more: the checklist, its answers shown again
+    at = at.run()
+    assert question(at) == "First: do you have any of these now?"
+    assert at.radio[0].value == "no"
 
 
 def test_an_interview_walked_to_its_end_shows_the_result_and_what_if(app, kb):

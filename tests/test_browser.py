@@ -1,4 +1,5 @@
-"""One real browser: Debian's Chromium walks an interview of the app served by `streamlit run`, and takes a
+"""One real browser: Debian's Chromium walks an interview of the app served by `streamlit run` (with the mouse, and
+with the keyboard alone), axe-core checks every state it meets, no request leaves the machine, and it takes a
 screenshot."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pypdf
 import pytest
@@ -22,7 +24,12 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "reports" / "app_screenshot.png"
 # The machine's network is closed: keep Chromium from reaching out at all.
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-dev-shm-usage", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
+                 "--disable-component-update", "--no-first-run", "--disable-sync",
+                 # a second guard behind the route that counts them: no other host even resolves
+                 "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE localhost, EXCLUDE 127.0.0.1"]
+OWN_HOSTS = ("127.0.0.1", "localhost")
+DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
+BLOCKING = ("serious", "critical")  # axe-core's impacts that fail a test
 READY_SECONDS = 60
 MAX_SCREENS = 60  # more than the interview has questions
 # The app has finished its run: no "running" sign, and no element left over from the run before.
@@ -124,6 +131,40 @@ def settle(page) -> None:
     raise AssertionError("the page kept changing")
 
 
+def guarded(browser, **options):
+    """A new browser context whose requests for any host but this machine are aborted and counted: (context, the
+    addresses it tried)."""
+    context = browser.new_context(**options)
+    off_host: list[str] = []
+
+    def route(route) -> None:
+        url = route.request.url
+        if url.startswith(("data:", "blob:")) or urlparse(url).hostname in OWN_HOSTS:
+            route.continue_()
+        else:
+            off_host.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    return context, off_host
+
+
+_AXE = []
+OFF_HOST: dict = {}  # a guarded context -> the addresses for other hosts it tried
+
+
+def blocking_violations(page) -> list[str]:
+    """axe-core's serious and critical violations on the page once Streamlit is idle, one line each."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    if not _AXE:
+        _AXE.append(Axe())
+    settle(page)
+    found = _AXE[0].run(page).response["violations"]
+    return [f"{v['id']} ({v['impact']}, {len(v['nodes'])} nodes): {v['help']}; "
+            f"{[n['target'] for n in v['nodes'][:3]]}" for v in found if v["impact"] in BLOCKING]
+
+
 def _walk_the_interview(page, expect, story: dict | None = None, kb=None) -> int:
     """From the checklist to the result; the number of screens. Without a ``story`` every screen is answered "None
     of these", "No", or "Don't know" for the days; with one (answer id -> "yes" / "no" / days, ``kb`` to read the
@@ -131,7 +172,7 @@ def _walk_the_interview(page, expect, story: dict | None = None, kb=None) -> int
     by_question = {" ".join(a.question.split()): a.id for a in kb.answers} if kb is not None else {}
     for screen in range(1, MAX_SCREENS):
         result = page.get_by_role("heading", name="Your result")
-        asked = page.get_by_text(re.compile(rf"^Question {screen}\b"))
+        asked = page.get_by_test_id("stProgress").get_by_text(re.compile(rf"^Question {screen}\b"))
         expect(result.or_(asked)).to_be_visible(timeout=30_000)
         settle(page)
         if result.is_visible():
@@ -163,19 +204,22 @@ def _walk_the_interview(page, expect, story: dict | None = None, kb=None) -> int
         if story is not None:
             text = " ".join(heading.inner_text().split())
             value = story.get(by_question.get(text, ""), "no")
-        page.get_by_role("button", name={"yes": "Yes", "no": "No"}.get(value, "Don't know"), exact=True).click()
+        key = {"yes": "answer_yes", "no": "answer_no"}.get(value, "answer_unknown")
+        page.locator(f".st-key-question .st-key-{key} button").click()
     raise AssertionError(f"no result after {MAX_SCREENS} screens")
 
 
 def _at_the_checklist(browser, server, expect):
-    """A desktop page of the app, open on the warning-sign checklist."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    """A desktop page of the app, open on the warning-sign checklist; requests for other hosts are aborted and
+    listed in ``OFF_HOST[page.context]``."""
+    context, OFF_HOST[context] = guarded(browser, viewport=DESKTOP)
+    page = context.new_page()
     page.goto(server, wait_until="domcontentloaded")
     expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
     return page
 
 
-def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_report_and_a_hostile_file_shows_text(
+def test_in_chromium_an_interview_ends_with_the_advice_and_the_pdf_report_a_hostile_file_shows_text_and_nothing_leaves_the_machine(
         server, browser, kb):
     from playwright.sync_api import expect
 
@@ -209,7 +253,7 @@ def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_rep
         assert " ".join(kb.answer(answer).question.split()) in text
 
     # the same address in a new page reopens the same result
-    again = browser.new_page(viewport={"width": 1280, "height": 900})
+    again = page.context.new_page()
     again.goto(page.url, wait_until="domcontentloaded")
     expect(again.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
     expect(again.locator('[data-testid="stAlert"]').filter(has_text=title)).to_be_visible()
@@ -235,6 +279,8 @@ def test_in_chromium_an_interview_ends_with_the_advice_the_chart_and_the_pdf_rep
     assert alert.locator("a, img").count() == 0
     assert not [url for url in fetched if ":8600/" in url]
     assert SCREENSHOT.stat().st_size > 10_000
+    # the whole walk, the report and the file: not one request for another host (the theme's font, an icon, ...)
+    assert OFF_HOST[page.context] == []
 
 
 def choose_page(page, title: str) -> None:
@@ -258,9 +304,26 @@ def test_on_a_phone_the_page_menu_never_covers_the_page_and_the_chart_fits(serve
     from playwright.sync_api import expect
 
     width = 390
-    page = browser.new_page(viewport={"width": width, "height": 844}, is_mobile=True, has_touch=True)
+    context, OFF_HOST[context] = guarded(browser, viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
     page.goto(server, wait_until="domcontentloaded")
     expect(page.get_by_text(kb.disclaimer.text[:60])).to_be_visible(timeout=30_000)
+    settle(page)
+    first_sign = page.locator('.st-key-question [data-testid="stRadio"]').first
+    assert first_sign.bounding_box()["y"] < PHONE["height"]  # the checklist starts on the first screen
+    page.get_by_role("button", name="None of these", exact=True).click()
+    heading = page.locator(".st-key-question [data-testid='stHeading']").first
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    page.wait_for_timeout(500)
+    top = page.locator(".st-key-question").bounding_box()["y"]
+    assert -1 <= top < PHONE["height"] / 4, top  # the new screen from its top, not the middle of its list
+    page.get_by_text("Answer everything at once", exact=True).click()
+    expect(page.get_by_role("button", name="Check my answers")).to_be_visible(timeout=30_000)
+    settle(page)
+    assert page.evaluate(CUT_OFF) == []  # no question's text cut off in the form
+    page.get_by_text("Answer everything at once", exact=True).click()
+    settle(page)
     choose_page(page, "About the model")
     title = page.get_by_role("heading", name="About the model", exact=True)
     expect(title).to_be_visible(timeout=30_000)
@@ -310,3 +373,181 @@ def test_in_chromium_the_eyelid_coffee_and_stress_person_is_asked_both_and_reads
     for trigger in ("high_caffeine", "stress"):  # both named as the triggers
         expect(pointing.filter(has_text=" ".join(kb.answer(trigger).question.split()))).to_be_visible()
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+# --------------------------------------------------------------------------- the keyboard, a screen reader, axe-core
+
+# The heading of the question's box, when it holds the keyboard's focus; else null.
+FOCUSED_QUESTION = ("() => { const e = document.activeElement, box = document.querySelector('.st-key-question');"
+                    " return box && e && box.contains(e) && /^H[1-6]$/.test(e.tagName)"
+                    " ? e.textContent.replace(/\\s+/g, ' ').trim() : null; }")
+# The st-key-… class of the widget that holds the focus ('' outside any), and the focused element's tag.
+FOCUSED_KEY = ("() => { const e = document.activeElement; const w = e && e.closest('[class*=\"st-key-\"]:not(.st-key-question)');"
+               " return [w ? [...w.classList].find(c => c.startsWith('st-key-')).slice(7) : '', e ? e.tagName : '']; }")
+MAX_KEYS_PER_ITEM = 3
+# The widget labels and texts whose words do not fit their box (cut off, or hidden behind an ellipsis).
+CUT_OFF = ("() => [...document.querySelectorAll('[data-testid=\"stWidgetLabel\"] *, [data-testid=\"stMarkdownContainer\"] p')]"
+           ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.textContent.slice(0, 80))")
+
+
+def test_with_the_keyboard_alone_focus_lands_on_each_new_question_and_an_item_takes_at_most_three_keys(
+        server, browser, kb):
+    """Tab, Shift-Tab, Space, Enter and the arrow keys only: after each screen the focus is on the new question
+    (and the live region says it), each answered item takes at most three key presses, the answer buttons are
+    named with their question, and axe-core finds nothing serious on any screen of the walk or on the result."""
+    from playwright.sync_api import expect
+
+    page = _at_the_checklist(browser, server, expect)
+    settle(page)
+    violations = {"checklist": blocking_violations(page)}
+    keys = {"count": 0}
+
+    def press(key: str) -> tuple[str, str]:
+        page.keyboard.press(key)
+        keys["count"] += 1
+        settle(page)
+        return tuple(page.evaluate(FOCUSED_KEY))
+
+    # from the top of the page into the checklist (not counted: a page's own links and menus come first)
+    for _ in range(40):
+        if press("Tab")[0].startswith("ask_"):
+            break
+    else:
+        raise AssertionError("Tab never reached the checklist")
+    page.keyboard.press("Shift+Tab")  # back before the first item: every screen starts before its first item
+    settle(page)
+
+    per_item, per_screen, seen, single = [], [], [], 0
+    for screen in range(2, MAX_SCREENS):
+        keys["count"] = 0
+        items = page.locator('.st-key-question [data-testid="stRadio"]')
+        if items.count():  # a screen of items: one Tab each; yes is Space, no one arrow, not sure two
+            n = items.count()
+            if screen == 2 or per_item:  # "None of these" after the items and Next (the checklist, and the screens
+                # after the first screen of items, which is answered item by item)
+                for _ in range(n + 2):
+                    focused = press("Tab")
+                assert focused[0] == "none_of_these", focused
+                press("Enter")
+                per_screen.append((keys["count"], n))
+            else:
+                for i in range(n):
+                    before = keys["count"]
+                    key = press("Tab")[0]
+                    assert key.startswith("ask_"), (i, key)  # one Tab to the next item: nothing in between
+                    choice = ("Space", "ArrowRight", "ArrowRight ArrowRight")[i] if i < 3 else ""
+                    for each in choice.split():
+                        press(each)
+                    assert page.evaluate(FOCUSED_KEY)[0] == key  # the focus stays on the item answered
+                    per_item.append(keys["count"] - before)
+                assert press("Tab")[0] == "next"
+                press("Enter")
+                per_screen.append((keys["count"], n))
+        elif page.locator(".st-key-question input[type=number], .st-key-question [role=spinbutton]").count():
+            assert press("Tab")[1] == "INPUT"  # the days; left empty, Enter answers "don't know"
+            press("Enter")
+            per_item.append(keys["count"])
+        else:  # one question: Tab to Yes, the arrows go round Yes, No, Don't know, Enter answers
+            question = page.evaluate(FOCUSED_QUESTION)
+            assert press("Tab")[0] == "answer_yes"
+            for key in ("answer_yes", "answer_no", "answer_unknown"):
+                name = page.locator(f".st-key-question .st-key-{key} button").get_attribute("aria-label") or ""
+                assert question and question in name, (key, name, question)  # named with its question
+            press(("ArrowLeft", "ArrowRight")[single % 2])  # Don't know (round from Yes), then No, and again
+            single += 1
+            press("Enter")
+            per_item.append(keys["count"])
+        result = page.get_by_role("heading", name="Your result")
+        asked = page.get_by_test_id("stProgress").get_by_text(re.compile(rf"^Question {screen}\b"))
+        expect(result.or_(asked)).to_be_visible(timeout=30_000)
+        settle(page)
+        violations[f"screen {screen}" if not result.is_visible() else "result"] = blocking_violations(page)
+        if result.is_visible():  # the focus is on the result's heading, and the live region says it
+            page.wait_for_function("() => (document.activeElement?.textContent || '').trim() === 'Your result'",
+                                   timeout=10_000)
+            assert page.evaluate(f"document.getElementById('{a11y_live()}').textContent").startswith("Your result")
+            break
+        page.wait_for_function(FOCUSED_QUESTION, timeout=10_000)  # the focus is on the new question
+        heading = page.evaluate(FOCUSED_QUESTION)
+        live = page.evaluate(f"document.getElementById('{a11y_live()}')?.textContent || ''")
+        assert heading in live and f"Question {screen}" in live, (heading, live)  # and the live region says it
+        box = page.locator(".st-key-question").bounding_box()
+        assert box["y"] >= -1  # the new screen shows from its top
+        seen.append(heading)
+    else:
+        raise AssertionError("no result")
+    assert len(seen) >= 3 and single >= 1, seen
+    assert max(per_item) <= MAX_KEYS_PER_ITEM, per_item
+    assert all(total <= MAX_KEYS_PER_ITEM * n for total, n in per_screen), per_screen
+    assert not {state: found for state, found in violations.items() if found}, violations
+    assert OFF_HOST[page.context] == []
+    print(f"keys per item {per_item}; per screen of items (keys, items) {per_screen}; screens {len(seen) + 1}")
+
+
+def a11y_live() -> str:
+    from twitch_triage_app import a11y
+
+    return a11y.LIVE_ID
+
+
+def _all_no_address(kb) -> str:
+    """A case every question of which is answered no (the days unknown): the interview is over."""
+    return "?" + "&".join(f"{a.id}={'u' if a.role == 'days' else 'n'}" for a in kb.answers)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_axe_core_finds_nothing_serious_on_the_first_screen_a_result_score_a_file_and_about(
+        server, browser, kb, viewport):
+    from playwright.sync_api import expect
+
+    context, off_host = guarded(browser, viewport=viewport, is_mobile=viewport is PHONE,
+                                has_touch=viewport is PHONE)
+    page = context.new_page()
+    violations = {}
+    page.goto(server, wait_until="domcontentloaded")
+    expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
+    violations["first screen"] = blocking_violations(page)
+    page.goto(server + _all_no_address(kb), wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="Your result")).to_be_visible(timeout=30_000)
+    violations["result"] = blocking_violations(page)
+    page.goto(f"{server}/score", wait_until="domcontentloaded")
+    upload = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    expect(upload).to_be_attached(timeout=30_000)
+    violations["score a file"] = blocking_violations(page)
+    upload.set_input_files(files=[{"name": "cases.csv", "mimeType": "text/csv",
+                                   "buffer": b"case_id,loc_eyelid,cramp,weakness\n1,yes,no,?\n2,?,?,?\n3,maybe,1,0\n"}])
+    expect(page.get_by_role("heading", name=re.compile("^Preview"))).to_be_visible(timeout=30_000)
+    violations["score a file, scored"] = blocking_violations(page)
+    page.goto(f"{server}/about", wait_until="domcontentloaded")
+    expect(page.get_by_role("heading", name="About the model", exact=True)).to_be_visible(timeout=30_000)
+    violations["about"] = blocking_violations(page)
+    assert not {state: found for state, found in violations.items() if found}, violations
+    assert off_host == []
+
+
+def test_in_chromium_the_browsers_back_button_steps_back_through_the_questions_not_out_of_the_app(
+        server, browser, kb):
+    from playwright.sync_api import expect
+
+    page = _at_the_checklist(browser, server, expect)
+    settle(page)
+    page.get_by_role("button", name="None of these", exact=True).click()
+    heading = page.locator(".st-key-question [data-testid='stHeading']").first
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    first = page.locator('.st-key-question [data-testid="stRadio"]').first
+    first.get_by_text("Yes", exact=True).click()
+    settle(page)
+    page.get_by_role("button", name="Next", exact=True).click()
+    expect(heading).not_to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    page.go_back()  # the browser's own Back
+    expect(heading).to_have_text("Where is the twitching?", timeout=30_000)
+    settle(page)
+    assert page.url.startswith(server) and "chest_pain=n" in page.url and "loc_eyelid" not in page.url
+    expect(first.locator("input[type=radio]").first).to_be_checked()  # the answer taken back, shown again
+    page.go_back()
+    expect(heading).to_have_text("First: do you have any of these now?", timeout=30_000)
+    settle(page)
+    assert page.url.startswith(server) and "chest_pain" not in page.url
+    assert OFF_HOST[page.context] == []

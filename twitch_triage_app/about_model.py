@@ -13,7 +13,17 @@ from twitch_triage import artifact
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 
-_SCORERS = {"model": "Model (this app)", "oracle": "Oracle (best possible)", "rules": "The articles' rules"}
+_SCORERS = {"model": "Model (this app)", "oracle": "Best possible (the generator's own answer)",
+            "rules": "The articles' rules"}
+# What each figure of the model card shows, for a person who cannot see it (its alt text).
+FIGURE_ALT = {
+    "reliability": "Reliability diagrams, one per nutrient: the share of made-up cases that truly lacked the "
+                   "nutrient against the probability the model gave them. Points close to the diagonal mean a "
+                   "stated probability can be taken at face value.",
+    "roc": "ROC curves, one per nutrient: how many of the cases that truly lacked it are caught against how many "
+           "false alarms, as the cut-off moves. A curve nearer the top left corner separates them better; the "
+           "diagonal is chance.",
+}
 _METRICS = {"macro_auroc": "Macro AUROC ↑", "mean_log_loss": "Mean log-loss ↓", "macro_brier": "Macro Brier ↓",
             "max_ece": "Max ECE ↓"}
 _HEADING = re.compile(r"^(#{1,4}) ", re.MULTILINE)
@@ -28,9 +38,10 @@ def metrics_tables(metrics: dict) -> None:
     )
     st.dataframe(summary, hide_index=True,
                  column_config={title: st.column_config.NumberColumn(format="%.4f") for title in _METRICS.values()})
-    st.caption(f"{metrics.get('n_cases', 0):,} made-up (synthetic) cases kept apart from training (random draw "
-               f"no. {metrics.get('seed', '?')}), some answers left unknown as people leave them. The oracle knows "
-               "the exact rules the cases were made with: no model can do better on this data. The articles' "
+    st.caption(f"{metrics.get('n_cases', 0):,} made-up (synthetic) cases kept apart from training (random number "
+               f"generator started from {metrics.get('seed', '?')}), some answers left unknown as people leave "
+               "them. The best possible knows the exact rules the cases were made with: no model can do better on "
+               "this data. The articles' "
                "rules are the articles' list of twitching patterns (\u201ceyelid twitching \u2192 magnesium\u201d "
                "and the rest) used to give probabilities.")
     per_label = pd.DataFrame(
@@ -43,6 +54,11 @@ def metrics_tables(metrics: dict) -> None:
                          column_config={c: st.column_config.NumberColumn(format="%.3f") for c in per_label.columns})
 
 
+def figure_alt(image: Path, caption: str = "") -> str:
+    """The alt text of a figure: what it shows, in words."""
+    return FIGURE_ALT.get(image.stem, caption or f"Figure: {image.stem.replace('_', ' ')}")
+
+
 def model_card_markdown(path: Path) -> set[Path]:
     """The training report as written by `make train`, its figures shown where the text references them."""
     text = _HEADING.sub(r"##\1 ", path.read_text(encoding="utf-8"))  # the card's headings sit under this page's
@@ -53,7 +69,7 @@ def model_card_markdown(path: Path) -> set[Path]:
             st.markdown(text[position:match.start()])
         image = (path.parent / match.group(2)).resolve()
         if image.is_file():
-            st.image(str(image), caption=match.group(1) or None)
+            st.image(str(image), caption=match.group(1) or None, alt=figure_alt(image, match.group(1)))
             shown.add(image)
         else:
             st.caption(f"(figure {match.group(2)} is missing: run `make train`)")
@@ -63,13 +79,26 @@ def model_card_markdown(path: Path) -> set[Path]:
     return shown
 
 
+def in_words(metrics: dict) -> str:
+    """How well the model learned, in one plain paragraph, from its metrics beside the best possible and the
+    articles' rules (on the same made-up cases)."""
+    model, best, rules = (metrics.get(k, {}).get("macro_auroc") for k in ("model", "oracle", "rules"))
+    if model is None:
+        return "This model carries no evaluation."
+    text = (f"Tested on {metrics.get('n_cases', 0):,} made-up cases it never saw, the model tells apart the cases "
+            f"that lack a nutrient from those that do not {model:.0%} of the time (50% would be a coin toss)")
+    if best is not None:
+        text += (f"; the best any program could do on these cases, knowing exactly how they were made, is "
+                 f"{best:.0%}")
+    if rules is not None:
+        text += f", and the articles' own list of patterns used as rules manages {rules:.0%}"
+    return text + ". This says how well it learned the made-up cases, not how often it is right about real people."
+
+
 def model_section(kb: KnowledgeBase) -> None:
-    """How well the model learned the generator: its metrics beside the oracle's and the articles' rules'."""
+    """How well the model learned the generator: in words first, then its metrics beside the best possible and the
+    articles' rules, in a fold."""
     st.header("How well it learned", anchor=False)
-    st.caption("AUROC: how well the probabilities rank people who have a deficiency above those who do not "
-               "(1 is perfect, 0.5 is chance). Log-loss and Brier: how far the probabilities are from what "
-               "happened (lower is better). ECE: how far a stated probability is from the share it comes true "
-               "(lower is better).")
     try:
         predictor = shared.load_predictor(kb)
     except artifact.ArtifactError as exc:
@@ -80,14 +109,20 @@ def model_section(kb: KnowledgeBase) -> None:
                    icon=":material/update:")
     meta = predictor.metadata
     metrics = meta.get("metrics")
-    if metrics:
-        metrics_tables(metrics)
-    else:
+    if not metrics:
         st.info("This model carries no evaluation: run `make train`.")
-    st.caption(f"Trained on {meta.get('train_n', 0):,} synthetic cases (random draw no. "
-               f"{meta.get('train_seed', '?')}) on {meta.get('created', '?')}; "
-               f"knowledge base {meta.get('kb_sha256', '')[:12]}; "
-               f"scikit-learn {meta.get('versions', {}).get('scikit-learn', '?')}.")
+    else:
+        st.markdown(in_words(metrics))
+        with st.expander("The numbers behind this (AUROC, log-loss, Brier score, ECE)", icon=":material/functions:"):
+            st.caption("AUROC: how well the probabilities rank people who have a deficiency above those who do "
+                       "not (1 is perfect, 0.5 is chance). Log-loss and Brier score: how far the probabilities are "
+                       "from what happened (lower is better). ECE (expected calibration error): how far a stated "
+                       "probability is from the share of times it comes true (lower is better).")
+            metrics_tables(metrics)
+            st.caption(f"Trained on {meta.get('train_n', 0):,} made-up cases on {meta.get('created', '?')} (the "
+                       f"random number generator started from {meta.get('train_seed', '?')}, so that training "
+                       f"can be repeated exactly); knowledge base fingerprint {meta.get('kb_sha256', '')[:12]}; "
+                       f"scikit-learn {meta.get('versions', {}).get('scikit-learn', '?')}.")
 
     card = shared.models_dir() / "model_card.md"
     figures = shared.models_dir() / "figures"
@@ -98,7 +133,7 @@ def model_section(kb: KnowledgeBase) -> None:
             st.info("No model card beside this model: run `make train` to write it and its figures.")
         extra = sorted(p for p in figures.glob("*.png") if p.resolve() not in shown) if figures.is_dir() else []
         for image in extra:
-            st.image(str(image), caption=image.stem.replace("_", " "))
+            st.image(str(image), caption=image.stem.replace("_", " "), alt=figure_alt(image))
 
 
 def plain_section(kb: KnowledgeBase) -> None:
@@ -125,7 +160,9 @@ def plain_section(kb: KnowledgeBase) -> None:
 
 def knowledge_section(kb: KnowledgeBase) -> None:
     st.header("The knowledge base and its sources", anchor=False)
-    st.caption(f"{Path(kb.path).name}, SHA-256 {kb.sha256[:12]}. Edit it and run `make train` to rebuild the model.")
+    st.caption(f"Every rule and link below comes from the file {Path(kb.path).name} (its fingerprint: "
+               f"{kb.sha256[:12]}); each one cites the sentence of the article it comes from. Edit the file and "
+               "run `make train` to rebuild the model.")
     names = {label.id: label.name for label in kb.labels}
     questions = {a.id: a.question for a in kb.answers}
     levels = {level.id: level.title for level in kb.levels}
@@ -133,28 +170,29 @@ def knowledge_section(kb: KnowledgeBase) -> None:
     st.subheader("Red-flag rules", anchor=False)
     st.markdown("Applied to every case whatever the model says; the most severe one that fires sets the advice. "
                 "An unknown answer never fires a rule.")
-    st.dataframe(pd.DataFrame([{"Rule": r.reason, "Level": levels[r.level], "Source": r.source.cite()}
-                               for r in kb.red_flags]), hide_index=True)
+    st.table(pd.DataFrame([{"Rule": r.reason, "Level": levels[r.level], "Source": r.source.cite()}
+                           for r in kb.red_flags]), hide_index=True, border="horizontal")
 
     st.subheader("Signs of each deficiency", anchor=False)
-    st.dataframe(pd.DataFrame([{"Nutrient": names[link.label], "Sign": questions[link.answer],
-                                "Strength": link.strength, "Source": link.source.cite()} for link in kb.links]),
-                 hide_index=True,
-                 column_config={"Strength": st.column_config.NumberColumn(
-                     format="%.2f", help="Assumed P(sign | this deficiency alone)")})
+    st.caption("Strength: the assumed chance of the sign in someone lacking this nutrient and nothing else.")
+    st.table(pd.DataFrame([{"Nutrient": names[link.label], "Sign": questions[link.answer],
+                            "Strength": f"{link.strength:.2f}", "Source": link.source.cite()} for link in kb.links]),
+             hide_index=True, border="horizontal")
 
     with st.expander("Risk factors and lifestyle triggers"):
         rows = [{"Cause": questions.get(f.cause, names.get(f.cause, f.cause)), "Raises": names[f.label],
                  "Strength": f.strength, "Source": f.source.cite()} for f in kb.risk_factors]
         rows += [{"Cause": questions[t.cause], "Raises": questions[t.answer] + " (with nothing lacking)",
                   "Strength": t.strength, "Source": t.source.cite()} for t in kb.triggers]
-        st.dataframe(pd.DataFrame(rows), hide_index=True)
+        frame = pd.DataFrame(rows)
+        frame["Strength"] = frame["Strength"].map("{:.2f}".format)
+        st.table(frame, hide_index=True, border="horizontal")
 
     with st.expander("Tests and food sources per nutrient"):
-        st.dataframe(pd.DataFrame([{"Nutrient": label.name, "Role": label.role.text,
-                                    "Tests": "; ".join(t.text for t in label.tests), "Foods": label.foods.text,
-                                    "Foods source": label.foods.source.cite()} for label in kb.labels]),
-                     hide_index=True)
+        st.table(pd.DataFrame([{"Nutrient": label.name, "Role": label.role.text,
+                                "Tests": "; ".join(t.text for t in label.tests), "Foods": label.foods.text,
+                                "Foods source": label.foods.source.cite()} for label in kb.labels]),
+                 hide_index=True, border="horizontal")
 
     if kb.assumptions:
         with st.expander("Modelling assumptions"):

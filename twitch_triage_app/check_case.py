@@ -109,10 +109,10 @@ def ask(kb: KnowledgeBase) -> bool:
 kb = shared.knowledge_base_or_stop()
 predictor = shared.predictor_or_stop(kb)
 st.title("Check a case", anchor=False)
-st.markdown("Answer the warning signs first, then what you know; **Don't know** is not the same as *No*. "
-            "Nothing you enter is stored on the server.")
-st.caption("Your answers are kept in this page's address (its URL), so that you can bookmark the page or send "
-           "it to reopen the case. The address holds your health answers: anyone who sees it can read them.")
+st.caption("**Don't know** is not *No*. Your health answers are kept only in this page's address (URL), to "
+           "bookmark or send: anyone who sees it can read them. Nothing is stored on the server.")
+if not st.session_state.get("all_at_once"):
+    wizard.follow_history(kb)  # the browser's Back and Forward step through the interview's screens
 case.show_ignored(kb)
 if st.toggle("Answer everything at once", key="all_at_once", on_change=_changed,
              help="Every question on one page, instead of one question at a time."):

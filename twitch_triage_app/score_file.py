@@ -15,9 +15,10 @@ import streamlit as st
 from twitch_triage_app import charts, scoring, shared
 
 PREVIEW_ROWS = 200
+WARNINGS_SHOWN = 5  # near-miss column names shown one by one; the rest in one summary
 _LOG = logging.getLogger("twitch_triage_app.score_file")
 _ERROR_ROW = "background-color: #fdecea"
-_FIRST = ["case_id", "error", "disposition", "likely", "red_flags"]
+_FIRST = ["case_id", "error", scoring.NOTHING_TO_GO_ON, "disposition", "likely", "red_flags"]
 
 
 def _highlight_errors(row: pd.Series) -> list[str]:
@@ -28,9 +29,29 @@ def preview(frame: pd.DataFrame) -> None:
     """The first rows, rows with invalid cells tinted red, the results before the answers."""
     head = frame.head(PREVIEW_ROWS)
     order = [c for c in _FIRST if c in head.columns] + [c for c in head.columns if c not in _FIRST]
-    styled = head.style.apply(_highlight_errors, axis=1)
+    styled = head.style.apply(_highlight_errors, axis=1) if "error" in head.columns else head
     st.dataframe(styled, column_order=order, hide_index=True,
-                 column_config={"error": st.column_config.TextColumn(width="medium")})
+                 column_config={"error": st.column_config.TextColumn(width="medium"),
+                                scoring.NOTHING_TO_GO_ON: st.column_config.TextColumn(width="small")})
+
+
+def warnings(lines) -> None:
+    """The warnings about the file's header: the first few one by one, the rest summed up in one box."""
+    for line in lines[:WARNINGS_SHOWN]:
+        st.warning(shared.verbatim(line), icon=":material/spellcheck:")
+    rest = lines[WARNINGS_SHOWN:]
+    if rest:
+        st.warning(f"\u2026 and {len(rest):,} more column(s) whose names are close to an answer's, passed through "
+                   "unscored: check the header against the column list above.", icon=":material/spellcheck:")
+
+
+def column_list(kb) -> None:
+    """Every column with its meaning, and a template to fill in."""
+    with st.expander("The columns a file may have, and what each one means", icon=":material/view_column:"):
+        st.table(scoring.columns(kb), hide_index=True, border="horizontal")  # a table: its text wraps
+    st.download_button("Download a template CSV (every column, no rows)", data=scoring.template_csv(kb),
+                       file_name="twitch-triage-template.csv", mime="text/csv", key="template",
+                       icon=":material/download:", on_click="ignore")
 
 
 def forget_scored() -> None:
@@ -59,11 +80,12 @@ limit_mb = st.get_option("server.maxUploadSize")
 st.title("Score a file", anchor=False)
 st.markdown(
     "Upload a CSV with one case per row and a header naming the answers (`loc_eyelid`, `cramps`, "
-    "`duration_days`, …; `twitch-triage schema` lists them all). Cells may say yes/no/unknown in the usual "
-    "spellings (`1 0 y n true false`; blank or `?` for unknown); comma or semicolon delimited, UTF-8. "
-    "Every row comes back with its probabilities, likely nutrients, disposition and red flags, "
-    "as `twitch-triage score` writes them."
+    "`duration_days`, …: the list below gives every column and what it means, and the template has them all). "
+    "Cells may say yes/no/unknown in the usual spellings (`1 0 y n true false`; blank or `?` for unknown); "
+    "comma or semicolon delimited, UTF-8. Every row comes back with its probabilities, likely nutrients, "
+    "disposition and red flags."
 )
+column_list(kb)
 upload = st.file_uploader(f"CSV file, up to {limit_mb} MB", type=["csv"], key="upload",
                           help=f"Files larger than {limit_mb} MB: use `make score IN=… OUT=…` instead.")
 if upload is None:
@@ -85,8 +107,7 @@ except Exception:  # noqa: BLE001 - whatever a file makes the library raise: one
     st.stop()
 
 summary = scored.summary
-for warning in summary.warnings:
-    st.warning(shared.verbatim(warning), icon=":material/spellcheck:")
+warnings(summary.warnings)
 rows, errors = summary.rows, summary.rows_with_errors
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows scored", f"{rows:,}")
@@ -97,10 +118,19 @@ if errors:
                "column). Those cells were scored as unknown; the rest of the row still counts.",
                icon=":material/rule:")
 
+if scored.without_answers:
+    st.info(f"{scored.without_answers:,} row(s) hold not a single answer: there is nothing to go on for them. "
+            "The scored file gives them `self_care` (no rule fired), as it gives every row a disposition; read it "
+            "as \u201cnot enough answers\u201d, not as an all-clear (the preview's column \u201cnothing to go on\u201d "
+            "marks them).",
+            icon=":material/help:")
+
 st.subheader("Dispositions", anchor=False)
 st.altair_chart(charts.dispositions_chart(summary.dispositions), width="stretch")
 
 st.subheader(f"Preview: first {len(scored.preview):,} of {rows:,} rows", anchor=False)
+st.caption(f"At most {scoring.PREVIEW_CELLS:,} cells of at most {scoring.PREVIEW_CELL_CHARS} characters are shown; "
+           "the download holds every row and column in full.")
 preview(scored.preview)
 
 stem = upload.name.rsplit(".", 1)[0] or "cases"

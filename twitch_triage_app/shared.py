@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import os
 import re
 from pathlib import Path
@@ -18,6 +19,9 @@ __all__ = [
     "predictor_or_stop",
     "load_predictor",
     "disclaimer",
+    "disclaimer_parts",
+    "note_page",
+    "same_page_as_before",
     "banner",
     "cite",
     "plain",
@@ -89,9 +93,51 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     return predictor
 
 
+_PAGE, _PAGE_BEFORE = "page_now", "page_before"
+DISCLAIMER_MORE = "More about this tool's limits"
+
+
+def note_page(url_path: str) -> None:
+    """Remember which page this run shows, and which the run before showed (see :func:`same_page_as_before`)."""
+    st.session_state[_PAGE_BEFORE] = st.session_state.get(_PAGE)
+    st.session_state[_PAGE] = url_path
+
+
+def same_page_as_before() -> bool:
+    """True when the run before showed this same page (a rerun or the browser's Back within it), False when the
+    person came from another page or the session just began."""
+    return _PAGE_BEFORE in st.session_state and st.session_state[_PAGE_BEFORE] == st.session_state.get(_PAGE)
+
+
+def disclaimer_parts(text: str) -> tuple[str, str]:
+    """The disclaimer as shown (its first and last sentence: what the tool is not, what to do in an emergency)
+    and as folded (the sentences between)."""
+    sentences = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    if len(sentences) <= 2:
+        return " ".join(sentences), ""
+    return f"{sentences[0]} {sentences[-1]}", " ".join(sentences[1:-1])
+
+
+_WRAP_TABLES = ("<style>[data-testid='stTable'] table{table-layout:fixed;width:100%!important;min-width:0!important}"
+                "[data-testid='stTable'] > div{overflow:visible!important;max-height:none!important}"
+                "[data-testid='stTable'] th,[data-testid='stTable'] td{overflow-wrap:anywhere;white-space:normal}"
+                "</style>")
+
+
+# Tables (st.table) as wide as the page and no wider: their text wraps, so that on a phone no table becomes a region
+# that scrolls sideways (which a keyboard cannot reach: axe-core's scrollable-region-focusable). The style rides in
+# the disclaimer's element, on every page, so that it takes no room of its own.
+
+
 def disclaimer(kb: knowledge.KnowledgeBase) -> None:
-    """The knowledge base's disclaimer, shown at the top of every page."""
-    st.info(kb.disclaimer.text, icon=":material/info:")
+    """The knowledge base's disclaimer at the top of every page: two sentences, the rest folded under them, so
+    that on a phone it takes a line or two and the questions start on the first screen."""
+    shown, rest = disclaimer_parts(kb.disclaimer.text)
+    st.info(f":small[{plain(shown)}]", icon=":material/info:")
+    # the rest in the browser's own fold (<details>): no rerun to open it, and the keyboard opens it with Enter
+    fold = (f'<details class="tt-disclaimer"><summary>{DISCLAIMER_MORE}</summary>'
+            f'<p style="margin:0.5rem 0 0">{html.escape(rest)}</p></details>') if rest else ""
+    st.html(_WRAP_TABLES + fold)
 
 
 def banner(level_id: str, body: str) -> None:

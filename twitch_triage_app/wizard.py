@@ -10,15 +10,16 @@ import streamlit as st
 
 from twitch_triage import interview, triage
 from twitch_triage.knowledge import KnowledgeBase
-from twitch_triage_app import case, charts, result, shared
+from twitch_triage_app import a11y, case, charts, result, shared
 
-__all__ = ["run", "progress_line", "ITEM_CHOICES"]
+__all__ = ["run", "follow_history", "progress_line", "ITEM_CHOICES"]
 
 _SCREENS = "interview_screens"  # the answer ids of each screen answered in this session, in order
 _PROBLEM = "interview_problem"  # a message about the last input, shown next to its button
 _TAKEN_BACK = "interview_taken_back"  # the answers Back took back: their screen shows them again
 _PROGRESS = "interview_progress"  # the share of the interview shown done: it never goes back while answering
 _FOR_REPORT = "interview_for_report"  # after an urgent stop, the person chose to answer more for the report
+_CONFIRM = "interview_confirm_start_over"  # Start over was pressed once: it asks before clearing the answers
 _ASK = "ask_"  # the prefix of this page's widget keys (the form's are the bare answer ids)
 ITEM_CHOICES = {case.YES: "Yes", case.NO: "No", case.UNKNOWN: "Not sure"}  # an item of a screen
 
@@ -86,9 +87,17 @@ def _back(predictor, kb: KnowledgeBase) -> None:
     st.session_state.pop(_PROGRESS, None)  # going back moves the progress back, as the person asked
 
 
+def _ask_start_over() -> None:
+    st.session_state[_CONFIRM] = True
+
+
+def _keep_answers() -> None:
+    st.session_state.pop(_CONFIRM, None)
+
+
 def _start_over() -> None:
     case.replace({})
-    for key in (_PROBLEM, _SCREENS, _TAKEN_BACK, _PROGRESS, _FOR_REPORT):
+    for key in (_PROBLEM, _SCREENS, _TAKEN_BACK, _PROGRESS, _FOR_REPORT, _CONFIRM):
         st.session_state.pop(key, None)
     for key in [k for k in st.session_state if str(k).startswith(_ASK)]:
         del st.session_state[key]
@@ -98,13 +107,25 @@ def _for_report() -> None:
     st.session_state[_FOR_REPORT] = True
 
 
-def _moves(answers: dict, predictor, kb: KnowledgeBase) -> None:
-    """Back and Start over, apart so that one is not pressed for the other."""
-    left, _, right = st.columns([2, 1, 2])
-    left.button("Back", key="back", icon=":material/arrow_back:", disabled=not answers,
-                on_click=_back, args=(predictor, kb), help="Take back the answers of the last screen.")
-    right.button("Start over", key="start_over", icon=":material/restart_alt:", disabled=not answers,
-                 on_click=_start_over, help="Clear every answer and begin again.")
+def _back_button(answers: dict, predictor, kb: KnowledgeBase) -> None:
+    st.button("Back", key="back", icon=":material/arrow_back:", disabled=not answers,
+              on_click=_back, args=(predictor, kb), help="Take back the answers of the last screen.")
+
+
+def _start_over_button(answers: dict) -> None:
+    """Start over, at the foot of the page and away from Back, and only once confirmed: it clears every answer."""
+    if not answers:
+        st.session_state.pop(_CONFIRM, None)
+        return
+    with st.container(key="start_over_box"):
+        if not st.session_state.get(_CONFIRM):
+            st.button("Start over", key="start_over", icon=":material/restart_alt:", on_click=_ask_start_over,
+                      help="Clear every answer and begin again (you are asked to confirm).")
+            return
+        st.warning(f"Clear all {len(answers)} answers and begin again?", icon=":material/restart_alt:")
+        yes, no = st.columns(2)
+        yes.button("Yes, clear my answers", key="start_over_confirm", on_click=_start_over)
+        no.button("No, keep my answers", key="start_over_cancel", type="primary", on_click=_keep_answers)
 
 
 def _problem() -> None:
@@ -137,7 +158,8 @@ def _number(question: dict, kb: KnowledgeBase) -> None:
     """A number of days, or "don't know"."""
     answer_id = question["id"]
     given = _given(answer_id)
-    st.number_input("Days", key=_ASK + answer_id, value=given if isinstance(given, float) else None,
+    st.number_input(f"{question['text']} (days)", key=_ASK + answer_id,
+                    value=given if isinstance(given, float) else None,
                     step=1.0, format="%g", placeholder="Don't know", label_visibility="collapsed")
     left, right = st.columns(2)
     left.button("Next", key="next", type="primary", icon=":material/arrow_forward:", on_click=_answer_number,
@@ -194,7 +216,14 @@ def _screen(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
         _single(question, kb)
     if question.get("why"):
         st.caption(f"Why this question: {shared.plain(question['why'])}")
-    _moves(answers, predictor, kb)
+    _back_button(answers, predictor, kb)
+    heading = "First: do you have any of these now?" if question["id"] == interview.CHECKLIST else question["text"]
+    items = f" ({len(question['items'])} items)" if question["type"] == "group_multiple" else ""
+    described = ({_ASK + item["id"]: kb.answer(item["id"]).help for item in question["items"]
+                  if kb.answer(item["id"]).help} if question["type"] == "group_multiple" else {})
+    a11y.new_screen(f"{len(answers)}:{question['id']}", heading, f"{line}. {heading}{items}",
+                    answers=a11y.ANSWER_KEYS if question["type"] == "single" else (), described=described,
+                    enter=(_ASK + question["id"], "next") if question["type"] == "number" else None)
 
 
 def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
@@ -210,18 +239,45 @@ def _so_far(step: dict, answers: dict, predictor, kb: KnowledgeBase) -> None:
                "They change as you answer.")
 
 
+def follow_history(kb: KnowledgeBase) -> None:
+    """The browser's Back (or Forward) within this page: every answer pushed an address of its own, and Streamlit
+    reruns the page with the address of that moment; its answers become the case, and the ones it lacks are shown
+    again on their screen, as the app's Back does. An address from another page, a new session or one that is not
+    understood changes nothing here. Call it before anything reads the case (:func:`case.answers` puts the
+    session's case back into the address)."""
+    now = st.session_state.get("case")  # case.answers' record of this session's case, before it syncs the address
+    params = st.query_params.to_dict()
+    if now is None or not shared.same_page_as_before() or params == case.to_params(now):
+        return
+    found, ignored = case.from_params(params, kb)
+    if ignored:
+        return
+    case.replace(found)
+    taken = {a: v for a, v in now.items() if a not in found or found[a] != v}
+    st.session_state[_SCREENS] = [s for s in st.session_state.get(_SCREENS) or [] if all(a in found for a in s)]
+    st.session_state[_TAKEN_BACK] = taken
+    for key in (_PROBLEM, _PROGRESS, _CONFIRM):
+        st.session_state.pop(key, None)
+    for a in taken:
+        st.session_state.pop(_ASK + a, None)
+
+
 def run(kb: KnowledgeBase, predictor) -> None:
     """The interview, resumed at the case's answers; the result once it stops."""
     answers = case.answers(kb)
     for_report = bool(st.session_state.get(_FOR_REPORT))
     step = interview.step(answers, kb=kb, model=predictor, for_report=for_report)
     if step["should_stop"]:
-        result.show_results(answers, predictor, kb)
+        with st.container(key=a11y.RESULT_KEY):
+            result.show_results(answers, predictor, kb)
+            level = kb.level(step["disposition"]).title
+            a11y.new_screen(f"{len(answers)}:result", "Your result", f"Your result. {level}", box=a11y.RESULT_KEY)
         if step["stopped_because"] == "urgent" and not for_report:
             st.button("Answer a few more questions for your doctor", key="for_report", icon=":material/edit_note:",
                       on_click=_for_report, help="Optional: your answers go into the report for the doctor. The "
                       "advice stays the same: see a doctor today.")
-        _moves(answers, predictor, kb)
+        _back_button(answers, predictor, kb)
+        _start_over_button(answers)
         return
     if for_report:
         level = kb.level(step["disposition"])
@@ -231,7 +287,8 @@ def run(kb: KnowledgeBase, predictor) -> None:
                   on_click=lambda: st.session_state.pop(_FOR_REPORT, None))
     asking, beside = st.columns([3, 2], gap="large")
     with asking:
-        with st.container(border=True):
+        with st.container(border=True, key=a11y.QUESTION_KEY):
             _screen(step, answers, predictor, kb)
     with beside:
         _so_far(step, answers, predictor, kb)
+    _start_over_button(answers)

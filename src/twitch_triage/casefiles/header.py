@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import difflib
 import io
+import re
 from dataclasses import dataclass, field
 from typing import IO, Sequence
 
@@ -61,13 +62,23 @@ def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str
 
 
 def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str, ...]:
-    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS}
+    """One warning per column that is not an answer but whose name is close to one: a near spelling
+    (``cramp`` -> cramps), or a whole part of exactly one answer's name (``duration`` -> duration_days,
+    ``caffeine`` -> high_caffeine; ``-`` and spaces read as ``_``). The labels (a generated file's true labels,
+    ``protein``) and the output columns are known names, never near misses."""
+    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS, *config.LABELS}
+    parts = {a: a.split("_") for a in answer_ids}
     out = []
     for name in names:
-        if _norm(name) in known:
+        key = _norm(name)
+        if key in known:
             continue
-        close = difflib.get_close_matches(_norm(name), answer_ids, n=1, cutoff=0.8)
-        if close:
+        close = difflib.get_close_matches(key, answer_ids, n=1, cutoff=0.8)
+        words = re.sub(r"[\s-]+", "_", key).strip("_").split("_")
+        if not close and len("".join(words)) >= 4:
+            close = [a for a, p in parts.items()
+                     if any(p[i:i + len(words)] == words for i in range(len(p) - len(words) + 1))]
+        if len(close) == 1:
             out.append(f"column '{name}' is not an answer; did you mean {close[0]}? (passed through unscored)")
     return tuple(out)
 

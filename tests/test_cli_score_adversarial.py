@@ -94,3 +94,40 @@ def test_a_formula_that_starts_like_a_number_is_neutralised_in_single_and_shard_
     assert score(capsys, str(folder), "-o", str(tmp_path / "out"), "--model", str(small_model_dir), "--quiet")[0] == 0
     for path in (tmp_path / "one.csv", tmp_path / "out" / "a.csv", tmp_path / "out" / "b.csv"):
         assert rows(path)[0]["note"] == "'-1+cmd|' /C calc'!A0"
+
+
+# --------------------------------------------------------------------------- 3. the model's answers and labels
+
+
+@pytest.fixture(scope="module")
+def reordered_models(small_model_dir, tmp_path_factory):
+    """Copies of the small model whose answers are permuted, lack one, or whose labels are permuted."""
+    import dataclasses
+
+    from twitch_triage import artifact
+
+    base = artifact.load(small_model_dir, pipeline=True)
+    answers, labels = list(base.answer_ids), list(base.labels)
+    made = {}
+    for name, change in {"permuted": {"answer_ids": tuple(answers[1:2] + answers[:1] + answers[2:])},
+                         "lacking": {"answer_ids": tuple(a for a in answers if a != "chest_pain") + ("chest_pains",)},
+                         "labels": {"labels": tuple(labels[1:2] + labels[:1] + labels[2:])}}.items():
+        folder = tmp_path_factory.mktemp(name)
+        artifact.save(dataclasses.replace(base, **change, metadata=dict(base.metadata)), folder)
+        made[name] = folder
+    return made
+
+
+@pytest.mark.parametrize("kind", ["permuted", "lacking", "labels"])
+@pytest.mark.parametrize("shape", ["file", "shards"])
+def test_score_refuses_a_model_whose_answers_or_labels_are_not_the_knowledge_bases(tmp_path, reordered_models,
+                                                                                  capsys, kind, shape):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    names = list(config.ANSWERS)
+    (folder / "a.csv").write_text(",".join(names) + "\n" + ",".join(ANSWERS_ROW.get(n, "") for n in names) + "\n")
+    source = folder / "a.csv" if shape == "file" else folder
+    out = tmp_path / ("out.csv" if shape == "file" else "out")
+    code, err = score(capsys, str(source), "-o", str(out), "--model", str(reordered_models[kind]), "--quiet")
+    assert code == 2 and "make train" in err and len(err.strip().splitlines()) == 1, err
+    assert not out.exists() or not any(out.iterdir())

@@ -112,6 +112,7 @@ def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[arti
         predictor = artifact.load(model, kb_sha256=loaded.sha256)
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
+    batch.check_model(predictor, loaded)
     return predictor, loaded
 
 

@@ -131,3 +131,26 @@ def test_score_refuses_a_model_whose_answers_or_labels_are_not_the_knowledge_bas
     code, err = score(capsys, str(source), "-o", str(out), "--model", str(reordered_models[kind]), "--quiet")
     assert code == 2 and "make train" in err and len(err.strip().splitlines()) == 1, err
     assert not out.exists() or not any(out.iterdir())
+
+
+# --------------------------------------------------------------------------- 12. input in messages
+
+
+def test_a_shard_name_with_line_breaks_and_escape_sequences_reaches_stderr_escaped_and_cut(tmp_path, small_model_dir,
+                                                                                          capsys):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    name = "evil\n\x1b[31mred\x1b[0m" + "x" * 220 + ".csv"
+    (folder / name).write_text("not,a,case,file\n1,2,3,4\n")
+    code, err = score(capsys, str(folder), "-o", str(tmp_path / "out"), "--model", str(small_model_dir), "--quiet")
+    assert code == 2
+    assert "\x1b" not in err and "\\x1b[31m" in err
+    for line in err.splitlines():
+        assert len(line) < 900
+    assert "characters)" in err
+
+
+def test_a_missing_input_named_with_a_line_break_is_one_line(tmp_path, small_model_dir, capsys):
+    code, err = score(capsys, str(tmp_path / "a\nb.csv"), "-o", str(tmp_path / "out.csv"), "--model",
+                      str(small_model_dir))
+    assert code == 2 and err.count("\n") == 1 and "a\\nb.csv" in err

@@ -197,7 +197,7 @@ def _cmd_next(args: argparse.Namespace) -> int:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch, shards
-    from .files import InputError, refuse_output_over_input
+    from .files import InputError, refuse_output_over_input, shown
 
     if args.engine != "dask" and (args.scheduler or args.workers):
         raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
@@ -208,7 +208,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if shards.names_shards(args.input):
         return _score_shards(args)
     if args.engine == "dask":
-        raise InputError(f"--engine dask scores a folder or a glob of shards, and '{args.input}' is one file: "
+        raise InputError(f"--engine dask scores a folder or a glob of shards, and {shown(args.input)} is one file: "
                          "leave out --engine, or give its folder")
     refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
@@ -226,10 +226,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
 def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
     from . import shards
-    from .files import InputError
+    from .files import InputError, shown
 
     if args.output == "-":
-        raise InputError(f"'{args.input}' names several shards: give an output folder with -o, not -")
+        raise InputError(f"{shown(args.input)} names several shards: give an output folder with -o, not -")
     if args.engine == "dask":
         from . import dask_engine
 
@@ -243,7 +243,7 @@ def _score_shards(args: argparse.Namespace) -> int:
     summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_score_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
-    print(f"{summary.line()} -> {args.output} (manifest: {plan.manifest})", file=sys.stderr)
+    print(f"{summary.line()} -> {shown(args.output)} (manifest: {shown(plan.manifest)})", file=sys.stderr)
     return EXIT_USAGE if summary.failed else EXIT_OK
 
 

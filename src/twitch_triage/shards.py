@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import artifact, batch, config, knowledge
-from .files import InputError, atomic_output
+from .files import InputError, atomic_output, shown
 
 __all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
            "score_shard", "run", "local_engine"]
@@ -49,17 +49,17 @@ def find(source: str) -> list[Path]:
     """
     if os.path.isdir(source):
         found = [p for p in Path(source).iterdir() if p.suffix.lower() == ".csv" and not p.name.startswith(".")]
-        where = f"the folder '{source}' holds no CSV file (*.csv): give a folder of CSV shards or a glob"
+        where = f"the folder {shown(source)} holds no CSV file (*.csv): give a folder of CSV shards or a glob"
     else:
         found = [Path(p) for p in glob.glob(source)]
-        where = (f"'{source}' matches no file: check the pattern (quote it, so that the shell leaves it to "
+        where = (f"{shown(source)} matches no file: check the pattern (quote it, so that the shell leaves it to "
                  "twitch-triage)")
     shards = sorted((p for p in found if p.is_file()), key=lambda p: (p.name, str(p)))
     if not shards:
         raise InputError(where)
     for first, second in zip(shards, shards[1:]):
         if first.name == second.name:
-            raise InputError(f"'{first}' and '{second}' have the same name, and each output shard is named after "
+            raise InputError(f"{shown(first)} and {shown(second)} have the same name, and each output shard is named after "
                              "its input: score them into two output folders")
     return shards
 
@@ -174,9 +174,9 @@ def _read_manifest(path: Path) -> dict:
     except FileNotFoundError:
         return {"shards": {}}
     except (OSError, ValueError) as exc:
-        raise InputError(f"the manifest {path} is unreadable ({type(exc).__name__}): remove it, or {_FORCE}") from None
+        raise InputError(f"the manifest {shown(path)} is unreadable ({type(exc).__name__}): remove it, or {_FORCE}") from None
     if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), dict):
-        raise InputError(f"the manifest {path} is not one this command wrote: remove it, or {_FORCE}")
+        raise InputError(f"the manifest {shown(path)} is not one this command wrote: remove it, or {_FORCE}")
     return manifest
 
 
@@ -220,12 +220,12 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     shards = find(source)
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"-o '{output}' is a file: scoring a folder or a glob of shards writes a folder, "
+        raise InputError(f"-o {shown(output)} is a file: scoring a folder or a glob of shards writes a folder, "
                          "one output shard per input; give a folder")
     if folder.is_dir():
         for shard in shards:
             if shard.parent.resolve() == folder.resolve():
-                raise InputError(f"-o '{output}' is the folder of the input shard '{shard}': each output shard "
+                raise InputError(f"-o {shown(output)} is the folder of the input shard {shown(shard)}: each output shard "
                                  "is named after its input and would replace it; choose another folder")
     if any(shard.name == MANIFEST_NAME for shard in shards):
         raise InputError(f"an input shard is named {MANIFEST_NAME}, the name of the run's manifest: rename it")
@@ -242,10 +242,10 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     try:
         folder.mkdir(exist_ok=True)
     except FileNotFoundError:
-        raise InputError(f"the folder '{folder.parent}' of -o '{output}' does not exist: create it, "
+        raise InputError(f"the folder {shown(folder.parent)} of -o {shown(output)} does not exist: create it, "
                          "or choose another output folder") from None
     except OSError as exc:
-        raise InputError(f"cannot create the output folder '{output}': {exc.strerror or exc}") from None
+        raise InputError(f"cannot create the output folder {shown(output)}: {exc.strerror or exc}") from None
     jobs = []
     for shard in shards:
         job = Job(str(shard.resolve()), str((folder / shard.name).resolve()), str(models), str(kb_path),
@@ -303,7 +303,7 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
                 for level, count in record["dispositions"].items():
                     summary.scored.dispositions[level] += count
                 for warning in record["warnings"] if on_warning is not None else ():
-                    on_warning(f"{result.name}: {warning}")
+                    on_warning(f"{shown(result.name)}: {warning}")
             bar.set_postfix_str(f"{summary.scored.rows / (time.perf_counter() - start):,.0f} rows/s", refresh=False)
             bar.update(1)  # (drawn with the rate)
     return summary

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import IO, Sequence
 
 from .. import config
-from ..files import InputError
+from ..files import InputError, shown
 from .cells import BOM
 
 __all__ = ["Header", "read_header", "answer_positions"]
@@ -55,7 +55,7 @@ def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str
         key = _norm(str(name))
         if key in wanted:
             if key in positions:
-                raise InputError(f"{where}: columns '{names[positions[key]]}' and '{name}' are both the answer "
+                raise InputError(f"{where}: columns {shown(names[positions[key]])} and {shown(name)} are both the answer "
                                  f"{key}: keep one of them")
             positions[key] = j
     return positions
@@ -160,12 +160,12 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         if name in seen:
-            raise InputError(f"{where} line {lines}: column '{name}' appears twice (fields {seen[name] + 1} and "
+            raise InputError(f"{where} line {lines}: column {shown(name)} appears twice (fields {seen[name] + 1} and "
                              f"{j + 1}): rename or remove one")
         seen[name] = j
     clash = [n for n in names if _norm(n) in config.OUTPUT_COLUMNS]
     if clash:
-        raise InputError(f"{where} already has the output column '{clash[0]}' (a scored file?): "
+        raise InputError(f"{where} already has the output column {shown(clash[0])} (a scored file?): "
                          "remove the output columns or score the original file")
     answers = answer_positions(names, answer_ids, where)
     warnings = _misspellings(names, answer_ids)

@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .. import config
-from ..files import InputError
+from ..files import InputError, shown
 from .cells import BOM, neutralise
 from .header import read_header
 from .stream import Block, RecordBlocks
@@ -120,11 +120,11 @@ class CaseReader:
     def _open(source) -> tuple[str, IO[bytes], int | None]:
         if not isinstance(source, (str, os.PathLike)):
             name = getattr(source, "name", None)
-            return (f"'{name}'" if isinstance(name, str) else "the input"), source, None
+            return (shown(name) if isinstance(name, str) else "the input"), source, None
         if str(source) == "-":
             return "standard input", sys.stdin.buffer, None
         path = Path(source)
-        where = f"'{path}'"
+        where = shown(path)
         try:
             handle = path.open("rb")
         except FileNotFoundError:

@@ -195,6 +195,17 @@ def _cmd_next(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``: a whole number >= 1 (its upper bound, what the machine can run, is checked by the engine)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} workers cannot score anything; give a number >= 1")
+    return value
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch, shards
     from .files import InputError, refuse_output_over_input, shown
@@ -321,7 +332,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="--engine dask: a running cluster's scheduler (e.g. tcp://10.0.0.1:8786); default: a "
                    "local cluster")
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
                    help="--engine dask without --scheduler: worker processes of the local cluster (default: one "
                    "per core)")
     p.add_argument("--force", action="store_true",

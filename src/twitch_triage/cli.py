@@ -236,6 +236,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
+    from pathlib import Path
+
     from . import shards
     from .files import InputError, shown
 
@@ -254,7 +256,7 @@ def _score_shards(args: argparse.Namespace) -> int:
     summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_score_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
-    print(f"{summary.line()} -> {shown(args.output)} (manifest: {shown(plan.manifest)})", file=sys.stderr)
+    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / shards.MANIFEST_NAME})", file=sys.stderr)
     return EXIT_USAGE if summary.failed else EXIT_OK
 
 

@@ -154,3 +154,158 @@ def test_a_missing_input_named_with_a_line_break_is_one_line(tmp_path, small_mod
     code, err = score(capsys, str(tmp_path / "a\nb.csv"), "-o", str(tmp_path / "out.csv"), "--model",
                       str(small_model_dir))
     assert code == 2 and err.count("\n") == 1 and "a\\nb.csv" in err
+
+
+# --------------------------------------------------------------------------- shards: links, locks, reruns, manifests
+
+
+def shard_folder(tmp_path, names=("a.csv", "b.csv"), note="n") -> "os.PathLike":
+    folder = tmp_path / "in"
+    folder.mkdir(exist_ok=True)
+    cols = ["note", *config.ANSWERS]
+    for name in names:
+        (folder / name).write_text(",".join(cols) + "\n" + ",".join([note, *(ANSWERS_ROW[a] for a in config.ANSWERS)])
+                                   + "\n")
+    return folder
+
+
+def run_shards(capsys, folder, out, model, *extra):
+    return score(capsys, str(folder), "-o", str(out), "--model", str(model), "--quiet", *extra)
+
+
+@pytest.mark.parametrize("how", ["output links to input", "input links into output", "output links outside",
+                                 "manifest links outside"])
+def test_links_in_or_into_the_output_folder_are_refused_and_nothing_is_replaced(tmp_path, small_model_dir, capsys,
+                                                                                how):
+    folder = shard_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    outside = tmp_path / "outside.txt"
+    outside.write_text("keep me")
+    if how == "output links to input":
+        (out / "a.csv").symlink_to(folder / "a.csv")
+    elif how == "input links into output":
+        (out / "a.csv").write_text("theirs")
+        (folder / "a.csv").unlink()
+        (folder / "a.csv").symlink_to(out / "a.csv")
+    elif how == "output links outside":
+        (out / "a.csv").symlink_to(outside)
+    else:
+        (out / "manifest.json").symlink_to(outside)
+    before = {p: p.read_bytes() for p in [*folder.iterdir(), outside]}
+    code, err = run_shards(capsys, folder, out, small_model_dir)
+    assert code == 2 and err.count("\n") == 1, err
+    assert {p: p.read_bytes() for p in before} == before
+
+
+def test_a_fifo_named_like_a_shard_in_the_output_folder_is_refused_at_once(tmp_path, small_model_dir, capsys):
+    folder = shard_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    os.mkfifo(out / "a.csv")
+    code, err = run_shards(capsys, folder, out, small_model_dir)
+    assert code == 2 and "not a regular file" in err
+
+
+def test_a_second_run_into_a_locked_output_folder_says_so_in_one_line(tmp_path, small_model_dir, capsys):
+    from twitch_triage import shard_manifest
+
+    folder = shard_folder(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    held = shard_manifest.lock(out)
+    try:
+        code, err = run_shards(capsys, folder, out, small_model_dir)
+    finally:
+        os.close(held)
+    assert code == 2 and "another twitch-triage score is writing" in err and err.count("\n") == 1
+    assert run_shards(capsys, folder, out, small_model_dir)[0] == 0
+
+
+def test_a_failed_rerun_removes_the_old_output_and_deleted_shards_leave_no_record(tmp_path, small_model_dir, capsys):
+    from twitch_triage import shard_manifest
+
+    folder = shard_folder(tmp_path, names=("a.csv", "b.csv", "c.csv"))
+    out = tmp_path / "out"
+    assert run_shards(capsys, folder, out, small_model_dir)[0] == 0
+    (folder / "a.csv").write_text("not,a,case,file\n1,2,3,4\n")  # now fails
+    (folder / "b.csv").unlink()  # input deleted
+    code, err = run_shards(capsys, folder, out, small_model_dir)
+    assert code == 2
+    records = shard_manifest.read(out, force=False)
+    assert records["a.csv"]["status"] == "failed" and not (out / "a.csv").exists()
+    assert "b.csv" not in records and not (out / "b.csv").exists()
+    (out / "c.csv").unlink()  # output deleted: scored again
+    assert "1 of 2 shards done (0 skipped" in run_shards(capsys, folder, out, small_model_dir)[1]
+
+
+def test_a_skip_checks_the_hash_of_input_and_output_not_their_size(tmp_path, small_model_dir, capsys):
+    folder = shard_folder(tmp_path, names=("a.csv",), note="1")
+    out = tmp_path / "out"
+    assert run_shards(capsys, folder, out, small_model_dir)[0] == 0
+    written = (out / "a.csv").read_bytes()
+    (folder / "a.csv").write_text((folder / "a.csv").read_text().replace("1,", "2,", 1))  # same size
+    code, err = run_shards(capsys, folder, out, small_model_dir)
+    assert code == 0 and "0 skipped" in err
+    assert (out / "a.csv").read_bytes() == written.replace(b"\n1,", b"\n2,", 1)
+
+
+@pytest.mark.parametrize("content", ['{"written_by": "twitch-triage score", "shards": ' + "[" * 100_000 + "]" * 100_000
+                                     + "}", None, "input"])
+def test_a_tampered_or_deeply_nested_manifest_is_one_line_exit_2(tmp_path, small_model_dir, capsys, content):
+    folder = shard_folder(tmp_path, names=("a.csv",))
+    out = tmp_path / "out"
+    assert run_shards(capsys, folder, out, small_model_dir)[0] == 0
+    path = out / "manifest.json"
+    data = json.loads(path.read_text())
+    if content is None:
+        data["shards"]["a.csv"]["output_size"] = "12"
+        content = json.dumps(data, indent=1)
+    elif content == "input":
+        data["shards"]["a.csv"]["input"] = ["a.csv"]
+        content = json.dumps(data, indent=1)
+    else:
+        content = content.replace('{"written_by"', '{\n "written_by"', 1)
+    path.write_text(content)
+    code, err = run_shards(capsys, folder, out, small_model_dir)
+    assert code == 2 and err.count("\n") == 1 and "--force" in err, err
+
+
+def test_a_rerun_that_skips_every_shard_rewrites_no_manifest(tmp_path, small_model_dir, capsys):
+    folder = shard_folder(tmp_path, names=tuple(f"s{i:03}.csv" for i in range(30)))
+    out = tmp_path / "out"
+    assert run_shards(capsys, folder, out, small_model_dir)[0] == 0
+    before = os.stat(out / "manifest.json").st_ino
+    code, err = run_shards(capsys, folder, out, small_model_dir, "--engine", "dask", "--scheduler",
+                           "tcp://127.0.0.1:1")  # never reached: nothing to score
+    assert code == 0 and "30 skipped" in err, err
+    assert os.stat(out / "manifest.json").st_ino == before
+
+
+# --------------------------------------------------------------------------- 8. signals while reading a pipe
+
+
+@pytest.mark.parametrize("signum", [15, 2])
+def test_a_signal_while_standard_input_stays_open_ends_the_run_at_once_without_a_part_file(tmp_path, small_model_dir,
+                                                                                           signum):
+    import time
+
+    out = tmp_path / "out.csv"
+    cols = list(config.ANSWERS)
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", "-", "-o", str(out), "--model",
+                                str(small_model_dir), "--quiet"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdin.write((",".join(cols) + "\n" + ",".join(ANSWERS_ROW[a] for a in cols) + "\n").encode())
+    process.stdin.flush()
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".out.csv.*.part")):  # reading the rest, its output aside
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.05)
+    time.sleep(0.5)
+    process.send_signal(signum)
+    try:
+        process.wait(timeout=10)
+    finally:
+        process.kill()
+        process.stdin.close()
+    assert process.returncode in (128 + signum, -signum), process.stderr.read()
+    assert list(tmp_path.iterdir()) == []

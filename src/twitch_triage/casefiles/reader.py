@@ -64,6 +64,16 @@ def _quiet_invalid_rows(handler: Callable) -> Iterator[None]:
         sys.unraisablehook = previous
 
 
+def _standard_input() -> IO[bytes]:
+    """Standard input unbuffered, read with ``os.read``: a thread blocked reading a pipe that stays open holds no
+    lock, so a signal ends the run at once (a blocked ``sys.stdin.buffer`` holds its lock, which the interpreter
+    then waits for on its way out)."""
+    try:
+        return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+    except (AttributeError, OSError, ValueError):  # (replaced by an object without a descriptor, as in tests)
+        return sys.stdin.buffer
+
+
 class CaseReader:
     """Stream a case file as chunks of text cells, as written: every column ``pa.string()``,
     an empty cell (bare or quoted) the empty string.
@@ -122,7 +132,7 @@ class CaseReader:
             name = getattr(source, "name", None)
             return (shown(name) if isinstance(name, str) else "the input"), source, None
         if str(source) == "-":
-            return "standard input", sys.stdin.buffer, None
+            return "standard input", _standard_input(), None
         path = Path(source)
         where = shown(path)
         try:

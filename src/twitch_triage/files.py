@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import re
+import secrets
 import shutil
 import socket
 import stat
@@ -100,8 +101,13 @@ def _aside(target: Path, existing: os.stat_result | None) -> Iterator[IO[bytes]]
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
         raise InputError(f"output folder {shown(folder)} does not exist: create it or choose another -o path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)  # a read-only folder fails here
+    # the name is known before the file exists: a signal that lands just after it is created still finds it to remove
+    tmp = str(folder / f".{target.name}.{secrets.token_hex(4)}.part")
     try:
+        try:  # (a read-only folder fails here)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
         # no write bit for anyone: refused even where access() says yes (as it always does to root)
         if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
             raise InputError(f"output file {shown(target)} is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import artifact, cli, config, dask_engine, generator, shards
+from twitch_triage import artifact, cli, config, dask_engine, generator, shard_manifest, shards
 from twitch_triage.casefiles import write_frame
 from twitch_triage.files import InputError, atomic_output
 
@@ -38,7 +38,8 @@ def score(capsys, *args: str) -> tuple[int, str]:
 
 
 def manifest(folder) -> dict:
-    return json.loads((folder / shards.MANIFEST_NAME).read_text())["shards"]
+    """The records of the runs into ``folder``: its manifest, then the journal of a run killed before compacting it."""
+    return shard_manifest.read(folder, force=False)
 
 
 def outputs(folder) -> dict[str, bytes]:
@@ -284,14 +285,27 @@ def test_engine_dask_on_one_file_says_to_give_its_folder(tmp_path, good_shards, 
 def test_an_unreadable_manifest_is_refused_in_one_line_and_force_starts_a_new_one(tmp_path, good_shards,
                                                                                  small_model_dir, capsys):
     out = tmp_path / "out"
-    out.mkdir()
-    (out / shards.MANIFEST_NAME).write_text("{not json")
     args = [str(good_shards), "-o", str(out), "--model", str(small_model_dir)]
-    assert score(capsys, *args) == (2, f"twitch-triage score: error: the manifest {out / shards.MANIFEST_NAME} is "
+    assert score(capsys, *args)[0] == 0
+    path = out / shards.MANIFEST_NAME
+    path.write_bytes(path.read_bytes()[:200])  # cut short, as a full disk leaves it
+    assert score(capsys, *args) == (2, f"twitch-triage score: error: the manifest '{path}' is "
                                        "unreadable (JSONDecodeError): remove it, or rerun with --force to score "
                                        "every shard again\n")
     assert score(capsys, *args, "--force")[0] == 0
     assert sorted(manifest(out)) == sorted(outputs(good_shards))
+
+
+def test_force_never_replaces_a_manifest_this_command_did_not_write(tmp_path, good_shards, small_model_dir, capsys):
+    out = tmp_path / "models"
+    out.mkdir()
+    for content in ("{not json", '{"file": "model.joblib", "sha256": "ab"}'):
+        (out / shards.MANIFEST_NAME).write_text(content)
+        for force in ([], ["--force"]):
+            code, err = score(capsys, str(good_shards), "-o", str(out), "--model", str(small_model_dir), *force)
+            assert code == 2 and "never replaced" in err and err.count("\n") == 1, err
+            assert (out / shards.MANIFEST_NAME).read_text() == content
+    assert sorted(p.name for p in out.iterdir()) == [shards.MANIFEST_NAME]
 
 
 def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small_model_dir, kb):
@@ -358,7 +372,8 @@ def test_a_rerun_after_a_run_stopped_halfway_skips_the_shards_done_and_ends_as_a
     process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", *args],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not (out / shards.MANIFEST_NAME).exists():  # the manifest is written after each shard
+    journal = out / shard_manifest.JOURNAL_NAME  # a line is added to it after each shard
+    while not (journal.exists() and journal.stat().st_size):
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline
         time.sleep(0.005)

@@ -276,9 +276,20 @@ def _age(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``: a whole number >= 1 (its upper bound, what the machine can run, is checked by the engine)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} workers cannot score anything; give a number >= 1")
+    return value
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     from . import batch, shards
-    from .files import InputError, refuse_output_over_input
+    from .files import InputError, refuse_output_over_input, shown
 
     if args.engine != "dask" and (args.scheduler or args.workers):
         raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
@@ -289,12 +300,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if shards.names_shards(args.input):
         return _score_shards(args)
     if args.engine == "dask":
-        raise InputError(f"--engine dask scores a folder or a glob of shards, and '{args.input}' is one file: "
+        raise InputError(f"--engine dask scores a folder or a glob of shards, and {shown(args.input)} is one file: "
                          "leave out --engine, or give its folder")
     refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)
+    batch.check_model(predictor, kb)  # (as `next` checks it): inputs read from the wrong columns otherwise
 
     summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
                                progress=not args.quiet, on_warning=_score_warning)
@@ -305,11 +317,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
+    from pathlib import Path
+
     from . import shards
-    from .files import InputError
+    from .files import InputError, shown
 
     if args.output == "-":
-        raise InputError(f"'{args.input}' names several shards: give an output folder with -o, not -")
+        raise InputError(f"{shown(args.input)} names several shards: give an output folder with -o, not -")
     if args.engine == "dask":
         from . import dask_engine
 
@@ -323,7 +337,7 @@ def _score_shards(args: argparse.Namespace) -> int:
     summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_score_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
-    print(f"{summary.line()} -> {args.output} (manifest: {plan.manifest})", file=sys.stderr)
+    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / shards.MANIFEST_NAME})", file=sys.stderr)
     return EXIT_USAGE if summary.failed else EXIT_OK
 
 
@@ -402,7 +416,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheduler", default=None, metavar="ADDRESS",
                    help="--engine dask: a running cluster's scheduler (e.g. tcp://10.0.0.1:8786); default: a "
                    "local cluster")
-    p.add_argument("--workers", type=_positive_int, default=None, metavar="N",
+    p.add_argument("--workers", type=_worker_count, default=None, metavar="N",
                    help="--engine dask without --scheduler: worker processes of the local cluster (default: one "
                    "per core)")
     p.add_argument("--force", action="store_true",

@@ -7,6 +7,7 @@ import contextlib
 import errno
 import os
 import re
+import secrets
 import shutil
 import socket
 import stat
@@ -15,11 +16,20 @@ import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-__all__ = ["InputError", "atomic_output", "refuse_output_over_input"]
+__all__ = ["InputError", "atomic_output", "refuse_output_over_input", "shown"]
 
 
 class InputError(ValueError):
     """Unusable input or arguments: one line saying what is wrong and how to fix it (exit 2)."""
+
+
+def shown(value: object, limit: int = 200) -> str:
+    """``value`` (a path, a name, a cell) as a message shows input: quoted, with line breaks, escape sequences and
+    other unprintable characters escaped, and cut to about ``limit`` characters (saying how long it was)."""
+    text = os.fsdecode(value) if isinstance(value, (bytes, os.PathLike)) else str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{repr(text[:limit])}... ({len(text):,} characters)"
 
 
 # errors that are the output's, not the program's: the user chooses another output (exit 2)
@@ -56,14 +66,14 @@ def atomic_output(path: str | os.PathLike) -> Iterator[IO[bytes]]:
             found = None  # nothing there yet (or a dangling link): a new file
         mode = found.st_mode if found is not None else stat.S_IFREG
         if stat.S_ISDIR(mode):
-            raise InputError(f"output path '{target}' is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
+            raise InputError(f"output path {shown(target)} is a folder: give a file name, e.g. -o {target / 'scored.csv'}")
         if stat.S_ISBLK(mode):
-            raise InputError(f"output path '{target}' is a block device (a disk): choose a file")
+            raise InputError(f"output path {shown(target)} is a block device (a disk): choose a file")
         if stat.S_ISREG(mode) and not (found is not None and _descriptor(target)):
             target = Path(os.path.realpath(target)) if target.is_symlink() else target
-            where, opened = f"'{target.parent}'", _aside(target, found)
+            where, opened = f"{shown(target.parent)}", _aside(target, found)
         else:
-            where, opened = f"'{target}'", _streamed(target, mode)
+            where, opened = f"{shown(target)}", _streamed(target, mode)
     try:
         with opened as handle:
             yield handle
@@ -90,12 +100,17 @@ def _aside(target: Path, existing: os.stat_result | None) -> Iterator[IO[bytes]]
     and (where allowed) the owner of the ``existing`` file it replaces."""
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError(f"output folder '{folder}' does not exist: create it or choose another -o path")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)  # a read-only folder fails here
+        raise InputError(f"output folder {shown(folder)} does not exist: create it or choose another -o path")
+    # the name is known before the file exists: a signal that lands just after it is created still finds it to remove
+    tmp = str(folder / f".{target.name}.{secrets.token_hex(4)}.part")
     try:
+        try:  # (a read-only folder fails here)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except FileExistsError:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
         # no write bit for anyone: refused even where access() says yes (as it always does to root)
         if existing is not None and (not existing.st_mode & 0o222 or not os.access(target, os.W_OK)):
-            raise InputError(f"output file '{target}' is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "
+            raise InputError(f"output file {shown(target)} is not writable (mode {stat.S_IMODE(existing.st_mode):04o}): "
                              "make it writable or choose another -o path")
         if existing is None:
             umask = os.umask(0)
@@ -151,9 +166,9 @@ def refuse_output_over_input(source: str | os.PathLike, output: str | os.PathLik
         return
     paths = "-" not in (str(source), str(output))
     link = " (the same file through a link)" if paths and os.fspath(source) != os.fspath(output) else ""
-    given = "on standard input" if str(source) == "-" else f"'{source}'"
-    shown = "-" if str(output) == "-" else f"'{output}'"
-    raise InputError(f"-o {shown} is the input file {given}{link}: "
+    given = "on standard input" if str(source) == "-" else f"{shown(source)}"
+    written = "-" if str(output) == "-" else shown(output)
+    raise InputError(f"-o {written} is the input file {given}{link}: "
                      "writing it would destroy the input; choose another -o path")
 
 

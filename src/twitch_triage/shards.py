@@ -9,12 +9,12 @@ shard: the local engine in this process, one after the other, and Dask on its wo
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as _dt
 import functools
 import glob
 import hashlib
-import json
 import os
 import socket
 import sys
@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from . import artifact, batch, config, knowledge
-from .files import InputError, atomic_output
+from . import shard_manifest as manifests
+from .files import InputError, shown
+from .shard_manifest import MANIFEST_NAME
 
 __all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
            "score_shard", "run", "local_engine"]
 
-MANIFEST_NAME = "manifest.json"
-_FORCE = "rerun with --force to score every shard again"
 
 
 def names_shards(source: str) -> bool:
@@ -49,17 +49,17 @@ def find(source: str) -> list[Path]:
     """
     if os.path.isdir(source):
         found = [p for p in Path(source).iterdir() if p.suffix.lower() == ".csv" and not p.name.startswith(".")]
-        where = f"the folder '{source}' holds no CSV file (*.csv): give a folder of CSV shards or a glob"
+        where = f"the folder {shown(source)} holds no CSV file (*.csv): give a folder of CSV shards or a glob"
     else:
         found = [Path(p) for p in glob.glob(source)]
-        where = (f"'{source}' matches no file: check the pattern (quote it, so that the shell leaves it to "
+        where = (f"{shown(source)} matches no file: check the pattern (quote it, so that the shell leaves it to "
                  "twitch-triage)")
     shards = sorted((p for p in found if p.is_file()), key=lambda p: (p.name, str(p)))
     if not shards:
         raise InputError(where)
     for first, second in zip(shards, shards[1:]):
         if first.name == second.name:
-            raise InputError(f"'{first}' and '{second}' have the same name, and each output shard is named after "
+            raise InputError(f"{shown(first)} and {shown(second)} have the same name, and each output shard is named after "
                              "its input: score them into two output folders")
     return shards
 
@@ -75,7 +75,8 @@ class Job:
     model_sha256: str  # of the arrays scoring reads (the model manifest's inference_sha256)
     kb_sha256: str
     strict: bool
-    previous: dict | None = None  # the manifest's record of the shard, done with this model: skip if unchanged
+    previous: dict | None = None  # the manifest's record of the shard, done with this model, input and output
+    # unchanged (their SHA-256 checked when planning): skipped
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ class Result:
 
     @property
     def name(self) -> str:
-        return self.record["input"]
+        return str(self.record["input"])
 
 
 @functools.lru_cache(maxsize=4)
@@ -112,6 +113,7 @@ def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[arti
         predictor = artifact.load(model, kb_sha256=loaded.sha256)
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
+    batch.check_model(predictor, loaded)
     return predictor, loaded
 
 
@@ -137,25 +139,29 @@ def score_shard(job: Job) -> Result:
     """
     predictor, kb = scorer(job.model, job.kb, job.model_sha256, job.kb_sha256)
     started, start = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
+    if job.previous is not None:
+        return Result(job.previous, skipped=True)
     try:
         size: int | None = os.stat(job.source).st_size
     except OSError:
         size = None
     sha256 = _sha256(job.source)
-    previous = job.previous
-    if previous is not None and sha256 is not None and (previous.get("size"), previous.get("sha256")) == (size, sha256):
-        return Result(previous, skipped=True)
     record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
               "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
     try:
         summary = batch.score_file(job.source, job.output, predictor, kb, strict=job.strict)
     except InputError as exc:
+        # the output of the shard's previous input (planning checked it is this command's) would pass for this
+        # one's: removed
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(job.output)
         record |= {"status": "failed", "error": str(exc), "rows_in": None, "rows_out": 0}
     else:
         # every row read is written (the contract drops none): the two counts are one
         record |= {"status": "done", "error": None, "rows_in": summary.rows, "rows_out": summary.rows,
                    "rows_with_invalid_cells": summary.rows_with_errors, "dispositions": summary.dispositions,
-                   "warnings": list(summary.warnings), "output_size": os.stat(job.output).st_size}
+                   "warnings": list(summary.warnings), "output_size": os.stat(job.output).st_size,
+                   "output_sha256": _sha256(job.output)}
     record |= {"started": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - start, 3),
                "host": socket.gethostname()}
     return Result(record)
@@ -166,29 +172,35 @@ def local_engine(jobs: list[Job]) -> Iterator[Result]:
     return map(score_shard, jobs)
 
 
-def _read_manifest(path: Path) -> dict:
-    """The manifest of a previous run into the output folder (an empty one if there is none)."""
+def _same_file(path: str, size: Any, sha256: Any) -> bool:
+    """Whether the file at ``path`` has this size and SHA-256 (the size first: a cheap no)."""
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {"shards": {}}
-    except (OSError, ValueError) as exc:
-        raise InputError(f"the manifest {path} is unreadable ({type(exc).__name__}): remove it, or {_FORCE}") from None
-    if not isinstance(manifest, dict) or not isinstance(manifest.get("shards"), dict):
-        raise InputError(f"the manifest {path} is not one this command wrote: remove it, or {_FORCE}")
-    return manifest
-
-
-def _done(record: Any, job: Job) -> bool:
-    """Whether ``record`` says the shard was done with this model, knowledge base and ``--strict``, and its
-    output is there as written."""
-    if not isinstance(record, dict) or record.get("status") != "done":
-        return False
-    same = all(record.get(k) == getattr(job, k) for k in ("model_sha256", "kb_sha256", "strict"))
-    try:
-        return same and os.stat(job.output).st_size == record.get("output_size")
+        return os.stat(path).st_size == size and _sha256(path) == sha256
     except OSError:
         return False
+
+
+def _ours(record: dict, output: str) -> bool:
+    """Whether the file at ``output`` is the one ``record`` says this command wrote (by its SHA-256; by its size
+    in a manifest written before output hashes were recorded)."""
+    if record.get("status") != "done":
+        return False
+    if "output_sha256" in record:
+        return _same_file(output, record.get("output_size"), record["output_sha256"])
+    try:
+        return os.stat(output).st_size == record.get("output_size")
+    except OSError:
+        return False
+
+
+def _done(record: dict | None, job: Job) -> bool:
+    """Whether ``record`` says the shard was done with this model, knowledge base and ``--strict``, from the input
+    there now (its SHA-256), into the output there now (its SHA-256)."""
+    if record is None or record.get("status") != "done" or "output_sha256" not in record:
+        return False
+    if not all(record.get(k) == getattr(job, k) for k in ("model_sha256", "kb_sha256", "strict")):
+        return False
+    return _same_file(job.source, record.get("size"), record.get("sha256")) and _ours(record, job.output)
 
 
 @dataclass(frozen=True)
@@ -200,6 +212,17 @@ class Plan:
     manifest: Path
     records: dict[str, dict]
     stale: bool
+    lock: int | None = None  # the output folder's lock, held until the run ends
+
+    @property
+    def folder(self) -> Path:
+        return self.manifest.parent
+
+    def release(self) -> None:
+        """Let another run write into the output folder."""
+        if self.lock is not None:
+            os.close(self.lock)
+            object.__setattr__(self, "lock", None)
 
 
 def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str | os.PathLike | None,
@@ -219,12 +242,12 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     shards = find(source)
     folder = Path(output)
     if folder.exists() and not folder.is_dir():
-        raise InputError(f"-o '{output}' is a file: scoring a folder or a glob of shards writes a folder, "
+        raise InputError(f"-o {shown(output)} is a file: scoring a folder or a glob of shards writes a folder, "
                          "one output shard per input; give a folder")
     if folder.is_dir():
         for shard in shards:
             if shard.parent.resolve() == folder.resolve():
-                raise InputError(f"-o '{output}' is the folder of the input shard '{shard}': each output shard "
+                raise InputError(f"-o {shown(output)} is the folder of the input shard {shown(shard)}: each output shard "
                                  "is named after its input and would replace it; choose another folder")
     if any(shard.name == MANIFEST_NAME for shard in shards):
         raise InputError(f"an input shard is named {MANIFEST_NAME}, the name of the run's manifest: rename it")
@@ -236,22 +259,77 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
     predictor, _ = scorer(str(models), str(kb_path), model_sha256, loaded.sha256)
-    manifest = folder / MANIFEST_NAME
-    records = {} if force else _read_manifest(manifest)["shards"]
     try:
         folder.mkdir(exist_ok=True)
     except FileNotFoundError:
-        raise InputError(f"the folder '{folder.parent}' of -o '{output}' does not exist: create it, "
+        raise InputError(f"the folder {shown(folder.parent)} of -o {shown(output)} does not exist: create it, "
                          "or choose another output folder") from None
     except OSError as exc:
-        raise InputError(f"cannot create the output folder '{output}': {exc.strerror or exc}") from None
+        raise InputError(f"cannot create the output folder {shown(output)}: {exc.strerror or exc}") from None
+    folder = folder.resolve()  # every path resolved before anything is written
+    held = manifests.lock(folder)
+    try:
+        records = manifests.read(folder, force=force)
+        jobs = _jobs(shards, folder, records, force, Job("", "", str(models), str(kb_path), model_sha256,
+                                                          loaded.sha256, strict))
+        if _drop_gone(folder, records, {shard.name for shard in shards}) or (folder / manifests.JOURNAL_NAME).exists():
+            manifests.compact(folder, records)
+    except BaseException:
+        os.close(held)
+        raise
+    return Plan(jobs, folder / MANIFEST_NAME, records, predictor.stale, held)
+
+
+def _jobs(shards: list[Path], folder: Path, records: dict[str, dict], force: bool, like: Job) -> list[Job]:
+    """The jobs, after refusing any output that is, or leads to, an input or a place outside ``folder``, or a file
+    there this command did not write."""
+    inputs: dict[tuple[int, int], Path] = {}
+    for shard in shards:
+        found = os.stat(shard)
+        inputs[(found.st_dev, found.st_ino)] = shard
+        if Path(os.path.realpath(shard)).parent == folder:
+            raise InputError(f"the input shard {shown(shard)} is in the output folder {shown(folder)} (through a "
+                             "link): its output would replace it; choose another folder")
+    # a folder this command wrote into (its manifest or journal there): an output named after a shard is one it
+    # wrote, also one renamed into place by a run stopped before recording it
+    ours_folder = any(os.path.isfile(folder / name) and manifests.is_ours(folder / name) or name == manifests.JOURNAL_NAME
+                      and os.path.isfile(folder / name) for name in (MANIFEST_NAME, manifests.JOURNAL_NAME))
     jobs = []
     for shard in shards:
-        job = Job(str(shard.resolve()), str((folder / shard.name).resolve()), str(models), str(kb_path),
-                  model_sha256, loaded.sha256, strict)
+        output = folder / shard.name
+        if shard.name in (manifests.JOURNAL_NAME,):
+            raise InputError(f"an input shard is named {shard.name}, the name of the run's journal: rename it")
+        job = dataclasses.replace(like, source=str(shard.resolve()), output=str(output))
         record = records.get(shard.name)
-        jobs.append(dataclasses.replace(job, previous=record) if _done(record, job) else job)
-    return Plan(jobs, manifest, records, predictor.stale)
+        if manifests._regular(output):  # (a link, a FIFO, a device... refused there)
+            found = os.stat(output)
+            if (found.st_dev, found.st_ino) in inputs:
+                raise InputError(f"the output {shown(output)} is the input shard "
+                                 f"{shown(inputs[(found.st_dev, found.st_ino)])} (a hard link): writing it would "
+                                 "destroy the input; choose another folder")
+            if not ours_folder and (record is None or not _ours(record, str(output))):
+                raise InputError(f"{shown(output)} is there already and this command did not write it (or it was "
+                                 "changed since): it is never replaced, also not with --force; move it away, or "
+                                 "choose another folder")
+        jobs.append(dataclasses.replace(job, previous=record) if not force and _done(record, job) else job)
+    return jobs
+
+
+def _drop_gone(folder: Path, records: dict[str, dict], names: set[str]) -> bool:
+    """Drop the records (and remove the outputs this command wrote) of shards whose input is gone, and the
+    records of outputs deleted since: whether any was dropped."""
+    dropped = False
+    for name, record in list(records.items()):
+        output = folder / name
+        if name in names:
+            continue
+        gone = not os.path.exists(record.get("path", ""))
+        if gone or not os.path.lexists(output):
+            if gone and _ours(record, str(output)):
+                os.unlink(output)
+            del records[name]
+            dropped = True
+    return dropped
 
 
 @dataclass
@@ -269,11 +347,6 @@ class ShardsSummary:
                 f"({self.skipped:,} skipped: done before), {len(self.failed):,} failed")
 
 
-def _write_manifest(path: Path, records: dict[str, dict]) -> None:
-    with atomic_output(path) as sink:
-        sink.write((json.dumps({"shards": dict(sorted(records.items()))}, indent=1) + "\n").encode("utf-8"))
-
-
 def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress: bool = False,
         on_warning: Callable[[str], None] | None = None) -> ShardsSummary:
     """Run the plan's jobs on ``engine`` (results in any order), writing the manifest after each shard: an
@@ -285,24 +358,41 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
     records = dict(plan.records)
     summary = ShardsSummary(batch.ScoreSummary(), len(plan.jobs))
     start = time.perf_counter()
-    # A shard is seconds of work: every one done is drawn (tqdm's default skips updates within 0.1 s)
-    with tqdm(total=len(plan.jobs), unit="shard", desc="scoring", disable=None if progress else True, leave=False,
-              file=sys.stderr, mininterval=0, miniters=1) as bar:
-        for result in engine(plan.jobs):
-            record = result.record
-            records[result.name] = record
-            _write_manifest(plan.manifest, records)
-            if result.skipped:
-                summary.skipped += 1
-            elif record["status"] == "failed":
-                summary.failed.append(record["error"])
-            else:
-                summary.scored.rows += record["rows_out"]
-                summary.scored.rows_with_errors += record["rows_with_invalid_cells"]
-                for level, count in record["dispositions"].items():
-                    summary.scored.dispositions[level] += count
-                for warning in record["warnings"] if on_warning is not None else ():
-                    on_warning(f"{result.name}: {warning}")
-            bar.set_postfix_str(f"{summary.scored.rows / (time.perf_counter() - start):,.0f} rows/s", refresh=False)
-            bar.update(1)  # (drawn with the rate)
+    todo = [job for job in plan.jobs if job.previous is None]  # (decided before any engine, or cluster, starts)
+    summary.skipped = len(plan.jobs) - len(todo)
+    journal = manifests.Journal(plan.folder) if todo else None
+    try:
+        # A shard is seconds of work: every one done is drawn (tqdm's default skips updates within 0.1 s)
+        with tqdm(total=len(plan.jobs), initial=summary.skipped, unit="shard", desc="scoring",
+                  disable=None if progress else True, leave=False, file=sys.stderr, mininterval=0,
+                  miniters=1) as bar:
+            for result in engine(todo) if todo else ():
+                record = result.record
+                records[result.name] = record
+                journal.add(record)  # one line: O(the record), not O(the manifest)
+                if result.skipped:
+                    summary.skipped += 1
+                elif record["status"] == "failed":
+                    summary.failed.append(record["error"])
+                else:
+                    summary.scored.rows += record["rows_out"]
+                    summary.scored.rows_with_errors += record["rows_with_invalid_cells"]
+                    for level, count in record["dispositions"].items():
+                        summary.scored.dispositions[level] += count
+                    for warning in record["warnings"] if on_warning is not None else ():
+                        on_warning(f"{shown(result.name)}: {warning}")
+                bar.set_postfix_str(f"{summary.scored.rows / (time.perf_counter() - start):,.0f} rows/s",
+                                    refresh=False)
+                bar.update(1)  # (drawn with the rate)
+    finally:
+        if journal is not None:
+            journal.close()
+        try:
+            if journal is not None or not plan.manifest.exists():
+                # once per run (also one stopped by a signal; a run killed outright leaves its journal, which the
+                # next run reads)
+                with contextlib.suppress(OSError, InputError):
+                    manifests.compact(plan.folder, records)
+        finally:
+            plan.release()
     return summary

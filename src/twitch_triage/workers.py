@@ -18,6 +18,9 @@ __all__ = ["ahead", "behind", "one_blas_thread"]
 # with one of them still alive.
 
 
+_JOIN_SECONDS = 2.0
+
+
 def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
 
@@ -62,7 +65,9 @@ def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
             yield item
     finally:
         stop.set()
-        worker.join()
+        # the worker stops at its next item; one blocked reading a pipe that stays open never does, and is left
+        # (a daemon) when a signal or an error ends the run
+        worker.join(_JOIN_SECONDS)
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import IO, Sequence
 
 from .. import config
-from ..files import InputError
+from ..files import InputError, shown
 from .cells import BOM
 
 __all__ = ["Header", "read_header", "answer_positions"]
@@ -55,7 +55,7 @@ def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str
         key = _norm(str(name))
         if key in wanted:
             if key in positions:
-                raise InputError(f"{where}: columns '{names[positions[key]]}' and '{name}' are both the answer "
+                raise InputError(f"{where}: columns {shown(names[positions[key]])} and {shown(name)} are both the answer "
                                  f"{key}: keep one of them")
             positions[key] = j
     return positions
@@ -83,6 +83,17 @@ def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str,
     return tuple(out)
 
 
+def _fields(line: str, delimiter: str) -> int:
+    """How many fields ``line`` splits into at ``delimiter``, as the csv module counts them, whatever their
+    length (the csv module refuses a field over its limit, which a whole header split at the other delimiter
+    may be: that is no reason to take the header as ended)."""
+    try:
+        return len(next(csv.reader([line], delimiter=delimiter, strict=False), []))
+    except csv.Error:  # a field over the limit: count the delimiters outside quoted fields instead
+        unquoted = re.sub(r'(^|(?<=' + re.escape(delimiter) + r'))"(?:[^"]|"")*("|$)', "", line)
+        return unquoted.count(delimiter) + 1
+
+
 def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | None:
     """Where the header record lies in ``first``: (start, stop, blank lines before it, delimiter).
 
@@ -100,9 +111,9 @@ def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | Non
         return (pos, pos, blank, ",") if at_end else None
     one = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
     delimiter = ","
+    counts = {d: _fields(one, d) for d in (",", ";")}
+    delimiter = ";" if counts[";"] > counts[","] else ","
     try:  # (a field longer than the csv module's limit is refused by _parse_header's own reading)
-        counts = {d: len(next(csv.reader([one], delimiter=d, strict=False), [])) for d in (",", ";")}
-        delimiter = ";" if counts[";"] > counts[","] else ","
         reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),
                             delimiter=delimiter, strict=False)
         next(reader)
@@ -159,12 +170,12 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
     seen: dict[str, int] = {}
     for j, name in enumerate(names):
         if name in seen:
-            raise InputError(f"{where} line {lines}: column '{name}' appears twice (fields {seen[name] + 1} and "
+            raise InputError(f"{where} line {lines}: column {shown(name)} appears twice (fields {seen[name] + 1} and "
                              f"{j + 1}): rename or remove one")
         seen[name] = j
     clash = [n for n in names if _norm(n) in config.OUTPUT_COLUMNS]
     if clash:
-        raise InputError(f"{where} already has the output column '{clash[0]}' (a scored file?): "
+        raise InputError(f"{where} already has the output column {shown(clash[0])} (a scored file?): "
                          "remove the output columns or score the original file")
     answers = answer_positions(names, answer_ids, where)
     warnings = _misspellings(names, answer_ids)
@@ -189,5 +200,8 @@ def read_header(handle: IO[bytes], where: str, answer_ids: Sequence[str], size: 
     while more and _first_record(first, at_end=False) is None and len(first) < _HEADER_LIMIT:
         more = handle.read(1 << 20)
         first += more
+    if more and _first_record(first, at_end=False) is None:
+        raise InputError(f"{where}: the header (first line) goes on past {_HEADER_LIMIT >> 20} MiB: the first "
+                         "line must name the columns (a quote never closed?)")
     header, start = _parse_header(first, where, answer_ids, at_end=not more)
     return header, first[start:], start

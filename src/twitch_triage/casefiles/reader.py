@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from .. import config
-from ..files import InputError
+from ..files import InputError, shown
 from .cells import BOM, neutralise
 from .header import read_header
 from .stream import Block, RecordBlocks
@@ -62,6 +62,16 @@ def _quiet_invalid_rows(handler: Callable) -> Iterator[None]:
         yield
     finally:
         sys.unraisablehook = previous
+
+
+def _standard_input() -> IO[bytes]:
+    """Standard input unbuffered, read with ``os.read``: a thread blocked reading a pipe that stays open holds no
+    lock, so a signal ends the run at once (a blocked ``sys.stdin.buffer`` holds its lock, which the interpreter
+    then waits for on its way out)."""
+    try:
+        return open(sys.stdin.fileno(), "rb", buffering=0, closefd=False)
+    except (AttributeError, OSError, ValueError):  # (replaced by an object without a descriptor, as in tests)
+        return sys.stdin.buffer
 
 
 class CaseReader:
@@ -120,11 +130,11 @@ class CaseReader:
     def _open(source) -> tuple[str, IO[bytes], int | None]:
         if not isinstance(source, (str, os.PathLike)):
             name = getattr(source, "name", None)
-            return (f"'{name}'" if isinstance(name, str) else "the input"), source, None
+            return (shown(name) if isinstance(name, str) else "the input"), source, None
         if str(source) == "-":
-            return "standard input", sys.stdin.buffer, None
+            return "standard input", _standard_input(), None
         path = Path(source)
-        where = f"'{path}'"
+        where = shown(path)
         try:
             handle = path.open("rb")
         except FileNotFoundError:

@@ -88,7 +88,8 @@ class RecordBlocks:
         self._starts: list[np.ndarray] = []  # the file offsets of the records found in _pending
         self._lines: list[np.ndarray] = []  # and their lines
         self.last_record_line: int | None = None
-        self._feed(prefix)
+        if prefix:  # (nothing after the header yet is not the end: _feed takes b"" as the end of the file)
+            self._feed(prefix)
 
     @property
     def open_quote(self) -> bool:

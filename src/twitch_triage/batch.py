@@ -26,7 +26,7 @@ from .files import InputError, atomic_output
 from .inference import TILE
 from .workers import ahead, behind, one_blas_thread
 
-__all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool", "check_model"]
+__all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
 
 
 _LEVELS = texts(config.LEVELS)
@@ -391,25 +391,6 @@ def _keep_freed_buffers() -> None:
         libc.mallopt(_M_TRIM_THRESHOLD, 64 << 20)
     except (ValueError, OSError, AttributeError):  # not glibc (no such name, library or function)
         pass
-
-
-def check_model(predictor: Any, kb: Any) -> None:
-    """Refuse a model whose answers or labels are not the knowledge base's, in its order: its inputs would be
-    read from the wrong columns, or a rule would miss an answer it needs.
-
-    Raises
-    ------
-    InputError
-        One line that says to run ``make train``.
-    """
-    if tuple(predictor.answer_ids) != tuple(kb.answer_ids):
-        what = "the same answers in another order" if sorted(predictor.answer_ids) == sorted(kb.answer_ids) else \
-            "other answers"
-        raise InputError(f"the model reads {what} than the knowledge base holds ({len(predictor.answer_ids)} vs "
-                         f"{len(kb.answer_ids)}): run `make train` to rebuild it")
-    if tuple(predictor.labels) != tuple(kb.label_ids):
-        raise InputError("the model's labels are not the knowledge base's (or not in its order): run `make train` "
-                         "to rebuild it")
 
 
 def _progress_bar(total: int | None, progress: bool) -> contextlib.AbstractContextManager:

@@ -305,8 +305,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     refuse_output_over_input(args.input, args.output)
     batch.lean_memory_pool()
     kb = _load_kb(args)
-    predictor = _load_predictor(args, kb)
-    batch.check_model(predictor, kb)  # (as `next` checks it): inputs read from the wrong columns otherwise
+    predictor = _load_predictor(args, kb)  # checked against the knowledge base, as for every command
 
     summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
                                progress=not args.quiet, on_warning=_score_warning)

@@ -111,9 +111,9 @@ def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[arti
             raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
                              "started with: give every worker the same model folder")
         predictor = artifact.load(model, kb_sha256=loaded.sha256)
+        artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
-    batch.check_model(predictor, loaded)
     return predictor, loaded
 
 

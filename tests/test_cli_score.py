@@ -525,3 +525,12 @@ def test_a_file_that_is_not_text_is_named_as_such_not_told_to_re_save_as_utf8(ca
     code, err = score(capsys, str(path), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
     assert code == 2 and len(err.strip().splitlines()) == 1, err
     assert "is not a text CSV file" in err and kind in err and "re-save it as UTF-8" not in err
+
+
+def test_a_file_without_answer_columns_is_told_every_near_miss(tmp_path, small_model_dir, capsys):
+    src = tmp_path / "near.csv"
+    src.write_text("cramp,duration,caffeine,name\nyes,3,no,ann\n", encoding="utf-8")
+    code, err = score(capsys, str(src), "-o", str(tmp_path / "out.csv"), "--model", str(small_model_dir))
+    assert code == 2 and err.count("\n") == 1
+    assert "did you mean cramps for 'cramp', duration_days for 'duration', high_caffeine for 'caffeine'?" in err
+    assert "'name'" not in err

@@ -61,8 +61,8 @@ def answer_positions(names: Sequence[str], answer_ids: Sequence[str], where: str
     return positions
 
 
-def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str, ...]:
-    """One warning per column that is not an answer but whose name is close to one: a near spelling
+def _near_misses(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Each column that is not an answer but whose name is close to one, with that answer: a near spelling
     (``cramp`` -> cramps), or a whole part of exactly one answer's name (``duration`` -> duration_days,
     ``caffeine`` -> high_caffeine; ``-`` and spaces read as ``_``). The labels (a generated file's true labels,
     ``protein``) and the output columns are known names, never near misses."""
@@ -79,8 +79,27 @@ def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str,
             close = [a for a, p in parts.items()
                      if any(p[i:i + len(words)] == words for i in range(len(p) - len(words) + 1))]
         if len(close) == 1:
-            out.append(f"column '{name}' is not an answer; did you mean {close[0]}? (passed through unscored)")
+            out.append((name, close[0]))
     return tuple(out)
+
+
+def _misspellings(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[str, ...]:
+    """One warning per near miss (:func:`_near_misses`)."""
+    return tuple(f"column '{name}' is not an answer; did you mean {answer}? (passed through unscored)"
+                 for name, answer in _near_misses(names, answer_ids))
+
+
+_MOST_SUGGESTED = 5  # near misses named in the error of a file with no answer column; the rest are counted
+
+
+def _suggestions(names: Sequence[str], answer_ids: Sequence[str]) -> str:
+    """Every near miss as "; did you mean cramps for 'cramp', duration_days for 'duration'?", the first few named."""
+    misses = _near_misses(names, answer_ids)
+    if not misses:
+        return ""
+    named = ", ".join(f"{answer} for {shown(name)}" for name, answer in misses[:_MOST_SUGGESTED])
+    more = f" and {len(misses) - _MOST_SUGGESTED} more" if len(misses) > _MOST_SUGGESTED else ""
+    return f"; did you mean {named}{more}?"
 
 
 def _fields(line: str, delimiter: str) -> int:
@@ -180,7 +199,7 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
     answers = answer_positions(names, answer_ids, where)
     warnings = _misspellings(names, answer_ids)
     if not answers:
-        hint = f"; {warnings[0]}" if warnings else ""
+        hint = _suggestions(names, answer_ids)
         raise InputError(f"{where} has none of the answer columns (e.g. {', '.join(answer_ids[:3])}){hint}: "
                          "name the columns as `twitch-triage schema` lists them")
     return Header(names, delimiter, first.startswith(BOM), lines, answers, warnings), stop

@@ -132,7 +132,9 @@ def test_an_emergency_shows_only_what_to_do_now(app, kb, case, reason):
     level = kb.level("emergency")
     assert level.title in banner and level.action in banner and reason in banner
     assert "General clinical knowledge" in banner
-    assert not at.expander and not at.get("vega_lite_chart") and not at.get("download_button")
+    assert not at.expander and not at.get("vega_lite_chart")
+    assert [d.proto.label for d in at.get("download_button")] == ["Report (PDF)"]  # for the paramedic, nothing more
+    assert not at.text_input  # no details to fill in before calling for help
     shown = [sub.value for sub in at.subheader]
     assert kb.plan_title not in shown and "What may be lacking" not in shown
     assert "may be lacking" not in all_markdown(at) and kb.plan_note.text not in all_markdown(at)

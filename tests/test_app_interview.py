@@ -202,7 +202,9 @@ def test_an_emergency_tick_stops_the_interview_at_once_and_says_only_what_to_do_
     assert level.title in at.error[0].value and level.action in at.error[0].value
     assert not at.get("vega_lite_chart") and not at.subheader
     assert "may be lacking" not in "\n".join(md.value for md in at.markdown)
-    assert not at.get("download_button") and not has(at.button, "for_report")
+    assert [d.proto.label for d in at.get("download_button")] == ["Report (PDF)"] and not has(at.button, "for_report")
+    types = [node.type for node in at.main]
+    assert types.index("error") < types.index("download_button")  # what to do now first
     assert at.query_params[sign] == "y"
     at = at.button(key="back").click().run()  # a wrong answer can be taken back
     assert question(at) == "First: do you have any of these now?" and at.radio(key=f"ask_{sign}").value == "yes"
@@ -447,3 +449,16 @@ def test_a_warning_sign_left_untouched_is_not_sure_in_the_report_for_the_doctor(
     unsure = unsure[:unsure.index(". ")]  # the line of answers not sure of
     assert case_report.short_name(kb, "tetany").lower() in unsure  # untouched: not sure, not a pertinent negative
     assert case_report.short_name(kb, "chest_pain").lower() not in unsure
+
+
+def test_the_report_an_emergency_page_offers_opens_with_the_summary_for_the_paramedic(app, kb, downloads):
+    app.radio(key="ask_chest_pain").set_value("yes")
+    at = app.button(key="next").click().run()
+    pdf = downloads["Report (PDF)"]()
+    import io
+
+    import pypdf
+
+    text = " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Summary for the paramedic or the doctor today" in text[:400]  # the summary first
+    assert "do not drive yourself" in text and "chest pain" in text.lower()

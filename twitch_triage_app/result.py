@@ -129,6 +129,18 @@ def report_files(assessment: triage.Assessment, asked: tuple[str, ...], scorer: 
     }
 
 
+def show_emergency_report(assessment: triage.Assessment, asked: tuple[str, ...], scorer: triage.Scorer,
+                          kb: KnowledgeBase, unsure: Sequence[tuple[str, str]] = ()) -> None:
+    """On an emergency page, below what to do now, the one-page report with its summary for the paramedic (no
+    fields to fill in: nothing should hold the person up)."""
+    files = report_files(assessment, asked, scorer, kb, (), unsure, person.Person(), datetime.date.today())
+    make, file_name, mime = files[REPORT_PDF]
+    key, icon = _DOWNLOADS[REPORT_PDF]
+    st.container().download_button(REPORT_PDF, key=key, data=make, icon=icon, file_name=file_name, mime=mime,
+                                   on_click="ignore", help="A one-page summary of your answers for the paramedic or "
+                                   "the emergency department. Call for help first.")
+
+
 def show_report_downloads(assessment: triage.Assessment, asked: tuple[str, ...], scorer: triage.Scorer,
                           kb: KnowledgeBase, triggers: Sequence[str] = (),
                           unsure: Sequence[tuple[str, str]] = ()) -> None:
@@ -387,6 +399,7 @@ def show_results(answers: Mapping[str, Any], scorer: triage.Scorer, kb: Knowledg
     show_safety_net(assessment.level)
     show_unsure(unsure, assessment, kb)
     if assessment.disposition == _ONLY_ACTION:
+        show_emergency_report(assessment, tuple(answers), scorer, kb, unsure)
         return
     triggers = interview.triggers(answers, kb=kb, model=scorer)
     report = (tuple(answers), scorer, kb, triggers, unsure)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 from twitch_triage import config
+
+APP = Path(__file__).resolve().parents[1] / "app.py"
 
 # The contract's checklist: every answer that reaches urgent or emergency on its own.
 WARNING_SIGNS = ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain", "fainting", "seizure",
@@ -69,3 +73,12 @@ def result_nodes(at: AppTest) -> list:
 def advice(at: AppTest) -> str:
     """The advice banner of the result (the first coloured alert under its heading)."""
     return next(n.value for n in result_nodes(at) if n.type in ALERTS)
+
+
+def opened_at(params: dict, small_model_dir, use_model) -> AppTest:
+    """The app, with the small model, opened at an address holding ``params``."""
+    use_model(small_model_dir)
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()

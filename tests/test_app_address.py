@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -13,16 +12,11 @@ from streamlit.testing.v1 import AppTest
 from twitch_triage import config
 from twitch_triage_app import case
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+from app_driver import opened_at
+
 DAYS = config.DAYS_ANSWER
 
 
-def opened_at(params: dict, small_model_dir, use_model) -> AppTest:
-    use_model(small_model_dir)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def notices(at: AppTest) -> str:

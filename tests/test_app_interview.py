@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 from twitch_triage import case_report, config, interview, redflags, triage
 from twitch_triage_app import case, result, wizard
 
+from app_driver import opened_at
+
 APP = Path(__file__).resolve().parents[1] / "app.py"
 EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
 MAX_SCREENS = len(config.ANSWERS) + 1
@@ -78,14 +80,6 @@ def walk_to_the_result(at: AppTest, value: str = "no", seen: list | None = None)
         at = answer_screen(at, value)
         assert not at.exception
     raise AssertionError("the interview did not stop")
-
-
-def reopen(params: dict, small_model_dir, use_model) -> AppTest:
-    use_model(small_model_dir)
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    for key, value in params.items():
-        at.query_params[key] = value
-    return at.run()
 
 
 def test_the_interview_opens_on_the_warning_sign_checklist_with_the_chart_beside_it(app, kb):
@@ -246,7 +240,7 @@ def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_fold
         small_model_dir, use_model, predictor, kb):
     given = {a.id: "n" for a in kb.answers if a.id != config.DAYS_ANSWER}  # every question, as the form asks
     given.update(loc_eyelid="y", loc_calves="y", cramps="y", at_rest="y", duration_days="10")
-    at = reopen(given, small_model_dir, use_model)
+    at = opened_at(given, small_model_dir, use_model)
     assert not at.exception
     answers = {a: {"y": "yes", "n": "no"}.get(v, v) for a, v in given.items()}
     assessment = triage.assess(answers, predictor, kb)
@@ -267,7 +261,7 @@ def test_a_case_reopens_from_its_address_at_the_same_question_and_goes_back_from
     before, before_params = question(at), dict(at.query_params)
     at = answer_screen(at, "no")
     params = dict(at.query_params)
-    again = reopen(params, small_model_dir, use_model)
+    again = opened_at(params, small_model_dir, use_model)
     assert not again.exception and not again.warning
     assert question(again) == question(at) and number(again) == number(at) == 4
     back = again.button(key="back").click().run()  # the last screen is found from the address alone
@@ -277,7 +271,7 @@ def test_a_case_reopens_from_its_address_at_the_same_question_and_goes_back_from
 def test_a_finished_case_reopens_on_its_result(app, small_model_dir, use_model):
     at = walk_to_the_result(answer_screen(app, "no"), "yes")
     params = dict(at.query_params)
-    again = reopen(params, small_model_dir, use_model)
+    again = opened_at(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
     assert banners(again) == banners(at) and banners(at)
 
@@ -285,7 +279,7 @@ def test_a_finished_case_reopens_on_its_result(app, small_model_dir, use_model):
 def test_malformed_address_parameters_are_left_out_with_a_notice_not_an_error(small_model_dir, use_model):
     params = {"loc_eyelid": "y", "utm_source": "mail", "cramps": "maybe", "duration_days": "400000",
               "stress": "[click](http://example.com)", "tetany": "n"}
-    at = reopen(params, small_model_dir, use_model)
+    at = opened_at(params, small_model_dir, use_model)
     assert not at.exception and not at.error
     notice = "\n".join(w.value for w in at.warning)
     for shown in ("utm_source", "cramps: 'maybe'", "duration_days: '400000'", "stress: '[click](http://example.com)'"):
@@ -432,7 +426,7 @@ def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_re
     assert len(params) == len(config.ANSWERS)  # every question of the form was asked
     assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"], params["tetany"],
             params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "u", "20")  # a sign left untouched: not sure
-    again = reopen(params, small_model_dir, use_model)
+    again = opened_at(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
     assert banners(again) == banners(at) and banners(at)
 

@@ -22,22 +22,12 @@ from twitch_triage import cli, config, generator
 from twitch_triage.casefiles import DEFAULT_BLOCK_SIZE, write_frame
 from twitch_triage.files import atomic_output
 
+from cli_driver import rows, score
+
 
 def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "twitch_triage", *args], capture_output=True, input=stdin,
                           timeout=120)
-
-
-def score(capsys, *args: str) -> tuple[int, str]:
-    """The command in this process (fast): exit code and standard error."""
-    code = cli.main(["score", *args])
-    return code, capsys.readouterr().err
-
-
-def rows(path) -> list[dict[str, str]]:
-    data = path.read_bytes().decode("utf-8-sig")
-    delimiter = ";" if ";" in data.split("\n", 1)[0] else ","
-    return list(csv.DictReader(io.StringIO(data, newline=""), delimiter=delimiter))
 
 
 ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}

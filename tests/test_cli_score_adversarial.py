@@ -15,18 +15,9 @@ import pytest
 from twitch_triage import casefiles, cli, config
 from twitch_triage.files import InputError
 
+from cli_driver import rows, score
+
 ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
-
-
-def score(capsys, *args: str) -> tuple[int, str]:
-    code = cli.main(["score", *args])
-    return code, capsys.readouterr().err
-
-
-def rows(path) -> list[dict[str, str]]:
-    data = path.read_bytes().decode("utf-8-sig")
-    delimiter = ";" if ";" in data.split("\n", 1)[0] else ","
-    return list(csv.DictReader(io.StringIO(data, newline=""), delimiter=delimiter))
 
 
 def wide(columns: int) -> bytes:

@@ -25,11 +25,15 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
-def _non_negative_int(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+
+
+def _non_negative_int(text: str) -> int:
+    value = _whole(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} is negative; give a number >= 0")
     return value
@@ -278,10 +282,7 @@ def _age(text: str) -> int:
 
 def _worker_count(text: str) -> int:
     """``--workers``: a whole number >= 1 (its upper bound, what the machine can run, is checked by the engine)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a whole number") from None
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} workers cannot score anything; give a number >= 1")
     return value

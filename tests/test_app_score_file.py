@@ -66,8 +66,7 @@ def test_the_command_line_names_a_near_miss_too(tmp_path, small_model_dir):
     source = tmp_path / "in.csv"
     source.write_text("loc_eyelid,duration\nyes,21\n")
     run = subprocess.run([sys.executable, "-m", "twitch_triage", "score", str(source), "-o",
-                          str(tmp_path / "out.csv")], capture_output=True, text=True,
-                         env={**__import__("os").environ, "TWITCH_TRIAGE_MODELS": str(small_model_dir)})
+                          str(tmp_path / "out.csv"), "--model", str(small_model_dir)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "did you mean duration_days?" in run.stderr
 

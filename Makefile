@@ -47,8 +47,9 @@ score: $(STAMP) $(MODEL)
 	@test -n "$(IN)" -a -n "$(OUT)" || { echo "usage: make score IN=cases.csv OUT=scored.csv" >&2; exit 2; }
 	$(BIN)/twitch-triage score "$(IN)" -o "$(OUT)"
 
-## bench: run the benchmarks and write reports/benchmarks.md
+## bench: run the benchmarks and write reports/benchmarks.md (installs the CSV floors it compares with)
 bench: $(STAMP) $(MODEL)
+	$(BIN)/python -m pip install --quiet -e '.[test,dask,bench]'
 	$(BIN)/python benchmarks/run.py
 
 ## vignettes: score data/vignettes.yaml with the model and the oracle (the README's table)

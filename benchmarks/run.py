@@ -234,6 +234,10 @@ def main(argv=None) -> int:
         section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_dask.py")), "--print"],
                                  check=True, stdout=subprocess.PIPE, text=True).stdout
         sections += [section, ""]
+        print("bench: scoring at scale: 3,000 shards, and the score command beside CSV floors ...", file=sys.stderr)
+        section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_overhead.py")), "--print"],
+                                 check=True, stdout=subprocess.PIPE, text=True).stdout
+        sections += [section, ""]
     print("bench: generating cases ...", file=sys.stderr)
     section = subprocess.run([sys.executable, str(Path(__file__).with_name("bench_generate.py"))],
                              check=True, stdout=subprocess.PIPE, text=True).stdout

@@ -66,14 +66,9 @@ def unsure_signs(kb: KnowledgeBase, x: np.ndarray, given: np.ndarray) -> tuple[t
     """The warning signs answered "don't know": each with the level it would reach on its own, most severe first
     (an unknown answer fires no rule, but the person should know what the sign calls for)."""
     ids = kb.answer_ids
-    out = []
-    for a in ids:
-        j = ids.index(a)
-        if a == config.DAYS_ANSWER or not given[j] or not np.isnan(x[j]):
-            continue
-        row = np.full((1, len(ids)), np.nan)
-        row[0, j] = 1.0
-        level, _ = redflags.evaluate_matrix(kb, row)
-        if level[0] <= redflags.level_rank("urgent"):
-            out.append((a, config.LEVELS[int(level[0])]))
+    unknown = [j for j, a in enumerate(ids) if a != config.DAYS_ANSWER and given[j] and np.isnan(x[j])]
+    rows = np.full((len(unknown), len(ids)), np.nan)  # each sign alone answered yes: one evaluation for all
+    rows[np.arange(len(unknown)), unknown] = 1.0
+    level, _ = redflags.evaluate_matrix(kb, rows)
+    out = [(ids[j], config.LEVELS[int(lv)]) for j, lv in zip(unknown, level) if lv <= redflags.level_rank("urgent")]
     return tuple(sorted(out, key=lambda item: redflags.level_rank(item[1])))

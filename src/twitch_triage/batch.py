@@ -21,7 +21,7 @@ from . import config, triage
 from .answers import AnswerError, invalid_message, parse_column, parse_value
 from .arrow import from_numpy, text, texts, to_numpy
 from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
-from .casefiles.cells import BOM, neutral_name, one, quoted, record_lines, rewritten, single
+from .casefiles.cells import BOM, neutral_names, one, quoted, record_lines, rewritten, single
 from .files import InputError, atomic_output
 from .inference import TILE
 from .workers import ahead, behind, one_blas_thread
@@ -428,7 +428,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
         with atomic_output(output) as sink, _progress_bar(reader.size, progress) as bar:
             target = pa.PythonFile(sink, mode="w")
 
-            target.write((BOM if header.bom else b"") + header_line([neutral_name(c) for c in names], header.delimiter))
+            target.write((BOM if header.bom else b"") + header_line(neutral_names(names), header.delimiter))
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, _Parsed]]:
@@ -450,8 +450,11 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                          for name in config.OUTPUT_COLUMNS]
                 target.write(record_lines(records, cells, header.delimiter))
 
-            with one_blas_thread(), behind(write_chunk) as write, \
-                    contextlib.closing(ahead(parsed_chunks())) as chunks:
+            # a file of one chunk is scored in this thread: there is nothing to overlap, and starting the two
+            # workers costs more than scoring it (a run over thousands of small shards)
+            serial = reader.size is not None and reader.size <= block_size
+            with one_blas_thread(), contextlib.nullcontext(write_chunk) if serial else behind(write_chunk) as write, \
+                    contextlib.closing(parsed_chunks() if serial else ahead(parsed_chunks())) as chunks:
                 for chunk, parsed in chunks:
                     bad = _invalid_rows(parsed)
                     if strict and bad.any():

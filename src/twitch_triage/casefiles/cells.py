@@ -14,7 +14,7 @@ import pyarrow.csv as pacsv
 
 from ..arrow import from_numpy, text, texts, to_numpy
 
-__all__ = ["BOM", "offsets", "values", "one", "single", "neutralise", "neutral_name", "quoted", "rewritten",
+__all__ = ["BOM", "offsets", "values", "one", "single", "neutralise", "neutral_names", "quoted", "rewritten",
            "record_lines", "header_line", "write_frame"]
 
 BOM = b"\xef\xbb\xbf"
@@ -80,9 +80,9 @@ def neutralise(cells: pa.Array | pa.ChunkedArray) -> pa.Array:
     return pc.if_else(from_numpy(mask), pc.binary_join_element_wise(text("'"), arr, _EMPTY), arr)
 
 
-def neutral_name(name: str) -> str:
-    """``name`` as :func:`neutralise` writes a cell."""
-    return neutralise(texts([name]))[0].as_py()
+def neutral_names(names: Sequence[str]) -> list[str]:
+    """``names`` as :func:`neutralise` writes cells (in one call: a header may have thousands)."""
+    return neutralise(texts(list(names))).to_pylist()
 
 
 def quoted(cells: pa.Array, delimiter: str) -> pa.Array:

@@ -7,9 +7,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 MODEL  := models/model.joblib
-SOURCES := $(wildcard src/twitch_triage/*.py)
-MODEL_INPUTS := data/knowledge_base.yaml src/twitch_triage/generator.py src/twitch_triage/model.py src/twitch_triage/inference.py \
-                src/twitch_triage/knowledge.py src/twitch_triage/training.py
+MODEL_INPUTS := data/knowledge_base.yaml $(wildcard src/twitch_triage/oracle/*.py src/twitch_triage/model/*.py src/twitch_triage/knowledge/*.py)
 
 .PHONY: help install app test train score bench vignettes clean
 
@@ -54,7 +52,7 @@ bench: $(STAMP) $(MODEL)
 
 ## vignettes: score data/vignettes.yaml with the model and the oracle (the README's table)
 vignettes: $(STAMP) $(MODEL)
-	$(BIN)/python -m twitch_triage.vignettes
+	$(BIN)/python -m twitch_triage.model.vignettes
 
 ## clean: remove the virtual environment and caches (keeps models/ and reports/)
 clean:

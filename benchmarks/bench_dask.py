@@ -31,7 +31,8 @@ from pathlib import Path
 
 from bench_score import command, settled, timed_run, write_section
 
-from twitch_triage import dask_engine, shards
+from twitch_triage.scoring import dask_engine
+from twitch_triage.scoring import shards
 
 BEGIN, END = "<!-- bench_dask: begin -->", "<!-- bench_dask: end -->"
 LOCAL, ONE, TWO = "local", "dask, 1 worker", "dask, 2 workers"

@@ -27,9 +27,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from twitch_triage import artifact, config, interview, knowledge, redflags
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage.triage import redflags
+from twitch_triage import interview, knowledge
 from twitch_triage.answers import format_value
-from twitch_triage.report import verdict
+from twitch_triage.model.card import verdict
 
 SEEDS = (2026, 7)
 STEPS = (5, 8, 12)
@@ -53,7 +56,7 @@ class Walk:
 def people(kb, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` people without an emergency sign among their answers (each answer hidden at its missing rate:
     "don't know"), and their true labels."""
-    from twitch_triage.generator import compile_model
+    from twitch_triage.oracle.generator import compile_model
 
     oracle = compile_model(kb)
     X, Y = [], []
@@ -94,7 +97,7 @@ def walk(it: interview.Interviewer, person: np.ndarray, timed: list[float] | Non
             answers[a] = "unknown" if np.isnan(person[j]) else format_value(a, person[j])
 
 
-_CORE_IDS = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, config.DAYS_ANSWER}
+_CORE_IDS = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, contract.DAYS_ANSWER}
 
 
 def returns(topics: list[str]) -> int:
@@ -173,7 +176,7 @@ def measure(kb, r: dict) -> dict:
 
 
 def section(kb, predictor, n: int = 300, seeds: tuple[int, ...] = SEEDS, timed_people: int = 30) -> list[str]:
-    from twitch_triage.generator import compile_model
+    from twitch_triage.oracle.generator import compile_model
 
     oracle = compile_model(kb)
     chosen = SETTINGS[0]

@@ -36,7 +36,10 @@ from pathlib import Path
 
 from io_floor import EXTRA_COLUMNS, copy_with_columns
 
-from twitch_triage import artifact, batch, config, knowledge
+from twitch_triage.model import artifact
+from twitch_triage.scoring import batch
+from twitch_triage.settings import Settings
+from twitch_triage import knowledge
 
 BEGIN, END = "<!-- bench_score: begin -->", "<!-- bench_score: end -->"
 FLOOR_SCRIPT = Path(__file__).with_name("io_floor.py")
@@ -204,7 +207,7 @@ def main(argv: list[str] | None = None) -> str:
     return "\n".join([BEGIN, *rows, END]) + "\n"
 
 
-def write_section(markdown: str, path: Path = config.REPORTS_DIR / "benchmarks.md", *, begin: str = BEGIN,
+def write_section(markdown: str, path: Path = Settings().reports_dir / "benchmarks.md", *, begin: str = BEGIN,
                   end: str = END) -> None:
     """Put ``markdown`` (which starts with the marker ``begin`` and ends with ``end``: by default this
     benchmark's) in ``path``, replacing the previous one and keeping every other section."""

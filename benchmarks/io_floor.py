@@ -15,7 +15,7 @@ import sys
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from twitch_triage.config import OUTPUT_COLUMNS
+from twitch_triage.contract import OUTPUT_COLUMNS
 
 EXTRA_COLUMNS = len(OUTPUT_COLUMNS)  # 15: what score adds to every row
 

@@ -44,7 +44,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from twitch_triage import config, generator, knowledge
+from twitch_triage import contract
+from twitch_triage.oracle import generator
+from twitch_triage import knowledge
 
 EPS = 1e-4  # logit targets are clipped to [EPS, 1 - EPS]
 P_FLOOR = 1e-6  # calibrated probabilities are clipped to [P_FLOOR, 1 - P_FLOOR]
@@ -67,12 +69,12 @@ class Split:
 
 
 def encode_indicators(X: np.ndarray, days_col: int, dtype=np.float32) -> np.ndarray:
-    """The package's :class:`~twitch_triage.model.AnswerEncoder` (unknown is neither yes nor no)."""
-    from twitch_triage import config
-    from twitch_triage.model import AnswerEncoder
+    """The package's :class:`~twitch_triage.model.estimators.AnswerEncoder` (unknown is neither yes nor no)."""
+    from twitch_triage import contract
+    from twitch_triage.model.estimators import AnswerEncoder
 
-    ids = list(config.ANSWERS)
-    assert ids[days_col] == config.DAYS_ANSWER
+    ids = list(contract.ANSWERS)
+    assert ids[days_col] == contract.DAYS_ANSWER
     return AnswerEncoder(tuple(ids)).fit(X).transform(X).astype(dtype, copy=False)
 
 
@@ -282,7 +284,7 @@ def predict_seconds_per_million(fitted: Fitted, X: np.ndarray, repeats: int = 3)
 def run(args: argparse.Namespace) -> str:
     kb = knowledge.load_default()
     model = generator.compile_model(kb)
-    days_col = kb.answer_ids.index(config.DAYS_ANSWER)
+    days_col = kb.answer_ids.index(contract.DAYS_ANSWER)
     assert days_col == model.days_col
 
     test = model.sample(args.eval_n, args.eval_seed)
@@ -335,7 +337,7 @@ def table(rows, oracle: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="training cases, calibration slice included")
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_SEED)
+    parser.add_argument("--seed", type=int, default=contract.DEFAULT_SEED)
     parser.add_argument("--cal-frac", type=float, default=0.2, help="fraction of --n held back for calibration")
     parser.add_argument("--eval-n", type=int, default=20_000)
     parser.add_argument("--eval-seed", type=int, default=7)

@@ -25,9 +25,14 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_interview  # noqa: E402
 import bench_startup  # noqa: E402
-from twitch_triage import artifact, config, generator, inference, knowledge, triage  # noqa: E402
-from twitch_triage.report import metrics_table, nothing_lacking_rows, target_rows, verdict  # noqa: E402
-from twitch_triage.training import evaluate_model  # noqa: E402
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage.settings import Settings
+from twitch_triage.oracle import generator
+from twitch_triage.model import inference
+from twitch_triage import knowledge, triage  # noqa: E402
+from twitch_triage.model.card import metrics_table, nothing_lacking_rows, target_rows, verdict  # noqa: E402
+from twitch_triage.model.training import evaluate_model  # noqa: E402
 
 
 def median_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
@@ -167,7 +172,7 @@ def bench_render() -> list[str]:
     from twitch_triage import interview
 
     opened = {"loc_eyelid": "y"}  # the checklist and the core history answered, up to the first screen by value
-    core = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, config.DAYS_ANSWER}
+    core = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, contract.DAYS_ANSWER}
     while (question := interview.step({a: {"y": "yes", "n": "no"}.get(v, v) for a, v in opened.items()})
            ["question"])["id"] in core:
         opened.update({item["id"]: "n" for item in question["items"]} if "items" in question else
@@ -197,11 +202,11 @@ def bench_render() -> list[str]:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--n-eval", type=int, default=config.DEFAULT_EVAL_N)
-    parser.add_argument("--seed", type=int, default=config.DEFAULT_EVAL_SEED)
+    parser.add_argument("--n-eval", type=int, default=contract.DEFAULT_EVAL_N)
+    parser.add_argument("--seed", type=int, default=contract.DEFAULT_EVAL_SEED)
     parser.add_argument("--skip-score", action="store_true",
                         help="skip the batch-scoring files and shards (slow)")
-    parser.add_argument("-o", "--output", default=str(config.REPORTS_DIR / "benchmarks.md"))
+    parser.add_argument("-o", "--output", default=str(Settings().reports_dir / "benchmarks.md"))
     args = parser.parse_args(argv)
 
     kb = knowledge.load_default()

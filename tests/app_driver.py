@@ -6,7 +6,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import config
+from twitch_triage import contract
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 
@@ -31,7 +31,7 @@ def answer(at: AppTest, case: dict, *, none_of_these: bool = False) -> AppTest:
     if none_of_these:
         at = at.button(key="none_of_these").click().run()
     for key, value in case.items():
-        if key == config.DAYS_ANSWER:
+        if key == contract.DAYS_ANSWER:
             at.number_input(key=key).set_value(value)
         else:
             at.radio(key=key).set_value(value)

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from twitch_triage import config, generator, knowledge
+from twitch_triage.settings import Settings
+from twitch_triage.oracle import generator
+from twitch_triage import knowledge
 
 settings.register_profile(
     "project", deadline=None, max_examples=40, suppress_health_check=[HealthCheck.too_slow],
@@ -24,7 +26,7 @@ settings.load_profile("project")
 
 @pytest.fixture(scope="session")
 def kb() -> knowledge.KnowledgeBase:
-    return knowledge.load(config.KB_PATH)
+    return knowledge.load(Settings().kb_path)
 
 
 @pytest.fixture(scope="session")
@@ -40,7 +42,7 @@ def cases_20k(kb) -> generator.Cases:
 @pytest.fixture(scope="session")
 def small_model_dir(tmp_path_factory, kb):
     """A smaller model trained once per test session (seconds; half the cases of `make train`): its folder."""
-    from twitch_triage import training
+    from twitch_triage.model import training
 
     folder = tmp_path_factory.mktemp("models")
     training.train(kb, n=100_000, seed=3, eval_n=3_000, eval_seed=4, models_dir=folder, quiet=True, max_iter=25)
@@ -49,7 +51,7 @@ def small_model_dir(tmp_path_factory, kb):
 
 @pytest.fixture(scope="session")
 def predictor(small_model_dir, kb):
-    from twitch_triage import artifact
+    from twitch_triage.model import artifact
 
     return artifact.load(small_model_dir, kb_sha256=kb.sha256)
 
@@ -126,7 +128,7 @@ def planted_model(small_model_dir, tmp_path):
     given as bytes), its checksum updated to match."""
     import joblib
 
-    from twitch_triage import artifact
+    from twitch_triage.model import artifact
 
     def plant(payload):
         folder = tmp_path / "planted"

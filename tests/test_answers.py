@@ -9,10 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from twitch_triage import answers, config
+from twitch_triage import contract
+from twitch_triage import answers
 from twitch_triage.answers import AnswerError, parse_column, parse_value
 
-DAYS = config.DAYS_ANSWER
+DAYS = contract.DAYS_ANSWER
 
 
 @pytest.mark.parametrize(("text", "days"), [("3", 3), (" 14 ", 14), ("0", 0), ("2.5", 2.5), (".5", 0.5),
@@ -63,17 +64,17 @@ def test_a_column_of_days_reads_as_each_cell_alone(cells):
 @given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
 def test_days_are_written_exactly_and_read_back_equal(days):
     """14.000001 days stays 14.000001 (not 14, which is no longer "more than 14 days"), 1e-05 is 0.00001."""
-    text = answers.format_value(config.DAYS_ANSWER, days)
+    text = answers.format_value(contract.DAYS_ANSWER, days)
     assert "e" not in text.lower()
-    assert answers.parse_value(config.DAYS_ANSWER, text) == days
-    codes, invalid = answers.parse_column(config.DAYS_ANSWER, [text])
+    assert answers.parse_value(contract.DAYS_ANSWER, text) == days
+    codes, invalid = answers.parse_column(contract.DAYS_ANSWER, [text])
     assert not invalid[0] and codes[0] == days
 
 
 @pytest.mark.parametrize("days, text", [(14.000001, "14.000001"), (0.00001, "0.00001"), (14.0, "14"), (2.5, "2.5"),
                                         (1e16, "10000000000000000")])
 def test_days_are_written_as_a_person_writes_them(days, text):
-    assert answers.format_value(config.DAYS_ANSWER, days) == text
+    assert answers.format_value(contract.DAYS_ANSWER, days) == text
 
 
 @pytest.mark.parametrize("value, shown", [

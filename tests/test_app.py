@@ -20,7 +20,9 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_driver import WARNING_SIGNS, advice, all_at_once, all_markdown, answer, first, order, shown_text
-from twitch_triage import artifact, config, triage
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage import triage
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 SCORE_PAGE = "twitch_triage_app/score_file.py"
@@ -54,9 +56,9 @@ def test_answering_everything_at_once_asks_every_answer_with_dont_know_by_defaul
     assert app.title[0].value == "Check a case"
     app = all_at_once(app)
     radios = {radio.key: radio.value for radio in app.radio if radio.key not in WARNING_SIGNS}
-    assert set(radios) == set(config.ANSWERS) - {config.DAYS_ANSWER} - set(WARNING_SIGNS)
+    assert set(radios) == set(contract.ANSWERS) - {contract.DAYS_ANSWER} - set(WARNING_SIGNS)
     assert set(radios.values()) == {"unknown"}
-    assert app.number_input(key=config.DAYS_ANSWER).value is None
+    assert app.number_input(key=contract.DAYS_ANSWER).value is None
     assert app.radio(key="loc_eyelid").help == kb.answer("loc_eyelid").help
     assert not app.error and not order(app).count("expander")
 
@@ -168,7 +170,7 @@ def test_perioral_twitching_with_spasms_tingling_and_cramps_is_sent_for_a_calciu
 
 
 def test_a_red_flag_of_the_seeds_gives_the_see_doctor_banner_with_its_quote(app, kb):
-    at = answer(app, {"loc_eyelid": "yes", config.DAYS_ANSWER: 20}, none_of_these=True)
+    at = answer(app, {"loc_eyelid": "yes", contract.DAYS_ANSWER: 20}, none_of_these=True)
     assert not at.exception and not at.error
     banner = advice(at)
     assert kb.level("see_doctor").title in banner
@@ -217,7 +219,7 @@ def test_scoring_a_file_previews_the_rows_flags_errors_and_offers_the_download(a
     assert list(preview["case_id"]) == ["a", "b", "c"]
     assert list(preview["disposition"]) == ["self_care", "emergency", "see_doctor"]
     assert preview["error"].tolist() == ["", "loc_eyelid: 'maybe' is not yes/no/unknown", ""]
-    assert {f"p_{label}" for label in config.LABELS} <= set(preview.columns)
+    assert {f"p_{label}" for label in contract.LABELS} <= set(preview.columns)
     assert at.download_button(key="download").label == "Download the scored CSV"
     assert "vega_lite_chart" in " ".join(order(at))
     assert any("1 row(s)" in w.value for w in at.warning)
@@ -250,7 +252,7 @@ def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
 
 
 def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
-    from twitch_triage import batch
+    from twitch_triage.scoring import batch
     from twitch_triage_app import scoring
 
     scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
@@ -260,7 +262,7 @@ def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
     assert scored.read_bytes() == (tmp_path / "out.csv").read_bytes()
     lines = scored.read_bytes().decode("utf-8").splitlines()
     assert lines[0].split(",") == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days",
-                                   "note", *config.OUTPUT_COLUMNS]
+                                   "note", *contract.OUTPUT_COLUMNS]
     assert "'=HYPERLINK(1)" in lines[2]
     assert scored.summary.rows == 3 and scored.summary.rows_with_errors == 1
 
@@ -307,7 +309,7 @@ def test_a_header_field_beyond_the_csv_field_limit_gives_one_line_and_no_traceba
 
 
 def test_whatever_the_library_raises_for_a_file_is_one_line_in_the_page_and_logged(app, monkeypatch, caplog):
-    from twitch_triage import batch
+    from twitch_triage.scoring import batch
 
     def fails(*args, **kwargs):
         raise RuntimeError("in /srv/secret/path")

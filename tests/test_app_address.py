@@ -9,12 +9,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import config
+from twitch_triage import contract
 from twitch_triage_app import case
 
 from app_driver import opened_at
 
-DAYS = config.DAYS_ANSWER
+DAYS = contract.DAYS_ANSWER
 
 
 

@@ -11,14 +11,17 @@ from hypothesis import given
 from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import case_report, config, interview, redflags, triage
+from twitch_triage.report import case_report
+from twitch_triage import contract
+from twitch_triage.triage import redflags
+from twitch_triage import interview, triage
 from twitch_triage_app import case, result, wizard
 
 from app_driver import opened_at
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
 EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
-MAX_SCREENS = len(config.ANSWERS) + 1
+MAX_SCREENS = len(contract.ANSWERS) + 1
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -238,7 +241,7 @@ def test_progress_never_falls_below_what_was_shown_and_is_last_only_when_certain
 
 def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_folds_the_rest(
         small_model_dir, use_model, predictor, kb):
-    given = {a.id: "n" for a in kb.answers if a.id != config.DAYS_ANSWER}  # every question, as the form asks
+    given = {a.id: "n" for a in kb.answers if a.id != contract.DAYS_ANSWER}  # every question, as the form asks
     given.update(loc_eyelid="y", loc_calves="y", cramps="y", at_rest="y", duration_days="10")
     at = opened_at(given, small_model_dir, use_model)
     assert not at.exception
@@ -296,7 +299,7 @@ def test_an_invalid_day_count_is_named_next_to_the_button_and_no_earlier_result_
     at.radio(key="breathing_difficulty").set_value("yes")
     at = at.button(key="check").click().run()
     assert kb.level("emergency").title in at.error[0].value  # a result is shown
-    at.number_input(key=config.DAYS_ANSWER).set_value(days)
+    at.number_input(key=contract.DAYS_ANSWER).set_value(days)
     at = at.run()
     assert not at.header  # the answers changed: the result went with them
     at = at.button(key="check").click().run()
@@ -322,12 +325,12 @@ def test_the_heading_of_answers_pointing_away_starts_a_paragraph_of_its_own(pred
 
 def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_would(predictor, kb):
     answers = {"loc_eyelid": "yes", "cramps": "no", "high_caffeine": "yes", "stress": "yes", "progressive": "yes",
-               "fainting": "no", config.DAYS_ANSWER: 3.0}
+               "fainting": "no", contract.DAYS_ANSWER: 3.0}
     assessment = triage.assess(answers, predictor, kb)
     rows = {row.answer: row for row in result.what_if_rows(answers, assessment, predictor, kb)}
     top = [r.label for r in assessment.labels[:3]]
     for answer_id, given in answers.items():
-        if answer_id == config.DAYS_ANSWER:
+        if answer_id == contract.DAYS_ANSWER:
             assert answer_id not in rows  # a number of days has no other way
             continue
         turned = triage.assess({**answers, answer_id: "no" if given == "yes" else "yes"}, predictor, kb,
@@ -351,10 +354,10 @@ ANSWER_VALUES = st.sampled_from([case.YES, case.NO, case.UNKNOWN])
 
 @st.composite
 def cases(draw) -> dict:
-    ids = draw(st.lists(st.sampled_from(config.ANSWERS), unique=True))
+    ids = draw(st.lists(st.sampled_from(contract.ANSWERS), unique=True))
     found = {}
     for answer_id in ids:
-        if answer_id == config.DAYS_ANSWER:
+        if answer_id == contract.DAYS_ANSWER:
             found[answer_id] = draw(st.floats(0, case.MAX_DAYS).map(lambda d: round(d, 1)) | st.just(case.UNKNOWN))
         else:
             found[answer_id] = draw(ANSWER_VALUES)
@@ -376,7 +379,7 @@ def test_any_address_gives_valid_answers_and_a_line_for_each_part_left_out(kb, p
     found, ignored = case.from_params(params, kb)
     assert len(found) + len(ignored) == len(params)
     for key, value in found.items():
-        assert key in config.ANSWERS
+        assert key in contract.ANSWERS
         assert value in (case.YES, case.NO, case.UNKNOWN) or (isinstance(value, float) and not math.isnan(value)
                                                               and case.days_problem(value) is None)
 
@@ -390,15 +393,15 @@ def test_the_days_question_names_an_impossible_count_next_to_its_button_and_take
     assert at.number_input, "the interview never asked for the number of days"
     here = number(at)
     for days in (-5, 400_000):
-        at.number_input(key=f"ask_{config.DAYS_ANSWER}").set_value(days)
+        at.number_input(key=f"ask_{contract.DAYS_ANSWER}").set_value(days)
         at = at.button(key="next").click().run()
-        assert not at.exception and number(at) == here and config.DAYS_ANSWER not in at.query_params
+        assert not at.exception and number(at) == here and contract.DAYS_ANSWER not in at.query_params
         assert len(at.error) == 1 and f"{days:g} days is not a possible duration" in at.error[0].value
         types = [node.type for node in at.main]
         assert types[types.index("error") - 1] == "button"  # right under its buttons
-    at.number_input(key=f"ask_{config.DAYS_ANSWER}").set_value(20)
+    at.number_input(key=f"ask_{contract.DAYS_ANSWER}").set_value(20)
     at = at.button(key="next").click().run()
-    assert not at.error and at.query_params[config.DAYS_ANSWER] == "20"
+    assert not at.error and at.query_params[contract.DAYS_ANSWER] == "20"
     assert finished(at) or number(at) == here + 1
 
 
@@ -420,12 +423,12 @@ def test_a_case_checked_all_at_once_is_in_the_address_and_reopens_on_the_same_re
     at.radio(key="loc_eyelid").set_value("yes")
     at.radio(key="weakness").set_value("yes")
     at.radio(key="chest_pain").set_value("no")
-    at.number_input(key=config.DAYS_ANSWER).set_value(20)
+    at.number_input(key=contract.DAYS_ANSWER).set_value(20)
     at = at.button(key="check").click().run()
     params = dict(at.query_params)
-    assert len(params) == len(config.ANSWERS)  # every question of the form was asked
+    assert len(params) == len(contract.ANSWERS)  # every question of the form was asked
     assert (params["loc_eyelid"], params["weakness"], params["cramps"], params["chest_pain"], params["tetany"],
-            params[config.DAYS_ANSWER]) == ("y", "y", "u", "n", "u", "20")  # a sign left untouched: not sure
+            params[contract.DAYS_ANSWER]) == ("y", "y", "u", "n", "u", "20")  # a sign left untouched: not sure
     again = opened_at(params, small_model_dir, use_model)
     assert not again.exception and finished(again)
     assert banners(again) == banners(at) and banners(at)

@@ -12,14 +12,17 @@ import pytest
 from fhir.resources.R4B.bundle import Bundle
 
 from app_driver import advice, all_markdown, answer, result_nodes, shown_text
-from twitch_triage import case_report, config, triage
+from twitch_triage.report import case_report
+from twitch_triage import contract
+from twitch_triage.settings import EMERGENCY_NUMBER_ENV, Settings
+from twitch_triage import triage
 from twitch_triage_app import charts, result
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
 # Eyelid twitching with coffee and stress, that eases with rest and began days ago: nothing lacking leads.
 COFFEE_AND_STRESS = {"loc_eyelid": "yes", "high_caffeine": "yes", "stress": "yes", "improves_with_rest": "yes",
-                     config.DAYS_ANSWER: 3}
+                     contract.DAYS_ANSWER: 3}
 MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
 SWOLLEN_CALF = {"loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes", "calf_swelling": "yes"}
 TETANY = {"loc_mouth": "yes", "tingling": "yes", "tetany": "yes"}
@@ -76,7 +79,7 @@ def test_nothing_lacking_leading_on_a_see_a_doctor_page_gives_the_plan_without_i
     denied = ("loc_face", "loc_mouth", "loc_hands", "loc_feet", "loc_calves", "loc_legs", "loc_widespread", "cramps",
               "spasms", "muscle_tightness", "restless_legs", "tingling", "numbness", "burning", "weakness", "fatigue",
               "muscle_aches", "poor_coordination")  # the three-week story of the vignettes: nothing else is wrong
-    at = answer(app, {**COFFEE_AND_STRESS, config.DAYS_ANSWER: 21, "daily": "yes", **dict.fromkeys(denied, "no")},
+    at = answer(app, {**COFFEE_AND_STRESS, contract.DAYS_ANSWER: 21, "daily": "yes", **dict.fromkeys(denied, "no")},
                 none_of_these=True)
     assert kb.level("see_doctor").title in advice(at)
     assert headings(at)[0] == NOTHING_LEADS
@@ -103,7 +106,7 @@ def test_every_page_with_nutrient_figures_gives_the_probability_that_nothing_is_
     (COFFEE_AND_STRESS, "self_care"), (MAGNESIUM_CASE, "see_doctor"), (TETANY, "urgent"), (CHEST_PAIN, "emergency"),
 ])
 def test_the_level_s_safety_net_is_right_under_the_advice(app, kb, monkeypatch, case, level):
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
     at = answer(app, case, none_of_these=True)
     assert kb.level(level).title in advice(at)
     nodes = [n for n in result_nodes(at) if n.type in ("markdown", "error", "warning", "success")]
@@ -135,7 +138,7 @@ def test_self_care_keeps_the_plan_s_reassurance(app, kb):
 
 
 def test_a_chest_pain_case_says_to_call_an_ambulance_before_anything_else(app, kb, monkeypatch):
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
     at = answer(app, CHEST_PAIN)
     banner = advice(at)
     ambulance = "Call an ambulance on your local emergency number: do not drive yourself."
@@ -146,7 +149,7 @@ def test_a_chest_pain_case_says_to_call_an_ambulance_before_anything_else(app, k
 
 
 def test_with_an_emergency_number_configured_it_is_a_link_that_dials_it(app, monkeypatch):
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "112")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, "112")
     at = answer(app, CHEST_PAIN)
     assert advice(at).startswith("**Call an ambulance on [112](tel:112): do not drive yourself.**")
     assert "your local emergency number" not in advice(at)
@@ -156,7 +159,7 @@ def test_with_an_emergency_number_configured_it_is_a_link_that_dials_it(app, mon
 
 
 def test_a_number_with_spaces_and_a_plus_dials_without_them(app, monkeypatch):
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "+44 999")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, "+44 999")
     at = answer(app, CHEST_PAIN)
     assert "[+44 999](tel:+44999)" in advice(at)
 
@@ -168,7 +171,7 @@ def test_an_emergency_that_needs_no_ambulance_does_not_say_to_call_one(app, kb):
 
 
 def test_a_page_that_is_not_an_emergency_has_no_call_button_even_with_a_number(app, monkeypatch):
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "112")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, "112")
     at = answer(app, MAGNESIUM_CASE, none_of_these=True)
     assert not at.get("link_button")
     assert "[112](tel:112)" in all_markdown(at)  # the safety net's number still dials
@@ -343,7 +346,7 @@ def test_a_text_with_the_emergency_number_stays_plain_text_around_the_link_that_
     from twitch_triage_app import shared
 
     text = Cited("Call {emergency_number} *now* or $5_000", Source("clinical", justification="j"))
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
     assert shared.filled(text) == r"Call your local emergency number \*now\* or \$5\_000"
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "+1 911")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, "+1 911")
     assert shared.filled(text) == r"Call [+1 911](tel:+1911) \*now\* or \$5\_000"

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from twitch_triage import casefiles
+from twitch_triage.io import casefiles
 
 SCORE_PAGE = "twitch_triage_app/score_file.py"
 
@@ -57,7 +57,7 @@ def test_a_column_close_to_any_answers_name_is_named_on_the_page(app, column, me
 
 
 def test_a_column_close_to_two_answers_or_to_none_is_not_guessed(kb):
-    from twitch_triage.casefiles.header import _misspellings
+    from twitch_triage.io.casefiles.header import _misspellings
 
     assert _misspellings(["pain", "age", "notes", "id"], kb.answer_ids) == ()  # chest_pain or bone_pain: no guess
 

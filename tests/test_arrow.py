@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from twitch_triage.arrow import from_numpy, text, texts, to_numpy
+from twitch_triage.io.arrow import from_numpy, text, texts, to_numpy
 
 _DTYPES = st.sampled_from([np.bool_, np.int32, np.int64])
 

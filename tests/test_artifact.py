@@ -15,8 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from twitch_triage import artifact, config
-from twitch_triage.artifact import ArtifactError
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage.model.artifact import ArtifactError
 
 
 @pytest.fixture()
@@ -43,7 +44,7 @@ def test_the_bundle_holds_everything_needed_to_rebuild_the_predictor(small_model
                 "train_n", "versions", "metrics", "created"):
         assert key in manifest, key
     assert "thresholds" not in manifest
-    assert manifest["labels"] == list(config.LABELS)
+    assert manifest["labels"] == list(contract.LABELS)
     assert manifest["kb_sha256"] == kb.sha256
     assert set(manifest["versions"]) >= {"python", "scikit-learn", "numpy"}
     assert set(manifest["metrics"]) == {"n_cases", "seed", "model", "oracle", "rules"}
@@ -90,14 +91,14 @@ def test_predict_proba_gives_the_labels_and_predict_all_adds_p_nothing_lacking_f
                                                                                                   cases_20k):
     X = cases_20k.X[:500]
     every, labels = predictor.predict_all(X), predictor.predict_proba(X)
-    assert every.shape == (500, len(config.LABELS) + 1) and labels.shape == (500, len(config.LABELS))
+    assert every.shape == (500, len(contract.LABELS) + 1) and labels.shape == (500, len(contract.LABELS))
     np.testing.assert_array_equal(every[:, :-1], labels)
     assert np.all((every >= 0) & (every <= 1))
-    assert predictor.predict_all(np.zeros((0, len(config.ANSWERS)))).shape == (0, len(config.LABELS) + 1)
+    assert predictor.predict_all(np.zeros((0, len(contract.ANSWERS)))).shape == (0, len(contract.LABELS) + 1)
 
 
 def test_loading_for_scoring_reads_neither_the_pipeline_nor_scikit_learn(small_model_dir):
-    code = ("import sys; from twitch_triage import artifact; "
+    code = ("import sys; from twitch_triage.model import artifact; "
             f"p = artifact.load({str(small_model_dir)!r}); assert p.pipeline is None; "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'sklearn', 'scipy', 'joblib', 'pandas'}))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -115,7 +116,7 @@ def test_a_tampered_pipeline_is_refused_before_unpickling_and_does_not_stop_scor
     tamper(model_copy / artifact.BUNDLE_NAME)
     with pytest.raises(ArtifactError, match=r"model.joblib does not match its manifest checksum .*run `make train`"):
         artifact.load(model_copy, pipeline=True)
-    assert artifact.load(model_copy).predict_proba(np.full((1, len(config.ANSWERS)), np.nan)).shape == (1, 10)
+    assert artifact.load(model_copy).predict_proba(np.full((1, len(contract.ANSWERS)), np.nan)).shape == (1, 10)
 
 
 def test_a_pipeline_from_other_library_versions_is_refused_and_the_arrays_still_load(model_copy):
@@ -155,7 +156,7 @@ def test_a_model_from_other_model_code_is_refused(model_copy, pipeline):
     manifest = json.loads((model_copy / "manifest.json").read_text())
     manifest["versions"]["model-code"] = "f" * 64
     (model_copy / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(ArtifactError, match=r"another version of twitch_triage's model code \(model.py, "
+    with pytest.raises(ArtifactError, match=r"another version of twitch_triage's model code \(estimators.py, "
                                             r"inference.py\): run `make train`"):
         artifact.load(model_copy, pipeline=pipeline)
 
@@ -201,10 +202,10 @@ def test_a_planted_array_of_python_objects_is_refused_without_running_its_code(p
     ({"intercept_0": None}, r"no array 'intercept_0'"),
     ({"coef_0": np.full((89, 64), np.inf)}, r"'coef_0' holds a value that is not a finite number"),
     ({"coef_0": np.zeros((89, 64), dtype=np.float32)}, r"'coef_1' is not an array of float32 like 'coef_0'"),
-    ({"days_index": np.array(99)}, rf"'days_index' 99 is not one of {len(config.ANSWERS)} answers"),
+    ({"days_index": np.array(99)}, rf"'days_index' 99 is not one of {len(contract.ANSWERS)} answers"),
     ({"days_cap": np.array(-1.0)}, r"'days_cap' -1.0 is not a number of days >= 0"),
     ({"thresholds": np.zeros(10)}, r"holds an array 'thresholds', which is not part of a twitch-triage model"),
-    ({"answer_ids": np.array(["a", "b"])}, rf"'answer_ids' do not fit the network's {len(config.ANSWERS)} answers and days column"),
+    ({"answer_ids": np.array(["a", "b"])}, rf"'answer_ids' do not fit the network's {len(contract.ANSWERS)} answers and days column"),
     ({"labels": np.arange(10.0)}, r"'labels' is not a list of names"),
     ({"extra": np.zeros(1)}, r"holds an array 'extra', which is not part of a twitch-triage model"),
 ], ids=lambda v: next(iter(v)) if isinstance(v, dict) else None)
@@ -215,7 +216,7 @@ def test_an_array_file_whose_arrays_do_not_fit_is_refused_in_one_line(plant_arra
 
 
 def test_an_array_file_with_other_labels_is_refused(plant_arrays):
-    labels = np.array(list(config.LABELS[::-1]))
+    labels = np.array(list(contract.LABELS[::-1]))
     with pytest.raises(ArtifactError, match=r"labels .* differ from the contract's: run `make train`"):
         artifact.load(plant_arrays(labels=labels))
 
@@ -226,7 +227,7 @@ def old_format(small_model_dir, plant_arrays):
     models trained before contract version 3 have."""
     with np.load(small_model_dir / artifact.ARRAYS_NAME) as data:
         last = max(int(name.split("_")[1]) for name in data.files if name.startswith("coef_"))
-        labels_only = {name: data[name][..., :len(config.LABELS)]
+        labels_only = {name: data[name][..., :len(contract.LABELS)]
                        for name in (f"coef_{last}", f"intercept_{last}", "slope", "intercept")}
     return plant_arrays(**labels_only)
 
@@ -357,11 +358,11 @@ class _ForgedNew(Forged):
 ])
 def test_a_pickle_that_forges_object_pointers_from_allowed_names_is_refused_without_crashing(planted_model, payload):
     """Only allowed globals (numpy.dtype, numpy.ndarray), checksum recomputed: refused before anything touches it."""
-    from twitch_triage import pickled
+    from twitch_triage.model import unpickler
 
     folder = planted_model(payload())
-    with pytest.raises(pickled.Refused, match="numpy type|array"):
-        pickled.load(folder / artifact.BUNDLE_NAME)
+    with pytest.raises(unpickler.Refused, match="numpy type|array"):
+        unpickler.load(folder / artifact.BUNDLE_NAME)
     with pytest.raises(ArtifactError, match=r"model.joblib (holds the numpy type|builds an array).*run `make train`"):
         artifact.load(folder, pipeline=True)
 
@@ -468,7 +469,7 @@ def test_a_manifest_without_the_member_list_says_to_run_make_train(model_copy):
 
 
 def _permuted(plant_arrays):
-    ids = list(config.ANSWERS)
+    ids = list(contract.ANSWERS)
     i, j = ids.index("loc_eyelid"), ids.index("chest_pain")
     ids[i], ids[j] = ids[j], ids[i]
     return plant_arrays(answer_ids=np.array(ids))

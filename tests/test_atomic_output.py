@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from twitch_triage.files import InputError, atomic_output
+from twitch_triage.io.files import InputError, atomic_output
 
 
 def test_a_socket_is_sent_the_bytes_and_stays_a_socket(tmp_path):

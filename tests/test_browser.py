@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 import pypdf
 import pytest
 
-from twitch_triage import case_report
+from twitch_triage.report import case_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")

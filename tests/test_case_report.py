@@ -14,8 +14,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import case_report, config, interview, report_layout, triage
-from twitch_triage.person import Person
+from twitch_triage.report import case_report
+from twitch_triage import contract
+from twitch_triage.settings import EMERGENCY_NUMBER_ENV, Settings
+from twitch_triage.report import layout
+from twitch_triage import interview, triage
+from twitch_triage.report.person import Person
 
 WHEN = dt.date(2026, 11, 30)
 VERSION = "trained 2026-11-30T10:00:00+00:00 from knowledge base 0123456789ab by twitch-triage 0.1.0"
@@ -24,7 +28,7 @@ PERSON = Person(age=42, sex="female", medicines="ramipril 5 mg; vitamin D 1000 I
 
 def every_no(kb, **answers) -> dict:
     """A long case: every question answered no (the days left out), then ``answers`` over it."""
-    return {**{a.id: "no" for a in kb.answers if a.id != config.DAYS_ANSWER}, **answers}
+    return {**{a.id: "no" for a in kb.answers if a.id != contract.DAYS_ANSWER}, **answers}
 
 
 def self_care_case(kb) -> dict:
@@ -73,7 +77,7 @@ def between(text: str, start: str, end: str) -> str:
 
 
 def answered(case: dict, value: str) -> list[str]:
-    return [a for a, v in case.items() if v == value and a != config.DAYS_ANSWER]
+    return [a for a, v in case.items() if v == value and a != contract.DAYS_ANSWER]
 
 
 # --------------------------------------------------------------------------- one page
@@ -99,8 +103,8 @@ _VALUES = st.sampled_from(["yes", "no", "unknown"])
 @given(data=st.data())
 def test_any_case_without_a_warning_sign_fits_one_page(predictor, kb, data):
     case = {a.id: "no" if a.group == "warning" else data.draw(_VALUES, label=a.id)
-            for a in kb.answers if a.id != config.DAYS_ANSWER}
-    case[config.DAYS_ANSWER] = data.draw(st.integers(0, 400), label="days")
+            for a in kb.answers if a.id != contract.DAYS_ANSWER}
+    case[contract.DAYS_ANSWER] = data.draw(st.integers(0, 400), label="days")
     assessment, _, text, plain = made(case, predictor, kb)
     if assessment.disposition in ("self_care", "see_doctor"):
         assert len(text) == 1, assessment.disposition
@@ -108,7 +112,7 @@ def test_any_case_without_a_warning_sign_fits_one_page(predictor, kb, data):
 
 
 def test_the_type_never_shrinks_below_a_readable_size():
-    assert report_layout.SCALES[0] == 1.0 and min(report_layout.SCALES) >= 0.8  # body text never below 6.8 pt
+    assert layout.SCALES[0] == 1.0 and min(layout.SCALES) >= 0.8  # body text never below 6.8 pt
 
 
 # --------------------------------------------------------------------------- what comes first
@@ -225,7 +229,7 @@ def test_an_urgent_report_about_a_cause_the_model_does_not_weigh_gives_no_nutrie
                          ids=["self_care", "see_doctor", "urgent", "emergency"])
 def test_every_report_gives_when_to_get_help_sooner_and_never_that_many_people_improve(predictor, kb, monkeypatch,
                                                                                        make):
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
     assessment, _, (text,), plain = made(make(kb), predictor, kb)
     net = words(assessment.level.safety_net.fill())
     assert "your local emergency number" in net
@@ -297,7 +301,7 @@ def test_the_plain_text_keeps_lines_short_and_says_the_same_as_the_pdf(predictor
     case = see_doctor_case(kb)
     assessment = triage.assess(case, predictor, kb, explain=False)
     plain = case_report.text(assessment, kb, model_version=VERSION, when=WHEN, asked=tuple(case), person=PERSON)
-    assert max(len(line) for line in plain.splitlines()) <= report_layout.WIDTH
+    assert max(len(line) for line in plain.splitlines()) <= layout.WIDTH
     assert "**" not in plain and "|" not in plain and "#" not in plain  # not Markdown
     _, _, (text,), flat = made(case, predictor, kb)
     for fact in ("Key findings", "No: face twitching", "Magnesium", VERSION, "Page 1 of 1"):
@@ -311,11 +315,11 @@ def test_the_same_case_gives_the_same_pdf_bytes(predictor, kb):
 
 
 def test_the_fonts_and_their_licence_are_installed_with_the_package():
-    project = tomllib.loads((config.PROJECT_ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    project = tomllib.loads((Settings().root / "pyproject.toml").read_text(encoding="utf-8"))
     patterns = project["tool"]["setuptools"]["package-data"]["twitch_triage"]
-    fonts = report_layout.FONTS_DIR
-    bundled = sorted(p.relative_to(fonts.parent).as_posix() for p in fonts.iterdir())
-    assert {"fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "fonts/LICENSE.txt"} <= set(bundled)
+    fonts = layout.FONTS_DIR
+    bundled = sorted(p.relative_to(fonts.parents[1]).as_posix() for p in fonts.iterdir())  # from the package
+    assert {"report/fonts/DejaVuSans.ttf", "report/fonts/DejaVuSans-Bold.ttf", "report/fonts/LICENSE.txt"} <= set(bundled)
     for name in bundled:
         assert any(fnmatch.fnmatch(name, pattern) for pattern in patterns), name
     assert "Bitstream Vera" in (fonts / "LICENSE.txt").read_text(encoding="utf-8")

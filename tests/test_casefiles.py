@@ -15,8 +15,12 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from twitch_triage import batch as scoring
-from twitch_triage import casefiles, config, files, generator, triage
+from twitch_triage.scoring import batch as scoring
+from twitch_triage.io import casefiles
+from twitch_triage import contract
+from twitch_triage.io import files
+from twitch_triage.oracle import generator
+from twitch_triage import triage
 from twitch_triage.answers import parse_column
 
 
@@ -277,7 +281,7 @@ def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, k
     scored = scoring.score_frame(pa.Table.from_pandas(frame, preserve_index=False), predictor, kb)
     X = np.column_stack([parse_column(a, frame[a].tolist())[0] for a in predictor.answer_ids])
     expected = triage.assess_matrix(X, predictor, kb)
-    P = np.column_stack([np.asarray(scored.column(f"p_{label}").to_pylist(), float) for label in config.LABELS])
+    P = np.column_stack([np.asarray(scored.column(f"p_{label}").to_pylist(), float) for label in contract.LABELS])
     assert np.abs(P - expected.P).max() <= 0.5e-4 + 1e-12
     assert scored.column("likely").to_pylist() == expected.likely
     assert scored.column("disposition").to_pylist() == list(expected.disposition)
@@ -287,12 +291,12 @@ def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, k
 
 def test_the_output_columns_follow_the_input_columns_in_the_contract_order(predictor, kb):
     scored = scoring.score_frame(table(zeta=["1"], loc_face=["yes"], alpha=["2"]), predictor, kb)
-    assert scored.column_names == ["zeta", "loc_face", "alpha", *config.OUTPUT_COLUMNS]
+    assert scored.column_names == ["zeta", "loc_face", "alpha", *contract.OUTPUT_COLUMNS]
 
 
 def test_probabilities_are_written_with_exactly_four_decimals(predictor, kb):
     scored = scoring.score_frame(table(loc_eyelid=["yes", "no", ""]), predictor, kb)
-    for label in config.LABELS:
+    for label in contract.LABELS:
         for text in scored.column(f"p_{label}").to_pylist():
             assert len(text) == 6 and text[1] == "." and 0 <= float(text) <= 1
 
@@ -305,7 +309,7 @@ def test_an_invalid_cell_is_named_in_error_scored_as_unknown_and_red_flags_still
     ]
     assert scored.column("disposition").to_pylist() == ["emergency", "emergency"]
     assert scored.column("red_flags").to_pylist() == ["breathing_difficulty", "breathing_difficulty"]
-    p = [scored.column(f"p_{label}").to_pylist() for label in config.LABELS]
+    p = [scored.column(f"p_{label}").to_pylist() for label in contract.LABELS]
     assert all(row[0] == row[1] for row in p)  # the invalid answers count as unknown
 
 
@@ -398,7 +402,7 @@ def test_cells_that_need_quotes_are_quoted_wherever_they_appear_and_read_back_as
     rows = list(csv.reader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"), newline=""),
                            delimiter=delimiter))
     assert [row[0] for row in rows[1:]] == notes
-    assert {len(row) for row in rows} == {6 + len(config.OUTPUT_COLUMNS)}
+    assert {len(row) for row in rows} == {6 + len(contract.OUTPUT_COLUMNS)}
     flags = [row[rows[0].index("red_flags")] for row in rows[1:]]
     # (then probable_deficiency, if the model gives a nutrient 0.5 or more)
     assert flags[1].startswith("weakness;numbness;multiple_locations") and flags[0].startswith("multiple_locations")

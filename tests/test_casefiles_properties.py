@@ -11,14 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import batch as scoring
-from twitch_triage import casefiles, cli, config, files
+from twitch_triage.scoring import batch as scoring
+from twitch_triage.io import casefiles
+from twitch_triage import contract
+from twitch_triage.io import files
+from twitch_triage import cli
 from twitch_triage.answers import AnswerError, invalid_message, parse_value
 
 SETTINGS = settings(max_examples=30, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
-SPELLINGS = sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS) + [
+SPELLINGS = sorted(contract.YES_SPELLINGS | contract.NO_SPELLINGS | contract.UNKNOWN_SPELLINGS) + [
     " Yes", "NO ", "Unknown", "N/A", "maybe", "-1", "3", "2.5", "1e9", "nan", "=1+1"]
 # any text a spreadsheet could put in a cell: delimiters, quotes, line breaks, formula starts, non-ASCII
 CELL = st.one_of(st.sampled_from(SPELLINGS), st.text(max_size=12),
@@ -65,7 +68,7 @@ def test_any_cells_come_back_one_row_per_row_with_their_text_and_errors_named(tm
     source.write_bytes(encode(columns, rows, delimiter, bom))
     summary = scoring.score_file(source, out, predictor, kb, block_size=2048)
     back = read_back(out.read_bytes(), delimiter)
-    assert back[0] == [*columns, *config.OUTPUT_COLUMNS]
+    assert back[0] == [*columns, *contract.OUTPUT_COLUMNS]
     assert len(back) - 1 == len(rows) == summary.rows
     for row_in, row_out in zip(rows, back[1:]):
         for cell_in, cell_out in zip(row_in, row_out):
@@ -74,9 +77,9 @@ def test_any_cells_come_back_one_row_per_row_with_their_text_and_errors_named(tm
         out = dict(zip(back[0], row_out))
         bad = [(a, cell) for a, cell in zip(columns, row_in) if a in ANSWER_COLUMNS and is_invalid(a, cell)]
         assert out["error"] == "; ".join(invalid_message(a, cell) for a, cell in bad)
-        assert out["disposition"] in config.LEVELS
+        assert out["disposition"] in contract.LEVELS
         if "breathing_difficulty" in columns and row_in[columns.index("breathing_difficulty")].strip().lower() in \
-                config.YES_SPELLINGS:
+                contract.YES_SPELLINGS:
             assert out["disposition"] == "emergency"
 
 
@@ -165,7 +168,7 @@ def test_a_file_is_scored_as_its_rows_in_one_frame_each_line_as_written(tmp_path
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 BLOCK_COLUMNS = ["case_id", "loc_eyelid", "weakness", "duration_days", "note"]
 BLOCK_ANSWERS = {"loc_eyelid", "weakness", "duration_days"}
-CONTRACT = sorted({v for w in config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS
+CONTRACT = sorted({v for w in contract.YES_SPELLINGS | contract.NO_SPELLINGS | contract.UNKNOWN_SPELLINGS
                    for v in (w, w.upper(), w.title())})
 ODD = ["YeS", " yes ", "maybe", "nO ", "-1", "2.5", "=1+1", "Unknown ", "tRUE"]
 TROUBLE = st.sampled_from(["long", "odd", "quoted", "special", "inch", "crlf"])
@@ -281,7 +284,7 @@ def test_reading_typed_then_text_is_exact_wherever_the_block_boundaries_fall(tmp
         return
     assert isinstance(typed, bytes), typed
     back = read_back(typed, delimiter)
-    assert back[0] == [*BLOCK_COLUMNS, *config.OUTPUT_COLUMNS]
+    assert back[0] == [*BLOCK_COLUMNS, *contract.OUTPUT_COLUMNS]
     assert len(back) - 1 == len(records)
     for (_, row_in), (_, messages), row_out in zip(records, invalid, back[1:]):
         for cell_in, cell_out in zip(row_in, row_out):

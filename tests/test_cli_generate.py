@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from twitch_triage import cli, config
+from twitch_triage import contract
+from twitch_triage import cli
 
 
 def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
@@ -26,14 +27,14 @@ def test_generate_writes_n_cases_with_answers_and_true_labels(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = list(csv.DictReader(out.open(newline="")))
     assert len(rows) == 50
-    assert list(rows[0]) == ["case_id", *config.ANSWERS, *config.LABELS]
+    assert list(rows[0]) == ["case_id", *contract.ANSWERS, *contract.LABELS]
     for row in rows:
-        for a in config.ANSWERS:
-            if a == config.DAYS_ANSWER:
+        for a in contract.ANSWERS:
+            if a == contract.DAYS_ANSWER:
                 assert row[a] == "" or int(row[a]) >= 0
             else:
                 assert row[a] in {"yes", "no", ""}
-        assert {row[label] for label in config.LABELS} <= {"0", "1"}
+        assert {row[label] for label in contract.LABELS} <= {"0", "1"}
 
 
 def test_generate_is_deterministic_and_can_write_to_stdout(tmp_path):
@@ -46,7 +47,7 @@ def test_generate_is_deterministic_and_can_write_to_stdout(tmp_path):
 def test_generate_zero_cases_writes_only_the_header(tmp_path):
     out = tmp_path / "none.csv"
     assert run("generate", "--n", "0", "-o", str(out)).returncode == 0
-    assert out.read_text().splitlines() == [",".join(["case_id", *config.ANSWERS, *config.LABELS])]
+    assert out.read_text().splitlines() == [",".join(["case_id", *contract.ANSWERS, *contract.LABELS])]
 
 
 @pytest.mark.parametrize(
@@ -69,9 +70,9 @@ def test_schema_prints_every_input_column_with_type_and_meaning():
     r = run("schema")
     assert r.returncode == 0
     lines = r.stdout.splitlines()
-    for a in config.ANSWERS:
+    for a in contract.ANSWERS:
         line = next(line for line in lines if line.split()[0:1] == [a])
-        assert ("yes/no/unknown" in line) or (a == config.DAYS_ANSWER and "days" in line)
+        assert ("yes/no/unknown" in line) or (a == contract.DAYS_ANSWER and "days" in line)
         assert "?" in line  # the question asked
     assert "clinical" in next(line for line in lines if line.startswith("breathing_difficulty"))
     assert "clinical" in next(line for line in lines if line.startswith("calf_swelling"))
@@ -82,7 +83,7 @@ def test_schema_prints_every_input_column_with_type_and_meaning():
 def test_schema_as_csv_lists_case_id_and_every_answer():
     r = run("schema", "--format", "csv")
     rows = list(csv.DictReader(r.stdout.splitlines()))
-    assert [row["name"] for row in rows] == ["case_id", *config.ANSWERS]
+    assert [row["name"] for row in rows] == ["case_id", *contract.ANSWERS]
 
 
 def test_every_command_has_help_with_an_example(capsys):
@@ -125,9 +126,9 @@ def test_a_folder_the_user_may_not_write_to_is_exit_2_with_one_line():
 
 
 def test_generate_writes_in_chunks_what_the_library_samples_at_once(tmp_path, kb):
-    from twitch_triage import generator
-    from twitch_triage.casefiles import write_frame
-    from twitch_triage.files import atomic_output
+    from twitch_triage.oracle import generator
+    from twitch_triage.io.casefiles import write_frame
+    from twitch_triage.io.files import atomic_output
 
     n = generator.SAMPLE_ROWS + 1  # past the first chunk
     out = tmp_path / "cases.csv"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from twitch_triage import config
+from twitch_triage.settings import Settings
 
 _LAUGHS = "".join(  # a "billion laughs": 9 levels of 9 aliases each, 9^9 strings once expanded
     [f"  l0: &l0 [{', '.join(['lol'] * 9)}]\n"]
@@ -31,8 +31,8 @@ def run(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture()
 def bad_kb(tmp_path):
     """A function that writes the knowledge base with one edit (beside a copy of the seeds) and returns its path."""
-    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    text = config.KB_PATH.read_text(encoding="utf-8")
+    shutil.copytree(Settings().seeds_dir, tmp_path / "seeds")
+    text = Settings().kb_path.read_text(encoding="utf-8")
 
     def write(old: str, new: str) -> Path:
         assert text.count(old) == 1, old
@@ -45,7 +45,7 @@ def bad_kb(tmp_path):
 
 def _line(part: str) -> int:
     """The line number (from 1) of ``part`` in the knowledge base, where it stands once."""
-    text = config.KB_PATH.read_text(encoding="utf-8")
+    text = Settings().kb_path.read_text(encoding="utf-8")
     assert text.count(part) == 1, part
     return text[: text.index(part)].count("\n") + 1
 

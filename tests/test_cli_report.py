@@ -12,7 +12,8 @@ import pypdf
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
-from twitch_triage import cli, person
+from twitch_triage.report import person
+from twitch_triage import cli
 
 CASE = '{"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "chest_pain": "no", "duration_days": 21}'
 DETAILS = ["--age", "42", "--sex", "Female", "--medicines", "ramipril 5 mg"]

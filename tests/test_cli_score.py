@@ -18,9 +18,11 @@ import time
 import numpy as np
 import pytest
 
-from twitch_triage import cli, config, generator
-from twitch_triage.casefiles import DEFAULT_BLOCK_SIZE, write_frame
-from twitch_triage.files import atomic_output
+from twitch_triage import contract
+from twitch_triage.oracle import generator
+from twitch_triage import cli
+from twitch_triage.io.casefiles import DEFAULT_BLOCK_SIZE, write_frame
+from twitch_triage.io.files import atomic_output
 
 from cli_driver import rows, score
 
@@ -30,7 +32,7 @@ def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess:
                           timeout=120)
 
 
-ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
+ANSWERS_ROW = {a: "no" for a in contract.ANSWERS} | {contract.DAYS_ANSWER: "3"}
 
 
 @pytest.fixture()
@@ -38,7 +40,7 @@ def cases(tmp_path):
     """Three cases with notes, a formula-like note, an invalid cell and a red flag."""
     path = tmp_path / "cases.csv"
     with path.open("w", newline="") as handle:
-        writer = csv.DictWriter(handle, ["note", "case_id", *config.ANSWERS, "clinic"])
+        writer = csv.DictWriter(handle, ["note", "case_id", *contract.ANSWERS, "clinic"])
         writer.writeheader()
         writer.writerow({**ANSWERS_ROW, "note": "plain, with a comma", "case_id": "c1", "clinic": "north"})
         writer.writerow({**ANSWERS_ROW, "note": "=HYPERLINK(\"http://x\")", "case_id": "c2", "clinic": "-3",
@@ -52,8 +54,8 @@ def test_score_writes_every_row_in_order_with_the_contract_columns(tmp_path, cas
     out = tmp_path / "scored.csv"
     r = run("score", str(cases), "-o", str(out), "--model", str(small_model_dir))
     assert r.returncode == 0, r.stderr
-    assert out.read_text().split("\n", 1)[0] == ",".join(["note", "case_id", *config.ANSWERS, "clinic",
-                                                          *config.OUTPUT_COLUMNS])
+    assert out.read_text().split("\n", 1)[0] == ",".join(["note", "case_id", *contract.ANSWERS, "clinic",
+                                                          *contract.OUTPUT_COLUMNS])
     scored = rows(out)
     assert [row["case_id"] for row in scored] == ["c1", "c2", "c3"]
     assert [row["disposition"] for row in scored] == ["self_care", "emergency", "self_care"]
@@ -71,7 +73,7 @@ def test_p_nothing_lacking_comes_after_the_labels_with_4_decimals_as_the_model_g
     r = run("score", str(source), "-o", str(out), "--model", str(small_model_dir))
     assert r.returncode == 0, r.stderr
     header = out.read_text().split("\n", 1)[0].split(",")
-    labels = [f"p_{label}" for label in config.LABELS]
+    labels = [f"p_{label}" for label in contract.LABELS]
     assert header[-15:] == [*labels, "p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
     cells = [row["p_nothing_lacking"] for row in rows(out)]
     assert all(len(c) == 6 and c[1] == "." and 0 <= float(c) <= 1 for c in cells)
@@ -98,7 +100,7 @@ def test_an_invalid_cell_is_named_scored_as_unknown_and_its_row_still_gets_red_f
     assert c2["error"] == "cramps: 'sometimes' is not yes/no/unknown"
     assert c2["disposition"] == "emergency"
     assert c2["red_flags"] == "breathing_difficulty"
-    assert all(0 <= float(c2[f"p_{label}"]) <= 1 for label in config.LABELS)
+    assert all(0 <= float(c2[f"p_{label}"]) <= 1 for label in contract.LABELS)
 
 
 def test_unknown_answers_never_fire_a_red_flag(tmp_path, small_model_dir, capsys):
@@ -368,9 +370,9 @@ def test_a_read_only_output_folder_is_exit_2_with_one_line(tmp_path, cases, smal
 def big_cases(tmp_path_factory):
     """400,000 cases (about 70 MB): scoring them takes a few seconds."""
     path = tmp_path_factory.mktemp("big") / "big.csv"
-    values = ["yes", "no", ""] * len(config.ANSWERS)
-    row = ",".join(["c", *values[:len(config.ANSWERS) - 1], "3"]) + "\n"
-    path.write_text(",".join(["case_id", *config.ANSWERS]) + "\n" + row * 400_000)
+    values = ["yes", "no", ""] * len(contract.ANSWERS)
+    row = ",".join(["c", *values[:len(contract.ANSWERS) - 1], "3"]) + "\n"
+    path.write_text(",".join(["case_id", *contract.ANSWERS]) + "\n" + row * 400_000)
     return path
 
 

@@ -12,12 +12,14 @@ import sys
 import pyarrow as pa
 import pytest
 
-from twitch_triage import casefiles, cli, config
-from twitch_triage.files import InputError
+from twitch_triage.io import casefiles
+from twitch_triage import contract
+from twitch_triage import cli
+from twitch_triage.io.files import InputError
 
 from cli_driver import rows, score
 
-ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
+ANSWERS_ROW = {a: "no" for a in contract.ANSWERS} | {contract.DAYS_ANSWER: "3"}
 
 
 def wide(columns: int) -> bytes:
@@ -49,7 +51,7 @@ def test_score_scores_the_row_of_a_file_whose_header_passes_one_mib(tmp_path, sm
     assert r.returncode == 0, r.stderr
     (row,) = rows(out)
     assert row["disposition"] == "emergency" and "chest_pain" in row["red_flags"]
-    assert len(row) == 150_002 + len(config.OUTPUT_COLUMNS)
+    assert len(row) == 150_002 + len(contract.OUTPUT_COLUMNS)
 
 
 def test_a_header_that_never_ends_is_refused_not_cut():
@@ -72,7 +74,7 @@ def test_a_number_is_left_alone(cell):
 
 def test_a_formula_that_starts_like_a_number_is_neutralised_in_single_and_shard_outputs(tmp_path, small_model_dir,
                                                                                        capsys):
-    names = ["note", *config.ANSWERS]
+    names = ["note", *contract.ANSWERS]
     folder = tmp_path / "in"
     folder.mkdir()
     for name in ("a.csv", "b.csv"):
@@ -95,7 +97,7 @@ def reordered_models(small_model_dir, tmp_path_factory):
     """Copies of the small model whose answers are permuted, lack one, or whose labels are permuted."""
     import dataclasses
 
-    from twitch_triage import artifact
+    from twitch_triage.model import artifact
 
     base = artifact.load(small_model_dir, pipeline=True)
     answers, labels = list(base.answer_ids), list(base.labels)
@@ -115,7 +117,7 @@ def test_score_refuses_a_model_whose_answers_or_labels_are_not_the_knowledge_bas
                                                                                   capsys, kind, shape):
     folder = tmp_path / "in"
     folder.mkdir()
-    names = list(config.ANSWERS)
+    names = list(contract.ANSWERS)
     (folder / "a.csv").write_text(",".join(names) + "\n" + ",".join(ANSWERS_ROW.get(n, "") for n in names) + "\n")
     source = folder / "a.csv" if shape == "file" else folder
     out = tmp_path / ("out.csv" if shape == "file" else "out")
@@ -153,9 +155,9 @@ def test_a_missing_input_named_with_a_line_break_is_one_line(tmp_path, small_mod
 def shard_folder(tmp_path, names=("a.csv", "b.csv"), note="n") -> "os.PathLike":
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
-    cols = ["note", *config.ANSWERS]
+    cols = ["note", *contract.ANSWERS]
     for name in names:
-        (folder / name).write_text(",".join(cols) + "\n" + ",".join([note, *(ANSWERS_ROW[a] for a in config.ANSWERS)])
+        (folder / name).write_text(",".join(cols) + "\n" + ",".join([note, *(ANSWERS_ROW[a] for a in contract.ANSWERS)])
                                    + "\n")
     return folder
 
@@ -199,7 +201,7 @@ def test_a_fifo_named_like_a_shard_in_the_output_folder_is_refused_at_once(tmp_p
 
 
 def test_a_second_run_into_a_locked_output_folder_says_so_in_one_line(tmp_path, small_model_dir, capsys):
-    from twitch_triage import shard_manifest
+    from twitch_triage.scoring import manifest as shard_manifest
 
     folder = shard_folder(tmp_path)
     out = tmp_path / "out"
@@ -214,7 +216,7 @@ def test_a_second_run_into_a_locked_output_folder_says_so_in_one_line(tmp_path, 
 
 
 def test_a_failed_rerun_removes_the_old_output_and_deleted_shards_leave_no_record(tmp_path, small_model_dir, capsys):
-    from twitch_triage import shard_manifest
+    from twitch_triage.scoring import manifest as shard_manifest
 
     folder = shard_folder(tmp_path, names=("a.csv", "b.csv", "c.csv"))
     out = tmp_path / "out"
@@ -282,7 +284,7 @@ def test_a_signal_while_standard_input_stays_open_ends_the_run_at_once_without_a
     import time
 
     out = tmp_path / "out.csv"
-    cols = list(config.ANSWERS)
+    cols = list(contract.ANSWERS)
     process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", "-", "-o", str(out), "--model",
                                 str(small_model_dir), "--quiet"], stdin=subprocess.PIPE, stderr=subprocess.PIPE)
     process.stdin.write((",".join(cols) + "\n" + ",".join(ANSWERS_ROW[a] for a in cols) + "\n").encode())

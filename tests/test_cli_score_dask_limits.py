@@ -10,18 +10,20 @@ import time
 
 import pytest
 
-from twitch_triage import cli, config, dask_engine
+from twitch_triage import contract
+from twitch_triage.scoring import dask_engine
+from twitch_triage import cli
 
 distributed = pytest.importorskip("distributed")
 
-ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
+ANSWERS_ROW = {a: "no" for a in contract.ANSWERS} | {contract.DAYS_ANSWER: "3"}
 
 
 @pytest.fixture()
 def one_shard(tmp_path):
     folder = tmp_path / "in"
     folder.mkdir()
-    names = list(config.ANSWERS)
+    names = list(contract.ANSWERS)
     (folder / "a.csv").write_text(",".join(names) + "\n" + ",".join(ANSWERS_ROW[n] for n in names) + "\n")
     return folder
 

@@ -18,13 +18,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from twitch_triage import artifact, cli, config, dask_engine, generator, shard_manifest, shards
-from twitch_triage.casefiles import write_frame
-from twitch_triage.files import InputError, atomic_output
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage.settings import Settings
+from twitch_triage.scoring import dask_engine
+from twitch_triage.oracle import generator
+from twitch_triage.scoring import manifest as shard_manifest
+from twitch_triage.scoring import shards
+from twitch_triage import cli
+from twitch_triage.io.casefiles import write_frame
+from twitch_triage.io.files import InputError, atomic_output
 
 distributed = pytest.importorskip("distributed")
 
-ANSWERS_ROW = {a: "no" for a in config.ANSWERS} | {config.DAYS_ANSWER: "3"}
+ANSWERS_ROW = {a: "no" for a in contract.ANSWERS} | {contract.DAYS_ANSWER: "3"}
 
 
 def line(cells: dict[str, str], names: list[str], delimiter: str = ",") -> str:
@@ -54,7 +61,7 @@ def good_shards(tmp_path_factory, kb):
     folder = tmp_path_factory.mktemp("shards")
     with atomic_output(folder / "generated.csv") as sink:
         write_frame(generator.sample_cases(kb, 12_000, seed=5).to_frame(), sink)
-    names = ["case_id", *config.ANSWERS, "note"]
+    names = ["case_id", *contract.ANSWERS, "note"]
     (folder / "invalid_cells.csv").write_text(
         ",".join(names) + "\n" + line({**ANSWERS_ROW, "case_id": "i1", "cramps": "sometimes"}, names)
         + line({**ANSWERS_ROW, "case_id": "i2", "weakness": "YES ", "loc_eyelid": "maybe", "note": "=1+1"}, names))
@@ -107,7 +114,7 @@ def test_dask_writes_each_shard_byte_for_byte_as_the_local_engine_and_the_shard_
 
 
 def _dispositions(records: dict) -> dict[str, int]:
-    return {level: sum(r["dispositions"][level] for r in records.values()) for level in config.LEVELS}
+    return {level: sum(r["dispositions"][level] for r in records.values()) for level in contract.LEVELS}
 
 
 def test_the_manifest_records_each_shards_input_rows_errors_and_model(tmp_path, good_shards, small_model_dir,
@@ -311,7 +318,7 @@ def test_force_never_replaces_a_manifest_this_command_did_not_write(tmp_path, go
 def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small_model_dir, kb):
     with pytest.raises(InputError, match=f"^the model in {small_model_dir} on .* differs from the one the run was "
                                          "started with: give every worker the same model folder$"):
-        shards.scorer(str(small_model_dir), str(config.KB_PATH), "0" * 64, kb.sha256)
+        shards.scorer(str(small_model_dir), str(Settings().kb_path), "0" * 64, kb.sha256)
 
 
 def test_a_folder_without_a_csv_file_is_refused(tmp_path, small_model_dir, capsys):
@@ -415,7 +422,7 @@ def test_scoring_a_file_cut_into_shards_gives_the_rows_of_scoring_it_whole(tmp_p
 
 def _rows() -> str:
     """40 cases, one answer yes per row in turn, as CSV text."""
-    names = ["case_id", *config.ANSWERS]
+    names = ["case_id", *contract.ANSWERS]
     return ",".join(names) + "\n" + "".join(
-        line({**ANSWERS_ROW, "case_id": f"r{k}", config.ANSWERS[k % len(config.ANSWERS)]: "yes"}, names)
+        line({**ANSWERS_ROW, "case_id": f"r{k}", contract.ANSWERS[k % len(contract.ANSWERS)]: "yes"}, names)
         for k in range(40))

@@ -9,8 +9,10 @@ import sys
 
 import pytest
 
-from twitch_triage import cli, config
-from twitch_triage.evaluate import MIN_CASES
+from twitch_triage import contract
+from twitch_triage.settings import Settings
+from twitch_triage import cli
+from twitch_triage.model.evaluation import MIN_CASES
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -28,8 +30,8 @@ def test_evaluate_json_has_the_contract_shape(small_model_dir):
         assert set(block) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label", "likely", *nothing}
         assert set(block["likely"]) == {"precision", "recall", "mean_count"}
         assert 0 < block["likely"]["precision"] <= 1 and 0 < block["likely"]["recall"] <= 1
-        assert 0 < block["likely"]["mean_count"] <= config.LIKELY_AT_MOST
-        assert list(block["per_label"]) == list(config.LABELS)
+        assert 0 < block["likely"]["mean_count"] <= contract.LIKELY_AT_MOST
+        assert list(block["per_label"]) == list(contract.LABELS)
         for values in block["per_label"].values():
             assert set(values) == {"auroc", "log_loss", "brier", "ece"}
             assert 0 <= values["auroc"] <= 1 and values["log_loss"] > 0
@@ -66,8 +68,8 @@ def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
 
 
 def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
-    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    edited = config.KB_PATH.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
+    shutil.copytree(Settings().seeds_dir, tmp_path / "seeds")
+    edited = Settings().kb_path.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
     (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
     r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
     assert r.returncode == 0
@@ -84,7 +86,7 @@ def test_train_writes_the_model_manifest_and_model_card_beside_the_model(tmp_pat
     stages = [line.rsplit(": ", 1)[0] for line in r.stderr.splitlines()[:-1]]  # standard error is not a terminal
     assert stages == ["generate 3,000 cases", "oracle posterior of each (the network's targets)",
                       "fit the network (40 epochs)", "calibrate 11 outputs (the labels, p_nothing_lacking)",
-                      f"evaluate on {config.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
+                      f"evaluate on {contract.DEFAULT_EVAL_N:,} held-out cases", "figures and model card"]
     assert r.stderr.splitlines()[-1].startswith("trained on 3,000 cases (seed 2) in ")
     assert (models / "model.joblib").is_file() and (models / "manifest.json").is_file()
     card = (models / "model_card.md").read_text()

@@ -14,12 +14,15 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage import batch, config, generator, triage
+from twitch_triage.scoring import batch
+from twitch_triage import contract
+from twitch_triage.oracle import generator
+from twitch_triage import triage
 
 SIZES = {"small": 0, "medium": 10_000, "large": 150_000}  # rows besides the probes
 N_PROBES = 24
-OUTPUTS = [f"p_{label}" for label in config.LABELS] + ["p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
-L = len(config.LABELS)
+OUTPUTS = [f"p_{label}" for label in contract.LABELS] + ["p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
+L = len(contract.LABELS)
 KiB = 1 << 10
 
 
@@ -121,8 +124,8 @@ def test_one_case_at_a_time_gets_the_probabilities_and_cells_of_the_file(files, 
     X = np.array([triage.case_vector(row, predictor.answer_ids)[0] for row in rows.values()])
     many = triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
     for i, (case, row) in enumerate(rows.items()):
-        one = triage.assess({a: row[a] for a in config.ANSWERS}, predictor, kb)  # as the app calls it
-        p = np.array([one.probabilities[label] for label in config.LABELS] + [one.p_nothing_lacking])
+        one = triage.assess({a: row[a] for a in contract.ANSWERS}, predictor, kb)  # as the app calls it
+        p = np.array([one.probabilities[label] for label in contract.LABELS] + [one.p_nothing_lacking])
         for row in (i, -1 - i):
             assert np.array_equal(p, [*many.P[row], many.nothing[row]])
         expected = reference[case]

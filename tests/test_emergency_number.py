@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from twitch_triage import config
+from twitch_triage.settings import EMERGENCY_NUMBER_DEFAULT_TEXT, EMERGENCY_NUMBER_ENV, Settings
 
 
 @pytest.mark.parametrize(("value", "number"), [
@@ -13,13 +13,13 @@ from twitch_triage import config
     ("<a href=x>112</a>", None), ("[112](javascript:x)", None), ("1l2", None),
 ])
 def test_only_digits_spaces_plus_and_minus_make_a_number(monkeypatch, value, number):
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, value)
-    assert config.emergency_number() == number
-    assert config.emergency_number_text() == (number or "your local emergency number")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, value)
+    assert Settings.from_environment().emergency_number == number
+    assert Settings.from_environment().emergency_number_text == (number or "your local emergency number")
 
 
 def test_without_the_setting_the_text_says_your_local_emergency_number(monkeypatch):
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
-    assert config.emergency_number() is None
-    assert config.emergency_number_text() == config.EMERGENCY_NUMBER_DEFAULT_TEXT == "your local emergency number"
-    assert config.EMERGENCY_NUMBER_ENV == "TWITCH_TRIAGE_EMERGENCY_NUMBER"
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
+    assert Settings.from_environment().emergency_number is None
+    assert Settings.from_environment().emergency_number_text == EMERGENCY_NUMBER_DEFAULT_TEXT == "your local emergency number"
+    assert EMERGENCY_NUMBER_ENV == "TWITCH_TRIAGE_EMERGENCY_NUMBER"

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from twitch_triage import config
-from twitch_triage.evaluate import RuleScorer, expected_calibration_error, likely_metrics, metrics
+from twitch_triage import contract
+from twitch_triage.model.evaluation import RuleScorer, expected_calibration_error, likely_metrics, metrics
 
 
 def test_ece_is_near_zero_when_calibrated_and_equals_a_constant_shift():
@@ -24,9 +24,9 @@ def test_ece_is_near_zero_when_calibrated_and_equals_a_constant_shift():
 
 def test_metrics_have_the_contract_keys_and_reward_the_truth():
     rng = np.random.default_rng(1)
-    P = rng.random((5_000, len(config.LABELS)))
+    P = rng.random((5_000, len(contract.LABELS)))
     Y = (rng.random(P.shape) < P).astype(int)
-    good, noise = metrics(Y, P, config.LABELS), metrics(Y, rng.random(P.shape), config.LABELS)
+    good, noise = metrics(Y, P, contract.LABELS), metrics(Y, rng.random(P.shape), contract.LABELS)
     assert set(good) == {"macro_auroc", "mean_log_loss", "macro_brier", "max_ece", "per_label"}
     assert good["macro_auroc"] > noise["macro_auroc"] + 0.2
     assert good["mean_log_loss"] < noise["mean_log_loss"]

@@ -10,8 +10,11 @@ import pytest
 import yaml
 from fhir.resources.R4B.bundle import Bundle
 
-from twitch_triage import config, fhir, triage
-from twitch_triage.person import Person
+from twitch_triage import contract
+from twitch_triage.settings import Settings
+from twitch_triage.report import fhir
+from twitch_triage import triage
+from twitch_triage.report.person import Person
 
 WHEN = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.timezone.utc)
 VERSION = "trained 2026-11-30T10:00:00+00:00 from knowledge base 0123456789ab by twitch-triage 0.1.0"
@@ -22,9 +25,9 @@ CASES = {
     "emergency": {"chest_pain": "yes", "loc_eyelid": "yes", "cramps": "no"},
     "urgent": {"loc_calves": "yes", "cramps": "yes", "calf_swelling": "yes", "weakness": "no"},
     "see_doctor": {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "weakness": "yes", "numbness": "no",
-                   "fatigue": "unknown", "chest_pain": "no", config.DAYS_ANSWER: 21},
+                   "fatigue": "unknown", "chest_pain": "no", contract.DAYS_ANSWER: 21},
     "self_care": {"loc_eyelid": "yes", "high_caffeine": "yes", "stress": "yes", "nausea": "no", "chest_pain": "no",
-                  config.DAYS_ANSWER: 3},
+                  contract.DAYS_ANSWER: 3},
 }
 
 
@@ -106,7 +109,7 @@ def test_a_symptom_gets_its_snomed_code_where_the_codes_file_has_one_and_its_tex
 
 
 def test_the_codes_file_names_only_answers_that_are_symptoms_with_numeric_codes(kb):
-    data = yaml.safe_load(fhir.CODES_PATH.read_text(encoding="utf-8"))
+    data = yaml.safe_load((Settings().data_dir / "fhir_codes.yaml").read_text(encoding="utf-8"))
     assert data["observation"]["present"] == {"system": LOINC, "code": "75325-1", "display": "Symptom"}
     assert data["observation"]["absent"] == {"system": LOINC, "code": "111551-8", "display": "Symptom absent"}
     for answer, code in data["symptoms"].items():
@@ -119,7 +122,7 @@ def test_the_risk_assessment_has_a_prediction_per_label_and_for_nothing_lacking(
     risk = the(data, "RiskAssessment")
     codes = [p["outcome"]["coding"][0] for p in risk["prediction"]]
     assert all(c["system"] == fhir.LABEL_SYSTEM for c in codes)
-    assert sorted(c["code"] for c in codes) == sorted([*config.LABELS, "nothing_lacking"])
+    assert sorted(c["code"] for c in codes) == sorted([*contract.LABELS, "nothing_lacking"])
     for prediction, code in zip(risk["prediction"], codes):
         p = prediction["probabilityDecimal"]
         assert 0 <= p <= 1
@@ -154,9 +157,9 @@ def test_the_response_answers_the_questionnaire_with_yes_no_and_dont_know(predic
     assert given["cramps"]["valueCoding"]["code"] == "Y" and given["numbness"]["valueCoding"]["code"] == "N"
     assert given["fatigue"]["valueCoding"] == {"system": fhir.ABSENT_REASON, "code": "asked-unknown",
                                                "display": "Asked But Unknown"}
-    assert given[config.DAYS_ANSWER] == {"valueInteger": 21}
+    assert given[contract.DAYS_ANSWER] == {"valueInteger": 21}
     assert {i["linkId"]: i["answer"][0]["valueCoding"]["system"] for i in response["item"]
-            if i["linkId"] != config.DAYS_ANSWER}["cramps"] == fhir.YES_NO
+            if i["linkId"] != contract.DAYS_ANSWER}["cramps"] == fhir.YES_NO
 
 
 def test_the_person_s_details_are_the_patient_s_gender_an_age_observation_and_a_medication_statement(predictor,

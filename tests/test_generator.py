@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from twitch_triage import config, generator
+from twitch_triage import contract
+from twitch_triage.oracle import generator
 
 
 def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
@@ -50,7 +51,7 @@ def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
                     q = q * (1 - t.strength)
             sign = (x[j] == 1) != a.inverse  # an inverse answer's "yes" is its sign's "no"
             lp += np.log(1 - q if sign else q)
-        days = x[ids.index(config.DAYS_ANSWER)]
+        days = x[ids.index(contract.DAYS_ANSWER)]
         if not np.isnan(days):
             dur = kb.duration
             mean = np.where(S.any(axis=1), dur.mean_days_with_deficiency, dur.mean_days_without_deficiency)
@@ -63,7 +64,7 @@ def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
 def _answers(kb):
     """Hypothesis strategy: one case's answer vector with unknowns."""
     n = len(kb.answer_ids)
-    day_col = kb.answer_ids.index(config.DAYS_ANSWER)
+    day_col = kb.answer_ids.index(contract.DAYS_ANSWER)
     cell = st.sampled_from([0.0, 1.0, np.nan])
 
     @st.composite
@@ -94,7 +95,7 @@ def test_different_seeds_give_different_cases(kb):
 def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
     cases = generator.sample_cases(kb, n, seed)
     assert cases.X.shape == (n, len(kb.answer_ids)) and cases.Y.shape == (n, len(kb.label_ids))
-    binary = np.delete(cases.X, kb.answer_ids.index(config.DAYS_ANSWER), axis=1)
+    binary = np.delete(cases.X, kb.answer_ids.index(contract.DAYS_ANSWER), axis=1)
     assert np.isin(binary[~np.isnan(binary)], [0.0, 1.0]).all()
     assert set(np.unique(cases.Y)) <= {0, 1}
     frame = cases.to_frame()
@@ -223,7 +224,7 @@ def test_the_oracle_agrees_with_monte_carlo_frequencies(kb, noisy_or):
 @given(data=st.data())
 def test_leaving_an_answer_unknown_equals_summing_over_its_values(kb, noisy_or, data):
     x = data.draw(_answers(kb))
-    j = data.draw(st.sampled_from([i for i, a in enumerate(kb.answer_ids) if a != config.DAYS_ANSWER]))
+    j = data.draw(st.sampled_from([i for i, a in enumerate(kb.answer_ids) if a != contract.DAYS_ANSWER]))
     x[j] = np.nan
     both = np.repeat(x[None, :], 3, axis=0)
     both[1, j], both[2, j] = 0.0, 1.0
@@ -235,7 +236,7 @@ def test_leaving_the_duration_unknown_equals_summing_over_days(kb, noisy_or):
     x = np.full(len(kb.answer_ids), np.nan)
     x[kb.answer_ids.index("loc_eyelid")] = 1
     rows = np.repeat(x[None, :], 3001, axis=0)
-    rows[1:, kb.answer_ids.index(config.DAYS_ANSWER)] = np.arange(3000)
+    rows[1:, kb.answer_ids.index(contract.DAYS_ANSWER)] = np.arange(3000)
     lj = noisy_or.log_joint(rows)
     np.testing.assert_allclose(lj[0], np.logaddexp.reduce(lj[1:], axis=0), rtol=1e-9, atol=1e-9)
 
@@ -329,7 +330,7 @@ def test_people_drawn_given_answers_answer_as_the_exact_posterior_predicts(kb, n
     ids = kb.answer_ids
     x = np.full(len(ids), np.nan)
     for a, v in {"loc_eyelid": 1.0, "high_caffeine": 1.0, "cramps": 0.0, "at_rest": 1.0, "numbness": 1.0,
-                 "heavy_sweating": 0.0, config.DAYS_ANSWER: 12.0}.items():
+                 "heavy_sweating": 0.0, contract.DAYS_ANSWER: 12.0}.items():
         x[ids.index(a)] = v
     n = 60_000
     drawn = noisy_or.sample_given(x, n, np.random.default_rng(5))

@@ -7,9 +7,10 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from twitch_triage import artifact, config
-from twitch_triage.inference import Network
-from twitch_triage.model import build_pipeline, export
+from twitch_triage.model import artifact
+from twitch_triage import contract
+from twitch_triage.model.inference import Network
+from twitch_triage.model.estimators import build_pipeline, export
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +25,7 @@ def network(pipeline) -> Network:
 
 def with_days(X: np.ndarray, days) -> np.ndarray:
     X = X.copy()
-    X[:, config.ANSWERS.index(config.DAYS_ANSWER)] = days
+    X[:, contract.ANSWERS.index(contract.DAYS_ANSWER)] = days
     return X
 
 

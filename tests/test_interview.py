@@ -12,11 +12,15 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from twitch_triage import batch, config, interview, knowledge, redflags, vignettes
+from twitch_triage.scoring import batch
+from twitch_triage import contract
+from twitch_triage.triage import redflags
+from twitch_triage.model import vignettes
+from twitch_triage import interview, knowledge
 from twitch_triage.interview import policy
 from twitch_triage.interview.value import Valuer
 
-YES_NO = [a for a in config.ANSWERS if a != config.DAYS_ANSWER]
+YES_NO = [a for a in contract.ANSWERS if a != contract.DAYS_ANSWER]
 SPELLINGS = ["yes", "no", "unknown", "Y", " n ", "1", "0", "true", "F", "", "?", "n/a"]
 KEYS = ("question", "should_stop", "expected_gain", "probabilities", "p_nothing_lacking", "likely", "disposition",
         "red_flags", "triggers", "asked", "stopped_because", "remaining")
@@ -33,11 +37,11 @@ def eager(kb, predictor):
     return interview.Interviewer(kb, predictor, stop_below=math.inf, samples=64)
 
 
-def answer_sets(keys=config.ANSWERS):
+def answer_sets(keys=contract.ANSWERS):
     """Random answers: a few of ``keys``, or all but a few, each in some accepted spelling (days as text or a
     number)."""
     def value(key):
-        if key == config.DAYS_ANSWER:
+        if key == contract.DAYS_ANSWER:
             return st.one_of(st.sampled_from(["", "unknown"]), st.integers(0, 400).map(str), st.integers(0, 60))
         return st.sampled_from(SPELLINGS)
 
@@ -169,8 +173,8 @@ def test_it_never_stops_while_an_answer_rule_could_raise_the_disposition(eager, 
     x, given_ = eager.parse(answers)
     level = redflags.evaluate_matrix(eager.kb, x[None, :])[0][0]
     every_yes = np.where(given_, x, 1.0)
-    every_yes[eager.index[config.DAYS_ANSWER]] = x[eager.index[config.DAYS_ANSWER]] if given_[
-        eager.index[config.DAYS_ANSWER]] else 1e6
+    every_yes[eager.index[contract.DAYS_ANSWER]] = x[eager.index[contract.DAYS_ANSWER]] if given_[
+        eager.index[contract.DAYS_ANSWER]] else 1e6
     assert redflags.evaluate_matrix(eager.kb, every_yes[None, :])[0][0] >= min(level, redflags.level_rank("urgent"))
 
 
@@ -181,7 +185,7 @@ def test_the_outputs_are_what_batch_scoring_writes_for_the_same_answers(kb, pred
     table = pa.table({k: pa.array([str(v)], pa.string()) for k, v in answers.items()} or
                      {"case_id": pa.array(["c"], pa.string())})
     row = batch.score_frame(table, predictor, kb).to_pylist()[0]
-    assert result["probabilities"] == {lab: float(row[f"p_{lab}"]) for lab in config.LABELS}
+    assert result["probabilities"] == {lab: float(row[f"p_{lab}"]) for lab in contract.LABELS}
     assert result["p_nothing_lacking"] == float(row["p_nothing_lacking"])
     assert ";".join(result["likely"]) == row["likely"]
     assert result["disposition"] == row["disposition"]
@@ -210,7 +214,7 @@ def test_remaining_is_zero_exactly_at_the_stop_and_one_only_when_the_stop_after_
 
 
 def test_the_screens_answered_count_the_checklist_each_core_screen_and_each_run_of_a_topic(interviewer):
-    answers = with_checklist({"loc_eyelid": "yes", "loc_face": "no", config.DAYS_ANSWER: 4, "stress": "yes",
+    answers = with_checklist({"loc_eyelid": "yes", "loc_face": "no", contract.DAYS_ANSWER: 4, "stress": "yes",
                               "cramps": "no", "numbness": "no", "at_night": "yes", "fatigue": "unknown"},
                              interviewer.checklist.answers)
     # checklist, where, days, lifestyle, then what_else (cramps, numbness), when (at_night), what_else (fatigue)
@@ -231,7 +235,7 @@ def test_a_bad_key_or_value_is_a_one_line_value_error(interviewer, answers, mess
 
 
 def test_the_same_answers_give_the_same_step(kb, predictor):
-    answers = with_checklist({"loc_eyelid": "yes", config.DAYS_ANSWER: 9}, ())
+    answers = with_checklist({"loc_eyelid": "yes", contract.DAYS_ANSWER: 9}, ())
     first = interview.Interviewer(kb, predictor).step(answers)
     assert interview.Interviewer(kb, predictor).step(dict(answers)) == first
 
@@ -292,7 +296,7 @@ def test_what_if_gives_the_outputs_of_each_answer_the_other_way(kb, predictor, i
 
 def test_form_order_starts_with_the_warning_signs_and_holds_every_answer(kb, interviewer):
     order = interview.form_order(kb)
-    assert sorted(order) == sorted(config.ANSWERS)
+    assert sorted(order) == sorted(contract.ANSWERS)
     assert set(order[:len(interviewer.checklist.answers)]) == set(interviewer.checklist.answers)
 
 
@@ -302,7 +306,7 @@ def test_step_uses_the_given_knowledge_base_and_model(kb, predictor):
 
 def test_a_capped_interview_stops_at_its_cap(kb, predictor):
     it = interview.Interviewer(kb, predictor, cap=4, samples=64)
-    steps = walk(it, with_checklist({"loc_eyelid": "yes", config.DAYS_ANSWER: 3}, it.checklist.answers))
+    steps = walk(it, with_checklist({"loc_eyelid": "yes", contract.DAYS_ANSWER: 3}, it.checklist.answers))
     assert steps[-1]["stopped_because"] == "cap" and steps[-1]["asked"] == 4
 
 
@@ -330,7 +334,7 @@ def test_a_vignette_told_through_the_interview_gets_its_disposition_core_history
 
 
 EYELID_COFFEE_STRESS = {  # a daily eyelid twitch for three weeks, five coffees a day, a stressful job
-    "loc_eyelid": "yes", config.DAYS_ANSWER: 21, "high_caffeine": "yes", "stress": "yes", "daily": "yes",
+    "loc_eyelid": "yes", contract.DAYS_ANSWER: 21, "high_caffeine": "yes", "stress": "yes", "daily": "yes",
     "improves_with_rest": "yes",
 }
 

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage import config, redflags
+from twitch_triage import contract
+from twitch_triage.triage import redflags
 from twitch_triage.interview import policy, questions
 
-LEVEL = {name: redflags.level_rank(name) for name in config.LEVELS}
+LEVEL = {name: redflags.level_rank(name) for name in contract.LEVELS}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +34,7 @@ def through(qs, upto: int, **extra) -> dict:
     """The checklist answered no, then the first ``upto`` core screens answered no (days: 3), then ``extra``."""
     answers = {a: "no" for a in qs.checklist.answers}
     for q in qs.core[:upto]:
-        answers.update({a: 3.0 if a == config.DAYS_ANSWER else "no" for a in q.answers})
+        answers.update({a: 3.0 if a == contract.DAYS_ANSWER else "no" for a in q.answers})
     return {**answers, **extra}
 
 
@@ -45,7 +46,7 @@ def decide(kb, qs, answers, level="self_care", screens=0, **kw):
 def test_the_checklist_is_every_answer_that_alone_reaches_urgent_and_the_warning_group_agrees(kb, qs):
     alone = set()
     for a in kb.answer_ids:
-        if a == config.DAYS_ANSWER:
+        if a == contract.DAYS_ANSWER:
             continue
         level, _ = redflags.evaluate_matrix(kb, np.array([[1.0 if b == a else np.nan for b in kb.answer_ids]]))
         if level[0] <= LEVEL["urgent"]:
@@ -55,9 +56,9 @@ def test_the_checklist_is_every_answer_that_alone_reaches_urgent_and_the_warning
 
 def test_the_core_history_is_where_how_long_and_the_lifestyle_screen_and_every_answer_is_asked_once(kb, qs):
     where, days, lifestyle = qs.core
-    assert (where.id, days.id, lifestyle.id) == (questions.WHERE, config.DAYS_ANSWER, questions.LIFESTYLE)
-    assert where.answers == tuple(a for a in config.ANSWERS if a.startswith("loc_"))
-    assert days.kind == "number" and set(lifestyle.answers) == set(config.LIFESTYLE)
+    assert (where.id, days.id, lifestyle.id) == (questions.WHERE, contract.DAYS_ANSWER, questions.LIFESTYLE)
+    assert where.answers == tuple(a for a in contract.ANSWERS if a.startswith("loc_"))
+    assert days.kind == "number" and set(lifestyle.answers) == set(contract.LIFESTYLE)
     asked = [*qs.checklist.answers, *(a for q in qs.core for a in q.answers),
              *(a for answers in qs.topics.values() for a in answers)]
     assert sorted(asked) == sorted(kb.answer_ids)
@@ -123,9 +124,9 @@ def test_an_answer_given_as_unknown_is_not_needed_again(kb, qs):
 
 def test_days_not_given_are_needed_when_their_rule_could_raise_the_level(kb):
     x, given_ = vector(kb, {})
-    assert config.DAYS_ANSWER in policy.must_ask(kb, x, given_)
-    x, given_ = vector(kb, {config.DAYS_ANSWER: 3.0})
-    assert config.DAYS_ANSWER not in policy.must_ask(kb, x, given_)
+    assert contract.DAYS_ANSWER in policy.must_ask(kb, x, given_)
+    x, given_ = vector(kb, {contract.DAYS_ANSWER: 3.0})
+    assert contract.DAYS_ANSWER not in policy.must_ask(kb, x, given_)
 
 
 def test_nothing_is_needed_when_the_rules_are_at_the_level_any_rule_left_could_reach(kb, qs):
@@ -154,6 +155,6 @@ def test_what_must_be_asked_could_raise_the_rules_and_nothing_else_could(kb, qs,
 
 def test_a_rule_that_can_no_longer_fire_needs_nothing(kb, qs):
     answers = through(qs, 3, weakness="no", numbness="no")
-    answers[config.DAYS_ANSWER] = 20.0  # see a doctor: over two weeks
+    answers[contract.DAYS_ANSWER] = 20.0  # see a doctor: over two weeks
     x, given_ = vector(kb, answers)
     assert policy.must_ask(kb, x, given_) == ()  # the urgent rules need weakness or numbness, both "no"

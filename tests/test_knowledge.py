@@ -10,14 +10,16 @@ from pathlib import Path
 import pytest
 import yaml
 
-from twitch_triage import config, knowledge
+from twitch_triage import contract
+from twitch_triage.settings import EMERGENCY_NUMBER_ENV, Settings
+from twitch_triage import knowledge
 from twitch_triage.knowledge import KnowledgeBaseError
 
 
 def test_every_contract_answer_and_label_is_in_the_knowledge_base(kb):
-    assert set(config.ANSWERS) <= set(kb.answer_ids)
-    assert kb.label_ids == config.LABELS
-    assert tuple(level.id for level in kb.levels) == config.LEVELS
+    assert set(contract.ANSWERS) <= set(kb.answer_ids)
+    assert kb.label_ids == contract.LABELS
+    assert tuple(level.id for level in kb.levels) == contract.LEVELS
 
 
 def test_every_answer_has_a_question_group_and_help(kb):
@@ -59,7 +61,7 @@ def test_every_label_has_tests_foods_and_advice_with_sources(kb):
 
 
 def _seed_text(doc: str) -> str:
-    return re.sub(r"\s+", " ", (config.SEEDS_DIR / doc).read_text(encoding="utf-8"))
+    return re.sub(r"\s+", " ", (Settings().seeds_dir / doc).read_text(encoding="utf-8"))
 
 
 def test_every_seed_quote_is_verbatim_in_its_seed(kb):
@@ -74,22 +76,22 @@ def test_every_seed_quote_is_verbatim_in_its_seed(kb):
 
 
 def test_the_contract_in_the_repository_is_the_reference_it_follows():
-    shared = config.PROJECT_ROOT.parent / "shared" / "contract.md"
+    shared = Settings().root.parent / "shared" / "contract.md"
     if not shared.is_file():
         pytest.skip("../shared/contract.md is not beside this checkout")
-    assert (config.PROJECT_ROOT / "docs" / "contract.md").read_bytes() == shared.read_bytes()
+    assert (Settings().root / "docs" / "contract.md").read_bytes() == shared.read_bytes()
 
 
 def test_the_seed_copies_match_the_shared_seeds():
-    shared = config.PROJECT_ROOT.parent / "shared" / "seeds"
+    shared = Settings().root.parent / "shared" / "seeds"
     if not shared.is_dir():
         pytest.skip("../shared/seeds is not beside this checkout")
     for path in shared.glob("*.txt"):
-        assert (config.SEEDS_DIR / path.name).read_bytes() == path.read_bytes()
+        assert (Settings().seeds_dir / path.name).read_bytes() == path.read_bytes()
 
 
 # The contract's rule table (version 3): rule id -> (level, kind, what it reads, threshold).
-LOCATIONS = frozenset(a for a in config.ANSWERS if a.startswith("loc_"))
+LOCATIONS = frozenset(a for a in contract.ANSWERS if a.startswith("loc_"))
 BLOOD_TEST = frozenset(("magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitamin_b12", "vitamin_b6", "iron"))
 CONTRACT_TABLE = {
     **{a: ("emergency", "any_yes", {a}, 1.0) for a in ("breathing_difficulty", "swallowing_or_speech_difficulty",
@@ -145,7 +147,7 @@ def test_no_claim_of_the_labels_goes_beyond_its_quote(kb):
 
 
 def test_loading_twice_gives_equal_frozen_objects(kb):
-    again = knowledge.load(config.KB_PATH)
+    again = knowledge.load(Settings().kb_path)
     assert again == kb
     with pytest.raises(AttributeError):
         kb.labels[0].base_rate = 0.5  # type: ignore[misc]
@@ -157,8 +159,8 @@ def test_loading_twice_gives_equal_frozen_objects(kb):
 @pytest.fixture()
 def kb_copy(tmp_path):
     """A writable copy of the knowledge base with its seeds; returns (raw dict, save function)."""
-    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
-    raw = yaml.safe_load(config.KB_PATH.read_text(encoding="utf-8"))
+    shutil.copytree(Settings().seeds_dir, tmp_path / "seeds")
+    raw = yaml.safe_load(Settings().kb_path.read_text(encoding="utf-8"))
     path = tmp_path / "kb.yaml"
 
     def save(data) -> Path:
@@ -305,14 +307,14 @@ def test_loading_a_missing_file_says_so(tmp_path):
 @pytest.fixture()
 def kb_text(tmp_path):
     """The knowledge base's text, and a function that writes a text as a knowledge base beside the seeds."""
-    shutil.copytree(config.SEEDS_DIR, tmp_path / "seeds")
+    shutil.copytree(Settings().seeds_dir, tmp_path / "seeds")
     path = tmp_path / "kb.yaml"
 
     def write(text: str) -> Path:
         path.write_text(text, encoding="utf-8")
         return path
 
-    return config.KB_PATH.read_text(encoding="utf-8"), write
+    return Settings().kb_path.read_text(encoding="utf-8"), write
 
 
 _EYELID_LEAK = "upper or lower eyelid.\n    leak: 0.10\n"
@@ -377,7 +379,7 @@ def _key_lines(*, skip_inside: tuple[str, ...] = ()) -> list:
     """One line for each place in the knowledge base where a line starts with a mapping key (block style):
     (index of the line, key) with the place as the test's id, e.g. ``answers[].leak``. Leaves out the keys
     of the mappings named in ``skip_inside``."""
-    text = config.KB_PATH.read_text(encoding="utf-8")
+    text = Settings().kb_path.read_text(encoding="utf-8")
     lines = text.splitlines()
     places: dict[str, tuple[int, str]] = {}
 
@@ -439,7 +441,7 @@ def test_a_seed_quote_is_cited_by_its_article_title_not_its_file_name(kb):
 
 
 def test_every_article_title_is_verbatim_in_its_seed(kb):
-    assert len(kb.sources) == len(list(config.SEEDS_DIR.glob("*.txt")))
+    assert len(kb.sources) == len(list(Settings().seeds_dir.glob("*.txt")))
     for doc, title in kb.sources:
         assert title in _seed_text(doc)
 
@@ -463,7 +465,7 @@ def test_a_title_that_is_not_in_its_seed_is_refused(kb_text):
 
 def test_weakness_worsening_is_a_warning_sign_from_its_seed_sentence_with_a_small_leak_and_an_urgent_rule(kb):
     answer = kb.answer("weakness_worsening")
-    assert config.ANSWERS[-1] == "weakness_worsening"
+    assert contract.ANSWERS[-1] == "weakness_worsening"
     assert (answer.group, answer.role) == ("warning", "symptom")
     assert answer.question == "Muscle weakness that gets worse from week to week?"
     assert answer.source.quote == "If twitching is progressive, painful, or associated with weakness"
@@ -522,13 +524,13 @@ def test_the_rules_that_call_an_ambulance_and_those_not_about_nutrients(kb):
 
 
 def test_every_named_text_is_there_with_its_source_and_fills_its_placeholders(kb, monkeypatch):
-    monkeypatch.delenv(config.EMERGENCY_NUMBER_ENV, raising=False)
+    monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)
     assert tuple(name for name, _ in kb.texts) == tuple(knowledge.TEXTS)
     for _, cited in kb.texts:
         assert cited.source.quote if cited.source.from_seeds else cited.source.justification
     assert kb.text("ambulance") == "Call an ambulance on your local emergency number: do not drive yourself."
     assert kb.text("ambulance", emergency_number="112") == "Call an ambulance on 112: do not drive yourself."
-    monkeypatch.setenv(config.EMERGENCY_NUMBER_ENV, "911")
+    monkeypatch.setenv(EMERGENCY_NUMBER_ENV, "911")
     assert "on 911:" in kb.text("ambulance")
     assert "about 12% of people" in kb.text("base_rate", percent="12%")
     assert kb.text("unsure_sign", sign="Chest pain", action=kb.level("urgent").if_unsure.text) == (
@@ -670,7 +672,7 @@ def test_a_risk_factor_cited_to_a_sentence_names_what_it_raises_or_says_it_is_cl
 def test_protein_raises_electrolytes_modestly_and_dehydration_does_not(kb):
     """000: "Protein maintains muscle structure and electrolyte balance."; dehydration throws concentrations off
     balance without making the body lack them (the knowledge base says why), so it raises no deficiency."""
-    by_label = {(f.cause, f.label): f for f in kb.risk_factors if f.cause in config.LABELS}
+    by_label = {(f.cause, f.label): f for f in kb.risk_factors if f.cause in contract.LABELS}
     for label in ("magnesium", "calcium", "potassium"):
         factor = by_label["protein", label]
         assert factor.strength <= 0.1 and factor.source.quote == "Protein maintains muscle structure and electrolyte balance."

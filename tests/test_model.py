@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from sklearn.exceptions import NotFittedError
 
-from twitch_triage import config
-from twitch_triage.model import AnswerEncoder, DistilledMultiLabel, build_pipeline, nothing_lacking
+from twitch_triage import contract
+from twitch_triage.model.estimators import AnswerEncoder, DistilledMultiLabel, build_pipeline, nothing_lacking
 
-ANSWERS = ("loc_eyelid", config.DAYS_ANSWER, "cramps")
+ANSWERS = ("loc_eyelid", contract.DAYS_ANSWER, "cramps")
 NAN = np.nan
 
 
@@ -58,8 +58,8 @@ def test_the_encoder_refuses_a_days_quantile_outside_0_1():
 def test_the_encoder_names_every_output_column():
     encoder = AnswerEncoder(ANSWERS).fit(np.zeros((1, 3)))
     assert list(encoder.get_feature_names_out()) == [
-        "loc_eyelid=yes", f"log1p_{config.DAYS_ANSWER}", "cramps=yes",
-        "loc_eyelid=no", f"{config.DAYS_ANSWER}_div_100", "cramps=no", f"{config.DAYS_ANSWER}_known",
+        "loc_eyelid=yes", f"log1p_{contract.DAYS_ANSWER}", "cramps=yes",
+        "loc_eyelid=no", f"{contract.DAYS_ANSWER}_div_100", "cramps=no", f"{contract.DAYS_ANSWER}_known",
     ]
 
 

@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage import config, training, triage
+from twitch_triage import contract
+from twitch_triage.model import training
+from twitch_triage import triage
 
 
 def _vector(kb, **answers) -> np.ndarray:
@@ -25,7 +27,7 @@ DOCUMENTED = [("numbness", "vitamin_b12"), ("low_sun_exposure", "vitamin_d"), ("
 
 @pytest.mark.parametrize(("answer", "label"), DOCUMENTED)
 def test_answering_yes_to_a_documented_sign_raises_its_deficiency(kb, predictor, answer, label):
-    j = config.LABELS.index(label)
+    j = contract.LABELS.index(label)
     without = predictor.predict_proba(_vector(kb, **BASE))[0, j]
     with_yes = predictor.predict_proba(_vector(kb, **BASE, **{answer: 1}))[0, j]
     with_no = predictor.predict_proba(_vector(kb, **BASE, **{answer: 0}))[0, j]
@@ -35,7 +37,7 @@ def test_answering_yes_to_a_documented_sign_raises_its_deficiency(kb, predictor,
 
 @pytest.mark.parametrize(("answer", "label"), DOCUMENTED)
 def test_an_unknown_answer_lies_strictly_between_no_and_yes(kb, predictor, noisy_or, answer, label):
-    j = config.LABELS.index(label)
+    j = contract.LABELS.index(label)
     for name, scorer in (("model", predictor.predict_proba), ("oracle", noisy_or.posterior)):
         no, unknown, yes = (scorer(_vector(kb, **BASE, **{answer: value}))[0, j] for value in (0, np.nan, 1))
         assert no < unknown < yes, (name, no, unknown, yes)
@@ -59,12 +61,12 @@ def test_each_line_of_the_seed_pattern_list_leads_on_realistic_sparse_answers(kb
     places = {a: 0 for a in kb.answer_ids if a.startswith("loc_")}
     x = _vector(kb, **{**places, **{a: 1 for a in yes}})
     p = (predictor.predict_proba if scorer == "model" else noisy_or.posterior)(x)[0]
-    leading = {config.LABELS[j] for j in np.argsort(-p, kind="stable")[:top]}
-    assert leading <= expected, dict(zip(config.LABELS, p.round(3)))
+    leading = {contract.LABELS[j] for j in np.argsort(-p, kind="stable")[:top]}
+    assert leading <= expected, dict(zip(contract.LABELS, p.round(3)))
 
 
 def test_answering_that_it_improves_with_rest_lowers_magnesium_and_that_it_persists_raises_it(kb, predictor):
-    j = config.LABELS.index("magnesium")
+    j = contract.LABELS.index("magnesium")
     case = {"loc_eyelid": 1, "at_rest": 1, "daily": 1}
     improves, unknown, persists = (predictor.predict_proba(_vector(kb, **case, improves_with_rest=v))[0, j]
                                    for v in (1, np.nan, 0))
@@ -72,7 +74,7 @@ def test_answering_that_it_improves_with_rest_lowers_magnesium_and_that_it_persi
 
 
 def test_corticosteroids_raise_potassium(kb, predictor):
-    j = config.LABELS.index("potassium")
+    j = contract.LABELS.index("potassium")
     case = {"cramps": 1, "weakness": 1}
     no, yes = (predictor.predict_proba(_vector(kb, **case, corticosteroids=v))[0, j] for v in (0, 1))
     assert yes > no + 0.1
@@ -87,11 +89,11 @@ def test_case_id_key_order_and_extra_keys_do_not_change_the_scores(kb, predictor
     assert triage.assess(extra, predictor, kb).probabilities == base
 
 
-@given(rows=st.lists(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=len(config.ANSWERS) - 1,
-                              max_size=len(config.ANSWERS) - 1), min_size=1, max_size=30))
+@given(rows=st.lists(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=len(contract.ANSWERS) - 1,
+                              max_size=len(contract.ANSWERS) - 1), min_size=1, max_size=30))
 def test_probabilities_are_in_0_1_and_independent_of_the_other_rows(kb, predictor, rows):
     X = np.array(rows)
-    X = np.insert(X, kb.answer_ids.index(config.DAYS_ANSWER), np.nan, axis=1)
+    X = np.insert(X, kb.answer_ids.index(contract.DAYS_ANSWER), np.nan, axis=1)
     P = predictor.predict_proba(X)
     assert P.shape == (len(X), 10) and np.all((P >= 0) & (P <= 1))
     np.testing.assert_allclose(P[-1:], predictor.predict_proba(X[-1:]), atol=1e-6)
@@ -143,7 +145,7 @@ SLACK = 0.03
 
 def _durations(kb, pattern: dict) -> np.ndarray:
     X = np.repeat(_vector(kb, **pattern), len(DURATIONS), axis=0)
-    X[:, kb.answer_ids.index(config.DAYS_ANSWER)] = DURATIONS
+    X[:, kb.answer_ids.index(contract.DAYS_ANSWER)] = DURATIONS
     return X
 
 
@@ -154,7 +156,7 @@ def full_predictor(kb):
 
 
 def test_the_oracle_no_longer_moves_beyond_the_days_the_model_keeps(kb, predictor, noisy_or, cases_20k):
-    days = kb.answer_ids.index(config.DAYS_ANSWER)
+    days = kb.answer_ids.index(contract.DAYS_ANSWER)
     at_cap, beyond = cases_20k.X.copy(), cases_20k.X.copy()
     at_cap[:, days], beyond[:, days] = predictor.network.days_cap, 1e6
     assert 30 < predictor.network.days_cap < 280
@@ -167,7 +169,7 @@ def test_beyond_the_days_it_keeps_the_model_answers_as_it_does_at_the_last_of_th
     beyond = np.array(DURATIONS) >= predictor.network.days_cap
     assert beyond[DURATIONS.index(277):].all()  # every duration past the longest generated ones
     at_cap = X[:1].copy()
-    at_cap[0, kb.answer_ids.index(config.DAYS_ANSWER)] = predictor.network.days_cap
+    at_cap[0, kb.answer_ids.index(contract.DAYS_ANSWER)] = predictor.network.days_cap
     P = predictor.predict_proba(X)
     np.testing.assert_array_equal(P[beyond], np.repeat(predictor.predict_proba(at_cap), beyond.sum(), axis=0))
     assert not np.array_equal(P[0], P[-1])  # shorter durations still count

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage import config, redflags
+from twitch_triage import contract
+from twitch_triage.triage import redflags
 
 # The contract's rule table (version 3), each row on its own: (answers, level, the rules that fire).
 CONTRACT = [
@@ -35,14 +36,14 @@ BLOOD_TEST = ("magnesium", "calcium", "potassium", "sodium", "vitamin_d", "vitam
 
 def _case(kb, fill: float, **answers) -> np.ndarray:
     x = np.full(len(kb.answer_ids), fill)
-    x[kb.answer_ids.index(config.DAYS_ANSWER)] = np.nan if np.isnan(fill) else 1
+    x[kb.answer_ids.index(contract.DAYS_ANSWER)] = np.nan if np.isnan(fill) else 1
     for name, value in answers.items():
         x[kb.answer_ids.index(name)] = value
     return x
 
 
 def _probabilities(**p: float) -> np.ndarray:
-    return np.array([p.get(label, 0.1) for label in config.LABELS])
+    return np.array([p.get(label, 0.1) for label in contract.LABELS])
 
 
 @pytest.mark.parametrize(("answers", "level", "rules"), CONTRACT)
@@ -104,7 +105,7 @@ def test_probable_deficiency_never_fires_for_protein_or_dehydration(kb, label):
 @given(data=st.data())
 def test_probable_deficiency_never_lowers_a_level(kb, data):
     x = data.draw(_cases(kb))
-    p = np.array(data.draw(st.lists(st.floats(0, 1), min_size=len(config.LABELS), max_size=len(config.LABELS))))
+    p = np.array(data.draw(st.lists(st.floats(0, 1), min_size=len(contract.LABELS), max_size=len(contract.LABELS))))
     by_answers = redflags.evaluate(kb, x)
     with_model = redflags.evaluate(kb, x, p=p)
     assert redflags.level_rank(with_model.level) <= redflags.level_rank(by_answers.level)
@@ -123,7 +124,7 @@ def test_all_unknown_is_self_care(kb):
 def _cases(kb):
     cell = st.sampled_from([0.0, 1.0, np.nan])
     n = len(kb.answer_ids)
-    days = kb.answer_ids.index(config.DAYS_ANSWER)
+    days = kb.answer_ids.index(contract.DAYS_ANSWER)
 
     @st.composite
     def build(draw):
@@ -156,7 +157,7 @@ def test_an_unknown_answer_never_fires_a_rule(kb, data):
             assert rule.id not in fired
 
 
-_YES_NO = [i for i, a in enumerate(config.ANSWERS) if a != config.DAYS_ANSWER]
+_YES_NO = [i for i, a in enumerate(contract.ANSWERS) if a != contract.DAYS_ANSWER]
 
 
 @given(yes=st.lists(st.sampled_from(_YES_NO), unique=True, max_size=6), added=st.sampled_from(_YES_NO))
@@ -173,7 +174,7 @@ def test_from_all_answers_no_adding_any_yes_never_lowers_the_level(kb, yes, adde
 @given(data=st.data())
 def test_a_longer_duration_never_lowers_the_level(kb, data):
     x = data.draw(_cases(kb))
-    days = kb.answer_ids.index(config.DAYS_ANSWER)
+    days = kb.answer_ids.index(contract.DAYS_ANSWER)
     before = redflags.level_rank(redflags.evaluate(kb, x).level)
     x[days] = (0 if np.isnan(x[days]) else x[days]) + data.draw(st.floats(0, 100))
     assert redflags.level_rank(redflags.evaluate(kb, x).level) <= before
@@ -184,5 +185,5 @@ def test_the_matrix_version_agrees_with_one_case_at_a_time(kb, cases_20k):
     level, fired = redflags.evaluate_matrix(kb, X)
     for i in range(len(X)):
         one = redflags.evaluate(kb, X[i])
-        assert config.LEVELS[level[i]] == one.level
+        assert contract.LEVELS[level[i]] == one.level
         assert {r.id for r in one.fired} == {kb.red_flags[k].id for k in np.flatnonzero(fired[i])}

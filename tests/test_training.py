@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from twitch_triage import training
+from twitch_triage.model import training
 
 STAGES = [
     r"generate 2,000 cases",

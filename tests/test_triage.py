@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from twitch_triage import batch, config, triage
+from twitch_triage.scoring import batch
+from twitch_triage import contract
+from twitch_triage import triage
 
 MAGNESIUM = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
 
@@ -47,7 +49,7 @@ def test_nothing_answered_is_self_care_with_no_evidence(kb, predictor):
     a = triage.assess({}, predictor, kb)
     assert a.disposition == "self_care" and a.answered == 0
     assert all(not r.evidence for r in a.labels)
-    assert set(a.probabilities) == set(config.LABELS)
+    assert set(a.probabilities) == set(contract.LABELS)
 
 
 def test_the_batch_version_agrees_with_one_case_at_a_time(kb, predictor, cases_20k):
@@ -56,7 +58,7 @@ def test_the_batch_version_agrees_with_one_case_at_a_time(kb, predictor, cases_2
     for i in (0, 17, 199):
         case = {a: X[i, j] for j, a in enumerate(kb.answer_ids)}
         one = triage.assess(case, predictor, kb, explain=False)
-        np.testing.assert_allclose([one.probabilities[lab] for lab in config.LABELS], batch.P[i], atol=1e-6)
+        np.testing.assert_allclose([one.probabilities[lab] for lab in contract.LABELS], batch.P[i], atol=1e-6)
         assert one.disposition == batch.disposition[i]
         assert ";".join(one.likely) == batch.likely[i]
         assert {r.id for r in one.red_flags} == set(filter(None, batch.red_flags[i].split(";")))
@@ -65,11 +67,11 @@ def test_the_batch_version_agrees_with_one_case_at_a_time(kb, predictor, cases_2
 class FixedScorer:
     """A stand-in for the model: the same probabilities for every case."""
 
-    labels = config.LABELS
-    answer_ids = config.ANSWERS
+    labels = contract.LABELS
+    answer_ids = contract.ANSWERS
 
     def __init__(self, probabilities: dict[str, float]):
-        self.p = np.array([probabilities.get(label, 0.1) for label in config.LABELS])
+        self.p = np.array([probabilities.get(label, 0.1) for label in contract.LABELS])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return np.tile(self.p, (len(X), 1))
@@ -95,7 +97,7 @@ def test_a_probability_of_exactly_one_half_is_likely_in_a_file(kb, tmp_path):
 
 def test_a_scorer_without_predict_all_leaves_p_nothing_lacking_unknown(kb, tmp_path):
     assert math.isnan(triage.assess({"loc_eyelid": "yes"}, AT_ONE_HALF, kb).p_nothing_lacking)
-    assert triage.assess_matrix(np.full((2, len(config.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
+    assert triage.assess_matrix(np.full((2, len(contract.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
     source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
     source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
     batch.score_file(source, scored, AT_ONE_HALF, kb)
@@ -118,7 +120,7 @@ def _likely(P) -> list[list[str]]:
     rows, cols = triage.likely_picks(np.asarray(P, dtype=float))
     out: list[list[str]] = [[] for _ in range(len(P))]
     for i, j in zip(rows, cols):
-        out[i].append(config.LABELS[j])
+        out[i].append(contract.LABELS[j])
     return out
 
 
@@ -144,7 +146,7 @@ def test_nothing_more_likely_than_not_lists_nothing():
 def test_likely_of_a_matrix_is_what_the_contract_says_of_each_row(P):
     for row, listed in zip(P, _likely(P)):
         written = np.round(row * 10_000)
-        expected = [config.LABELS[j] for j in sorted(range(10), key=lambda j: -written[j]) if written[j] >= 5_000][:3]
+        expected = [contract.LABELS[j] for j in sorted(range(10), key=lambda j: -written[j]) if written[j] >= 5_000][:3]
         assert listed == expected
 
 
@@ -184,17 +186,17 @@ VERSION_3 = ("weakness_worsening",)
 
 
 def test_a_version_1_file_without_the_new_answers_scores_them_as_unknown(kb, predictor, tmp_path):
-    old = [a for a in config.ANSWERS if a not in VERSION_2 + VERSION_3]
+    old = [a for a in contract.ANSWERS if a not in VERSION_2 + VERSION_3]
     assert len(old) == 44
-    row = {a: "no" for a in old} | {"loc_eyelid": "yes", "weakness": "yes", config.DAYS_ANSWER: "3"}
+    row = {a: "no" for a in old} | {"loc_eyelid": "yes", "weakness": "yes", contract.DAYS_ANSWER: "3"}
     v1, v2 = tmp_path / "v1.csv", tmp_path / "v2.csv"
     v1.write_text(",".join(old) + "\n" + ",".join(row[a] for a in old) + "\n", encoding="utf-8")
-    v2.write_text(",".join(config.ANSWERS) + "\n" + ",".join(row.get(a, "") for a in config.ANSWERS) + "\n",
+    v2.write_text(",".join(contract.ANSWERS) + "\n" + ",".join(row.get(a, "") for a in contract.ANSWERS) + "\n",
                   encoding="utf-8")
     outputs = []
     for source in (v1, v2):
         batch.score_file(source, tmp_path / "out.csv", predictor, kb)
         scored = next(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"))))
-        outputs.append({c: scored[c] for c in config.OUTPUT_COLUMNS})
+        outputs.append({c: scored[c] for c in contract.OUTPUT_COLUMNS})
     assert outputs[0] == outputs[1]
     assert outputs[0]["disposition"] == "see_doctor" and outputs[0]["red_flags"].startswith("weakness")

@@ -7,7 +7,10 @@ import re
 import numpy as np
 import pytest
 
-from twitch_triage import config, triage, vignettes
+from twitch_triage import contract
+from twitch_triage.settings import Settings
+from twitch_triage.model import vignettes
+from twitch_triage import triage
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +26,10 @@ def results(cases, kb, predictor, noisy_or):
 
 def test_there_are_at_least_40_vignettes_at_every_level_each_citing_a_seed_sentence_verbatim(cases):
     assert len(cases) >= 40
-    for level in config.LEVELS:
+    for level in contract.LEVELS:
         assert sum(v.disposition == level for v in cases) >= 5, level
     for v in cases:
-        seed = re.sub(r"\s+", " ", (config.SEEDS_DIR / v.doc).read_text(encoding="utf-8"))
+        seed = re.sub(r"\s+", " ", (Settings().seeds_dir / v.doc).read_text(encoding="utf-8"))
         assert re.sub(r"\s+", " ", v.quote) in seed, v.id
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from twitch_triage import artifact
+from twitch_triage.model import artifact
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 

@@ -16,7 +16,7 @@ from typing import Mapping, Sequence
 
 import streamlit as st
 
-from twitch_triage import config
+from twitch_triage import contract
 from twitch_triage.answers import AnswerError, format_days, format_value, parse_value
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
@@ -51,7 +51,7 @@ def _value(answer_id: str, text: str) -> str | float:
     """One parameter's value as an answer ("yes", "no", "unknown", or days); raises AnswerError."""
     text = _LONG.get(text.strip().lower(), text)
     value = parse_value(answer_id, text)
-    if answer_id == config.DAYS_ANSWER:
+    if answer_id == contract.DAYS_ANSWER:
         if math.isnan(value):
             return UNKNOWN
         if days_problem(value):
@@ -83,7 +83,7 @@ def from_params(params: Mapping[str, str | Sequence[str]], kb: KnowledgeBase) ->
             try:
                 values.append(_value(key, text))
             except AnswerError:
-                expected = "a number of days or u" if key == config.DAYS_ANSWER else "y, n or u"
+                expected = "a number of days or u" if key == contract.DAYS_ANSWER else "y, n or u"
                 ignored.append(f"{key}: '{_clip(text)}' is not {expected}")
                 break
         else:

@@ -7,7 +7,7 @@ from typing import Mapping
 import altair as alt
 import pandas as pd
 
-from twitch_triage import config
+from twitch_triage import contract
 from twitch_triage.triage import Assessment
 
 __all__ = ["probabilities_chart", "dispositions_chart", "LEVEL_COLOURS", "LEVEL_NAMES", "ASSUMED",
@@ -61,14 +61,14 @@ def probabilities_chart(assessment: Assessment) -> alt.LayerChart:
 def dispositions_chart(counts: Mapping[str, int]) -> alt.Chart:
     """Rows per triage level (``{level: count}``), most severe first, in the banner colours."""
     rows = pd.DataFrame(
-        {"level": [LEVEL_NAMES[level] for level in config.LEVELS], "rows": [int(counts.get(lv, 0)) for lv in config.LEVELS]}
+        {"level": [LEVEL_NAMES[level] for level in contract.LEVELS], "rows": [int(counts.get(lv, 0)) for lv in contract.LEVELS]}
     )
     return alt.Chart(rows).mark_bar(cornerRadiusEnd=3, height=18).encode(
         y=alt.Y("level:N", sort=rows["level"].tolist(), title=None),
         x=alt.X("rows:Q", title="Rows", axis=alt.Axis(tickMinStep=1, tickCount=6)),
         color=alt.Color(
             "level:N",
-            scale=alt.Scale(domain=rows["level"].tolist(), range=[LEVEL_COLOURS[lv] for lv in config.LEVELS]),
+            scale=alt.Scale(domain=rows["level"].tolist(), range=[LEVEL_COLOURS[lv] for lv in contract.LEVELS]),
             legend=None,
         ),
         tooltip=["level:N", "rows:Q"],

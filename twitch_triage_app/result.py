@@ -11,7 +11,12 @@ from typing import Any, Mapping, Sequence
 
 import streamlit as st
 
-from twitch_triage import case_report, config, fhir, interview, person, redflags, triage
+from twitch_triage.report import case_report
+from twitch_triage import contract
+from twitch_triage.report import fhir
+from twitch_triage.report import person
+from twitch_triage.triage import redflags
+from twitch_triage import interview, triage
 from twitch_triage.knowledge import KnowledgeBase, Level
 from twitch_triage_app import charts, shared
 
@@ -72,7 +77,7 @@ def show_disposition(assessment: triage.Assessment, kb: KnowledgeBase) -> None:
         lines.extend(f"- **{shared.plain(rule.reason)}** — {shared.cite(rule.source)}"
                      for rule in assessment.red_flags)
     shared.banner(assessment.disposition, "\n".join(lines))
-    number = config.emergency_number()
+    number = shared.settings().emergency_number
     if assessment.disposition == _ONLY_ACTION and number:
         st.link_button(f"Call {number}", shared.call_link(number), type="primary", icon=":material/call:",
                        width="stretch")
@@ -227,7 +232,7 @@ def _evidence_lines(result: triage.LabelResult, assessment: triage.Assessment, k
             continue
         lines.extend(["", f"**{title}**", ""])  # blank lines: a heading, not the end of the list item before it
         for e in items:
-            value = f"{e.value} days" if e.answer == config.DAYS_ANSWER else e.value
+            value = f"{e.value} days" if e.answer == contract.DAYS_ANSWER else e.value
             line = (f"- {shared.plain(e.question)} — *{value}*: {_percent(result.probability - e.effect)} without "
                     f"this answer → {_percent(result.probability)} with it")
             if e.source is None:

@@ -1,6 +1,6 @@
 """The "Score a file" page's one call into the library: an uploaded file in, the scored file out, on disk.
 
-It runs :func:`twitch_triage.batch.score_file`, the function behind
+It runs :func:`twitch_triage.scoring.batch.score_file`, the function behind
 ``twitch-triage score``, file to file, so the page and the command line read,
 validate and write files the same way (delimiter, BOM, error column,
 formula-safe cells), and the page's memory stays bounded whatever the file's
@@ -19,9 +19,11 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from twitch_triage import batch, casefiles, config
-from twitch_triage.batch import ScoreSummary
-from twitch_triage.files import InputError
+from twitch_triage.scoring import batch
+from twitch_triage.io import casefiles
+from twitch_triage import contract
+from twitch_triage.scoring.batch import ScoreSummary
+from twitch_triage.io.files import InputError
 from twitch_triage.knowledge import KnowledgeBase
 
 __all__ = ["InputError", "Scored", "score_upload", "columns", "template_csv", "PREVIEW_CELLS", "PREVIEW_CELL_CHARS",
@@ -34,7 +36,7 @@ _PREVIEW_MIN_ROWS = 20  # however wide the file, the preview shows this many row
 PREVIEW_CELL_CHARS = 200  # and each cell cut to this many characters: the preview stays under about 1 MB
 _RESULTS = ("case_id", "error", "disposition", "likely", "red_flags")  # the preview's first columns, when present
 NOTHING_TO_GO_ON = "nothing to go on"  # the preview's own column: marks a row without a single answer
-_ANSWERED = frozenset(config.YES_SPELLINGS) | frozenset(config.NO_SPELLINGS)
+_ANSWERED = frozenset(contract.YES_SPELLINGS) | frozenset(contract.NO_SPELLINGS)
 
 
 def columns(kb: KnowledgeBase) -> pd.DataFrame:
@@ -60,7 +62,7 @@ def _answered(frame: pd.DataFrame) -> pd.Series:
     found = pd.Series(False, index=frame.index)
     for name in frame.columns:
         cells = frame[name].fillna("").str.strip().str.lower()
-        if name == config.DAYS_ANSWER:
+        if name == contract.DAYS_ANSWER:
             found |= pd.to_numeric(cells, errors="coerce").ge(0)
         else:
             found |= cells.isin(_ANSWERED)

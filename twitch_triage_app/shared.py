@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import html
-import os
 import re
 from pathlib import Path
 
 import streamlit as st
 
-from twitch_triage import artifact, config, knowledge
+from twitch_triage.model import artifact
+from twitch_triage.settings import Settings
+from twitch_triage import knowledge
 
 __all__ = [
-    "MODELS_ENV",
     "LEVEL_ICONS",
     "models_dir",
     "knowledge_base_or_stop",
@@ -33,7 +33,6 @@ __all__ = [
     "cited",
 ]
 
-MODELS_ENV = "TWITCH_TRIAGE_MODELS"
 _NUMBER_MARK = "\x00emergency-number\x00"  # stands for the number while the rest of a text is escaped
 _CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`)(.+?)(?<!`)\1(?!`)", re.DOTALL)
 
@@ -45,9 +44,14 @@ LEVEL_ICONS = {
 }
 
 
+def settings() -> Settings:
+    """This run's settings, from the environment (``TWITCH_TRIAGE_MODELS``, ``TWITCH_TRIAGE_EMERGENCY_NUMBER``)."""
+    return Settings.from_environment()
+
+
 def models_dir() -> Path:
     """The model folder: ``$TWITCH_TRIAGE_MODELS``, else the project's ``models/``."""
-    return Path(os.environ.get(MODELS_ENV) or config.MODELS_DIR)
+    return settings().models_dir
 
 
 def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
@@ -198,7 +202,7 @@ def call_link(number: str) -> str:
 def filled(text: knowledge.Cited, **values: object) -> str:
     """A knowledge-base text with its placeholders filled, markdown-safe; the emergency number, when one is
     configured (``TWITCH_TRIAGE_EMERGENCY_NUMBER``), is a link that dials it on a phone."""
-    number = config.emergency_number()
+    number = settings().emergency_number
     if number is None:
         return plain(text.fill(**values))
     return plain(text.fill(emergency_number=_NUMBER_MARK, **values)).replace(

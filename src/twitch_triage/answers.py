@@ -10,15 +10,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import config
-from .arrow import text, texts, to_numpy
+from . import contract
+from .io.arrow import text, texts, to_numpy
 
 __all__ = ["AnswerError", "parse_value", "parse_column", "format_value", "format_days", "invalid_message", "quote",
            "QUOTE_AT"]
 
-_YES = sorted(config.YES_SPELLINGS)
-_NO = sorted(config.NO_SPELLINGS)
-_UNKNOWN = sorted(config.UNKNOWN_SPELLINGS)
+_YES = sorted(contract.YES_SPELLINGS)
+_NO = sorted(contract.NO_SPELLINGS)
+_UNKNOWN = sorted(contract.UNKNOWN_SPELLINGS)
 _VOCAB = texts(_YES + _NO + _UNKNOWN)
 _UNKNOWN_VOCAB = texts(_UNKNOWN)
 _CODE = np.array([1.0] * len(_YES) + [0.0] * len(_NO) + [np.nan] * len(_UNKNOWN))
@@ -51,7 +51,7 @@ def quote(value: Any, at: int = QUOTE_AT) -> str:
 
 
 def invalid_message(answer_id: str, value: Any) -> str:
-    if answer_id == config.DAYS_ANSWER:
+    if answer_id == contract.DAYS_ANSWER:
         return f"{answer_id}: {quote(value)} is not a number of days >= 0 or unknown"
     return f"{answer_id}: {quote(value)} is not yes/no/unknown"
 
@@ -65,7 +65,7 @@ def parse_value(answer_id: str, value: Any) -> float:
     """
     if value is None:
         return math.nan
-    if answer_id == config.DAYS_ANSWER:
+    if answer_id == contract.DAYS_ANSWER:
         if isinstance(value, bool):
             raise AnswerError(invalid_message(answer_id, value))
         if isinstance(value, (int, float)):  # judged as the same number written in a CSV cell: NaN is not "unknown"
@@ -78,7 +78,7 @@ def parse_value(answer_id: str, value: Any) -> float:
             if len(text) > _LONGEST:
                 raise AnswerError(invalid_message(answer_id, value))
             text = text.lower()
-            if text in config.UNKNOWN_SPELLINGS:
+            if text in contract.UNKNOWN_SPELLINGS:
                 return math.nan
             if not _DAYS_TEXT.fullmatch(text):
                 raise AnswerError(invalid_message(answer_id, value))
@@ -96,11 +96,11 @@ def parse_value(answer_id: str, value: Any) -> float:
     if len(text) > _LONGEST:  # no spelling is this long: not worth another copy
         raise AnswerError(invalid_message(answer_id, value))
     text = text.lower()
-    if text in config.YES_SPELLINGS:
+    if text in contract.YES_SPELLINGS:
         return 1.0
-    if text in config.NO_SPELLINGS:
+    if text in contract.NO_SPELLINGS:
         return 0.0
-    if text in config.UNKNOWN_SPELLINGS:
+    if text in contract.UNKNOWN_SPELLINGS:
         return math.nan
     raise AnswerError(invalid_message(answer_id, value))
 
@@ -120,7 +120,7 @@ def parse_column(answer_id: str, values: pa.Array | pa.ChunkedArray | Sequence[A
         arr = pc.cast(arr, pa.string())
     n = len(arr)
     clean = pc.utf8_lower(pc.utf8_trim_whitespace(pc.fill_null(arr, text(""))))
-    if answer_id == config.DAYS_ANSWER:
+    if answer_id == contract.DAYS_ANSWER:
         unknown = to_numpy(pc.is_in(clean, value_set=_UNKNOWN_VOCAB))
         days = pc.if_else(pc.match_substring_regex(clean, f"^(?:{_DAYS})$"), clean, text(None))
         codes = to_numpy(pc.cast(days, pa.float64()))  # null (not days) is NaN
@@ -137,7 +137,7 @@ def format_value(answer_id: str, value: float) -> str:
     """The canonical spelling of a parsed answer: yes / no / '' (unknown), or days."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if answer_id == config.DAYS_ANSWER:
+    if answer_id == contract.DAYS_ANSWER:
         return format_days(value)
     return "yes" if value == 1 else "no"
 

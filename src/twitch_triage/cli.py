@@ -11,7 +11,8 @@ import textwrap
 import threading
 from typing import Callable, Iterator, Sequence
 
-from . import config
+from . import contract
+from .settings import Settings
 
 __all__ = ["main", "build_parser"]
 
@@ -50,9 +51,9 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from . import generator
-    from .casefiles import write_frame
-    from .files import atomic_output
+    from .oracle import generator
+    from .io.casefiles import write_frame
+    from .io.files import atomic_output
 
     kb = _load_kb(args)
     with atomic_output(args.output) as sink:
@@ -108,13 +109,13 @@ def _score_warning(message: str) -> None:
 def _load_predictor(args: argparse.Namespace, kb):
     """The model from models/ (or --model DIR), checked, also against the knowledge base's answers and labels;
     warns on stderr if the knowledge base changed."""
-    from . import artifact
+    from .model import artifact
 
     try:
         predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
         artifact.check_against(predictor, kb)
     except artifact.ArtifactError as exc:
-        from .files import InputError
+        from .io.files import InputError
 
         raise InputError(str(exc)) from None
     if predictor.stale:
@@ -123,16 +124,17 @@ def _load_predictor(args: argparse.Namespace, kb):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from . import report, training
+    from .model import card
+    from .model import training
 
     kb = _load_kb(args)
     if args.n < 1000:
-        from .files import InputError
+        from .io.files import InputError
 
         raise InputError(f"--n {args.n} is too small to train on: use at least 1000 cases")
     result = training.train(kb, n=args.n, seed=args.seed, models_dir=args.model, quiet=args.quiet)
     with training.stage("figures and model card", 1, quiet=args.quiet) as bar:
-        folder = report.write_model_card(kb, result, args.reports or args.model)
+        folder = card.write_model_card(kb, result, args.reports or args.model)
         bar.update(1)
     m, o, r = (result.evaluation[k] for k in ("model", "oracle", "rules"))
     mn, on = m["nothing_lacking"], o["nothing_lacking"]
@@ -151,11 +153,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
-    from . import training
-    from .evaluate import MIN_CASES
+    from .model import training
+    from .model.evaluation import MIN_CASES
 
     if args.n < MIN_CASES:
-        from .files import InputError
+        from .io.files import InputError
 
         raise InputError(f"--n {args.n} is too small to evaluate on: use at least {MIN_CASES} cases")
     kb = _load_kb(args)
@@ -199,7 +201,7 @@ def _read_answers(given: str | None) -> dict:
     import json
 
     from .answers import quote
-    from .files import InputError
+    from .io.files import InputError
 
     text = sys.stdin.read() if given in (None, "-") else given
     example = """give one JSON object of answers, e.g. '{"loc_eyelid": "yes"}'"""
@@ -225,7 +227,7 @@ def _cmd_next(args: argparse.Namespace) -> int:
     import json
 
     from . import interview
-    from .files import InputError
+    from .io.files import InputError
 
     answers = _read_answers(args.answers)
     kb = _load_kb(args)
@@ -240,8 +242,11 @@ def _cmd_next(args: argparse.Namespace) -> int:
 def _cmd_report(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from . import case_report, fhir, interview, person, triage
-    from .files import InputError, atomic_output
+    from .report import case_report
+    from .report import fhir
+    from .report import person
+    from . import interview, triage
+    from .io.files import InputError, atomic_output
 
     try:
         details = person.parse(args.age, args.sex, args.medicines)
@@ -272,7 +277,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _age(text: str) -> int:
-    from .person import parse
+    from .report.person import parse
 
     try:
         return parse(age=text).age
@@ -289,8 +294,9 @@ def _worker_count(text: str) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from . import batch, shards
-    from .files import InputError, refuse_output_over_input, shown
+    from .scoring import batch
+    from .scoring import shards
+    from .io.files import InputError, refuse_output_over_input, shown
 
     if args.engine != "dask" and (args.scheduler or args.workers):
         raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
@@ -319,13 +325,13 @@ def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
     from pathlib import Path
 
-    from . import shards
-    from .files import InputError, shown
+    from .scoring import shards
+    from .io.files import InputError, shown
 
     if args.output == "-":
         raise InputError(f"{shown(args.input)} names several shards: give an output folder with -o, not -")
     if args.engine == "dask":
-        from . import dask_engine
+        from .scoring import dask_engine
 
         engine = dask_engine.engine(args.scheduler, args.workers)  # says how to get Dask when it is missing
     else:
@@ -379,14 +385,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("generate", _cmd_generate, "write N synthetic cases (answers + true labels) as CSV",
             "twitch-triage generate --n 1000 --seed 1 -o cases.csv")
     p.add_argument("--n", type=_non_negative_int, default=1000, help="number of cases (default 1000)")
-    p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
+    p.add_argument("--seed", type=_non_negative_int, default=contract.DEFAULT_SEED, help="random seed")
     p.add_argument("-o", "--output", required=True, help="output CSV path, or - for standard output")
 
     p = add("train", _cmd_train, "generate synthetic cases, fit, calibrate, evaluate and save models/",
             "twitch-triage train --n 200000 --seed 42")
-    p.add_argument("--n", type=_positive_int, default=config.DEFAULT_TRAIN_N,
-                   help=f"training cases (default {config.DEFAULT_TRAIN_N:,})")
-    p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_SEED, help="random seed")
+    p.add_argument("--n", type=_positive_int, default=contract.DEFAULT_TRAIN_N,
+                   help=f"training cases (default {contract.DEFAULT_TRAIN_N:,})")
+    p.add_argument("--seed", type=_non_negative_int, default=contract.DEFAULT_SEED, help="random seed")
     p.add_argument("--model", default=None, metavar="DIR", help="where to save the model (default models/)")
     p.add_argument("--reports", default=None, metavar="DIR",
                    help="where to write the model card and its figures (default: beside the model)")
@@ -395,9 +401,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("evaluate", _cmd_evaluate, "score fresh held-out synthetic cases with the model, the oracle and the rules",
             "twitch-triage evaluate --json --n 20000 --seed 7")
     p.add_argument("--json", action="store_true", help="print the contract's JSON object")
-    p.add_argument("--n", type=_positive_int, default=config.DEFAULT_EVAL_N,
-                   help=f"held-out cases (default {config.DEFAULT_EVAL_N:,})")
-    p.add_argument("--seed", type=_non_negative_int, default=config.DEFAULT_EVAL_SEED, help="random seed")
+    p.add_argument("--n", type=_positive_int, default=contract.DEFAULT_EVAL_N,
+                   help=f"held-out cases (default {contract.DEFAULT_EVAL_N:,})")
+    p.add_argument("--seed", type=_non_negative_int, default=contract.DEFAULT_EVAL_SEED, help="random seed")
     p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
 
     p = add("score", _cmd_score, "batch-score a CSV of cases: every row out, with probabilities, disposition and errors",
@@ -490,7 +496,7 @@ def _exit_on_signal(command: str, signum: int, why: str = "") -> int:
 def _is_usage_error(exc: Exception) -> bool:
     """Unusable input or arguments (exit 2). Their classes are imported here, once there is an error,
     so that a command that succeeds without the CSV layer (``--help``, ``schema``) never imports it."""
-    from .files import InputError
+    from .io.files import InputError
     from .knowledge import KnowledgeBaseError
 
     return isinstance(exc, (InputError, KnowledgeBaseError))
@@ -515,7 +521,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if _is_usage_error(exc):
             print(f"twitch-triage {args.command}: error: {exc}", file=sys.stderr)
             return EXIT_USAGE
-        if os.environ.get("TWITCH_TRIAGE_DEBUG"):
+        if Settings.from_environment().debug:
             raise
         print(f"twitch-triage {args.command}: internal error: {type(exc).__name__}: {exc} "
               "(set TWITCH_TRIAGE_DEBUG=1 for details)", file=sys.stderr)

@@ -44,7 +44,8 @@ def form_order(kb: KnowledgeBase) -> tuple[str, ...]:
 def interviewer(kb: KnowledgeBase | None = None, model: Any = None) -> Interviewer:
     """The :class:`Interviewer` of ``kb`` and ``model`` (default: the knowledge base as it is now and the saved
     model in ``models/`` trained on it), built once per pair."""
-    from .. import artifact, knowledge
+    from ..model import artifact
+    from .. import knowledge
 
     kb = knowledge.load_default() if kb is None else kb
     if model is None:
@@ -95,7 +96,7 @@ def what_if(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None,
     """For each yes/no answer given, the outputs if it were the other way (one batched model call)."""
     it = interviewer(kb, model)
     x, _ = it.parse(answers)
-    from ..workers import one_blas_thread
+    from ..scoring.workers import one_blas_thread
 
     with one_blas_thread():
         return _what_if.what_if(it, x)
@@ -106,7 +107,7 @@ def triggers(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None, mod
     first (the step's ``triggers``)."""
     it = interviewer(kb, model)
     x, _ = it.parse(answers)
-    from ..workers import one_blas_thread
+    from ..scoring.workers import one_blas_thread
 
     with one_blas_thread():
         return _explain.triggers(it.kb, x, lambda X: it.outputs(X)[0][:, -1])

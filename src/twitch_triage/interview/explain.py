@@ -7,7 +7,8 @@ from typing import Callable
 
 import numpy as np
 
-from .. import config, redflags
+from .. import contract
+from ..triage import redflags
 from ..knowledge import KnowledgeBase
 from .questions import CHECKLIST, LIFESTYLE, WHERE, Question
 
@@ -66,9 +67,9 @@ def unsure_signs(kb: KnowledgeBase, x: np.ndarray, given: np.ndarray) -> tuple[t
     """The warning signs answered "don't know": each with the level it would reach on its own, most severe first
     (an unknown answer fires no rule, but the person should know what the sign calls for)."""
     ids = kb.answer_ids
-    unknown = [j for j, a in enumerate(ids) if a != config.DAYS_ANSWER and given[j] and np.isnan(x[j])]
+    unknown = [j for j, a in enumerate(ids) if a != contract.DAYS_ANSWER and given[j] and np.isnan(x[j])]
     rows = np.full((len(unknown), len(ids)), np.nan)  # each sign alone answered yes: one evaluation for all
     rows[np.arange(len(unknown)), unknown] = 1.0
     level, _ = redflags.evaluate_matrix(kb, rows)
-    out = [(ids[j], config.LEVELS[int(lv)]) for j, lv in zip(unknown, level) if lv <= redflags.level_rank("urgent")]
+    out = [(ids[j], contract.LEVELS[int(lv)]) for j, lv in zip(unknown, level) if lv <= redflags.level_rank("urgent")]
     return tuple(sorted(out, key=lambda item: redflags.level_rank(item[1])))

@@ -17,10 +17,12 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .. import config, redflags, triage
+from .. import contract
+from ..triage import redflags
+from .. import triage
 from ..answers import AnswerError, invalid_message, parse_value, quote
 from ..knowledge import KnowledgeBase
-from ..workers import one_blas_thread
+from ..scoring.workers import one_blas_thread
 from . import explain, policy
 from .questions import Question, build
 from .value import Valuer
@@ -59,7 +61,7 @@ class Interviewer:
     Parameters
     ----------
     kb : the knowledge base (questions, red-flag rules, missing rates, the generator's model).
-    model : the trained model (:class:`~twitch_triage.artifact.Predictor`): ``predict_all`` gives the ten
+    model : the trained model (:class:`~twitch_triage.model.artifact.Predictor`): ``predict_all`` gives the ten
         labels' probabilities and ``p_nothing_lacking``.
     stop_below : stop when no screen is worth this much (a chance of changing what is shown).
     cap : stop after this many screens answered.
@@ -71,7 +73,7 @@ class Interviewer:
     def __init__(self, kb: KnowledgeBase, model: Any, *, stop_below: float = STOP_BELOW,
                  cap: int = policy.MAX_SCREENS, samples: int | None = None, item_at_least: float = ITEM_AT_LEAST,
                  needed_at_least: float = NEEDED_AT_LEAST):
-        from ..generator import compile_model
+        from ..oracle.generator import compile_model
         from .value import SAMPLES
 
         if tuple(model.answer_ids) != kb.answer_ids or tuple(model.labels) != kb.label_ids:
@@ -271,7 +273,7 @@ class Interviewer:
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, written)},
             "p_nothing_lacking": int(out.nothing_written[0]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for c in out.likely_cols],
-            "disposition": config.LEVELS[level],
+            "disposition": contract.LEVELS[level],
             "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[0]) if on],
             "triggers": list(explain.triggers(self.kb, x, lambda X: self.outputs(X)[0][:, -1])),
             "asked": screens,

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import config, redflags
+from .. import contract
+from ..triage import redflags
 from ..knowledge import KnowledgeBase
 from .questions import Question, Questions
 
@@ -55,7 +56,7 @@ def must_ask(kb: KnowledgeBase, x: np.ndarray, given: np.ndarray) -> tuple[str, 
     ids = kb.answer_ids
     now, _ = redflags.evaluate_matrix(kb, x[None, :])
     top = np.where(given, x, 1.0)
-    days = ids.index(config.DAYS_ANSWER)
+    days = ids.index(contract.DAYS_ANSWER)
     if not given[days]:
         top[days] = _BEYOND_ANY_THRESHOLD
     _, could = redflags.evaluate_matrix(kb, top[None, :])
@@ -69,7 +70,7 @@ def must_ask(kb: KnowledgeBase, x: np.ndarray, given: np.ndarray) -> tuple[str, 
 def decide(questions: Questions, kb: KnowledgeBase, x: np.ndarray, given: np.ndarray, level: int, screens: int, *,
            for_report: bool = False, cap: int = MAX_SCREENS) -> Decision:
     """The policy for answers ``x`` (``given`` marks those given, "unknown" included) at disposition ``level``
-    (an index into ``config.LEVELS``), after ``screens`` screens answered.
+    (an index into ``contract.LEVELS``), after ``screens`` screens answered.
 
     Parameters
     ----------

@@ -3,7 +3,7 @@
 Which answers make up each comes from the knowledge base and the contract, not from code: the checklist is
 every yes/no answer that on its own makes the red-flag rules reach ``urgent`` or ``emergency``; the core
 history is where the twitching is (the knowledge base's group of the locations), how long it has lasted
-(the days answer) and the lifestyle screen (the contract's :data:`~twitch_triage.config.LIFESTYLE`); every
+(the days answer) and the lifestyle screen (the contract's :data:`~twitch_triage.contract.LIFESTYLE`); every
 other answer belongs to the topic of its knowledge-base group and is asked on a screen of that topic when
 it is worth asking (:mod:`twitch_triage.interview.value`).
 """
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .. import config, redflags
+from .. import contract
+from ..triage import redflags
 from ..knowledge import KnowledgeBase
 
 __all__ = ["CHECKLIST", "WHERE", "LIFESTYLE", "Question", "Questions", "build"]
@@ -98,9 +99,9 @@ def build(kb: KnowledgeBase) -> Questions:
         raise ValueError(f"the knowledge base has no rule '{_LOCATIONS_RULE}': its answers are the 'where' screen")
     where_group = kb.answer(locations[0]).group
     where = Question(WHERE, "group_multiple", locations, titles[where_group], where_group)
-    days = kb.answer(config.DAYS_ANSWER)
+    days = kb.answer(contract.DAYS_ANSWER)
     how_long = Question(days.id, "number", (days.id,), days.question, days.group)
-    lifestyle_items = tuple(a for a in kb.answer_ids if a in config.LIFESTYLE)
+    lifestyle_items = tuple(a for a in kb.answer_ids if a in contract.LIFESTYLE)
     lifestyle = Question(LIFESTYLE, "group_multiple", lifestyle_items, titles[kb.answer(lifestyle_items[0]).group],
                          kb.answer(lifestyle_items[0]).group)
     core = (where, how_long, lifestyle)

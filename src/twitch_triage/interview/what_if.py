@@ -6,7 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import config, redflags
+from .. import contract
+from ..triage import redflags
 from ..answers import format_value
 
 __all__ = ["what_if"]
@@ -21,7 +22,7 @@ def what_if(interviewer, x: np.ndarray) -> dict[str, dict[str, Any]]:
     "likely": [...], "disposition": ..., "red_flags": [...]}``, in the knowledge base's order.
     """
     kb = interviewer.kb
-    flip = [j for j in np.flatnonzero(~np.isnan(x)) if kb.answer_ids[j] != config.DAYS_ANSWER]
+    flip = [j for j in np.flatnonzero(~np.isnan(x)) if kb.answer_ids[j] != contract.DAYS_ANSWER]
     rows = np.repeat(x[None, :], len(flip), axis=0)
     rows[np.arange(len(flip)), flip] = 1.0 - x[flip]
     _, out = interviewer.outputs(rows)
@@ -34,7 +35,7 @@ def what_if(interviewer, x: np.ndarray) -> dict[str, dict[str, Any]]:
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.written[i])},
             "p_nothing_lacking": int(out.nothing_written[i]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for r, c in zip(out.likely_rows, out.likely_cols) if r == i],
-            "disposition": config.LEVELS[int(out.level[i])],
+            "disposition": contract.LEVELS[int(out.level[i])],
             "red_flags": [rule.id for rule, on in zip(kb.red_flags, out.fired[i]) if on],
         }
     return result

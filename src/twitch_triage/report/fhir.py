@@ -30,17 +30,18 @@ from typing import Any
 
 import yaml
 
-from . import __version__, config
-from .answers import format_value
+from .. import contract
+from ..settings import Settings
+from .. import __version__
+from ..answers import format_value
 from .case_report import NOTHING_LACKING, short_name
-from .knowledge import KnowledgeBase
+from ..knowledge import KnowledgeBase
 from .person import Person
-from .triage import Assessment
+from ..triage import Assessment
 
-__all__ = ["Codes", "CODES_PATH", "SNOMED", "YES_NO", "ABSENT_REASON", "LABEL_SYSTEM", "load_codes", "bundle",
+__all__ = ["Codes", "SNOMED", "YES_NO", "ABSENT_REASON", "LABEL_SYSTEM", "load_codes", "bundle",
            "dumps"]
 
-CODES_PATH = config.DATA_DIR / "fhir_codes.yaml"
 SNOMED = "http://snomed.info/sct"
 UCUM = "http://unitsofmeasure.org"
 YES_NO = "http://terminology.hl7.org/CodeSystem/v2-0136"  # HL7 Yes/no Indicator: Y, N
@@ -66,8 +67,9 @@ class Codes:
     symptoms: dict[str, dict[str, str]]
 
 
-def load_codes(path: str | Path = CODES_PATH) -> Codes:
-    """The codes file, read with the safe YAML loader."""
+def load_codes(path: str | Path | None = None) -> Codes:
+    """The codes file (default ``data/fhir_codes.yaml``), read with the safe YAML loader."""
+    path = Settings.from_environment().data_dir / "fhir_codes.yaml" if path is None else path
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     symptoms = {answer: {"system": SNOMED, "code": str(c["code"]), "display": c["display"]}
                 for answer, c in data["symptoms"].items()}
@@ -122,7 +124,7 @@ class _Builder:
         return url
 
     def _question(self, answer) -> dict[str, Any]:
-        if answer.id == config.DAYS_ANSWER:
+        if answer.id == contract.DAYS_ANSWER:
             return {"linkId": answer.id, "text": answer.question, "type": "integer"}
         return {"linkId": answer.id, "text": answer.question, "type": "choice",
                 "answerOption": [{"valueCoding": dict(option)} for option in _ANSWER_OPTIONS]}
@@ -135,7 +137,7 @@ class _Builder:
     def _response_item(self, answer) -> dict[str, Any]:
         value = format_value(answer.id, self.assessment.answers.get(answer.id, math.nan))
         item: dict[str, Any] = {"linkId": answer.id, "text": answer.question}
-        if answer.id == config.DAYS_ANSWER:
+        if answer.id == contract.DAYS_ANSWER:
             item["answer"] = [{"valueInteger": int(value)}] if value else [{"valueCoding": dict(_ANSWER_OPTIONS[2])}]
         else:
             item["answer"] = [{"valueCoding": dict(_ANSWER_OPTIONS[{"yes": 0, "no": 1}.get(value, 2)])}]
@@ -211,9 +213,9 @@ def bundle(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, whe
     ----------
     assessment : the case as :func:`twitch_triage.triage.assess` returns it.
     kb : the knowledge base it was assessed with.
-    model_version : :attr:`twitch_triage.artifact.Predictor.version`, named by the ``Device``.
+    model_version : :attr:`twitch_triage.model.artifact.Predictor.version`, named by the ``Device``.
     when : when the case was assessed (a date gives midnight UTC; a naive datetime is taken as UTC).
-    asked : the answers the person was asked, as for :func:`twitch_triage.case_report.build`; the response
+    asked : the answers the person was asked, as for :func:`twitch_triage.report.case_report.build`; the response
         leaves out the questions not asked. None: every one was asked.
     person : the person's details; the sex is the ``Patient``'s gender, the age and medicines resources.
     codes : the codes (default: :func:`load_codes`).

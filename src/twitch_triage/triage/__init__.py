@@ -12,9 +12,10 @@ from typing import Any, Mapping, Protocol
 
 import numpy as np
 
-from . import config, redflags
-from .answers import AnswerError, format_value, parse_value
-from .knowledge import Cited, KnowledgeBase, Level, RedFlagRule, Source
+from .. import contract
+from . import redflags
+from ..answers import AnswerError, format_value, parse_value
+from ..knowledge import Cited, KnowledgeBase, Level, RedFlagRule, Source
 
 __all__ = ["Scorer", "Evidence", "LabelResult", "Assessment", "Outputs", "BatchResult", "case_vector",
            "probabilities", "likely_picks", "outputs", "assess", "assess_matrix"]
@@ -26,7 +27,7 @@ class Scorer(Protocol):
     """Anything with calibrated probabilities (the trained model, or the oracle).
 
     A scorer that also has ``predict_all(X)`` (the trained model's
-    :meth:`~twitch_triage.artifact.Predictor.predict_all`: the labels' probabilities, then P(no label))
+    :meth:`~twitch_triage.model.artifact.Predictor.predict_all`: the labels' probabilities, then P(no label))
     gives ``p_nothing_lacking`` too.
     """
 
@@ -90,7 +91,7 @@ class Outputs:
         The likely labels: case ``likely_rows[k]`` lists label ``likely_cols[k]``; cases in order, each
         case's labels most probable first.
     level : ndarray of shape (n_samples,), int
-        The disposition, an index into ``config.LEVELS`` (0 = emergency).
+        The disposition, an index into ``contract.LEVELS`` (0 = emergency).
     fired : ndarray of shape (n_samples, n_rules), bool
         The red-flag rules that fired, in ``kb.red_flags`` order.
     written : ndarray of shape (n_samples, n_labels), int
@@ -170,7 +171,7 @@ def probabilities(scorer: Scorer, X: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The labels more likely than not, per case: those whose probability as written (4 decimals) is at least
-    ``config.LIKELY_AT_LEAST``, most probable first (ties in label order), at most ``config.LIKELY_AT_MOST``.
+    ``contract.LIKELY_AT_LEAST``, most probable first (ties in label order), at most ``contract.LIKELY_AT_MOST``.
 
     Parameters
     ----------
@@ -186,11 +187,11 @@ def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _likely_written(written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """:func:`likely_picks` from the probabilities as written, in ten-thousandths."""
-    rows, cols = np.nonzero(written >= redflags.ten_thousandths(config.LIKELY_AT_LEAST))  # few per case
+    rows, cols = np.nonzero(written >= redflags.ten_thousandths(contract.LIKELY_AT_LEAST))  # few per case
     order = np.lexsort((cols, -written[rows, cols], rows))  # by case, then most probable, then label order
     rows, cols = rows[order], cols[order]
     rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # place within its case
-    keep = rank < config.LIKELY_AT_MOST
+    keep = rank < contract.LIKELY_AT_MOST
     return rows[keep], cols[keep]
 
 
@@ -227,7 +228,7 @@ def assess_matrix(X: np.ndarray, scorer: Scorer, kb: KnowledgeBase) -> BatchResu
         likely[i].append(scorer.labels[j])
     ids = [rule.id for rule in kb.red_flags]
     return BatchResult(P=P, likely=[";".join(names) for names in likely],
-                       disposition=np.array(config.LEVELS, dtype=object)[out.level],
+                       disposition=np.array(contract.LEVELS, dtype=object)[out.level],
                        red_flags=[";".join(ids[r] for r in np.flatnonzero(row)) for row in out.fired], nothing=nothing)
 
 
@@ -253,11 +254,11 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
     Parameters
     ----------
     case : mapping of answer id -> value (``"yes"``, ``"no"``, ``True``, ``None``, days, ...).
-    scorer : the trained model (:class:`twitch_triage.artifact.Predictor`) or any :class:`Scorer`.
+    scorer : the trained model (:class:`twitch_triage.model.artifact.Predictor`) or any :class:`Scorer`.
     kb : the knowledge base (red-flag rules, sources, tests).
     explain : compute the per-answer evidence (one extra batch prediction).
     """
-    from .generator import compile_model  # here, not at the top: batch scoring never needs the generator
+    from ..oracle.generator import compile_model  # here, not at the top: batch scoring never needs the generator
 
     answer_ids = scorer.answer_ids
     x, errors = case_vector(case, answer_ids)
@@ -269,7 +270,7 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
     p = P[0]
     out = outputs(x[None, :], p[None, :], kb, answer_ids, tuple(scorer.labels))
     likely = tuple(scorer.labels[j] for j in out.likely_cols)
-    disposition = config.LEVELS[int(out.level[0])]
+    disposition = contract.LEVELS[int(out.level[0])]
     prevalence = dict(zip(kb.label_ids, compile_model(kb).label_prevalence))
 
     results = []
@@ -288,7 +289,7 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
                 if direction == 0:
                     agrees = None
                 else:
-                    expected_up = bool((direction > 0) == (x[col] == 1)) if answer != config.DAYS_ANSWER else None
+                    expected_up = bool((direction > 0) == (x[col] == 1)) if answer != contract.DAYS_ANSWER else None
                     agrees = None if expected_up is None else bool((effect > 0) == expected_up)
                 evidence.append(Evidence(answer, kb.answer(answer).question, value, effect, source, agrees))
             evidence.sort(key=lambda e: -abs(e.effect))

@@ -16,8 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from . import __version__, config
-from .files import atomic_output
+from .. import contract
+from ..settings import Settings
+from .. import __version__
+from ..io.files import atomic_output
 from .inference import Network
 
 __all__ = ["ArtifactError", "Predictor", "save", "load", "check_against", "bundle_path", "arrays_path", "manifest_path",
@@ -27,7 +29,7 @@ BUNDLE_NAME = "model.joblib"
 ARRAYS_NAME = "model.npz"
 MANIFEST_NAME = "manifest.json"
 _FIX = "run `make train` to rebuild it"
-_CODE = ("model.py", "inference.py")  # the code that defines what the saved pipeline and arrays mean
+_CODE = ("estimators.py", "inference.py")  # the code that defines what the saved pipeline and arrays mean
 
 # The manifest's fields as `save` writes them, each with its type and that of its items (or values);
 # a field that is there must have them.
@@ -49,15 +51,15 @@ class ArtifactError(RuntimeError):
 
 
 def bundle_path(folder: str | Path | None = None) -> Path:
-    return Path(folder or config.MODELS_DIR) / BUNDLE_NAME
+    return Path(folder or Settings.from_environment().models_dir) / BUNDLE_NAME
 
 
 def arrays_path(folder: str | Path | None = None) -> Path:
-    return Path(folder or config.MODELS_DIR) / ARRAYS_NAME
+    return Path(folder or Settings.from_environment().models_dir) / ARRAYS_NAME
 
 
 def manifest_path(folder: str | Path | None = None) -> Path:
-    return Path(folder or config.MODELS_DIR) / MANIFEST_NAME
+    return Path(folder or Settings.from_environment().models_dir) / MANIFEST_NAME
 
 
 def code_fingerprint() -> str:
@@ -107,7 +109,7 @@ class Predictor:
     """A fitted model rebuilt from its files alone: answers in, calibrated probabilities out (each label's,
     and P(no label), ``p_nothing_lacking``).
 
-    The probabilities come from :class:`~twitch_triage.inference.Network`, the model's forward pass in
+    The probabilities come from :class:`~twitch_triage.model.inference.Network`, the model's forward pass in
     numpy; ``pipeline`` is the scikit-learn pipeline of record it was exported from, when at hand
     (after training, or ``load(..., pipeline=True)``).
     """
@@ -122,8 +124,8 @@ class Predictor:
     @classmethod
     def from_pipeline(cls, pipeline: Any, labels: tuple[str, ...], answer_ids: tuple[str, ...],
                       metadata: dict | None = None) -> Predictor:
-        """The predictor of a fitted pipeline (:func:`twitch_triage.model.build_pipeline`), its network exported."""
-        from .model import export
+        """The predictor of a fitted pipeline (:func:`twitch_triage.model.estimators.build_pipeline`), its network exported."""
+        from .estimators import export
 
         return cls(export(pipeline), tuple(labels), tuple(answer_ids), dict(metadata or {}), pipeline=pipeline)
 
@@ -176,7 +178,7 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
         raise ValueError("a predictor without its scikit-learn pipeline cannot be saved: load it with pipeline=True")
     import joblib
 
-    folder = Path(folder or config.MODELS_DIR)
+    folder = Path(folder or Settings.from_environment().models_dir)
     folder.mkdir(parents=True, exist_ok=True)
     metadata = {
         **predictor.metadata,
@@ -282,7 +284,7 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None, pipe
     With ``pipeline=True`` the scikit-learn pipeline of record is loaded too (for training
     code and model inspection): ``model.joblib``'s SHA-256 and its library versions must
     match, all checked before anything is unpickled. Unpickling then builds only the classes
-    a model is made of (:data:`twitch_triage.pickled.MODEL_GLOBALS`) and arrays of numbers:
+    a model is made of (:data:`twitch_triage.model.unpickler.MODEL_GLOBALS`) and arrays of numbers:
     a file that refers to anything else (``os.system``, ``eval``, ...) is refused before it
     runs, whatever its checksum.
 
@@ -294,7 +296,7 @@ def load(folder: str | Path | None = None, *, kb_sha256: str | None = None, pipe
     ArtifactError
         One line that says what is wrong and to run ``make train``.
     """
-    folder = Path(folder or config.MODELS_DIR)
+    folder = Path(folder or Settings.from_environment().models_dir)
     manifest = read_manifest(folder)
     if manifest.get("versions", {}).get("model-code") != code_fingerprint():
         raise ArtifactError(f"the model was built by another version of twitch_triage's model code "
@@ -382,14 +384,14 @@ def _read_arrays(path: Path, sha256: str, members: dict[str, int]) -> Predictor:
         if network.n_outputs != len(labels) + 1:
             raise ValueError(f"the network has {network.n_outputs} outputs, not {len(labels) + 1} (one per label, "
                              "then p_nothing_lacking, which a model trained before contract version 3 lacks)")
-        if len(answer_ids) != network.n_answers or answer_ids[network.days_index] != config.DAYS_ANSWER:
+        if len(answer_ids) != network.n_answers or answer_ids[network.days_index] != contract.DAYS_ANSWER:
             raise ValueError(f"'answer_ids' do not fit the network's {network.n_answers} answers and days column")
         extra = sorted(set(arrays) - set(network.arrays()) - {"labels", "answer_ids"})
         if extra:
             raise ValueError(f"holds an array '{extra[0]}', which is not part of a twitch-triage model")
     except ValueError as exc:
         raise ArtifactError(f"the model file {path} is malformed: {exc}: {_FIX}") from None
-    if labels != config.LABELS:
+    if labels != contract.LABELS:
         raise ArtifactError(f"the model's labels {labels} differ from the contract's: {_FIX}")
     return Predictor(network, labels, answer_ids)
 
@@ -399,7 +401,7 @@ def _read_pipeline(path: Path, manifest: dict, predictor: Predictor) -> Any:
     from sklearn.exceptions import InconsistentVersionWarning
     from sklearn.pipeline import Pipeline
 
-    from . import pickled
+    from . import unpickler
 
     _check_file(path, manifest["sha256"])
     expected = manifest.get("versions", {})
@@ -412,8 +414,8 @@ def _read_pipeline(path: Path, manifest: dict, predictor: Predictor) -> Any:
     with warnings.catch_warnings():
         warnings.simplefilter("error", InconsistentVersionWarning)
         try:
-            bundle = pickled.load(path)
-        except pickled.Refused as exc:
+            bundle = unpickler.load(path)
+        except unpickler.Refused as exc:
             raise ArtifactError(f"the model file {path} {exc}, so it was not loaded (it was not written by "
                                 f"`make train`, or was altered since): {_FIX}") from None
         except InconsistentVersionWarning as exc:

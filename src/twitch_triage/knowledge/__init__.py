@@ -13,7 +13,8 @@ from typing import Any, Iterator, Sequence
 
 import yaml
 
-from . import config
+from .. import contract
+from ..settings import Settings
 
 __all__ = [
     "KnowledgeBaseError",
@@ -41,7 +42,7 @@ _CLINICAL = "clinical"
 
 # The placeholders a text may hold, and what the program puts in them (values, not medical facts).
 PLACEHOLDERS: dict[str, str] = {
-    "emergency_number": "the emergency number to call (config.emergency_number_text())",
+    "emergency_number": "the emergency number to call (Settings.emergency_number_text)",
     "percent": "a share of people, written with its % sign (\"12%\")",
     "sign": "a warning sign, as its question puts it",
     "action": "a level's short `if_unsure` action",
@@ -119,7 +120,7 @@ class Cited:
     def fill(self, **values: object) -> str:
         """The text with its placeholders filled.
 
-        ``emergency_number`` defaults to the configured number (``config.emergency_number_text()``);
+        ``emergency_number`` defaults to the configured number (``Settings.emergency_number_text``);
         any other placeholder the text holds must be given. Values for placeholders the text does not
         hold are ignored, so a caller may always pass the emergency number.
 
@@ -134,7 +135,7 @@ class Cited:
         names = placeholders(self.text)
         given = {name: str(value) for name, value in values.items() if value is not None}
         if "emergency_number" in names and "emergency_number" not in given:
-            given["emergency_number"] = config.emergency_number_text()
+            given["emergency_number"] = Settings.from_environment().emergency_number_text
         missing = [name for name in names if name not in given]
         if missing:
             raise ValueError(f"the text needs a value for '{missing[0]}'")
@@ -316,7 +317,7 @@ class KnowledgeBase:
     def text(self, name: str, **values: object) -> str:
         """The named text with its placeholders filled, e.g. ``kb.text("ambulance")``,
         ``kb.text("base_rate", percent="12%")``, ``kb.text("unsure_sign", sign=..., action=...)``.
-        ``emergency_number`` defaults to the configured one (:func:`config.emergency_number_text`)."""
+        ``emergency_number`` defaults to the configured one (:attr:`Settings.emergency_number_text`)."""
         return self.cited_text(name).fill(**values)
 
 
@@ -609,12 +610,12 @@ def _answers(r: _Reader, groups: tuple[Group, ...]) -> tuple[Answer, ...]:
             )
         )
     answer_ids = {a.id for a in answers}
-    missing_answers = [a for a in config.ANSWERS if a not in answer_ids]
+    missing_answers = [a for a in contract.ANSWERS if a not in answer_ids]
     if missing_answers:
         raise r.fail("answers", f"the contract's answer '{missing_answers[0]}' is missing")
     roles = {a.id: a.role for a in answers}
-    if roles[config.DAYS_ANSWER] != "days" or sum(role == "days" for role in roles.values()) != 1:
-        raise r.fail("answers", f"exactly one answer, '{config.DAYS_ANSWER}', has role 'days'")
+    if roles[contract.DAYS_ANSWER] != "days" or sum(role == "days" for role in roles.values()) != 1:
+        raise r.fail("answers", f"exactly one answer, '{contract.DAYS_ANSWER}', has role 'days'")
     return tuple(answers)
 
 
@@ -624,7 +625,7 @@ def _labels(r: _Reader) -> tuple[Label, ...]:
         lid = r.get(entry, "id", f"labels[{i}]")
         where = f"label {lid}"
         r.entry(entry, where, ("id", "name", "base_rate", "role", "role_source", "tests", "foods", "advice"))
-        r.known(lid, set(config.LABELS), where, "label (not in the contract)")
+        r.known(lid, set(contract.LABELS), where, "label (not in the contract)")
         tests = entry.get("tests")
         if not isinstance(tests, list) or not tests:
             raise r.fail(where, "missing 'tests' (a list of the tests to ask for)")
@@ -642,10 +643,10 @@ def _labels(r: _Reader) -> tuple[Label, ...]:
     by_id = {label.id: label for label in labels}
     if len(by_id) != len(labels):
         raise r.fail("labels", "duplicate label id")
-    missing_labels = [lid for lid in config.LABELS if lid not in by_id]
+    missing_labels = [lid for lid in contract.LABELS if lid not in by_id]
     if missing_labels:
         raise r.fail("labels", f"the contract's label '{missing_labels[0]}' is missing")
-    return tuple(by_id[lid] for lid in config.LABELS)  # contract order
+    return tuple(by_id[lid] for lid in contract.LABELS)  # contract order
 
 
 def _links(r: _Reader, symptoms: set[str]) -> tuple[Link, ...]:
@@ -653,7 +654,7 @@ def _links(r: _Reader, symptoms: set[str]) -> tuple[Link, ...]:
     seen = set()
     for i, entry in enumerate(r.section("links")):
         where = f"links[{i}]"
-        label = r.known(r.get(entry, "label", where), set(config.LABELS), where, "label")
+        label = r.known(r.get(entry, "label", where), set(contract.LABELS), where, "label")
         answer = r.get(entry, "answer", where)
         where = f"links[{i}] ({label} -> {answer})"
         r.entry(entry, where, ("label", "answer", "strength", "source"))
@@ -673,8 +674,8 @@ def _risk_factors(r: _Reader, contexts: set[str]) -> tuple[RiskFactor, ...]:
         label = r.get(entry, "label", where)
         where = f"risk_factors[{i}] ({cause} -> {label})"
         r.entry(entry, where, ("cause", "label", "strength", "source"))
-        r.known(cause, contexts | set(config.LABELS), where, "cause (a context answer or a label)")
-        r.known(label, set(config.LABELS), where, "label")
+        r.known(cause, contexts | set(contract.LABELS), where, "cause (a context answer or a label)")
+        r.known(label, set(contract.LABELS), where, "label")
         if cause == label:
             raise r.fail(where, "a label cannot raise itself")
         risk_factors.append(RiskFactor(cause, label, r.probability(entry, "strength", where, named=True), r.source(entry, where)))
@@ -716,8 +717,8 @@ def _levels(r: _Reader) -> tuple[Level, ...]:
         texts = {key: r.cited(r.get(entry, key, where, dict), f"{where} {key}", *_LEVEL_TEXTS[key])
                  for key in _LEVEL_TEXTS}
         levels.append(Level(lid, title, action, r.source(entry, where), **texts))
-    if tuple(level.id for level in levels) != config.LEVELS:
-        raise r.fail("levels", f"levels must be exactly {list(config.LEVELS)}, most severe first")
+    if tuple(level.id for level in levels) != contract.LEVELS:
+        raise r.fail("levels", f"levels must be exactly {list(contract.LEVELS)}, most severe first")
     return tuple(levels)
 
 
@@ -730,7 +731,7 @@ def _condition(r: _Reader, when: dict, where: str, answer_ids: set[str]
                             "or 'probability_at_least' + 'labels'")
     r.entry(when, f"{where} when", keys)
     if keys[0] == "probability_at_least":
-        labels = r.id_list(when, "labels", set(config.LABELS), where, "label")
+        labels = r.id_list(when, "labels", set(contract.LABELS), where, "label")
         if not labels:
             raise r.fail(where, "names no label")
         return "probability_at_least", (), r.probability(when, "probability_at_least", where), labels
@@ -756,11 +757,11 @@ def _red_flags(r: _Reader, answer_ids: set[str]) -> tuple[RedFlagRule, ...]:
         r.entry(entry, where, ("id", "level", "reason", "when", "source", "call_ambulance", "about_nutrients"))
         if rid in {f.id for f in red_flags}:
             raise r.fail(where, "duplicate id")
-        level = r.known(r.get(entry, "level", where), config.LEVELS, where, "level")
+        level = r.known(r.get(entry, "level", where), contract.LEVELS, where, "level")
         kind, ids, threshold, labels = _condition(r, r.get(entry, "when", where, dict), where, answer_ids)
         call_ambulance = r.flag(entry, "call_ambulance", where, False)
-        if call_ambulance and level != config.LEVELS[0]:
-            raise r.fail(where, f"'call_ambulance' is for {config.LEVELS[0]} rules only (this one is {level})")
+        if call_ambulance and level != contract.LEVELS[0]:
+            raise r.fail(where, f"'call_ambulance' is for {contract.LEVELS[0]} rules only (this one is {level})")
         reason = r.get(entry, "reason", where)
         r.check_placeholders(reason, f"{where} reason", frozenset(), frozenset())
         red_flags.append(RedFlagRule(rid, level, reason, kind, ids, threshold, r.source(entry, where), labels,
@@ -778,7 +779,7 @@ def _patterns(r: _Reader, answer_ids: set[str]) -> tuple[Pattern, ...]:
             all_yes=r.id_list(entry, "all_yes", answer_ids, where, "answer"),
             any_yes=r.id_list(entry, "any_yes", answer_ids, where, "answer"),
             also_any_yes=r.id_list(entry, "also_any_yes", answer_ids, where, "answer"),
-            labels=r.id_list(entry, "labels", set(config.LABELS), where, "label"),
+            labels=r.id_list(entry, "labels", set(contract.LABELS), where, "label"),
             source=r.source(entry, where),
         )
         if not pattern.labels or not (pattern.all_yes or pattern.any_yes):
@@ -790,7 +791,7 @@ def _patterns(r: _Reader, answer_ids: set[str]) -> tuple[Pattern, ...]:
 def _duration(r: _Reader) -> Duration:
     d = r.section("duration", dict, ("answer", "mean_days_without_deficiency", "mean_days_with_deficiency", "source"))
     duration = Duration(
-        answer=r.known(r.get(d, "answer", "duration"), {config.DAYS_ANSWER}, "duration", "answer"),
+        answer=r.known(r.get(d, "answer", "duration"), {contract.DAYS_ANSWER}, "duration", "answer"),
         mean_days_without_deficiency=float(r.get(d, "mean_days_without_deficiency", "duration", (int, float))),
         mean_days_with_deficiency=float(r.get(d, "mean_days_with_deficiency", "duration", (int, float))),
         source=r.source(d, "duration"),
@@ -900,7 +901,7 @@ def _parse(r: _Reader, sha256: str) -> KnowledgeBase:
 def _check_acyclic(r: _Reader, risk_factors: list[RiskFactor]) -> None:
     parents: dict[str, set[str]] = {}
     for f in risk_factors:
-        if f.cause in config.LABELS:
+        if f.cause in contract.LABELS:
             parents.setdefault(f.label, set()).add(f.cause)
     state: dict[str, int] = {}
 
@@ -914,7 +915,7 @@ def _check_acyclic(r: _Reader, risk_factors: list[RiskFactor]) -> None:
             visit(p, path + (node,))
         state[node] = 2
 
-    for label in config.LABELS:
+    for label in contract.LABELS:
         visit(label, ())
 
 
@@ -955,7 +956,7 @@ def _load_cached(path: str, sha256: str) -> KnowledgeBase:
 
 def load_default(path: str | Path | None = None) -> KnowledgeBase:
     """The project's knowledge base, validated again whenever the file's content changes."""
-    p = Path(path) if path is not None else config.KB_PATH
+    p = Path(path) if path is not None else Settings.from_environment().kb_path
     try:
         sha256 = hashlib.sha256(p.read_bytes()).hexdigest()
     except OSError:

@@ -14,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from .. import config
+from ... import contract
 from ..files import InputError, shown
 from .cells import BOM, neutralise
 from .header import read_header
@@ -100,7 +100,7 @@ class CaseReader:
         UTF-8, a quote never closed, a row longer than ``block_size``), with the line number.
     """
 
-    def __init__(self, source: str | os.PathLike | IO[bytes], *, answer_ids: Sequence[str] = config.ANSWERS,
+    def __init__(self, source: str | os.PathLike | IO[bytes], *, answer_ids: Sequence[str] = contract.ANSWERS,
                  block_size: int = DEFAULT_BLOCK_SIZE, typed: bool = False):
         self.name, handle, self.size = self._open(source)
         self._owned = handle if isinstance(source, (str, os.PathLike)) and str(source) != "-" else None
@@ -113,11 +113,11 @@ class CaseReader:
         self.stream = RecordBlocks(rest, handle, name=self.name, delimiter=self.header.delimiter,
                                    block_size=block_size, line=self.header.lines + 1, offset=start)
         self._typed = typed
-        answers = {j for a, j in self.header.answers.items() if a != config.DAYS_ANSWER}
+        answers = {j for a, j in self.header.answers.items() if a != contract.DAYS_ANSWER}
         self._texts = [j for j in range(len(names)) if j not in answers]  # the columns read as text when typed
         spelt = {kind: sorted({v for w in spellings for v in (w, w.upper(), w.title())})
-                 for kind, spellings in (("yes", config.YES_SPELLINGS), ("no", config.NO_SPELLINGS),
-                                         ("unknown", config.UNKNOWN_SPELLINGS))}
+                 for kind, spellings in (("yes", contract.YES_SPELLINGS), ("no", contract.NO_SPELLINGS),
+                                         ("unknown", contract.UNKNOWN_SPELLINGS))}
         # every cell as text, an empty one as "" (not null: null cells cost the writer a slow path)
         self._convert = {
             False: pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, check_utf8=True),

@@ -8,8 +8,8 @@ import numpy as np
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
 
-from .knowledge import KnowledgeBase
-from .model import nothing_lacking
+from ..knowledge import KnowledgeBase
+from .estimators import nothing_lacking
 
 __all__ = ["MIN_CASES", "metrics", "binary_metrics", "likely_metrics", "expected_calibration_error", "reliability",
            "RuleScorer", "evaluate_scorers"]

@@ -2,7 +2,7 @@
 
 :func:`build` turns an :class:`~twitch_triage.triage.Assessment` into sections of plain text, every medical word
 from the knowledge base, each with its source as a numbered note; :func:`pdf` and :func:`text` only lay them
-out (:mod:`twitch_triage.report_layout`), so the two never disagree. The advice and what it rests on come first,
+out (:mod:`twitch_triage.report.layout`), so the two never disagree. The advice and what it rests on come first,
 the answers that were "no" or "not sure" come last, on one line each, by short names (:func:`short_name`).
 """
 
@@ -13,11 +13,12 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from . import config, redflags
-from .answers import format_value
-from .knowledge import KnowledgeBase
+from .. import contract
+from ..triage import redflags
+from ..answers import format_value
+from ..knowledge import KnowledgeBase
 from .person import Person
-from .triage import Assessment
+from ..triage import Assessment
 
 __all__ = ["Item", "Section", "Report", "TITLE", "NOTHING_LACKING", "SUMMARY", "build", "pdf", "text",
            "nothing_leads", "nutrients_apply", "short_name", "sign_name", "unsure_items", "trigger_items"]
@@ -25,7 +26,7 @@ __all__ = ["Item", "Section", "Report", "TITLE", "NOTHING_LACKING", "SUMMARY", "
 TITLE = "Muscle twitching: a report for the doctor"
 SUMMARY = "Summary for the paramedic or the doctor today"  # the first section of an emergency or urgent report
 _ACT_NOW = ("emergency", "urgent")  # levels whose report leads with the summary
-_CAUSE_HEADER = ("Cause", "Probability", "Model assumes", f"Likely (\u2265 {100 * config.LIKELY_AT_LEAST:.0f}%)")
+_CAUSE_HEADER = ("Cause", "Probability", "Model assumes", f"Likely (\u2265 {100 * contract.LIKELY_AT_LEAST:.0f}%)")
 NOTHING_LACKING = "Nothing lacking (another cause)"  # the row of p_nothing_lacking among the causes
 _ACT_AT_ONCE = "urgent"  # a warning sign left unsure is named when it alone would reach this level or above
 _LOCATION = "loc_"  # the answers of where the twitching is: ``loc_eyelid`` is "eyelid twitching"
@@ -130,7 +131,7 @@ def unsure_items(unsure: Sequence[tuple[str, str]], kb: KnowledgeBase, *, beyond
     one line per level, most severe first: the knowledge base's ``unsure_sign`` text with the level's
     ``if_unsure`` action, and its source. ``beyond``: only the signs of levels more severe than this one."""
     items = []
-    for level_id in config.LEVELS:
+    for level_id in contract.LEVELS:
         if beyond is not None and redflags.level_rank(level_id) >= redflags.level_rank(beyond):
             break
         signs = [sign_name(kb, answer_id) for answer_id, level in unsure if level == level_id]
@@ -162,7 +163,7 @@ def _given(assessment: Assessment, kb: KnowledgeBase, asked: Collection[str] | N
     given: dict[str, list[str]] = {"yes": [], "no": [], "not sure": []}
     not_asked = 0
     for answer in kb.answers:
-        if answer.id == config.DAYS_ANSWER:
+        if answer.id == contract.DAYS_ANSWER:
             continue
         value = assessment.answers.get(answer.id, math.nan)
         if math.isnan(value) and asked is not None and answer.id not in asked:
@@ -174,10 +175,10 @@ def _given(assessment: Assessment, kb: KnowledgeBase, asked: Collection[str] | N
 
 def _days(assessment: Assessment, asked: Collection[str] | None) -> str:
     """How long, in a few words."""
-    known = format_value(config.DAYS_ANSWER, assessment.answers.get(config.DAYS_ANSWER, math.nan))
+    known = format_value(contract.DAYS_ANSWER, assessment.answers.get(contract.DAYS_ANSWER, math.nan))
     if known:
         return f"{known} day{'' if known == '1' else 's'}"
-    return "not sure" if asked is None or config.DAYS_ANSWER in asked else "not asked"
+    return "not sure" if asked is None or contract.DAYS_ANSWER in asked else "not asked"
 
 
 def _names(ids: Sequence[str], kb: KnowledgeBase) -> str:
@@ -285,7 +286,7 @@ def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when
     ----------
     assessment : the case as :func:`twitch_triage.triage.assess` returns it.
     kb : the knowledge base it was assessed with (questions, red flags, sources, disclaimer).
-    model_version : one line naming the model (:attr:`twitch_triage.artifact.Predictor.version`).
+    model_version : one line naming the model (:attr:`twitch_triage.model.artifact.Predictor.version`).
     when : the date the report is made (a datetime gives its date).
     asked : the answers the person was asked (an interview's keys, "unknown" included); an unknown answer
         not among them is counted as not asked rather than listed as "not sure". None: every one was asked.
@@ -293,7 +294,7 @@ def build(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when
         first.
     unsure : the warning signs answered "don't know", each with the level it would reach on its own
         (:func:`twitch_triage.interview.unsure`).
-    person : the person's age, sex and medicines (:func:`twitch_triage.person.parse`); the model uses none.
+    person : the person's age, sex and medicines (:func:`twitch_triage.report.person.parse`); the model uses none.
     """
     given, not_asked = _given(assessment, kb, asked)
     findings = _findings(assessment, kb, given, _days(assessment, asked), triggers)
@@ -315,7 +316,7 @@ def pdf(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when: 
         unsure: Sequence[tuple[str, str]] = (), person: Person = Person()) -> bytes:
     """The report as an A4 PDF file's bytes (arguments as :func:`build`): one page whenever the smallest
     readable type lets it, with "Page n of N" at the foot of each."""
-    from .report_layout import render_pdf
+    from .layout import render_pdf
 
     return render_pdf(build(assessment, kb, model_version=model_version, when=when, asked=asked,
                             triggers=triggers, unsure=unsure, person=person), when)
@@ -325,7 +326,7 @@ def text(assessment: Assessment, kb: KnowledgeBase, *, model_version: str, when:
          asked: Collection[str] | None = None, triggers: Sequence[str] = (),
          unsure: Sequence[tuple[str, str]] = (), person: Person = Person()) -> str:
     """The report as plain text, lines of at most 100 characters (arguments as :func:`build`)."""
-    from .report_layout import render_text
+    from .layout import render_text
 
     return render_text(build(assessment, kb, model_version=model_version, when=when, asked=asked,
                              triggers=triggers, unsure=unsure, person=person))

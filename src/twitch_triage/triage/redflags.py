@@ -6,14 +6,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import config
-from .knowledge import KnowledgeBase, RedFlagRule
+from .. import contract
+from ..knowledge import KnowledgeBase, RedFlagRule
 
 __all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE",
            "WRITTEN_SCALE"]
 
-SELF_CARE = config.LEVELS[-1]
-_RANK = {level: i for i, level in enumerate(config.LEVELS)}  # 0 = most severe
+SELF_CARE = contract.LEVELS[-1]
+_RANK = {level: i for i, level in enumerate(contract.LEVELS)}  # 0 = most severe
 WRITTEN_SCALE = 10_000  # probabilities are written with 4 decimals: in ten-thousandths
 
 
@@ -77,7 +77,7 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
 
     Returns
     -------
-    level : ndarray of shape (n_samples,), int — index into ``config.LEVELS`` (0 = emergency).
+    level : ndarray of shape (n_samples,), int — index into ``contract.LEVELS`` (0 = emergency).
     fired : ndarray of shape (n_samples, n_rules), bool — in ``kb.red_flags`` order.
     """
     X = np.asarray(X)
@@ -100,7 +100,7 @@ def evaluate(kb: KnowledgeBase, x: np.ndarray, answer_ids: tuple[str, ...] | Non
     level, fired = evaluate_matrix(kb, np.asarray(x, dtype=np.float64)[None, :], answer_ids,
                                    written=None if p is None else ten_thousandths(np.asarray(p)[None, :]),
                                    labels=labels)
-    return RedFlagResult(config.LEVELS[int(level[0])], fired_rules(kb, fired[0]))
+    return RedFlagResult(contract.LEVELS[int(level[0])], fired_rules(kb, fired[0]))
 
 
 def fired_rules(kb: KnowledgeBase, fired: np.ndarray) -> tuple[RedFlagRule, ...]:

@@ -1,6 +1,6 @@
 """Vignettes: cases written from the seeds' sentences, with the disposition and first label they should get.
 
-``python -m twitch_triage.vignettes`` scores ``data/vignettes.yaml`` with the model in ``models/`` and
+``python -m twitch_triage.model.vignettes`` scores ``data/vignettes.yaml`` with the model in ``models/`` and
 the oracle, and prints the results as Markdown (the README's table).
 """
 
@@ -13,12 +13,14 @@ from typing import Any, Callable
 import numpy as np
 import yaml
 
-from . import config, redflags, triage
-from .knowledge import KnowledgeBase
+from .. import contract
+from ..settings import Settings
+from ..triage import redflags
+from .. import triage
+from ..knowledge import KnowledgeBase
 
-__all__ = ["Vignette", "Result", "VIGNETTES_PATH", "NOTHING_LACKING", "load", "run", "markdown"]
+__all__ = ["Vignette", "Result", "NOTHING_LACKING", "load", "run", "markdown"]
 
-VIGNETTES_PATH = config.DATA_DIR / "vignettes.yaml"
 NOTHING_LACKING = "nothing_lacking"  # in ``expect.top``: that none of the labels is lacking may come first
 
 
@@ -62,8 +64,8 @@ def _vignette(entry: Any, kb: KnowledgeBase, where: str) -> Vignette:
     if unknown:
         raise ValueError(f"{where} ({entry['id']}): unknown answer '{unknown[0]}'")
     expect = entry["expect"]
-    if expect.get("disposition") not in config.LEVELS:
-        raise ValueError(f"{where} ({entry['id']}): expected disposition must be one of {list(config.LEVELS)}")
+    if expect.get("disposition") not in contract.LEVELS:
+        raise ValueError(f"{where} ({entry['id']}): expected disposition must be one of {list(contract.LEVELS)}")
     top = tuple(expect.get("top") or ())
     if not top or not set(top) <= {*kb.label_ids, NOTHING_LACKING}:
         raise ValueError(f"{where} ({entry['id']}): expected top must list labels of the knowledge base "
@@ -73,8 +75,9 @@ def _vignette(entry: Any, kb: KnowledgeBase, where: str) -> Vignette:
                     answers={**warning, **entry["answers"]}, disposition=expect["disposition"], top=top)
 
 
-def load(kb: KnowledgeBase, path: str | Path = VIGNETTES_PATH) -> tuple[Vignette, ...]:
-    """Read the vignettes file; raises ValueError naming a bad entry."""
+def load(kb: KnowledgeBase, path: str | Path | None = None) -> tuple[Vignette, ...]:
+    """Read the vignettes file (default ``data/vignettes.yaml``); raises ValueError naming a bad entry."""
+    path = Settings.from_environment().data_dir / "vignettes.yaml" if path is None else path
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     vignettes = tuple(_vignette(entry, kb, f"vignettes[{i}]") for i, entry in enumerate(raw["vignettes"]))
     if len({v.id for v in vignettes}) != len(vignettes):
@@ -93,7 +96,7 @@ def run(vignettes: tuple[Vignette, ...], kb: KnowledgeBase,
     out = triage.outputs(X, P, kb, kb.answer_ids, kb.label_ids, nothing=nothing)
     first = np.argmax(P, axis=1)
     leads = out.nothing_written >= out.written.max(axis=1)
-    return tuple(Result(v, config.LEVELS[int(level)], NOTHING_LACKING if lead else kb.label_ids[j],
+    return tuple(Result(v, contract.LEVELS[int(level)], NOTHING_LACKING if lead else kb.label_ids[j],
                         float(nothing[i] if lead else P[i, j]))
                  for i, (v, level, j, lead) in enumerate(zip(vignettes, out.level, first, leads)))
 
@@ -121,7 +124,9 @@ def markdown(results: dict[str, tuple[Result, ...]]) -> list[str]:
 
 
 def _main() -> None:
-    from . import artifact, generator, knowledge
+    from . import artifact
+    from ..oracle import generator
+    from .. import knowledge
 
     kb = knowledge.load_default()
     vignettes = load(kb)

@@ -3,7 +3,7 @@ manifest beside them that lets a rerun skip the shards already done.
 
 :func:`score_shard` scores one shard with :func:`batch.score_file`; it is what every engine runs, once per
 shard: the local engine in this process, one after the other, and Dask on its workers
-(:mod:`twitch_triage.dask_engine`). The model and the knowledge base are loaded once per process
+(:mod:`twitch_triage.scoring.dask_engine`). The model and the knowledge base are loaded once per process
 (:func:`scorer`), never once per shard.
 """
 
@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from . import artifact, batch, config, knowledge
-from . import shard_manifest as manifests
-from .files import InputError, shown
-from .shard_manifest import MANIFEST_NAME
+from ..model import artifact
+from . import batch
+from ..settings import Settings
+from .. import knowledge
+from . import manifest as manifests
+from ..io.files import InputError, shown
+from .manifest import MANIFEST_NAME
 
 __all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
            "score_shard", "run", "local_engine"]
@@ -251,8 +254,9 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
                                  "is named after its input and would replace it; choose another folder")
     if any(shard.name == MANIFEST_NAME for shard in shards):
         raise InputError(f"an input shard is named {MANIFEST_NAME}, the name of the run's manifest: rename it")
-    models = Path(model or config.MODELS_DIR).resolve()
-    kb_path = Path(kb or config.KB_PATH).resolve()
+    where = Settings.from_environment()
+    models = Path(model or where.models_dir).resolve()
+    kb_path = Path(kb or where.kb_path).resolve()
     loaded = knowledge.load_default(kb_path)
     try:
         model_sha256 = artifact.read_manifest(models)["inference_sha256"]

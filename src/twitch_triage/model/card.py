@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import artifact, config
-from .evaluate import reliability
-from .knowledge import KnowledgeBase
+from . import artifact
+from .. import contract
+from ..settings import Settings
+from .evaluation import reliability
+from ..knowledge import KnowledgeBase
 
 __all__ = ["write_model_card", "metrics_table", "target_rows", "nothing_lacking_rows", "verdict", "TARGETS"]
 
@@ -24,7 +26,7 @@ def _figures(result, folder: Path) -> tuple[str, str]:
     folder.mkdir(parents=True, exist_ok=True)
     Y = result.eval_cases.Y
     probs = result.eval_probabilities
-    labels = config.LABELS
+    labels = contract.LABELS
     colours = {"model": "#1f77b4", "oracle": "#2ca02c", "rules": "#ff7f0e"}
 
     def grid(path: Path, names: tuple[str, ...], curve, legend: str, xlabel: str, ylabel: str, title: str) -> str:
@@ -87,7 +89,7 @@ def target_rows(evaluation: dict) -> list[str]:
     m, o, r = evaluation["model"], evaluation["oracle"], evaluation["rules"]
     gap = o["macro_auroc"] - m["macro_auroc"]
     excess = m["mean_log_loss"] / o["mean_log_loss"] - 1
-    worse = [lab for lab in config.LABELS
+    worse = [lab for lab in contract.LABELS
              if not (m["per_label"][lab]["log_loss"] < r["per_label"][lab]["log_loss"]
                      and m["per_label"][lab]["auroc"] > r["per_label"][lab]["auroc"])]
     return [
@@ -125,7 +127,7 @@ def nothing_lacking_rows(evaluation: dict) -> list[str]:
 def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None) -> Path:
     """Write ``model_card.md`` and ``figures/`` into ``folder`` (default models/, beside the model, which git
     ignores: what training writes leaves the tree clean); returns the folder."""
-    folder = Path(folder or config.MODELS_DIR)
+    folder = Path(folder or Settings.from_environment().models_dir)
     folder.mkdir(parents=True, exist_ok=True)
     rel_png, roc_png = _figures(result, folder / "figures")
     ev = result.evaluation
@@ -148,7 +150,7 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         "  posterior (the oracle) of its training cases, one output per label and one for P(no label), the",
         "  posterior mass of lacking none of them (`p_nothing_lacking`); Platt scaling per output, fitted on a",
         "  held-out fifth against the truth, calibrates it. `likely` lists the labels more likely than not",
-        f"  (probability at least {config.LIKELY_AT_LEAST}, at most {config.LIKELY_AT_MOST}, most probable first).",
+        f"  (probability at least {contract.LIKELY_AT_LEAST}, at most {contract.LIKELY_AT_MOST}, most probable first).",
         f"- **Training data**: {meta.get('train_n', 0):,} synthetic cases (random draw no. {meta.get('train_seed')}), knowledge base",
         f"  `{meta.get('kb_path')}` sha256 `{kb.sha256[:16]}…`.",
         f"- **Held-out evaluation**: {ev['n_cases']:,} fresh cases (random draw no. {ev['seed']}), with answers left unknown at the",
@@ -181,7 +183,7 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
         "| label | AUROC model | oracle | rules | log-loss model | oracle | rules | ECE model |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for lab in config.LABELS:
+    for lab in contract.LABELS:
         pm, po, pr = m["per_label"][lab], o["per_label"][lab], r["per_label"][lab]
         lines.append(
             f"| {lab} | {pm['auroc']:.4f} | {po['auroc']:.4f} | {pr['auroc']:.4f} | {pm['log_loss']:.4f} | "

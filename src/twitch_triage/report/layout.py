@@ -1,4 +1,4 @@
-"""The layout of a :class:`~twitch_triage.case_report.Report`: plain text, and an A4 PDF that fits one page.
+"""The layout of a :class:`~twitch_triage.report.case_report.Report`: plain text, and an A4 PDF that fits one page.
 
 Each item's source is a numbered note (``[3]``), and the notes are listed once, in small print, at the end.
 """

@@ -33,8 +33,8 @@ from typing import Iterator
 import numpy as np
 import pandas as pd
 
-from . import config
-from .knowledge import KnowledgeBase
+from .. import contract
+from ..knowledge import KnowledgeBase
 
 __all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "sample_chunks", "posterior", "posterior_all"]
 
@@ -78,7 +78,7 @@ class Cases:
         words = np.array(["no", "yes", ""], dtype=object)
         for j, aid in enumerate(self.answer_ids):
             x = self.X[:, j]
-            if aid == config.DAYS_ANSWER:
+            if aid == contract.DAYS_ANSWER:
                 cols[aid] = pd.array(np.where(np.isnan(x), -1, x).astype(np.int64), dtype="Int64")
                 cols[aid][np.isnan(x)] = pd.NA
             else:
@@ -114,7 +114,7 @@ class NoisyOrModel:
         roles = np.array([a.role for a in kb.answers])
         self.symptom_cols = np.flatnonzero(roles == "symptom")
         self.context_cols = np.flatnonzero(roles == "context")
-        self.days_col = a_index[config.DAYS_ANSWER]
+        self.days_col = a_index[contract.DAYS_ANSWER]
         self.inverse_cols = np.flatnonzero([a.inverse for a in kb.answers])
         self.missing_rate = np.array([a.missing_rate for a in kb.answers])
         self.sparse_share = kb.missingness.sparse_share

@@ -13,10 +13,13 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import artifact, config, generator, triage
-from .evaluate import RuleScorer, evaluate_scorers
-from .knowledge import KnowledgeBase
-from .model import build_pipeline
+from . import artifact
+from .. import contract
+from ..oracle import generator
+from .. import triage
+from .evaluation import RuleScorer, evaluate_scorers
+from ..knowledge import KnowledgeBase
+from .estimators import build_pipeline
 
 __all__ = ["TrainResult", "train", "evaluate_model", "oracle_posterior", "stage"]
 
@@ -72,7 +75,7 @@ def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, bar: tqdm | None = None) 
     -------
     ndarray of shape (n_samples, n_labels + 1)
         P(label | answers) for each label, then P(no label | answers)
-        (:meth:`twitch_triage.generator.NoisyOrModel.posterior_all`): what the network learns.
+        (:meth:`twitch_triage.oracle.generator.NoisyOrModel.posterior_all`): what the network learns.
     """
     model = generator.compile_model(kb)
     out = np.empty((X.shape[0], len(kb.label_ids) + 1))
@@ -117,12 +120,12 @@ def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool 
     return {"n_cases": int(n), "seed": int(seed), **result}, cases, probabilities
 
 
-def train(kb: KnowledgeBase, *, n: int = config.DEFAULT_TRAIN_N, seed: int = config.DEFAULT_SEED,
-          eval_n: int = config.DEFAULT_EVAL_N, eval_seed: int = config.DEFAULT_EVAL_SEED,
+def train(kb: KnowledgeBase, *, n: int = contract.DEFAULT_TRAIN_N, seed: int = contract.DEFAULT_SEED,
+          eval_n: int = contract.DEFAULT_EVAL_N, eval_seed: int = contract.DEFAULT_EVAL_SEED,
           models_dir: str | Path | None = None, quiet: bool = False, save: bool = True, **params) -> TrainResult:
     """Train on ``n`` synthetic cases drawn with ``seed`` and save the bundle in ``models_dir``.
 
-    ``params`` go to :class:`twitch_triage.model.DistilledMultiLabel` (e.g. ``max_iter`` for a quick model).
+    ``params`` go to :class:`twitch_triage.model.estimators.DistilledMultiLabel` (e.g. ``max_iter`` for a quick model).
     """
     if n < 100:
         raise ValueError(f"--n {n} is too small to train on; use at least 100 cases")

@@ -28,8 +28,8 @@ MODEL_GLOBALS = frozenset({
     ("sklearn.neural_network._stochastic_optimizers", "AdamOptimizer"),
     ("sklearn.linear_model._logistic", "LogisticRegression"),
     ("sklearn.isotonic", "IsotonicRegression"),
-    ("twitch_triage.model", "AnswerEncoder"),
-    ("twitch_triage.model", "DistilledMultiLabel"),
+    ("twitch_triage.model.estimators", "AnswerEncoder"),
+    ("twitch_triage.model.estimators", "DistilledMultiLabel"),
 })
 
 

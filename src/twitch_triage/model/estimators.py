@@ -17,7 +17,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from . import config
+from .. import contract
 from .inference import Network, encode, sigmoid, whole_tiles
 
 __all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "export", "nothing_lacking"]
@@ -39,7 +39,7 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
     Columns ``[0, A)`` are "is yes" and ``[A, 2A)`` are "is no" for the A
     answers in order, so an unknown answer is 0 in both; the days answer's two
     slots hold log1p(days) and days / 100 instead (0 when unknown), and the last
-    column says whether the days are known (:func:`twitch_triage.inference.encode`,
+    column says whether the days are known (:func:`twitch_triage.model.inference.encode`,
     about 0.3 s per million cases). Features are float64, the precision the
     network predicts in.
 
@@ -68,7 +68,7 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         "days_quantile": [Interval(Real, 0, 1, closed="both")],
     }
 
-    def __init__(self, answer_ids: tuple[str, ...] = config.ANSWERS, *, days_quantile: float = 0.95):
+    def __init__(self, answer_ids: tuple[str, ...] = contract.ANSWERS, *, days_quantile: float = 0.95):
         self.answer_ids = answer_ids
         self.days_quantile = days_quantile
 
@@ -77,10 +77,10 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
         X = np.asarray(X, dtype=np.float64)
         if X.ndim != 2 or X.shape[1] != len(self.answer_ids):
             raise ValueError(f"X must have shape (n, {len(self.answer_ids)}), got {X.shape}")
-        if config.DAYS_ANSWER not in self.answer_ids:
-            raise ValueError(f"answer_ids must include {config.DAYS_ANSWER!r}")
+        if contract.DAYS_ANSWER not in self.answer_ids:
+            raise ValueError(f"answer_ids must include {contract.DAYS_ANSWER!r}")
         self.n_features_in_ = X.shape[1]
-        self.days_index_ = list(self.answer_ids).index(config.DAYS_ANSWER)
+        self.days_index_ = list(self.answer_ids).index(contract.DAYS_ANSWER)
         days = X[:, self.days_index_]
         days = np.clip(days[~np.isnan(days)], 0, None)
         self.days_cap_ = float(np.quantile(days, self.days_quantile)) if days.size else 0.0
@@ -97,8 +97,8 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         names = [f"{n}=yes" for n in self.answer_ids] + [f"{n}=no" for n in self.answer_ids]
         d = self.days_index_
-        names[d], names[len(self.answer_ids) + d] = f"log1p_{config.DAYS_ANSWER}", f"{config.DAYS_ANSWER}_div_100"
-        return np.array(names + [f"{config.DAYS_ANSWER}_known"], dtype=object)
+        names[d], names[len(self.answer_ids) + d] = f"log1p_{contract.DAYS_ANSWER}", f"{contract.DAYS_ANSWER}_div_100"
+        return np.array(names + [f"{contract.DAYS_ANSWER}_known"], dtype=object)
 
 
 def nothing_lacking(Y: np.ndarray) -> np.ndarray:
@@ -137,7 +137,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
 
     The network trains in float32 and predicts in float64 (its trained weights,
     cast once after training: the cast is exact), on whole tiles of
-    :data:`~twitch_triage.inference.TILE` rows,
+    :data:`~twitch_triage.model.inference.TILE` rows,
     so that a row's probabilities do not depend on the rows predicted with it or on
     the number of BLAS threads. With OpenBLAS's Haswell kernels, float32 moved a
     row's log-odds by up to 7e-6 with the number of rows in the product, float64
@@ -194,7 +194,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y : array-like of shape (n_samples, n_labels), 0/1
         soft : array-like of shape (n_samples, n_labels + 1), optional
             The oracle's posterior for the same cases: P(label) for each label, then P(no label)
-            (:func:`twitch_triage.generator.posterior_all`).
+            (:func:`twitch_triage.oracle.generator.posterior_all`).
         progress : callable(step, done, total), optional
             Called with ``done=0`` as the network's epochs (step ``"fit"``) and the outputs'
             calibration (``"calibrate"``) start, then after each epoch or output.

@@ -1,37 +1,11 @@
-"""Paths, contract names and defaults; nothing runs at import."""
+"""The contract's names (docs/contract.md): answers, labels, levels, output columns, spellings and defaults."""
 
 from __future__ import annotations
 
-import os
-import re
-from pathlib import Path
-
 __all__ = [
-    "ANSWERS",
-    "LABELS",
-    "LEVELS",
-    "OUTPUT_COLUMNS",
-    "PROJECT_ROOT",
-    "DATA_DIR",
-    "KB_PATH",
-    "SEEDS_DIR",
-    "MODELS_DIR",
-    "REPORTS_DIR",
-    "DEFAULT_TRAIN_N",
-    "DEFAULT_EVAL_N",
-    "DEFAULT_SEED",
-    "DEFAULT_EVAL_SEED",
-    "YES_SPELLINGS",
-    "NO_SPELLINGS",
-    "UNKNOWN_SPELLINGS",
-    "DAYS_ANSWER",
-    "LIFESTYLE",
-    "LIKELY_AT_LEAST",
-    "LIKELY_AT_MOST",
-    "EMERGENCY_NUMBER_ENV",
-    "EMERGENCY_NUMBER_DEFAULT_TEXT",
-    "emergency_number",
-    "emergency_number_text",
+    "ANSWERS", "DAYS_ANSWER", "LIFESTYLE", "LABELS", "LIKELY_AT_LEAST", "LIKELY_AT_MOST", "LEVELS", "OUTPUT_COLUMNS",
+    "YES_SPELLINGS", "NO_SPELLINGS", "UNKNOWN_SPELLINGS",
+    "DEFAULT_TRAIN_N", "DEFAULT_EVAL_N", "DEFAULT_SEED", "DEFAULT_EVAL_SEED",
 ]
 
 # The contract's names (docs/contract.md): interfaces, not medical facts.
@@ -77,31 +51,7 @@ YES_SPELLINGS = frozenset({"1", "yes", "y", "true", "t"})
 NO_SPELLINGS = frozenset({"0", "no", "n", "false", "f"})
 UNKNOWN_SPELLINGS = frozenset({"", "unknown", "?", "na", "n/a"})
 
-PROJECT_ROOT = Path(os.environ.get("TWITCH_TRIAGE_ROOT", Path(__file__).resolve().parents[2]))
-DATA_DIR = PROJECT_ROOT / "data"
-KB_PATH = DATA_DIR / "knowledge_base.yaml"
-SEEDS_DIR = DATA_DIR / "seeds"
-MODELS_DIR = PROJECT_ROOT / "models"
-REPORTS_DIR = PROJECT_ROOT / "reports"
-
 DEFAULT_TRAIN_N = 200_000
 DEFAULT_EVAL_N = 20_000
 DEFAULT_SEED = 42
 DEFAULT_EVAL_SEED = 7
-
-# The emergency number to show (a setting, not a fact: it depends on the country where the app runs).
-EMERGENCY_NUMBER_ENV = "TWITCH_TRIAGE_EMERGENCY_NUMBER"
-EMERGENCY_NUMBER_DEFAULT_TEXT = "your local emergency number"
-_PHONE_NUMBER = re.compile(r"[0-9+\- ]*[0-9][0-9+\- ]*")  # digits, spaces, + and -; at least one digit
-
-
-def emergency_number() -> str | None:
-    """The emergency number set in ``TWITCH_TRIAGE_EMERGENCY_NUMBER`` (e.g. ``112``, ``+44 999``), or None when
-    it is unset or holds anything but digits, spaces, ``+`` and ``-`` (then no number is configured)."""
-    value = os.environ.get(EMERGENCY_NUMBER_ENV, "").strip()
-    return value if _PHONE_NUMBER.fullmatch(value) else None
-
-
-def emergency_number_text() -> str:
-    """What to put in a text's ``{emergency_number}``: the configured number, or "your local emergency number"."""
-    return emergency_number() or EMERGENCY_NUMBER_DEFAULT_TEXT

@@ -12,7 +12,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .files import InputError, atomic_output, shown
+from ..io.files import InputError, atomic_output, shown
 
 __all__ = ["MANIFEST_NAME", "JOURNAL_NAME", "WRITTEN_BY", "FORCE", "lock", "read", "is_ours", "valid", "Journal",
            "compact"]

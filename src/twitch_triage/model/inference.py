@@ -4,7 +4,7 @@
 float64 weights, the per-output Platt coefficients) as plain arrays, and computes what the pipeline's
 ``predict_proba`` computes with the same float64 operations on the same whole tiles of rows, so the
 bits are the same. :func:`encode` and :func:`sigmoid` are the one definition of those steps, which
-:mod:`twitch_triage.model` uses too.
+:mod:`twitch_triage.model.estimators` uses too.
 """
 
 from __future__ import annotations

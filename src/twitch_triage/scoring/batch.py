@@ -17,19 +17,20 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import config, triage
-from .answers import AnswerError, invalid_message, parse_column, parse_value
-from .arrow import from_numpy, text, texts, to_numpy
-from .casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
-from .casefiles.cells import BOM, neutral_names, one, quoted, record_lines, rewritten, single
-from .files import InputError, atomic_output
-from .inference import TILE
+from .. import contract
+from .. import triage
+from ..answers import AnswerError, invalid_message, parse_column, parse_value
+from ..io.arrow import from_numpy, text, texts, to_numpy
+from ..io.casefiles import DEFAULT_BLOCK_SIZE, Chunk, Header, answer_positions, header_line, neutralise, open_cases
+from ..io.casefiles.cells import BOM, neutral_names, one, quoted, record_lines, rewritten, single
+from ..io.files import InputError, atomic_output
+from ..model.inference import TILE
 from .workers import ahead, behind, one_blas_thread
 
 __all__ = ["score_frame", "ScoreSummary", "score_file", "lean_memory_pool"]
 
 
-_LEVELS = texts(config.LEVELS)
+_LEVELS = texts(contract.LEVELS)
 _P_TEXT = np.frombuffer("".join(f"{k / 10_000:.4f}" for k in range(10_001)).encode(), dtype=np.uint8).reshape(
     10_001, 6).view("S6").ravel()  # 4-decimal text by lookup, not formatting: every one is 6 characters
 _ERROR_SEP = "; "
@@ -150,7 +151,7 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     all_codes = np.take(_code_table(), index)
     messages, plain = [], set()
     for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(vocab)):
-        if answer == config.DAYS_ANSWER:
+        if answer == contract.DAYS_ANSWER:
             miss = miss | ~np.isnan(codes)  # days are numbers, not vocabulary; "1" is one day, not yes
         if miss.any():
             invalid, errors = _parse_rest(answer, column, miss, codes)
@@ -200,8 +201,8 @@ def _code_table() -> np.ndarray:
 @functools.cache
 def _fast_vocabulary() -> tuple[pa.Array, np.ndarray]:
     """The contract's spellings as written in lowercase, plus null (a missing cell), and their codes."""
-    vocab = texts([*sorted(config.YES_SPELLINGS | config.NO_SPELLINGS | config.UNKNOWN_SPELLINGS), None])
-    return vocab, parse_column(config.ANSWERS[0], vocab)[0]
+    vocab = texts([*sorted(contract.YES_SPELLINGS | contract.NO_SPELLINGS | contract.UNKNOWN_SPELLINGS), None])
+    return vocab, parse_column(contract.ANSWERS[0], vocab)[0]
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
@@ -214,14 +215,14 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     ----------
     data : pyarrow Table or RecordBatch of text columns, or a pandas DataFrame
         (read it with ``dtype=str, keep_default_na=False`` so cells stay as written).
-    scorer : :class:`twitch_triage.triage.Scorer` (the loaded :class:`~twitch_triage.artifact.Predictor`).
+    scorer : :class:`twitch_triage.triage.Scorer` (the loaded :class:`~twitch_triage.model.artifact.Predictor`).
     kb : the knowledge base (red-flag rules).
     neutralise_text : prefix ``'`` to input cells a spreadsheet would run as formulas.
 
     Returns
     -------
     pyarrow Table (a pandas DataFrame with the same index for a DataFrame) of shape
-    (n_rows, n_input_columns + len(config.OUTPUT_COLUMNS)); every column is text,
+    (n_rows, n_input_columns + len(contract.OUTPUT_COLUMNS)); every column is text,
     probabilities with 4 decimals, ``error`` one message per invalid cell, ``; ``-separated.
 
     Raises
@@ -270,8 +271,8 @@ def _score_parsed(parsed: _Parsed, scorer: Any, kb: Any, neutralise_text: bool =
     table, index = parsed.table, parsed.index
     inputs, _ = _inputs(parsed, neutralise_text)
     outputs = _output_columns(parsed, _predicted(parsed, scorer, kb), scorer, kb)
-    result = pa.Table.from_arrays([*inputs, *(outputs[name] for name in config.OUTPUT_COLUMNS)],
-                                  names=[*table.column_names, *config.OUTPUT_COLUMNS])
+    result = pa.Table.from_arrays([*inputs, *(outputs[name] for name in contract.OUTPUT_COLUMNS)],
+                                  names=[*table.column_names, *contract.OUTPUT_COLUMNS])
     if index is None:
         return result
     frame = result.to_pandas()
@@ -331,7 +332,7 @@ class ScoreSummary:
 
     rows: int = 0
     rows_with_errors: int = 0
-    dispositions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(config.LEVELS, 0))
+    dispositions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(contract.LEVELS, 0))
     warnings: tuple[str, ...] = ()
 
     def line(self) -> str:
@@ -424,7 +425,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
         for warning in header.warnings:
             if on_warning is not None:
                 on_warning(warning)
-        names = [*header.names, *config.OUTPUT_COLUMNS]
+        names = [*header.names, *contract.OUTPUT_COLUMNS]
         with atomic_output(output) as sink, _progress_bar(reader.size, progress) as bar:
             target = pa.PythonFile(sink, mode="w")
 
@@ -447,7 +448,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                 records = chunk.records if neutralised is None else \
                     rewritten(chunk.records, inputs, neutralised, header.delimiter)
                 cells = [outputs[name] if name.startswith("p_") else quoted(outputs[name], header.delimiter)
-                         for name in config.OUTPUT_COLUMNS]
+                         for name in contract.OUTPUT_COLUMNS]
                 target.write(record_lines(records, cells, header.delimiter))
 
             # a file of one chunk is scored in this thread: there is nothing to overlap, and starting the two
@@ -462,7 +463,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     out = _predicted(parsed, scorer, kb)
                     summary.rows += len(bad)
                     summary.rows_with_errors += int(np.count_nonzero(bad))
-                    for level, count in zip(config.LEVELS, np.bincount(out.level, minlength=len(config.LEVELS))):
+                    for level, count in zip(contract.LEVELS, np.bincount(out.level, minlength=len(contract.LEVELS))):
                         summary.dispositions[level] += int(count)
                     write((chunk, parsed, out))  # formatted and written in the writing thread
                     if bar is not None:

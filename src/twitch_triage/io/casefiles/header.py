@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import IO, Sequence
 
-from .. import config
+from ... import contract
 from ..files import InputError, shown
 from .cells import BOM
 
@@ -66,7 +66,7 @@ def _near_misses(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[tuple
     (``cramp`` -> cramps), or a whole part of exactly one answer's name (``duration`` -> duration_days,
     ``caffeine`` -> high_caffeine; ``-`` and spaces read as ``_``). The labels (a generated file's true labels,
     ``protein``) and the output columns are known names, never near misses."""
-    known = {*answer_ids, _CASE_ID, *config.OUTPUT_COLUMNS, *config.LABELS}
+    known = {*answer_ids, _CASE_ID, *contract.OUTPUT_COLUMNS, *contract.LABELS}
     parts = {a: a.split("_") for a in answer_ids}
     out = []
     for name in names:
@@ -192,7 +192,7 @@ def _parse_header(first: bytes, where: str, answer_ids: Sequence[str], at_end: b
             raise InputError(f"{where} line {lines}: column {shown(name)} appears twice (fields {seen[name] + 1} and "
                              f"{j + 1}): rename or remove one")
         seen[name] = j
-    clash = [n for n in names if _norm(n) in config.OUTPUT_COLUMNS]
+    clash = [n for n in names if _norm(n) in contract.OUTPUT_COLUMNS]
     if clash:
         raise InputError(f"{where} already has the output column {shown(clash[0])} (a scored file?): "
                          "remove the output columns or score the original file")

@@ -1,6 +1,6 @@
 """Scoring shards on Dask: one task per shard, on a running cluster or on a ``LocalCluster`` of this machine.
 
-Each task runs :func:`twitch_triage.shards.score_shard`, the local engine's function: the shard is read by
+Each task runs :func:`twitch_triage.scoring.shards.score_shard`, the local engine's function: the shard is read by
 the streaming reader inside the task (Dask never cuts a CSV by bytes: a quoted cell may hold a line end),
 and the model is loaded once per worker process from the model folder, which every worker reads at the
 same path.
@@ -13,7 +13,7 @@ import os
 import socket
 from typing import Callable, Iterator
 
-from .files import InputError, shown
+from ..io.files import InputError, shown
 from .shards import Job, Result, score_shard
 
 __all__ = ["engine", "local_cluster", "max_workers", "check_scheduler"]

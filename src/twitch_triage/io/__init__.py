@@ -1,0 +1,1 @@
+"""Files in and out: atomic output files, Arrow helpers, and case files."""

@@ -1,0 +1,1 @@
+"""The generator of synthetic cases and its exact posterior (the Bayes oracle)."""

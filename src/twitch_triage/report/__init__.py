@@ -1,0 +1,1 @@
+"""One case as a report for a doctor: one page (PDF, text) and FHIR."""

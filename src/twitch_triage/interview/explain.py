@@ -10,13 +10,10 @@ import numpy as np
 from .. import contract
 from ..triage import redflags
 from ..knowledge import KnowledgeBase
+from ..wording import percent
 from .questions import CHECKLIST, LIFESTYLE, WHERE, Question
 
 __all__ = ["why", "triggers", "unsure_signs"]
-
-
-def _percent(p: float) -> str:
-    return f"{100 * p:.0f}%"
 
 
 def _rules_reading(kb: KnowledgeBase, answers: tuple[str, ...]) -> list[str]:
@@ -41,7 +38,7 @@ def why(kb: KnowledgeBase, question: Question, value: float | None, must: tuple[
         return "; ".join(rules[:1] + ["everyone is asked this"])
     parts = _rules_reading(kb, tuple(a for a in question.answers if a in must))[:2]
     if value is not None and value > 0:
-        parts.append(f"about a {_percent(value)} chance that your answers change the advice or the likely causes")
+        parts.append(f"about a {percent(value)} chance that your answers change the advice or the likely causes")
     return "; ".join(parts) or "it may change the advice or the likely causes"
 
 

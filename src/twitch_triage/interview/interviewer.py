@@ -11,7 +11,6 @@ stops when no screen is worth :data:`STOP_BELOW` or more, at the cap, or when no
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -23,6 +22,7 @@ from .. import triage
 from ..answers import AnswerError, invalid_message, parse_value, quote
 from ..knowledge import KnowledgeBase
 from ..scoring.workers import one_blas_thread
+from ..wording import closest
 from . import explain, policy
 from .questions import Question, build
 from .value import Valuer
@@ -105,10 +105,10 @@ class Interviewer:
         for key, value in answers.items():
             j = self.index.get(key) if isinstance(key, str) else None
             if j is None:
-                close = []
+                meant = None
                 if isinstance(key, str) and len(key) <= _LOOK_UP_AT:  # a longer key is no slip of the keyboard
-                    close = difflib.get_close_matches(key, self.kb.answer_ids, n=1, cutoff=0.8)
-                hint = f"did you mean {close[0]}?" if close else "see `twitch-triage schema` for the names"
+                    meant = closest(key, self.kb.answer_ids, cutoff=0.8)
+                hint = f"did you mean {meant}?" if meant else "see `twitch-triage schema` for the names"
                 raise ValueError(f"{quote(key)} is not an answer: {hint}")
             if not isinstance(value, (str, int, float, bool, type(None))):  # a list or an object: never an answer
                 raise AnswerError(invalid_message(key, f"<{type(value).__name__}>"))

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from .. import contract
 from ..triage import redflags
 from ..answers import format_value
+from ..wording import percent
 from ..knowledge import KnowledgeBase
 from .person import Person
 from ..triage import Assessment
@@ -77,10 +78,6 @@ class Report:
                     if note:
                         found.setdefault(note)
         return tuple(found)
-
-
-def _percent(p: float) -> str:
-    return "<1%" if 0 < p < 0.005 else f"{100 * p:.0f}%"
 
 
 def _lower_first(text: str) -> str:
@@ -224,7 +221,8 @@ def _findings(assessment: Assessment, kb: KnowledgeBase, given: dict[str, list[s
             (_lower_first(short_name(kb, cause)), item.note)
             for item, cause in zip(trigger_items(triggers, assessment, kb), triggers))))
     if not math.isnan(assessment.p_nothing_lacking):
-        lines.append(Item(f"Nothing lacking? {_percent(assessment.p_nothing_lacking)}: the model's probability "
+        nothing = percent(assessment.p_nothing_lacking, below_one=True)
+        lines.append(Item(f"Nothing lacking? {nothing}: the model's probability "
                           "that none of the ten nutrients is lacking and the twitching has another cause."))
     return lines
 
@@ -233,10 +231,10 @@ def _causes(assessment: Assessment, kb: KnowledgeBase) -> Section:
     """Every cause, most probable first, with its probability beside the share the model assumes; then
     "nothing lacking". When the advice is about a cause the model does not weigh, that comes first."""
     rows = [_CAUSE_HEADER]
-    rows += [(r.name, _percent(r.probability), _percent(r.prevalence), "likely" if r.likely else "")
-             for r in assessment.labels]
+    rows += [(r.name, percent(r.probability, below_one=True), percent(r.prevalence, below_one=True),
+              "likely" if r.likely else "") for r in assessment.labels]
     if not math.isnan(assessment.p_nothing_lacking):
-        rows.append((NOTHING_LACKING, _percent(assessment.p_nothing_lacking), "", ""))
+        rows.append((NOTHING_LACKING, percent(assessment.p_nothing_lacking, below_one=True), "", ""))
     base_rate = kb.cited_text("base_rate")
     paragraphs = [Item(
         "Probability: the model's estimate for these answers. Model assumes: the share of people with twitching "

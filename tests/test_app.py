@@ -25,8 +25,8 @@ from twitch_triage import contract
 from twitch_triage import triage
 
 APP = Path(__file__).resolve().parents[1] / "app.py"
-SCORE_PAGE = "twitch_triage_app/score_file.py"
-ABOUT_PAGE = "twitch_triage_app/about_model.py"
+SCORE_PAGE = "twitch_triage_app/pages/score_file.py"
+ABOUT_PAGE = "twitch_triage_app/pages/about_model.py"
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 MAGNESIUM_CASE = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
 
@@ -42,7 +42,7 @@ def table(at: AppTest, column: str) -> pd.DataFrame:
 
 def disclaimer_shown(at: AppTest, kb) -> bool:
     """Its first and last sentence in the info box, the rest in the fold under it."""
-    from twitch_triage_app.shared import disclaimer_parts
+    from twitch_triage_app.ui.shared import disclaimer_parts
 
     shown, rest = disclaimer_parts(kb.disclaimer.text)
     return (any(shown in element.value for element in at.info)
@@ -253,7 +253,7 @@ def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
 
 def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
     from twitch_triage.scoring import batch
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
     cli_path = tmp_path / "in.csv"
@@ -294,7 +294,7 @@ def test_a_near_miss_column_with_markdown_is_warned_about_as_text(app):
 
 
 def test_the_markdown_of_a_text_with_backticks_and_line_breaks_is_still_one_code_span():
-    from twitch_triage_app import shared
+    from twitch_triage_app.ui import shared
 
     for text in ["a `b` c", "``", "x\n\n# heading [y](http://z)", "` leading and trailing `", "```"]:
         assert shown_verbatim(shared.verbatim(text)) == re.sub(r"[\r\n]+", " ", text)
@@ -346,7 +346,7 @@ def test_an_uploaded_file_is_scored_on_disk_and_deleted_when_another_is_uploaded
 
 
 def test_an_unusable_upload_leaves_no_temporary_file(predictor, kb, own_tempdir):
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     with pytest.raises(scoring.InputError) as caught:
         scoring.score_upload(io.BytesIO(b"case_id,colour\n1,blue\n"), "bad.csv", predictor, kb)
@@ -355,7 +355,7 @@ def test_an_unusable_upload_leaves_no_temporary_file(predictor, kb, own_tempdir)
 
 
 def test_a_scored_upload_forgotten_by_its_session_takes_its_folder_with_it(predictor, kb, own_tempdir):
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
     assert scored.path.is_file()
@@ -365,7 +365,7 @@ def test_a_scored_upload_forgotten_by_its_session_takes_its_folder_with_it(predi
 
 
 def test_the_preview_is_bounded_and_the_summary_counts_every_row(predictor, kb):
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     data = b"case_id,loc_eyelid\n" + b"".join(b"%d,yes\n" % i for i in range(500))
     scored = scoring.score_upload(io.BytesIO(data), "d.csv", predictor, kb, preview_rows=40)
@@ -460,7 +460,7 @@ def test_about_the_model_speaks_plainly_before_it_gives_any_metric(app):
 
 
 def test_about_the_model_gives_each_figure_alt_text_in_words(kb):
-    from twitch_triage_app import about_model
+    from twitch_triage_app.pages import about_model
 
     for stem in ("reliability", "roc"):
         assert len(about_model.figure_alt(Path(f"figures/{stem}.png"))) > 80
@@ -474,7 +474,7 @@ def test_the_assumptions_show_their_code_names_without_backslashes(app, kb):
 
 
 def test_plain_text_escapes_markdown_outside_code_spans_and_leaves_them_whole():
-    from twitch_triage_app import shared
+    from twitch_triage_app.ui import shared
 
     assert shared.plain("a_b `c_d` *e* $1 ``f`g``") == r"a\_b `c_d` \*e\* \$1 ``f`g``"
     assert shared.plain("an `unclosed_span") == r"an `unclosed\_span"
@@ -509,11 +509,11 @@ def test_a_first_load_shows_the_title_and_a_loading_status_before_the_library_is
                                                                                          small_model_dir):
     import sys
 
-    import twitch_triage_app
+    import twitch_triage_app.ui
 
     use_model(small_model_dir)
-    monkeypatch.delattr(twitch_triage_app, "shared", raising=False)
-    monkeypatch.setitem(sys.modules, "twitch_triage_app.shared", None)  # importing it now fails
+    monkeypatch.delattr(twitch_triage_app.ui, "shared", raising=False)
+    monkeypatch.setitem(sys.modules, "twitch_triage_app.ui.shared", None)  # importing it now fails
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert at.exception
     assert at.title[0].value == "twitch-triage"
@@ -532,7 +532,7 @@ def test_the_pages_are_links_in_the_page_not_a_menu_that_can_cover_it(app):
 
 
 def test_the_probability_chart_stacks_its_legend_and_keeps_its_labels_inside_its_width(predictor, kb):
-    from twitch_triage_app import charts
+    from twitch_triage_app.ui import charts
 
     spec = charts.probabilities_chart(triage.assess(MAGNESIUM_CASE, predictor, kb, explain=False)).to_dict()
     assert spec["autosize"] == {"type": "fit-x", "contains": "padding"}

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from streamlit.testing.v1 import AppTest
 
 from twitch_triage import contract
-from twitch_triage_app import case
+from twitch_triage_app.ui import case
 
 from app_driver import opened_at
 

@@ -15,7 +15,7 @@ from twitch_triage.report import case_report
 from twitch_triage import contract
 from twitch_triage.triage import redflags
 from twitch_triage import interview, triage
-from twitch_triage_app import case, result, wizard
+from twitch_triage_app.ui import case, nutrients, what_if, wizard
 
 from app_driver import opened_at
 
@@ -247,13 +247,13 @@ def test_what_if_shows_the_advice_s_reasons_and_the_largest_moves_first_and_fold
     assert not at.exception
     answers = {a: {"y": "yes", "n": "no"}.get(v, v) for a, v in given.items()}
     assessment = triage.assess(answers, predictor, kb)
-    rows = result.what_if_rows(answers, assessment, predictor, kb)
-    assert len(rows) > result._WHAT_IF_SHOWN  # a long list: the rest folds away
+    rows = what_if.what_if_rows(answers, assessment, predictor, kb)
+    assert len(rows) > what_if._WHAT_IF_SHOWN  # a long list: the rest folds away
     lists = [md.value for md in at.markdown if md.value.startswith("- ") and "You said" in md.value]
     assert len(lists) == 2  # the first lines, and those in the expander
     folded = [e for e in at.expander if "more answer" in e.label]
-    assert len(folded) == 1 and folded[0].label == f"{len(rows) - result._WHAT_IF_SHOWN} more answers that matter"
-    assert len(lists[0].split("\n- ")) == result._WHAT_IF_SHOWN
+    assert len(folded) == 1 and folded[0].label == f"{len(rows) - what_if._WHAT_IF_SHOWN} more answers that matter"
+    assert len(lists[0].split("\n- ")) == what_if._WHAT_IF_SHOWN
     reasons = [r for r in rows if redflags.level_rank(r.disposition) > redflags.level_rank(assessment.disposition)]
     assert reasons and all(kb.answer(r.answer).question in lists[0] for r in reasons)  # the advice rests on them
 
@@ -312,7 +312,7 @@ def test_an_invalid_day_count_is_named_next_to_the_button_and_no_earlier_result_
 def test_the_heading_of_answers_pointing_away_starts_a_paragraph_of_its_own(predictor, kb):
     assessment = triage.assess({"loc_eyelid": "yes", "cramps": "yes", "high_caffeine": "yes", "stress": "yes",
                                 "loc_calves": "no", "weakness": "no"}, predictor, kb)
-    texts = ["\n".join(result._evidence_lines(r, assessment, kb)).strip() for r in assessment.labels]
+    texts = ["\n".join(nutrients._evidence_lines(r, assessment, kb)).strip() for r in assessment.labels]
     heading = "**Answers pointing away from it**"
     away = [t for t in texts if heading in t]
     assert any(not t.startswith(heading) for t in away)  # some follow a list of answers pointing towards it
@@ -327,7 +327,7 @@ def test_what_if_lists_exactly_the_answers_that_matter_as_cases_of_their_own_wou
     answers = {"loc_eyelid": "yes", "cramps": "no", "high_caffeine": "yes", "stress": "yes", "progressive": "yes",
                "fainting": "no", contract.DAYS_ANSWER: 3.0}
     assessment = triage.assess(answers, predictor, kb)
-    rows = {row.answer: row for row in result.what_if_rows(answers, assessment, predictor, kb)}
+    rows = {row.answer: row for row in what_if.what_if_rows(answers, assessment, predictor, kb)}
     top = [r.label for r in assessment.labels[:3]]
     for answer_id, given in answers.items():
         if answer_id == contract.DAYS_ANSWER:

@@ -16,7 +16,7 @@ from twitch_triage.report import case_report
 from twitch_triage import contract
 from twitch_triage.settings import EMERGENCY_NUMBER_ENV, Settings
 from twitch_triage import triage
-from twitch_triage_app import charts, result
+from twitch_triage_app.ui import charts, doctor_report
 
 pytestmark = pytest.mark.usefixtures("fresh_cache")
 
@@ -291,17 +291,17 @@ def test_the_report_offered_on_the_page_holds_the_triggers_and_the_unsure_signs(
 @pytest.mark.parametrize("case", [MAGNESIUM_CASE, COFFEE_AND_STRESS], ids=["see_doctor", "self_care"])
 def test_the_details_typed_on_the_result_page_are_in_each_report_it_offers(app, downloads, case):
     at = answer(app, case, none_of_these=True)
-    at.text_input(key=result.REPORT_AGE).input("67")
-    at.selectbox(key=result.REPORT_SEX).select("male")
-    at.text_input(key=result.REPORT_MEDICINES).input("metformin 500 mg\ntwice a day").run()
+    at.text_input(key=doctor_report.REPORT_AGE).input("67")
+    at.selectbox(key=doctor_report.REPORT_SEX).select("male")
+    at.text_input(key=doctor_report.REPORT_MEDICINES).input("metformin 500 mg\ntwice a day").run()
     assert not at.exception and not at.error
-    assert [d.proto.label for d in at.get("download_button")] == [result.REPORT_PDF, result.REPORT_TEXT,
-                                                                   result.REPORT_FHIR]
+    assert [d.proto.label for d in at.get("download_button")] == [doctor_report.REPORT_PDF, doctor_report.REPORT_TEXT,
+                                                                   doctor_report.REPORT_FHIR]
     line = "Age: 67 \u00b7 Sex: male \u00b7 Current medicines: metformin 500 mg twice a day"
-    assert line in downloads[result.REPORT_TEXT]()
-    pdf = pypdf.PdfReader(io.BytesIO(downloads[result.REPORT_PDF]()))
+    assert line in downloads[doctor_report.REPORT_TEXT]()
+    pdf = pypdf.PdfReader(io.BytesIO(downloads[doctor_report.REPORT_PDF]()))
     assert len(pdf.pages) == 1 and line in " ".join(pdf.pages[0].extract_text().split())
-    bundle = json.loads(downloads[result.REPORT_FHIR]())
+    bundle = json.loads(downloads[doctor_report.REPORT_FHIR]())
     Bundle.model_validate(bundle)
     kinds = {e["resource"]["resourceType"]: e["resource"] for e in bundle["entry"]}
     assert kinds["Patient"]["gender"] == "male"
@@ -311,19 +311,19 @@ def test_the_details_typed_on_the_result_page_are_in_each_report_it_offers(app, 
 @pytest.mark.parametrize("age", ["131", "4x", "-1"])
 def test_an_age_that_is_not_a_whole_number_from_0_to_130_is_refused_in_one_line_and_no_report_is_offered(app, age):
     at = answer(app, MAGNESIUM_CASE, none_of_these=True)
-    at = at.text_input(key=result.REPORT_AGE).input(age).run()
+    at = at.text_input(key=doctor_report.REPORT_AGE).input(age).run()
     assert not at.exception
     assert [e.value for e in at.error] == [f"Check your details: age '{age}' is not a whole number"
                                            + (" from 0 to 130: give the age in years, or leave it out" if age != "4x"
                                               else ": give the age in years, 0 to 130, or leave it out")]
     assert not at.get("download_button")
-    at = at.text_input(key=result.REPORT_AGE).input("").run()
+    at = at.text_input(key=doctor_report.REPORT_AGE).input("").run()
     assert not at.error and len(at.get("download_button")) == 3
 
 
 def test_details_left_blank_are_not_given_in_the_report(app, downloads):
     at = answer(app, MAGNESIUM_CASE, none_of_these=True)
-    assert "Age: not given \u00b7 Sex: not given \u00b7 Current medicines: not given" in downloads[result.REPORT_TEXT]()
+    assert "Age: not given \u00b7 Sex: not given \u00b7 Current medicines: not given" in downloads[doctor_report.REPORT_TEXT]()
 
 
 # --------------------------------------------------------------------------- plain words
@@ -336,14 +336,14 @@ def test_no_page_a_person_reads_speaks_of_seeds(app, kb):
         for food in foods:  # seeds one eats are not the articles the knowledge base was built from
             text = text.replace(food, "")
         assert "seed" not in text.lower()
-    about = app.switch_page("twitch_triage_app/about_model.py").run()
+    about = app.switch_page("twitch_triage_app/pages/about_model.py").run()
     assert "seed" not in shown_text(about).lower() and "seed" not in "\n".join(
         str(v) for df in about.dataframe for v in getattr(df.value, "data", df.value).columns).lower()
 
 
 def test_a_text_with_the_emergency_number_stays_plain_text_around_the_link_that_dials_it(monkeypatch):
     from twitch_triage.knowledge import Cited, Source
-    from twitch_triage_app import shared
+    from twitch_triage_app.ui import shared
 
     text = Cited("Call {emergency_number} *now* or $5_000", Source("clinical", justification="j"))
     monkeypatch.delenv(EMERGENCY_NUMBER_ENV, raising=False)

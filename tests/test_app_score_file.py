@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from twitch_triage.io import casefiles
 
-SCORE_PAGE = "twitch_triage_app/score_file.py"
+SCORE_PAGE = "twitch_triage_app/pages/score_file.py"
 
 
 def score_page(at: AppTest) -> AppTest:
@@ -40,7 +40,7 @@ def test_the_page_lists_every_column_with_its_meaning_and_offers_a_template(app,
 
 
 def test_the_template_is_a_file_the_scorer_reads_with_every_answer(kb, predictor):
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     data = scoring.template_csv(kb)
     assert data.decode().splitlines() == [",".join(["case_id", *kb.answer_ids])]
@@ -91,7 +91,7 @@ def test_a_row_without_a_single_answer_is_noted_as_nothing_to_go_on_and_stays_se
 
 
 def test_the_preview_of_a_wide_file_with_long_cells_stays_bounded(predictor, kb):
-    from twitch_triage_app import scoring
+    from twitch_triage_app.ui import scoring
 
     wide = 20_000
     header = ",".join(["loc_eyelid", *(f"extra{i}" for i in range(wide))])

@@ -488,7 +488,7 @@ def test_with_the_keyboard_alone_focus_lands_on_each_new_question_and_an_item_ta
 
 
 def a11y_live() -> str:
-    from twitch_triage_app import a11y
+    from twitch_triage_app.ui import a11y
 
     return a11y.LIVE_ID
 

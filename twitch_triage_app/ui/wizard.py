@@ -10,7 +10,7 @@ import streamlit as st
 
 from twitch_triage import interview, triage
 from twitch_triage.knowledge import KnowledgeBase
-from twitch_triage_app import a11y, case, charts, result, shared
+from . import a11y, case, charts, result, shared
 
 __all__ = ["run", "follow_history", "progress_line", "ITEM_CHOICES"]
 

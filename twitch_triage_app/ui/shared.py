@@ -66,12 +66,26 @@ def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
 def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int) -> artifact.Predictor:
-    # The manifest's mtime is part of the key so that `make train` while the app runs is picked up.
+    """The checked model of ``folder``, one object for every session of this process.
+
+    The cache, ``st.cache_resource``, keeps the object itself (not a copy): the predictor is read-only once loaded,
+    so every session and rerun may share it, and a page does not read and check the arrays again on each click.
+    It is keyed by all three arguments, each for a reason:
+
+    - ``folder``: ``$TWITCH_TRIAGE_MODELS`` may name another model folder;
+    - ``kb_sha256``: the predictor's ``stale`` flag says whether the knowledge base changed since training, so an
+      edited knowledge base needs a predictor of its own;
+    - ``manifest_mtime_ns``: ``make train`` while the app runs rewrites the manifest, and the new model is loaded.
+
+    ``max_entries=4`` bounds the memory the old models keep. A failed load (:class:`artifact.ArtifactError`) is
+    not cached: the next run tries again. Tests clear it (``st.cache_resource.clear()``) to load their own model.
+    """
     return artifact.load(folder, kb_sha256=kb_sha256)
 
 
 def load_predictor(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
-    """The checked model, loaded once per process; raises :class:`artifact.ArtifactError`."""
+    """The checked model, loaded once per process (see :func:`_load` for what the cache is keyed by); raises
+    :class:`artifact.ArtifactError`."""
     folder = models_dir()
     try:
         mtime = artifact.manifest_path(folder).stat().st_mtime_ns

@@ -12,11 +12,11 @@ import logging
 import pandas as pd
 import streamlit as st
 
-from twitch_triage_app import charts, scoring, shared
+from twitch_triage_app.ui import charts, scoring, shared
 
 PREVIEW_ROWS = 200
 WARNINGS_SHOWN = 5  # near-miss column names shown one by one; the rest in one summary
-_LOG = logging.getLogger("twitch_triage_app.score_file")
+_LOG = logging.getLogger("twitch_triage_app.pages.score_file")
 _ERROR_ROW = "background-color: #fdecea"
 _FIRST = ["case_id", "error", scoring.NOTHING_TO_GO_ON, "disposition", "likely", "red_flags"]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from twitch_triage.knowledge import Answer, KnowledgeBase
-from twitch_triage_app import case, result, shared, wizard
+from twitch_triage_app.ui import case, result, shared, wizard
 
 YES, NO, UNKNOWN = case.YES, case.NO, case.UNKNOWN
 SIGN_CHOICES = wizard.ITEM_CHOICES  # a warning sign's answers, as the interview's screens say them

@@ -11,7 +11,7 @@ import streamlit as st
 
 from twitch_triage.model import artifact
 from twitch_triage.knowledge import KnowledgeBase
-from twitch_triage_app import shared
+from twitch_triage_app.ui import shared
 
 _SCORERS = {"model": "Model (this app)", "oracle": "Best possible (the generator's own answer)",
             "rules": "The articles' rules"}

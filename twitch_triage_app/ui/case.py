@@ -19,7 +19,7 @@ import streamlit as st
 from twitch_triage import contract
 from twitch_triage.answers import AnswerError, format_days, format_value, parse_value
 from twitch_triage.knowledge import KnowledgeBase
-from twitch_triage_app import shared
+from . import shared
 
 __all__ = ["YES", "NO", "UNKNOWN", "CHOICES", "MAX_DAYS", "UNREAD", "days_problem", "from_params", "to_params",
            "answers", "replace", "show_ignored", "keep_word_of_an_unread_address"]

@@ -13,6 +13,9 @@ from twitch_triage.model import artifact
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app.ui import shared
 
+__all__ = ["plain_section", "model_section", "knowledge_section", "metrics_tables", "in_words", "figure_alt",
+           "model_card_markdown", "FIGURE_ALT"]  # a page script: Streamlit runs it, the tests import it
+
 _SCORERS = {"model": "Model (this app)", "oracle": "Best possible (the generator's own answer)",
             "rules": "The articles' rules"}
 # What each figure of the model card shows, for a person who cannot see it (its alt text).

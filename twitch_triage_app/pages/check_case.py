@@ -8,6 +8,8 @@ import streamlit as st
 from twitch_triage.knowledge import Answer, KnowledgeBase
 from twitch_triage_app.ui import case, result, shared, wizard
 
+__all__ = ["ask", "SIGN_CHOICES"]  # a page script: Streamlit runs it
+
 YES, NO, UNKNOWN = case.YES, case.NO, case.UNKNOWN
 SIGN_CHOICES = wizard.ITEM_CHOICES  # a warning sign's answers, as the interview's screens say them
 _CHECKED = "form_checked"  # the form's answers were checked and have not changed since: the result shows

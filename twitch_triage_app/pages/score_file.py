@@ -14,6 +14,9 @@ import streamlit as st
 
 from twitch_triage_app.ui import charts, scoring, shared
 
+__all__ = ["preview", "warnings", "column_list", "scored_for", "forget_scored", "PREVIEW_ROWS",
+           "WARNINGS_SHOWN"]  # a page script: Streamlit runs it
+
 PREVIEW_ROWS = 200
 WARNINGS_SHOWN = 5  # near-miss column names shown one by one; the rest in one summary
 _LOG = logging.getLogger("twitch_triage_app.pages.score_file")

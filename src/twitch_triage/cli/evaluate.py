@@ -8,7 +8,7 @@ import sys
 from .. import contract
 from ..settings import Settings
 from .inputs import load_kb, load_predictor
-from .options import EXIT_OK, command, non_negative_int, positive_int
+from .options import EXIT_OK, command, model_option, non_negative_int, positive_int
 
 __all__ = ["add", "run"]
 
@@ -21,7 +21,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=positive_int, default=contract.DEFAULT_EVAL_N,
                    help=f"held-out cases (default {contract.DEFAULT_EVAL_N:,})")
     p.add_argument("--seed", type=non_negative_int, default=contract.DEFAULT_EVAL_SEED, help="random seed")
-    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+    model_option(p)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -6,7 +6,7 @@ import argparse
 
 from ..settings import Settings
 from .inputs import load_kb, load_predictor, read_answers
-from .options import EXIT_OK, command
+from .options import EXIT_OK, answers_argument, command, model_option
 
 __all__ = ["add", "run"]
 
@@ -16,11 +16,10 @@ def add(subparsers: argparse._SubParsersAction) -> None:
                 "one interview step: the answers so far in, the next question and the triage out (JSON)",
                 """twitch-triage next '{"loc_eyelid": "yes", "duration_days": 3}'    (no argument or - reads """
                 "standard input)")
-    p.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON",
-                   help="a JSON object of the answers so far (default: read it from standard input)")
+    answers_argument(p, "a JSON object of the answers so far (default: read it from standard input)")
     p.add_argument("--for-report", action="store_true",
                    help="after an urgent stop, go on asking for the doctor's report (the advice stays urgent)")
-    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+    model_option(p)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,4 +1,5 @@
-"""The commands' parsing: the one-line usage error, the exit codes, number types, a command's subparser."""
+"""The commands' parsing: the one-line usage error, the exit codes, number types, a command's subparser and the
+options several commands share."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import argparse
 from typing import Callable
 
 __all__ = ["EXIT_OK", "EXIT_INTERNAL", "EXIT_USAGE", "Parser", "command", "whole", "non_negative_int",
-           "positive_int"]
+           "positive_int", "model_option", "answers_argument"]
 
 EXIT_OK, EXIT_INTERNAL, EXIT_USAGE = 0, 1, 2
 
@@ -48,3 +49,13 @@ def positive_int(text: str) -> int:
     if value == 0:
         raise argparse.ArgumentTypeError("must be at least 1")
     return value
+
+
+def model_option(parser: argparse.ArgumentParser, help_text: str = "model folder (default models/)") -> None:
+    """``--model DIR``: the model folder (default: the settings' one)."""
+    parser.add_argument("--model", default=None, metavar="DIR", help=help_text)
+
+
+def answers_argument(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``ANSWERS_JSON``: a JSON object of answers, or nothing (or ``-``) to read it from standard input."""
+    parser.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON", help=help_text)

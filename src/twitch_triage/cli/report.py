@@ -7,7 +7,7 @@ import sys
 
 from ..settings import Settings
 from .inputs import load_kb, load_predictor, read_answers
-from .options import EXIT_OK, command
+from .options import EXIT_OK, answers_argument, command, model_option
 
 __all__ = ["add", "run"]
 
@@ -27,8 +27,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
                 """twitch-triage report '{"loc_eyelid": "yes", "cramps": "yes", "duration_days": 21}' --format pdf """
                 """--age 42 --sex female --medicines "ramipril 5 mg" -o report.pdf    (no answers or - reads """
                 "standard input)")
-    p.add_argument("answers", nargs="?", default=None, metavar="ANSWERS_JSON",
-                   help="a JSON object of the answers, as for `next` (default: read it from standard input)")
+    answers_argument(p, "a JSON object of the answers, as for `next` (default: read it from standard input)")
     p.add_argument("--format", choices=("pdf", "text", "fhir"), default="pdf",
                    help="pdf (one A4 page), text (plain text) or fhir (a FHIR R4 Bundle as JSON); default pdf")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
@@ -38,7 +37,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
                    help="the person's sex")
     p.add_argument("--medicines", default=None, metavar="TEXT",
                    help="the medicines the person takes now, as free text (at most 300 characters)")
-    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+    model_option(p)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

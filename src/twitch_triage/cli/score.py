@@ -7,7 +7,7 @@ import sys
 
 from ..settings import Settings
 from .inputs import load_kb, load_predictor, warn_stale
-from .options import EXIT_OK, EXIT_USAGE, command, whole
+from .options import EXIT_OK, EXIT_USAGE, command, model_option, whole
 
 __all__ = ["add", "run"]
 
@@ -31,7 +31,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
                    "same names, and manifest.json)")
     p.add_argument("--strict", action="store_true",
                    help="refuse the whole file (exit 2, nothing written) if any answer cell is invalid")
-    p.add_argument("--model", default=None, metavar="DIR", help="model folder (default models/)")
+    model_option(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--engine", choices=("local", "dask"), default="local",
                    help="shards: one after the other on this machine (default), or one task each on Dask")

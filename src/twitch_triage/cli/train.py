@@ -8,7 +8,7 @@ import sys
 from .. import contract
 from ..settings import Settings
 from .inputs import load_kb
-from .options import EXIT_OK, command, non_negative_int, positive_int
+from .options import EXIT_OK, command, model_option, non_negative_int, positive_int
 
 __all__ = ["add", "run"]
 
@@ -19,7 +19,7 @@ def add(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--n", type=positive_int, default=contract.DEFAULT_TRAIN_N,
                    help=f"training cases (default {contract.DEFAULT_TRAIN_N:,})")
     p.add_argument("--seed", type=non_negative_int, default=contract.DEFAULT_SEED, help="random seed")
-    p.add_argument("--model", default=None, metavar="DIR", help="where to save the model (default models/)")
+    model_option(p, "where to save the model (default models/)")
     p.add_argument("--reports", default=None, metavar="DIR",
                    help="where to write the model card and its figures (default: beside the model)")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

@@ -127,3 +127,46 @@ def test_next_cuts_a_huge_value_or_key_in_its_error_and_stays_small(small_model_
     line = refused_in_one_line(done)
     assert len(line) < 300 and "x" * 40 + "…'" in line
     assert int(peak.read_text()) < 600_000, f"{peak.read_text()} kB"
+
+
+# --------------------------------------------------------------------------- the settings main passes down
+
+
+def test_next_without_model_uses_the_model_folder_the_environment_names(monkeypatch, capsys, tmp_path,
+                                                                        small_model_dir):
+    answers = '{"loc_eyelid": "yes"}'
+    assert cli.main(["next", answers, "--model", str(small_model_dir)]) == 0
+    given = capsys.readouterr().out
+    monkeypatch.setenv("TWITCH_TRIAGE_MODELS", str(small_model_dir))
+    assert cli.main(["next", answers]) == 0
+    assert capsys.readouterr().out == given
+    monkeypatch.setenv("TWITCH_TRIAGE_MODELS", str(tmp_path))  # no model there
+    assert cli.main(["next", answers]) == 2
+    assert "make train" in capsys.readouterr().err
+
+
+def test_the_commands_read_the_knowledge_base_of_the_settings_they_are_given(tmp_path):
+    import argparse
+
+    from twitch_triage.cli.inputs import load_kb
+    from twitch_triage.knowledge import KnowledgeBaseError
+    from twitch_triage.settings import Settings
+
+    with pytest.raises(KnowledgeBaseError, match=str(tmp_path)):
+        load_kb(argparse.Namespace(kb=None), Settings(root=tmp_path))  # no data/knowledge_base.yaml there
+
+
+def test_an_internal_error_is_one_line_and_exit_1_and_a_traceback_only_with_debug_set(monkeypatch, capsys,
+                                                                                    small_model_dir):
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(interview, "step", broken)
+    monkeypatch.delenv("TWITCH_TRIAGE_DEBUG", raising=False)
+    args = ["next", '{"loc_eyelid": "yes"}', "--model", str(small_model_dir)]
+    assert cli.main(args) == 1
+    assert capsys.readouterr().err == ("twitch-triage next: internal error: RuntimeError: boom "
+                                       "(set TWITCH_TRIAGE_DEBUG=1 for details)\n")
+    monkeypatch.setenv("TWITCH_TRIAGE_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(args)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -352,3 +353,17 @@ def test_people_drawn_given_answers_are_the_same_for_the_same_seed(kb, noisy_or)
     a = noisy_or.sample_given(x, 100, np.random.default_rng(1))
     b = noisy_or.sample_given(x, 100, np.random.default_rng(1))
     assert np.array_equal(a, b)
+
+
+def test_state_s_holds_item_i_as_bit_i_of_s():
+    states = oracle.binary_states(3)
+    assert states.shape == (8, 3)
+    assert states[:4].tolist() == [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]
+    np.testing.assert_array_equal(states @ (1 << np.arange(3)), np.arange(8))
+
+
+def test_an_equal_knowledge_base_gets_the_same_compiled_model_until_its_cache_is_cleared(kb):
+    model = oracle.compile_model(kb)
+    assert oracle.compile_model(dataclasses.replace(kb)) is model
+    oracle.compile_model.cache_clear()
+    assert oracle.compile_model(kb) is not model

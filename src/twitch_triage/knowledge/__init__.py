@@ -11,25 +11,9 @@ from .schema import (PLACEHOLDERS, TEXTS, Answer, Cited, Duration, Group, Knowle
                      Level, Link, Missingness, Pattern, RedFlagRule, RiskFactor, Source, Trigger)
 
 __all__ = [
-    "KnowledgeBaseError",
-    "Source",
-    "Cited",
-    "Answer",
-    "Label",
-    "Link",
-    "RiskFactor",
-    "Trigger",
-    "Level",
-    "RedFlagRule",
-    "Pattern",
-    "Duration",
-    "Missingness",
-    "Group",
-    "KnowledgeBase",
-    "load",
-    "load_cached",
-    "load_default",
-    "label_order",
-    "PLACEHOLDERS",
-    "TEXTS",
+    # the schema
+    "KnowledgeBase", "KnowledgeBaseError", "Source", "Cited", "Answer", "Group", "Label", "Link", "RiskFactor",
+    "Trigger", "Level", "RedFlagRule", "Pattern", "Duration", "Missingness", "PLACEHOLDERS", "TEXTS",
+    # loading a file, and the order of the labels
+    "load", "load_cached", "load_default", "label_order",
 ]

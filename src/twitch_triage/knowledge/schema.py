@@ -7,28 +7,9 @@ from dataclasses import dataclass, field
 
 from ..settings import Settings
 
-__all__ = [
-    "KnowledgeBaseError",
-    "Source",
-    "Cited",
-    "Answer",
-    "Label",
-    "Link",
-    "RiskFactor",
-    "Trigger",
-    "Level",
-    "RedFlagRule",
-    "Pattern",
-    "Duration",
-    "Missingness",
-    "Group",
-    "KnowledgeBase",
-    "CLINICAL",
-    "PLACEHOLDERS",
-    "TEXTS",
-    "LEVEL_TEXTS",
-    "placeholders",
-]
+__all__ = ["KnowledgeBaseError", "Source", "Cited", "Answer", "Label", "Link", "RiskFactor", "Trigger", "Level",
+           "RedFlagRule", "Pattern", "Duration", "Missingness", "Group", "KnowledgeBase", "CLINICAL", "PLACEHOLDERS",
+           "TEXTS", "LEVEL_TEXTS", "placeholders"]
 
 CLINICAL = "clinical"  # the ``doc`` of a source that is general clinical knowledge, not a seed sentence
 

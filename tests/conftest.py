@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from twitch_triage.settings import Settings
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import knowledge
 
 settings.register_profile(
@@ -30,13 +30,13 @@ def kb() -> knowledge.KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def noisy_or(kb) -> generator.NoisyOrModel:
-    return generator.compile_model(kb)
+def noisy_or(kb) -> oracle.NoisyOrModel:
+    return oracle.compile_model(kb)
 
 
 @pytest.fixture(scope="session")
-def cases_20k(kb) -> generator.Cases:
-    return generator.sample_cases(kb, 20_000, seed=11)
+def cases_20k(kb) -> oracle.Cases:
+    return oracle.sample_cases(kb, 20_000, seed=11)
 
 
 @pytest.fixture(scope="session")

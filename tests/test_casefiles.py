@@ -19,7 +19,7 @@ from twitch_triage.scoring import batch as scoring
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import triage
 from twitch_triage.answers import parse_column
 
@@ -43,7 +43,7 @@ def table(**columns: list[str]) -> pa.Table:
 @pytest.fixture(scope="module")
 def cases_csv(tmp_path_factory, kb):
     """A contract file of 3,000 generated cases, answers spelt as the generator writes them."""
-    frame = generator.sample_cases(kb, 3_000, seed=21).to_frame()
+    frame = oracle.sample_cases(kb, 3_000, seed=21).to_frame()
     path = tmp_path_factory.mktemp("cases") / "cases.csv"
     frame.to_csv(path, index=False)
     return path

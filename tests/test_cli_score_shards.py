@@ -22,7 +22,7 @@ from twitch_triage.model import artifact
 from twitch_triage import contract
 from twitch_triage.settings import Settings
 from twitch_triage.scoring import dask_engine
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage.scoring import manifest as shard_manifest
 from twitch_triage.scoring import shards
 from twitch_triage import cli
@@ -60,7 +60,7 @@ def good_shards(tmp_path_factory, kb):
     quoted cells with line ends (semicolon-delimited, with a byte-order mark)."""
     folder = tmp_path_factory.mktemp("shards")
     with atomic_output(folder / "generated.csv") as sink:
-        write_frame(generator.sample_cases(kb, 12_000, seed=5).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, 12_000, seed=5).to_frame(), sink)
     names = ["case_id", *contract.ANSWERS, "note"]
     (folder / "invalid_cells.csv").write_text(
         ",".join(names) + "\n" + line({**ANSWERS_ROW, "case_id": "i1", "cramps": "sometimes"}, names)
@@ -362,7 +362,7 @@ def many_shards(tmp_path_factory, kb):
     """Ten shards of 30,000 cases: long enough to be stopped halfway."""
     folder = tmp_path_factory.mktemp("many")
     with atomic_output(folder / "shard_00.csv") as sink:
-        write_frame(generator.sample_cases(kb, 30_000, seed=9).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, 30_000, seed=9).to_frame(), sink)
     for k in range(1, 10):
         shutil.copy(folder / "shard_00.csv", folder / f"shard_{k:02}.csv")
     return folder

@@ -51,13 +51,13 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .oracle import generator
+    from .oracle import sample_chunks
     from .io.casefiles import write_frame
     from .io.files import atomic_output
 
     kb = _load_kb(args)
     with atomic_output(args.output) as sink:
-        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+        for cases in sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
             write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
         print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)

@@ -194,7 +194,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y : array-like of shape (n_samples, n_labels), 0/1
         soft : array-like of shape (n_samples, n_labels + 1), optional
             The oracle's posterior for the same cases: P(label) for each label, then P(no label)
-            (:func:`twitch_triage.oracle.generator.posterior_all`).
+            (:meth:`twitch_triage.oracle.NoisyOrModel.posterior_all`).
         progress : callable(step, done, total), optional
             Called with ``done=0`` as the network's epochs (step ``"fit"``) and the outputs'
             calibration (``"calibrate"``) start, then after each epoch or output.

@@ -106,7 +106,7 @@ def assess(case: Mapping[str, Any], scorer: Scorer, kb: KnowledgeBase, *, explai
     kb : the knowledge base (red-flag rules, sources, tests).
     explain : compute the per-answer evidence (one extra batch prediction).
     """
-    from ..oracle.generator import compile_model  # here, not at the top: batch scoring never needs the generator
+    from ..oracle import compile_model  # here, not at the top: batch scoring never needs the generator
 
     answer_ids = scorer.answer_ids
     x, errors = case_vector(case, answer_ids)

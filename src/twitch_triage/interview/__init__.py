@@ -52,7 +52,7 @@ def interviewer(kb: KnowledgeBase | None = None, model: Any = None) -> Interview
         model = _MODELS.get(kb.sha256)
         if model is None:
             _MODELS.clear()
-            model = _MODELS[kb.sha256] = artifact.load(kb_sha256=kb.sha256)
+            model = _MODELS[kb.sha256] = artifact.load(kb=kb)
     key = (kb.sha256, id(model))
     found = _INTERVIEWERS.get(key)
     if found is None or found.model is not model:

@@ -22,7 +22,7 @@ from .inference import Network
 from .manifest import (ARRAYS_NAME, BUNDLE_NAME, FIX, ArtifactError, arrays_path, bundle_path, check_file,
                        learned_from, manifest_path, read_manifest, versions)
 
-if TYPE_CHECKING:  # scoring reads the model without the knowledge base's module in hand here
+if TYPE_CHECKING:  # for the annotations only: loading a model needs no YAML reader
     from ..knowledge import KnowledgeBase
 
 __all__ = ["ArtifactError", "Predictor", "save", "load", "check_against", "read_manifest"]

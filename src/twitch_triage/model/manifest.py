@@ -20,7 +20,7 @@ from ..io.digest import file_sha256
 from ..io.files import InputError
 from ..settings import Settings
 
-if TYPE_CHECKING:  # the knowledge base's module is not needed to read a manifest
+if TYPE_CHECKING:  # for the annotations only: reading a manifest needs no YAML reader
     from ..knowledge import KnowledgeBase
 
 __all__ = ["ArtifactError", "BUNDLE_NAME", "ARRAYS_NAME", "MANIFEST_NAME", "FIX", "STALE_WARNING", "bundle_path",

@@ -265,7 +265,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     args = parser.parse_args(argv)
     kb = knowledge.load_default()
-    predictor = artifact.load(kb_sha256=kb.sha256)
+    predictor = artifact.load(kb=kb)
     print("\n".join(section(kb, predictor, args.people, tuple(args.seeds))))
     return 0
 

@@ -66,7 +66,7 @@ from twitch_triage.model import artifact
 from twitch_triage.scoring import batch
 batch.lean_memory_pool()
 kb = knowledge.load_default()
-predictor = artifact.load(sys.argv[3] if len(sys.argv) > 3 else None, kb_sha256=kb.sha256)
+predictor = artifact.load(sys.argv[3] if len(sys.argv) > 3 else None, kb=kb)
 start = time.perf_counter()
 batch.score_file(sys.argv[1], sys.argv[2], predictor, kb)
 print(time.perf_counter() - start)

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_interview  # noqa: E402
 import bench_startup  # noqa: E402
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, manifest
 from twitch_triage import contract
 from twitch_triage.settings import Settings
 from twitch_triage import oracle
@@ -210,9 +210,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     kb = knowledge.load_default()
-    predictor = artifact.load(kb_sha256=kb.sha256)
+    predictor = artifact.load(kb=kb)
     if predictor.stale:
-        print("warning: the model is stale (the knowledge base changed); run `make train` first", file=sys.stderr)
+        print(f"warning: {manifest.STALE_WARNING}", file=sys.stderr)
     sections = [
         "# twitch-triage benchmarks",
         "",

@@ -53,7 +53,7 @@ def interviewer(kb: KnowledgeBase | None = None, model: Any = None) -> Interview
     from .. import knowledge
 
     kb = knowledge.load_default() if kb is None else kb
-    model = artifact.load(kb_sha256=kb.sha256) if model is None else model
+    model = artifact.load(kb=kb) if model is None else model
     key = (kb.sha256, id(model))
     found = _INTERVIEWERS.get(key)
     if found is None or found.model is not model:

@@ -13,7 +13,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import artifact
+from . import artifact, manifest
 from .. import contract
 from .. import oracle
 from .. import triage
@@ -158,8 +158,8 @@ def train(kb: KnowledgeBase, *, n: int = contract.DEFAULT_TRAIN_N, seed: int = c
 
     predictor = artifact.Predictor.from_pipeline(
         pipeline, kb.label_ids, kb.answer_ids,
-        metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
-                  "model": repr(pipeline.named_steps["model"])},
+        metadata={"kb_sha256": kb.sha256, "learned_from": manifest.learned_from(kb), "kb_path": Path(kb.path).name,
+                  "train_seed": int(seed), "train_n": int(n), "model": repr(pipeline.named_steps["model"])},
     )
     t2 = time.perf_counter()
     evaluation, eval_cases, probabilities = evaluate_model(kb, predictor, eval_n, eval_seed, quiet=quiet)

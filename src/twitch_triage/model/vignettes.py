@@ -130,7 +130,7 @@ def _main() -> None:
 
     kb = knowledge.load_default()
     vignettes = load(kb)
-    predictor = artifact.load(None, kb_sha256=kb.sha256)
+    predictor = artifact.load(None, kb=kb)
     oracle = compile_model(kb).posterior_all
     print("\n".join(markdown({"model": run(vignettes, kb, predictor.predict_all),
                               "oracle": run(vignettes, kb, oracle)})))

@@ -14,7 +14,7 @@ import pytest
 
 import twitch_triage
 from twitch_triage import contract
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage.settings import Settings
 from twitch_triage.model import artifact, npz
 from twitch_triage.model.artifact import ArtifactError
@@ -148,7 +148,7 @@ class _Recording:
 
 def test_what_the_model_learned_from_covers_everything_the_generator_reads_of_the_knowledge_base(kb):
     by_generator, by_fingerprint = set(), set()
-    generator.NoisyOrModel(_Recording(kb, "kb", by_generator))
+    oracle.NoisyOrModel(_Recording(kb, "kb", by_generator))
     learned_from(_Recording(kb, "kb", by_fingerprint))
     assert "kb.links[].strength" in by_generator  # the recording sees through tuples of entries
     assert by_generator - by_fingerprint - {"kb.sha256"} == set()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, manifest
 from twitch_triage.settings import Settings
 from twitch_triage import knowledge
 
@@ -65,22 +65,24 @@ def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int) -> artifact.Predictor:
+def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int, _kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     """The checked model of ``folder``, one object for every session of this process.
 
     The cache, ``st.cache_resource``, keeps the object itself (not a copy): the predictor is read-only once loaded,
     so every session and rerun may share it, and a page does not read and check the arrays again on each click.
-    It is keyed by all three arguments, each for a reason:
+    It is keyed by the first three arguments, each for a reason:
 
     - ``folder``: ``$TWITCH_TRIAGE_MODELS`` may name another model folder;
     - ``kb_sha256``: the predictor's ``stale`` flag says whether the knowledge base changed since training, so an
       edited knowledge base needs a predictor of its own;
     - ``manifest_mtime_ns``: ``make train`` while the app runs rewrites the manifest, and the new model is loaded.
 
-    ``max_entries=4`` bounds the memory the old models keep. A failed load (:class:`artifact.ArtifactError`) is
-    not cached: the next run tries again. Tests clear it (``st.cache_resource.clear()``) to load their own model.
+    ``_kb``, the knowledge base itself, is not hashed (Streamlit skips an argument whose name starts with ``_``):
+    ``kb_sha256`` stands for it. ``max_entries=4`` bounds the memory the old models keep. A failed load
+    (:class:`artifact.ArtifactError`) is not cached: the next run tries again. Tests clear the cache
+    (``st.cache_resource.clear()``) to load their own model.
     """
-    return artifact.load(folder, kb_sha256=kb_sha256)
+    return artifact.load(folder, kb=_kb)
 
 
 def load_predictor(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
@@ -88,10 +90,10 @@ def load_predictor(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     :class:`artifact.ArtifactError`."""
     folder = models_dir()
     try:
-        mtime = artifact.manifest_path(folder).stat().st_mtime_ns
+        mtime = manifest.manifest_path(folder).stat().st_mtime_ns
     except OSError:
         mtime = -1
-    return _load(str(folder), kb.sha256, mtime)
+    return _load(str(folder), kb.sha256, mtime, kb)
 
 
 def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
@@ -103,11 +105,7 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
         st.stop()
         raise  # unreachable
     if predictor.stale:
-        st.warning(
-            "The knowledge base changed since this model was trained, so its answers may lag behind "
-            "the knowledge base: run `make train` to rebuild it.",
-            icon=":material/update:",
-        )
+        st.warning(manifest.STALE_WARNING, icon=":material/update:")
     return predictor
 
 

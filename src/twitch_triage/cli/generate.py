@@ -24,11 +24,11 @@ def add(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     from ..io.casefiles import write_frame
     from ..io.files import atomic_output
-    from ..oracle import generator
+    from ..oracle import sample_chunks
 
     kb = load_kb(args, settings)
     with atomic_output(args.output) as sink:
-        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+        for cases in sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
             write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
         print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)

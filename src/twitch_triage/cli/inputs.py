@@ -18,8 +18,9 @@ def load_kb(args: argparse.Namespace, settings: Settings):
 
 
 def warn_stale() -> None:
-    print("twitch-triage: warning: the knowledge base changed since this model was trained; "
-          "run `make train` to rebuild it", file=sys.stderr)
+    from ..model.manifest import STALE_WARNING
+
+    print(f"twitch-triage: warning: {STALE_WARNING}", file=sys.stderr)
 
 
 def load_predictor(args: argparse.Namespace, kb, settings: Settings):
@@ -27,13 +28,8 @@ def load_predictor(args: argparse.Namespace, kb, settings: Settings):
     answers and labels; warns on stderr if the knowledge base changed."""
     from ..model import artifact
 
-    try:
-        predictor = artifact.load(args.model or settings.models_dir, kb_sha256=kb.sha256)
-        artifact.check_against(predictor, kb)
-    except artifact.ArtifactError as exc:
-        from ..io.files import InputError
-
-        raise InputError(str(exc)) from None
+    predictor = artifact.load(args.model or settings.models_dir, kb=kb)
+    artifact.check_against(predictor, kb)
     if predictor.stale:
         warn_stale()
     return predictor

@@ -109,14 +109,11 @@ def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[arti
     if loaded.sha256 != kb_sha256:
         raise InputError(f"the knowledge base {kb} on {socket.gethostname()} differs from the one the run was "
                          "started with: give every worker the same file")
-    try:
-        if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
-            raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
-                             "started with: give every worker the same model folder")
-        predictor = artifact.load(model, kb_sha256=loaded.sha256)
-        artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
-    except artifact.ArtifactError as exc:
-        raise InputError(str(exc)) from None
+    if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
+        raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
+                         "started with: give every worker the same model folder")
+    predictor = artifact.load(model, kb=loaded)
+    artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
     return predictor, loaded
 
 
@@ -258,10 +255,7 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     models = Path(model or where.models_dir).resolve()
     kb_path = Path(kb or where.kb_path).resolve()
     loaded = knowledge.load_default(kb_path)
-    try:
-        model_sha256 = artifact.read_manifest(models)["inference_sha256"]
-    except artifact.ArtifactError as exc:
-        raise InputError(str(exc)) from None
+    model_sha256 = artifact.read_manifest(models)["inference_sha256"]
     predictor, _ = scorer(str(models), str(kb_path), model_sha256, loaded.sha256)
     try:
         folder.mkdir(exist_ok=True)

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from twitch_triage.scoring import batch as scoring
+from twitch_triage import scoring
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files

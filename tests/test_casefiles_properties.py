@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twitch_triage.scoring import batch as scoring
+from twitch_triage import scoring
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage.scoring import batch
+from twitch_triage import scoring
 from twitch_triage import contract
 from twitch_triage.oracle import generator
 from twitch_triage import triage
@@ -76,7 +76,7 @@ def files(folder, kb, probes) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def reference(folder, files, predictor, kb) -> dict[str, tuple[str, ...]]:
     out = folder / "reference.csv"
-    batch.score_file(files["small"], out, predictor, kb)
+    scoring.score_file(files["small"], out, predictor, kb)
     return {case: lines[0] for case, lines in cells_by_case(out).items()}
 
 
@@ -86,7 +86,7 @@ def reference(folder, files, predictor, kb) -> dict[str, tuple[str, ...]]:
 def test_a_case_gets_the_same_cells_on_line_2_and_line_150025_of_files_of_any_size_at_any_block_size(
         folder, files, predictor, kb, reference, name, block_size):
     out = folder / f"{name}-{block_size}.csv"
-    batch.score_file(files[name], out, predictor, kb, block_size=block_size)
+    scoring.score_file(files[name], out, predictor, kb, block_size=block_size)
     found = cells_by_case(out)
     assert set(found) == set(reference)
     for case, lines in found.items():
@@ -105,7 +105,7 @@ def test_the_command_writes_the_same_bytes_with_one_or_two_blas_threads(folder, 
         assert r.returncode == 0, r.stderr
         outputs.append(out.read_bytes())
     in_process = folder / "in-process.csv"
-    batch.score_file(files["large"], in_process, predictor, kb)
+    scoring.score_file(files["large"], in_process, predictor, kb)
     assert outputs[0] == outputs[1] == in_process.read_bytes()
 
 

@@ -294,7 +294,7 @@ def _worker_count(text: str) -> int:
 
 
 def _cmd_score(args: argparse.Namespace) -> int:
-    from .scoring import batch
+    from . import scoring
     from .scoring import shards
     from .io.files import InputError, refuse_output_over_input, shown
 
@@ -310,12 +310,12 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise InputError(f"--engine dask scores a folder or a glob of shards, and {shown(args.input)} is one file: "
                          "leave out --engine, or give its folder")
     refuse_output_over_input(args.input, args.output)
-    batch.lean_memory_pool()
+    scoring.lean_memory_pool()
     kb = _load_kb(args)
     predictor = _load_predictor(args, kb)  # checked against the knowledge base, as for every command
 
-    summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
-                               progress=not args.quiet, on_warning=_score_warning)
+    summary = scoring.score_file(args.input, args.output, predictor, kb, strict=args.strict,
+                                 progress=not args.quiet, on_warning=_score_warning)
     where = "standard output" if args.output == "-" else args.output
     print(f"{summary.line()} -> {where}", file=sys.stderr)
     return EXIT_OK
@@ -325,7 +325,7 @@ def _score_shards(args: argparse.Namespace) -> int:
     """``score`` over a folder or a glob of shards, into an output folder, on the engine asked for."""
     from pathlib import Path
 
-    from .scoring import shards
+    from .scoring import manifest, shards
     from .io.files import InputError, shown
 
     if args.output == "-":
@@ -343,7 +343,7 @@ def _score_shards(args: argparse.Namespace) -> int:
     summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_score_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
-    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / shards.MANIFEST_NAME})", file=sys.stderr)
+    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / manifest.SHARD_MANIFEST_NAME})", file=sys.stderr)
     return EXIT_USAGE if summary.failed else EXIT_OK
 
 

@@ -347,6 +347,34 @@ def test_each_dask_worker_loads_the_model_once_whatever_the_number_of_shards(tmp
     # worker loading the model at most once
 
 
+def memory_pool_after(*code: str) -> str:
+    """The name of pyarrow's default memory pool after a fresh interpreter runs ``code`` (lines)."""
+    script = "\n".join([*code, "import pyarrow", "print(pyarrow.default_memory_pool().backend_name)"])
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()[-1]
+
+
+def test_loading_a_scorer_leaves_the_memory_allocators_of_the_process_as_they_were(small_model_dir, kb):
+    model_sha256 = artifact.read_manifest(small_model_dir)["inference_sha256"]
+    loads = (f"from twitch_triage.scoring import task; task.scorer({str(small_model_dir)!r}, "
+             f"{str(Settings().kb_path)!r}, {model_sha256!r}, {kb.sha256!r})")
+    assert memory_pool_after(loads) == memory_pool_after("import twitch_triage.scoring")
+
+
+def test_the_local_engine_and_each_dask_worker_score_with_the_lean_memory_pool(tmp_path, good_shards,
+                                                                             small_model_dir, cluster, capsys):
+    lean = memory_pool_after("from twitch_triage.scoring import lean_memory_pool; lean_memory_pool()")
+    if lean == memory_pool_after("import twitch_triage.scoring"):
+        pytest.skip("this pyarrow has no jemalloc: the lean pool is its default")
+    args = ["score", str(good_shards), "-o", str(tmp_path / "local"), "--model", str(small_model_dir), "--quiet"]
+    assert memory_pool_after(f"from twitch_triage.cli import main; main({args!r})") == lean
+    assert score(capsys, str(good_shards), "-o", str(tmp_path / "dask"), "--engine", "dask", "--scheduler", cluster,
+                 "--model", str(small_model_dir))[0] == 0
+    with distributed.Client(cluster) as client:
+        assert set(client.run(lambda: __import__("pyarrow").default_memory_pool().backend_name).values()) == {lean}
+
+
 def test_engine_dask_without_dask_says_in_one_line_how_to_get_it(tmp_path, good_shards, small_model_dir):
     hide = "import sys; sys.modules['distributed'] = None; from twitch_triage.cli import main; sys.exit(main())"
     r = subprocess.run([sys.executable, "-c", hide, "score", str(good_shards), "-o", str(tmp_path / "out"),

@@ -318,7 +318,7 @@ def test_force_never_replaces_a_manifest_this_command_did_not_write(tmp_path, go
 def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small_model_dir, kb):
     with pytest.raises(InputError, match=f"^the model in {small_model_dir} on .* differs from the one the run was "
                                          "started with: give every worker the same model folder$"):
-        task.scorer(str(small_model_dir), str(Settings().kb_path), "0" * 64, kb.sha256)
+        task.load(str(small_model_dir), str(Settings().kb_path), "0" * 64, kb.sha256)
 
 
 def test_a_folder_without_a_csv_file_is_refused(tmp_path, small_model_dir, capsys):
@@ -341,7 +341,7 @@ def test_each_dask_worker_loads_the_model_once_whatever_the_number_of_shards(tmp
         assert score(capsys, str(good_shards), "-o", str(tmp_path / f"out{run}"), "--engine", "dask",
                      "--scheduler", cluster, "--model", str(small_model_dir), "--force")[0] == 0
     with distributed.Client(cluster) as client:
-        loads = client.run(lambda: task.scorer.cache_info().misses)
+        loads = client.run(lambda: task.load.cache_info().misses)
     assert len(loads) == 2
     assert set(loads.values()) <= {0, 1} and sum(loads.values()) >= 1  # 8 shards scored on the workers, each
     # worker loading the model at most once
@@ -357,7 +357,7 @@ def memory_pool_after(*code: str) -> str:
 
 def test_loading_a_scorer_leaves_the_memory_allocators_of_the_process_as_they_were(small_model_dir, kb):
     model_sha256 = artifact.read_manifest(small_model_dir)["inference_sha256"]
-    loads = (f"from twitch_triage.scoring import task; task.scorer({str(small_model_dir)!r}, "
+    loads = (f"from twitch_triage.scoring import task; task.load({str(small_model_dir)!r}, "
              f"{str(Settings().kb_path)!r}, {model_sha256!r}, {kb.sha256!r})")
     assert memory_pool_after(loads) == memory_pool_after("import twitch_triage.scoring")
 

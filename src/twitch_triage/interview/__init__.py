@@ -96,7 +96,7 @@ def what_if(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None,
     """For each yes/no answer given, the outputs if it were the other way (one batched model call)."""
     it = interviewer(kb, model)
     x, _ = it.parse(answers)
-    from ..scoring.workers import one_blas_thread
+    from ..scoring.blas import one_blas_thread
 
     with one_blas_thread():
         return _what_if.what_if(it, x)
@@ -107,7 +107,7 @@ def triggers(answers: Mapping[str, Any], *, kb: KnowledgeBase | None = None, mod
     first (the step's ``triggers``)."""
     it = interviewer(kb, model)
     x, _ = it.parse(answers)
-    from ..scoring.workers import one_blas_thread
+    from ..scoring.blas import one_blas_thread
 
     with one_blas_thread():
         return _explain.triggers(it.kb, x, lambda X: it.outputs(X)[0][:, -1])

@@ -17,7 +17,7 @@ from ..io.files import InputError, shown
 from .memory import lean_memory_pool
 from .task import Job, Result, score_shard
 
-__all__ = ["engine", "local_cluster", "max_workers", "check_scheduler"]
+__all__ = ["engine", "local_cluster", "max_workers", "check_workers", "check_scheduler"]
 
 _CONNECT_SECONDS = 5  # to reach a scheduler (one that refuses, or is not Dask's, says so at once)
 _WORKERS_SECONDS = 10  # for a running scheduler to have a worker

@@ -50,8 +50,8 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
     """
     parsed = parse_chunk(data, tuple(scorer.answer_ids))
     inputs, _ = input_columns(parsed, neutralise_text)
-    outputs = output_columns(parsed, assess_chunk(parsed, scorer, kb), scorer, kb)
-    result = pa.Table.from_arrays([*inputs, *(outputs[name] for name in contract.OUTPUT_COLUMNS)],
+    columns = output_columns(parsed, assess_chunk(parsed, scorer, kb), scorer, kb)
+    result = pa.Table.from_arrays([*inputs, *(columns[name] for name in contract.OUTPUT_COLUMNS)],
                                   names=[*parsed.table.column_names, *contract.OUTPUT_COLUMNS])
     if parsed.index is None:
         return result

@@ -26,7 +26,8 @@ from . import manifest as manifests
 from .manifest import SHARD_MANIFEST_NAME
 from .memory import lean_memory_pool
 from .stream import ScoreSummary
-from .task import Job, Result, file_sha256, score_shard, scorer
+from . import task
+from .task import Job, Result, file_sha256, score_shard
 
 __all__ = ["Plan", "ShardsSummary", "names_shards", "find", "plan", "run", "local_engine"]
 
@@ -155,7 +156,7 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
         model_sha256 = artifact.read_manifest(models)["inference_sha256"]
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
-    predictor = scorer(str(models), str(kb_path), model_sha256, loaded.sha256).predictor
+    predictor = task.load(str(models), str(kb_path), model_sha256, loaded.sha256).predictor
     try:
         folder.mkdir(exist_ok=True)
     except FileNotFoundError:

@@ -19,7 +19,8 @@ from ..io.files import InputError, atomic_output
 from .format import input_columns, output_columns
 from .frame import assess_chunk
 from .parse import ParsedChunk, parse_chunk
-from .workers import one_blas_thread, read_ahead, write_behind
+from .blas import one_blas_thread
+from .workers import read_ahead, write_behind
 
 __all__ = ["ScoreSummary", "score_file"]
 

@@ -2,7 +2,7 @@
 
 :func:`score_shard` scores one shard with :func:`~twitch_triage.scoring.stream.score_file`: the local engine runs
 it in this process, one shard after the other, and Dask on its workers (:mod:`twitch_triage.scoring.dask_engine`).
-The model and the knowledge base are loaded once per process (:func:`scorer`), never once per shard.
+The model and the knowledge base are loaded once per process (:func:`load`), never once per shard.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from ..io.files import InputError
 from ..model import artifact
 from .stream import score_file
 
-__all__ = ["Job", "Result", "Scorer", "scorer", "score_shard", "file_sha256"]
+__all__ = ["Job", "Result", "Loaded", "load", "score_shard", "file_sha256"]
 
 
 @dataclass(frozen=True)
@@ -53,21 +53,21 @@ class Result:
         return str(self.record["input"])
 
 
-class Scorer(NamedTuple):
-    """What scoring a shard needs: the model and the knowledge base it was checked against."""
+class Loaded(NamedTuple):
+    """What scoring a shard needs: the model, and the knowledge base it was checked against."""
 
     predictor: artifact.Predictor
     kb: Any
 
 
 @functools.lru_cache(maxsize=4)
-def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Scorer:
+def load(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Loaded:
     """The model and the knowledge base, loaded once per process for each model and knowledge base.
 
     The one cache of scoring over shards. Why: loading takes longer than scoring a small shard, and a
     process (a Dask worker, the local engine) scores many. Keyed by the paths and the SHA-256 the run
     was planned with, so another model or knowledge base is loaded anew (the 4 most recent are kept);
-    ``scorer.cache_clear()`` drops them. Loading has no effect on the process beyond this cache (the
+    ``load.cache_clear()`` drops them. Loading has no effect on the process beyond this cache (the
     memory allocators are set where a scoring process starts: :func:`~twitch_triage.scoring.memory.lean_memory_pool`).
 
     Raises
@@ -88,7 +88,7 @@ def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Scorer:
         artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
     except artifact.ArtifactError as exc:
         raise InputError(str(exc)) from None
-    return Scorer(predictor, loaded)
+    return Loaded(predictor, loaded)
 
 
 def file_sha256(path: str) -> str | None:
@@ -111,7 +111,7 @@ def score_shard(job: Job) -> Result:
     InputError
         The model or knowledge base cannot be loaded here (it concerns every shard, not this one).
     """
-    loaded = scorer(job.model, job.kb, job.model_sha256, job.kb_sha256)
+    loaded = load(job.model, job.kb, job.model_sha256, job.kb_sha256)
     started, start = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
     if job.previous is not None:
         return Result(job.previous, skipped=True)

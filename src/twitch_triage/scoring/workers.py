@@ -1,15 +1,13 @@
-"""Worker threads that overlap reading, scoring and writing, stopped and joined however a run ends; the
-model's matrix products on one BLAS thread beside them."""
+"""Worker threads that overlap reading, scoring and writing, stopped and joined however a run ends."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import queue
 import threading
 from typing import Any, Callable, Iterator
 
-__all__ = ["read_ahead", "write_behind", "one_blas_thread"]
+__all__ = ["read_ahead", "write_behind"]
 
 # _DAEMON: both workers are joined however a run ends; they are daemons as well because a signal
 # (SIGTERM, SIGHUP: raised in the main thread as an exception) may arrive during that cleanup itself,
@@ -107,24 +105,3 @@ def write_behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Cal
         worker.join()
     if failed:
         raise failed[0]
-
-
-@functools.cache
-def _blas_controller() -> Any:
-    """The BLAS libraries loaded in this process (numpy's), found once: the one cache of this module.
-
-    Why: scanning the loaded libraries costs 0.5 ms (3 ms the first time) on every call, a fifth of scoring a
-    one-row file, and a run over thousands of shards or an interview step asks for it every time. Keyed by
-    nothing: a library once loaded stays loaded. ``_blas_controller.cache_clear()`` scans again (after a BLAS
-    library is loaded later, or in a test).
-    """
-    from threadpoolctl import ThreadpoolController  # a declared dependency, imported once scoring starts
-
-    return ThreadpoolController()
-
-
-def one_blas_thread() -> contextlib.AbstractContextManager:
-    """Run the model's matrix products on one thread: on chunks this small (a file's, or an interview
-    step's), BLAS threads only contend with each other and with the reading and writing threads (3x to
-    4x slower measured on the shared 2 cores)."""
-    return _blas_controller().limit(limits=1, user_api="blas")

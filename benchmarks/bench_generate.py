@@ -21,7 +21,7 @@ from pathlib import Path
 
 from bench_score import command, timed_run
 
-FIXED_COST = "from twitch_triage import knowledge; from twitch_triage.io import casefiles, files; from twitch_triage.oracle import generator; knowledge.load_default()"
+FIXED_COST = "from twitch_triage import knowledge; from twitch_triage.io import casefiles, files; from twitch_triage import oracle; knowledge.load_default()"
 
 
 def main(argv: list[str] | None = None) -> str:

@@ -56,7 +56,7 @@ class Walk:
 def people(kb, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``n`` people without an emergency sign among their answers (each answer hidden at its missing rate:
     "don't know"), and their true labels."""
-    from twitch_triage.oracle.generator import compile_model
+    from twitch_triage.oracle import compile_model, sample_cases
 
     oracle = compile_model(kb)
     X, Y = [], []
@@ -64,7 +64,7 @@ def people(kb, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     emergency = [kb.answer_ids.index(a) for rule in kb.red_flags if rule.level == "emergency" for a in rule.answers]
     draw = 0
     while sum(len(x) for x in X) < n:
-        cases = oracle.sample(4 * n, seed + 1000 * draw)
+        cases = sample_cases(kb, 4 * n, seed + 1000 * draw)
         hidden = rng.random(cases.X_full.shape) < oracle.missing_rate[None, :]
         x = np.where(hidden, np.nan, cases.X_full)
         keep = ~(x[:, emergency] == 1).any(axis=1)
@@ -176,7 +176,7 @@ def measure(kb, r: dict) -> dict:
 
 
 def section(kb, predictor, n: int = 300, seeds: tuple[int, ...] = SEEDS, timed_people: int = 30) -> list[str]:
-    from twitch_triage.oracle.generator import compile_model
+    from twitch_triage.oracle import compile_model
 
     oracle = compile_model(kb)
     chosen = SETTINGS[0]
@@ -265,7 +265,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=list(SEEDS))
     args = parser.parse_args(argv)
     kb = knowledge.load_default()
-    predictor = artifact.load(kb_sha256=kb.sha256)
+    predictor = artifact.load(kb=kb)
     print("\n".join(section(kb, predictor, args.people, tuple(args.seeds))))
     return 0
 

@@ -119,7 +119,7 @@ def main(argv: list[str] | None = None) -> str:
     small, big = args.sizes
     model = ["--model", args.model] if args.model else []
     kb = knowledge.load_default()
-    predictor = artifact.load(args.model, kb_sha256=kb.sha256)
+    predictor = artifact.load(args.model, kb=kb)
     scoring.lean_memory_pool()  # the memory pool the score command uses, for both sides of each pair
 
     with tempfile.TemporaryDirectory(prefix="bench-score-") as folder:

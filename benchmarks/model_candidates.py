@@ -45,7 +45,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
 from twitch_triage import contract
-from twitch_triage.oracle import generator
+from twitch_triage.oracle import compile_model, sample_cases
 from twitch_triage import knowledge
 
 EPS = 1e-4  # logit targets are clipped to [EPS, 1 - EPS]
@@ -78,9 +78,10 @@ def encode_indicators(X: np.ndarray, days_col: int, dtype=np.float32) -> np.ndar
     return AnswerEncoder(tuple(ids)).fit(X).transform(X).astype(dtype, copy=False)
 
 
-def make_split(model: generator.NoisyOrModel, n: int, seed: int, cal_frac: float, with_oracle: bool) -> Split:
+def make_split(kb: knowledge.KnowledgeBase, n: int, seed: int, cal_frac: float, with_oracle: bool) -> Split:
     """Sample ``n`` training cases; the last ``cal_frac`` of them form the calibration slice."""
-    cases = model.sample(n, seed)
+    model = compile_model(kb)
+    cases = sample_cases(kb, n, seed)
     n_cal = int(round(n * cal_frac))
     n_fit = n - n_cal
     split = Split(cases.X[:n_fit], cases.Y[:n_fit], cases.X[n_fit:], cases.Y[n_fit:], model.days_col)
@@ -283,14 +284,14 @@ def predict_seconds_per_million(fitted: Fitted, X: np.ndarray, repeats: int = 3)
 
 def run(args: argparse.Namespace) -> str:
     kb = knowledge.load_default()
-    model = generator.compile_model(kb)
+    model = compile_model(kb)
     days_col = kb.answer_ids.index(contract.DAYS_ANSWER)
     assert days_col == model.days_col
 
-    test = model.sample(args.eval_n, args.eval_seed)
+    test = sample_cases(kb, args.eval_n, args.eval_seed)
     P_oracle = model.posterior(test.X)
     oracle = scores(P_oracle, test.Y)
-    X_time = model.sample(PREDICT_ROWS, args.eval_seed + 1).X
+    X_time = sample_cases(kb, PREDICT_ROWS, args.eval_seed + 1).X
 
     chosen = [c for c in candidates() if not args.only or c.name in args.only]
     rows = [("oracle (exact posterior)", oracle, float("nan"), float("nan"))]
@@ -300,7 +301,7 @@ def run(args: argparse.Namespace) -> str:
     for cand in chosen:
         if cand.needs_oracle not in splits:
             t = time.perf_counter()
-            split = make_split(model, args.n, args.seed, args.cal_frac, cand.needs_oracle)
+            split = make_split(kb, args.n, args.seed, args.cal_frac, cand.needs_oracle)
             splits[cand.needs_oracle] = (split, time.perf_counter() - t)
         split, data_s = splits[cand.needs_oracle]
         t = time.perf_counter()

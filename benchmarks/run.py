@@ -25,10 +25,10 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 import bench_interview  # noqa: E402
 import bench_startup  # noqa: E402
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, manifest
 from twitch_triage import contract
 from twitch_triage.settings import Settings
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage.model import inference
 from twitch_triage import knowledge, triage  # noqa: E402
 from twitch_triage.model.card import metrics_table, nothing_lacking_rows, target_rows, verdict  # noqa: E402
@@ -45,12 +45,12 @@ def median_seconds(fn: Callable[[], object], repeat: int = 3) -> float:
 
 
 def bench_generator(kb) -> list[str]:
-    model = generator.compile_model(kb)
-    model.posterior(model.sample(100, 0).X)  # build the tables once
-    t_1m = median_seconds(lambda: generator.sample_cases(kb, 1_000_000, 1), repeat=1)
-    t_200k = median_seconds(lambda: generator.sample_cases(kb, 200_000, 2))
+    model = oracle.compile_model(kb)
+    model.posterior(oracle.sample_cases(kb, 100, 0).X)  # build the tables once
+    t_1m = median_seconds(lambda: oracle.sample_cases(kb, 1_000_000, 1), repeat=1)
+    t_200k = median_seconds(lambda: oracle.sample_cases(kb, 200_000, 2))
     rng_floor = median_seconds(lambda: np.random.default_rng(3).random((200_000, 3 * len(kb.answer_ids))))
-    X = generator.sample_cases(kb, 20_000, 4).X
+    X = oracle.sample_cases(kb, 20_000, 4).X
     t_oracle = median_seconds(lambda: model.posterior(X))
     states = model.states.shape[0]
     t_matmul = median_seconds(lambda: np.nan_to_num(X) @ np.ones((X.shape[1], states)))
@@ -86,7 +86,7 @@ def in_slices(proba: Callable[[np.ndarray], np.ndarray], X: np.ndarray, rows: in
 
 def bench_model(kb, predictor, n_eval: int, seed: int) -> list[str]:
     result, cases, _ = evaluate_model(kb, predictor, n_eval, seed)
-    X = np.tile(generator.sample_cases(kb, 200_000, seed + 2).X, (5, 1))  # 1,000,000 cases
+    X = np.tile(oracle.sample_cases(kb, 200_000, seed + 2).X, (5, 1))  # 1,000,000 cases
     single = float32_proba(predictor)
     network = predictor.network
 
@@ -210,9 +210,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     kb = knowledge.load_default()
-    predictor = artifact.load(kb_sha256=kb.sha256)
+    predictor = artifact.load(kb=kb)
     if predictor.stale:
-        print("warning: the model is stale (the knowledge base changed); run `make train` first", file=sys.stderr)
+        print(f"warning: {manifest.STALE_WARNING}", file=sys.stderr)
     sections = [
         "# twitch-triage benchmarks",
         "",

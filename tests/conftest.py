@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from twitch_triage.settings import Settings
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import knowledge
 
 settings.register_profile(
@@ -30,13 +30,13 @@ def kb() -> knowledge.KnowledgeBase:
 
 
 @pytest.fixture(scope="session")
-def noisy_or(kb) -> generator.NoisyOrModel:
-    return generator.compile_model(kb)
+def noisy_or(kb) -> oracle.NoisyOrModel:
+    return oracle.compile_model(kb)
 
 
 @pytest.fixture(scope="session")
-def cases_20k(kb) -> generator.Cases:
-    return generator.sample_cases(kb, 20_000, seed=11)
+def cases_20k(kb) -> oracle.Cases:
+    return oracle.sample_cases(kb, 20_000, seed=11)
 
 
 @pytest.fixture(scope="session")
@@ -53,7 +53,7 @@ def small_model_dir(tmp_path_factory, kb):
 def predictor(small_model_dir, kb):
     from twitch_triage.model import artifact
 
-    return artifact.load(small_model_dir, kb_sha256=kb.sha256)
+    return artifact.load(small_model_dir, kb=kb)
 
 
 @pytest.fixture
@@ -128,23 +128,57 @@ def planted_model(small_model_dir, tmp_path):
     given as bytes), its checksum updated to match."""
     import joblib
 
-    from twitch_triage.model import artifact
+    from twitch_triage.model.manifest import BUNDLE_NAME, MANIFEST_NAME
 
     def plant(payload):
         folder = tmp_path / "planted"
         shutil.copytree(small_model_dir, folder)
         if isinstance(payload, bytes):
-            (folder / artifact.BUNDLE_NAME).write_bytes(payload)
+            (folder / BUNDLE_NAME).write_bytes(payload)
         else:
-            bundle = joblib.load(folder / artifact.BUNDLE_NAME)
+            bundle = joblib.load(folder / BUNDLE_NAME)
             bundle["pipeline"] = payload
-            joblib.dump(bundle, folder / artifact.BUNDLE_NAME, compress=3)
-        manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
-        manifest["sha256"] = hashlib.sha256((folder / artifact.BUNDLE_NAME).read_bytes()).hexdigest()
-        (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+            joblib.dump(bundle, folder / BUNDLE_NAME, compress=3)
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        manifest["sha256"] = hashlib.sha256((folder / BUNDLE_NAME).read_bytes()).hexdigest()
+        (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
         return folder
 
     plant.Planted = Planted
+    return plant
+
+
+@pytest.fixture
+def model_copy(small_model_dir, tmp_path):
+    """A copy of the small model's folder, to alter."""
+    folder = tmp_path / "models"
+    shutil.copytree(small_model_dir, folder)
+    return folder
+
+
+@pytest.fixture
+def plant_arrays(small_model_dir, tmp_path):
+    """``plant(**arrays)``: a copy of the small model whose ``model.npz`` has these arrays added or replaced
+    (``None`` removes one), its checksum and member list updated to match."""
+    import numpy as np
+
+    from twitch_triage.model import npz
+    from twitch_triage.model.manifest import ARRAYS_NAME, MANIFEST_NAME
+
+    def plant(**changes):
+        folder = tmp_path / "planted"
+        shutil.copytree(small_model_dir, folder)
+        path = folder / ARRAYS_NAME
+        with np.load(path) as data:
+            saved = {name: data[name] for name in data.files}
+        saved.update(changes)
+        np.savez(path, **{name: value for name, value in saved.items() if value is not None})
+        manifest = json.loads((folder / MANIFEST_NAME).read_text())
+        manifest["inference_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        manifest["inference_members"] = npz.members(path)  # as one who alters the file recomputes it
+        (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
+        return folder
+
     return plant
 
 

@@ -20,7 +20,8 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from app_driver import WARNING_SIGNS, advice, all_at_once, all_markdown, answer, first, order, shown_text
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, npz
+from twitch_triage.model.manifest import ARRAYS_NAME, MANIFEST_NAME
 from twitch_triage import contract
 from twitch_triage import triage
 
@@ -380,7 +381,7 @@ def test_the_preview_is_bounded_and_the_summary_counts_every_row(predictor, kb):
 def test_a_tampered_model_shows_make_train_and_no_traceback(use_model, small_model_dir, tmp_path, tamper):
     folder = tmp_path / "models"
     shutil.copytree(small_model_dir, folder)
-    tamper(folder / artifact.ARRAYS_NAME)
+    tamper(folder / ARRAYS_NAME)
     use_model(folder)
 
     at = AppTest.from_file(str(APP), default_timeout=60).run()
@@ -393,14 +394,14 @@ def test_a_tampered_model_shows_make_train_and_no_traceback(use_model, small_mod
 def test_a_planted_model_is_refused_and_the_array_it_names_is_shown_as_text(use_model, small_model_dir, tmp_path):
     folder = tmp_path / "models"
     shutil.copytree(small_model_dir, folder)
-    path = folder / artifact.ARRAYS_NAME
+    path = folder / ARRAYS_NAME
     with np.load(path) as data:
         arrays = {name: data[name] for name in data.files}
     np.savez(path, **arrays, **{PHISHING: np.zeros(1)})
-    manifest = json.loads((folder / artifact.MANIFEST_NAME).read_text())
+    manifest = json.loads((folder / MANIFEST_NAME).read_text())
     manifest["inference_sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-    manifest["inference_members"] = artifact.npz_members(path)  # as one who plants a file recomputes it
-    (folder / artifact.MANIFEST_NAME).write_text(json.dumps(manifest))
+    manifest["inference_members"] = npz.members(path)  # as one who plants a file recomputes it
+    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
     use_model(folder)
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception and len(at.error) == 1
@@ -419,7 +420,7 @@ def test_a_missing_model_shows_make_train(use_model, tmp_path):
 
 def test_a_stale_model_is_used_with_a_warning(use_model, small_model_dir, tmp_path):
     predictor = artifact.load(small_model_dir, pipeline=True)
-    stale = dataclasses.replace(predictor, metadata={**predictor.metadata, "kb_sha256": "0" * 64})
+    stale = dataclasses.replace(predictor, metadata={**predictor.metadata, "learned_from": "0" * 64})
     artifact.save(stale, tmp_path / "models")
     use_model(tmp_path / "models")
     at = AppTest.from_file(str(APP), default_timeout=60).run()

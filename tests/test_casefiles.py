@@ -20,9 +20,11 @@ from twitch_triage.scoring import stream
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import triage
 from twitch_triage.answers import parse_column
+
+import reference_triage
 
 
 def write(path, text: str | bytes):
@@ -42,7 +44,7 @@ def table(**columns: list[str]) -> pa.Table:
 @pytest.fixture(scope="module")
 def cases_csv(tmp_path_factory, kb):
     """A contract file of 3,000 generated cases, answers spelt as the generator writes them."""
-    frame = generator.sample_cases(kb, 3_000, seed=21).to_frame()
+    frame = oracle.sample_cases(kb, 3_000, seed=21).to_frame()
     path = tmp_path_factory.mktemp("cases") / "cases.csv"
     frame.to_csv(path, index=False)
     return path
@@ -281,7 +283,7 @@ def test_score_frame_gives_the_same_results_as_triage_assess_matrix(predictor, k
     frame = pd.read_csv(cases_csv, dtype=str, keep_default_na=False)
     scored = scoring.score_frame(pa.Table.from_pandas(frame, preserve_index=False), predictor, kb)
     X = np.column_stack([parse_column(a, frame[a].tolist())[0] for a in predictor.answer_ids])
-    expected = triage.assess_matrix(X, predictor, kb)
+    expected = reference_triage.assess_matrix(X, predictor, kb)
     P = np.column_stack([np.asarray(scored.column(f"p_{label}").to_pylist(), float) for label in contract.LABELS])
     assert np.abs(P - expected.P).max() <= 0.5e-4 + 1e-12
     assert scored.column("likely").to_pylist() == expected.likely

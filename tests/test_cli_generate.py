@@ -126,15 +126,15 @@ def test_a_folder_the_user_may_not_write_to_is_exit_2_with_one_line():
 
 
 def test_generate_writes_in_chunks_what_the_library_samples_at_once(tmp_path, kb):
-    from twitch_triage.oracle import generator
+    from twitch_triage import oracle
     from twitch_triage.io.casefiles import write_frame
     from twitch_triage.io.files import atomic_output
 
-    n = generator.SAMPLE_ROWS + 1  # past the first chunk
+    n = oracle.SAMPLE_ROWS + 1  # past the first chunk
     out = tmp_path / "cases.csv"
     assert run("generate", "--n", str(n), "--seed", "12", "-o", str(out)).returncode == 0
     with atomic_output(tmp_path / "whole.csv") as sink:
-        write_frame(generator.sample_cases(kb, n, 12).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, n, 12).to_frame(), sink)
     assert out.read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 

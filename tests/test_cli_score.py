@@ -19,7 +19,7 @@ import numpy as np
 import pytest
 
 from twitch_triage import contract
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import cli
 from twitch_triage.io.casefiles import DEFAULT_BLOCK_SIZE, write_frame
 from twitch_triage.io.files import atomic_output
@@ -66,7 +66,7 @@ def test_score_writes_every_row_in_order_with_the_contract_columns(tmp_path, cas
 
 def test_p_nothing_lacking_comes_after_the_labels_with_4_decimals_as_the_model_gives_it(tmp_path, small_model_dir,
                                                                                          predictor, kb):
-    cases = generator.sample_cases(kb, 300, seed=41)
+    cases = oracle.sample_cases(kb, 300, seed=41)
     source, out = tmp_path / "cases.csv", tmp_path / "scored.csv"
     with atomic_output(source) as sink:
         write_frame(cases.to_frame(), sink)
@@ -415,7 +415,7 @@ def generated(tmp_path_factory, kb) -> tuple[bytes, list[bytes]]:
     """60,000 cases as `twitch-triage generate` writes them: the header line and the rows' lines."""
     path = tmp_path_factory.mktemp("generated") / "cases.csv"
     with atomic_output(path) as sink:
-        write_frame(generator.sample_cases(kb, 60_000, seed=1).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, 60_000, seed=1).to_frame(), sink)
     header, *rows = path.read_bytes().splitlines(keepends=True)
     return header, rows
 

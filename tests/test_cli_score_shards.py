@@ -19,10 +19,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twitch_triage.model import artifact
+from twitch_triage.model.manifest import ARRAYS_NAME, MANIFEST_NAME
 from twitch_triage import contract
 from twitch_triage.settings import Settings
 from twitch_triage.scoring import dask_engine
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage.scoring import manifest as shard_manifest
 from twitch_triage.scoring import task
 from twitch_triage import cli
@@ -60,7 +61,7 @@ def good_shards(tmp_path_factory, kb):
     quoted cells with line ends (semicolon-delimited, with a byte-order mark)."""
     folder = tmp_path_factory.mktemp("shards")
     with atomic_output(folder / "generated.csv") as sink:
-        write_frame(generator.sample_cases(kb, 12_000, seed=5).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, 12_000, seed=5).to_frame(), sink)
     names = ["case_id", *contract.ANSWERS, "note"]
     (folder / "invalid_cells.csv").write_text(
         ",".join(names) + "\n" + line({**ANSWERS_ROW, "case_id": "i1", "cramps": "sometimes"}, names)
@@ -194,11 +195,11 @@ def test_a_rerun_with_another_model_or_strictness_scores_every_shard_again(tmp_p
     (folder / "invalid_cells.csv").unlink()  # --strict would refuse it
     other = tmp_path / "other_model"
     shutil.copytree(small_model_dir, other)
-    with np.load(other / artifact.ARRAYS_NAME) as data:  # the same arrays in other bytes: another checksum
-        np.savez_compressed(other / artifact.ARRAYS_NAME, **{name: data[name] for name in data.files})
-    model_manifest = json.loads((other / artifact.MANIFEST_NAME).read_text())
-    model_manifest["inference_sha256"] = hashlib.sha256((other / artifact.ARRAYS_NAME).read_bytes()).hexdigest()
-    (other / artifact.MANIFEST_NAME).write_text(json.dumps(model_manifest))
+    with np.load(other / ARRAYS_NAME) as data:  # the same arrays in other bytes: another checksum
+        np.savez_compressed(other / ARRAYS_NAME, **{name: data[name] for name in data.files})
+    model_manifest = json.loads((other / MANIFEST_NAME).read_text())
+    model_manifest["inference_sha256"] = hashlib.sha256((other / ARRAYS_NAME).read_bytes()).hexdigest()
+    (other / MANIFEST_NAME).write_text(json.dumps(model_manifest))
     assert score(capsys, str(folder), "-o", str(out), "--model", str(small_model_dir))[0] == 0
     rerun = ["--strict", "--model", str(small_model_dir)] if option == "--strict" else ["--model", str(other)]
     code, err = score(capsys, str(folder), "-o", str(out), *rerun)
@@ -390,7 +391,7 @@ def many_shards(tmp_path_factory, kb):
     """Ten shards of 30,000 cases: long enough to be stopped halfway."""
     folder = tmp_path_factory.mktemp("many")
     with atomic_output(folder / "shard_00.csv") as sink:
-        write_frame(generator.sample_cases(kb, 30_000, seed=9).to_frame(), sink)
+        write_frame(oracle.sample_cases(kb, 30_000, seed=9).to_frame(), sink)
     for k in range(1, 10):
         shutil.copy(folder / "shard_00.csv", folder / f"shard_{k:02}.csv")
     return folder

@@ -22,7 +22,7 @@ _DRIVER = (
     "    json.dump({'code': code, 'modules': sorted(sys.modules)}, handle)\n"
 )
 _NUMERICAL = ("numpy", "pandas", "pyarrow", "scipy", "sklearn", "joblib", "matplotlib", "streamlit", "tqdm")
-_NOT_FOR_SCORING = ("sklearn", "scipy", "joblib", "matplotlib", "streamlit", "altair", "twitch_triage.oracle.generator",
+_NOT_FOR_SCORING = ("sklearn", "scipy", "joblib", "matplotlib", "streamlit", "altair", "twitch_triage.oracle",
                     "twitch_triage.model.training", "twitch_triage.model.card", "twitch_triage.model.evaluation",
                     "twitch_triage.model.estimators", "twitch_triage.model.unpickler")
 

@@ -13,6 +13,7 @@ from twitch_triage import contract
 from twitch_triage.settings import Settings
 from twitch_triage import cli
 from twitch_triage.model.evaluation import MIN_CASES
+from twitch_triage.model.manifest import STALE_WARNING
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -67,15 +68,30 @@ def test_evaluate_with_a_tampered_model_exits_2(small_model_dir, tmp_path):
     assert r.returncode == 2 and "checksum" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_a_model_trained_on_another_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
+def edited_kb(tmp_path, old: str, new: str) -> str:
+    """A copy of the knowledge base with its first ``old`` replaced by ``new`` (its seeds beside it): its path."""
     shutil.copytree(Settings().seeds_dir, tmp_path / "seeds")
-    edited = Settings().kb_path.read_text(encoding="utf-8").replace("base_rate: 0.22", "base_rate: 0.23", 1)
-    (tmp_path / "kb.yaml").write_text(edited, encoding="utf-8")
-    r = run("--kb", str(tmp_path / "kb.yaml"), "evaluate", "--n", "300", "--model", str(small_model_dir))
+    edited = Settings().kb_path.read_text(encoding="utf-8")
+    assert old in edited
+    (tmp_path / "kb.yaml").write_text(edited.replace(old, new, 1), encoding="utf-8")
+    return str(tmp_path / "kb.yaml")
+
+
+def test_a_model_trained_on_other_numbers_of_the_knowledge_base_is_reported_as_stale(small_model_dir, tmp_path):
+    kb = edited_kb(tmp_path, "base_rate: 0.22", "base_rate: 0.23")
+    r = run("--kb", kb, "evaluate", "--n", "300", "--model", str(small_model_dir))
     assert r.returncode == 0
-    assert "knowledge base changed since this model was trained; run `make train`" in r.stderr
+    assert r.stderr.splitlines()[0] == f"twitch-triage: warning: {STALE_WARNING}"
+    assert "numbers this model learned from" in STALE_WARNING and "run `make train`" in STALE_WARNING
     r = run("evaluate", "--n", "300", "--model", str(small_model_dir))
     assert "changed" not in r.stderr
+
+
+def test_a_model_is_not_stale_when_only_a_text_of_the_knowledge_base_changed(small_model_dir, tmp_path):
+    kb = edited_kb(tmp_path, "question: Is an eyelid twitching?", "question: Is one of your eyelids twitching?")
+    r = run("--kb", kb, "evaluate", "--n", "300", "--model", str(small_model_dir))
+    assert r.returncode == 0, r.stderr
+    assert "warning" not in r.stderr
 
 
 @pytest.mark.slow

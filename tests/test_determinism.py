@@ -16,7 +16,7 @@ from hypothesis import given, strategies as st
 
 from twitch_triage import scoring
 from twitch_triage import contract
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 from twitch_triage import triage
 
 SIZES = {"small": 0, "medium": 10_000, "large": 150_000}  # rows besides the probes
@@ -47,7 +47,7 @@ def cells_by_case(path) -> dict[str, list[tuple[str, ...]]]:
 def probes(kb, predictor) -> pd.DataFrame:
     """The cases whose probabilities (p_nothing_lacking too) lie closest to a 4-decimal rounding midpoint: where a
     difference in a probability's last bits changes a cell."""
-    pool = generator.sample_cases(kb, 100_000, seed=31)
+    pool = oracle.sample_cases(kb, 100_000, seed=31)
     P = predictor.predict_all(pool.X)
     distance = np.abs((P * 10_000) % 1 - 0.5).min(axis=1)
     frame = pool.to_frame().iloc[np.argsort(distance)[:N_PROBES]].reset_index(drop=True)
@@ -64,7 +64,7 @@ def folder(tmp_path_factory):
 def files(folder, kb, probes) -> dict[str, object]:
     """The probes alone; and files of other sizes with the probes on lines 2 to 25 and again on the last
     lines (line 150,025 of the large file)."""
-    filler = generator.sample_cases(kb, SIZES["large"], seed=32).to_frame()
+    filler = oracle.sample_cases(kb, SIZES["large"], seed=32).to_frame()
     out = {}
     for name, n in SIZES.items():
         out[name] = folder / f"{name}.csv"

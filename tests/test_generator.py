@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from twitch_triage import contract
-from twitch_triage.oracle import generator
+from twitch_triage import oracle
 
 
 def _reference_log_joint(kb, x: np.ndarray) -> np.ndarray:
@@ -80,20 +81,20 @@ def _answers(kb):
 
 
 def test_the_same_seed_gives_the_same_bytes(kb):
-    a = generator.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
-    b = generator.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
+    a = oracle.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
+    b = oracle.sample_cases(kb, 2_000, seed=5).to_frame().to_csv(index=False)
     assert a == b
 
 
 def test_different_seeds_give_different_cases(kb):
-    a = generator.sample_cases(kb, 500, seed=5)
-    b = generator.sample_cases(kb, 500, seed=6)
+    a = oracle.sample_cases(kb, 500, seed=5)
+    b = oracle.sample_cases(kb, 500, seed=6)
     assert not np.array_equal(np.nan_to_num(a.X, nan=-1), np.nan_to_num(b.X, nan=-1))
 
 
 @given(n=st.integers(0, 300), seed=st.integers(0, 2**32 - 1))
 def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
-    cases = generator.sample_cases(kb, n, seed)
+    cases = oracle.sample_cases(kb, n, seed)
     assert cases.X.shape == (n, len(kb.answer_ids)) and cases.Y.shape == (n, len(kb.label_ids))
     binary = np.delete(cases.X, kb.answer_ids.index(contract.DAYS_ANSWER), axis=1)
     assert np.isin(binary[~np.isnan(binary)], [0.0, 1.0]).all()
@@ -104,8 +105,8 @@ def test_any_n_gives_n_rows_with_valid_cells(kb, n, seed):
 
 @given(n=st.integers(0, 300), rows=st.integers(1, 400), seed=st.integers(0, 2**64 - 1))
 def test_chunks_are_the_sample_row_for_row(kb, n, rows, seed):
-    whole = generator.sample_cases(kb, n, seed)
-    chunks = list(generator.sample_chunks(kb, n, seed, rows))
+    whole = oracle.sample_cases(kb, n, seed)
+    chunks = list(oracle.sample_chunks(kb, n, seed, rows))
     assert [c.first for c in chunks] == list(range(0, max(n, 1), rows))
     assert all(len(c) <= rows for c in chunks)
     for name in ("X", "Y", "X_full"):
@@ -113,19 +114,19 @@ def test_chunks_are_the_sample_row_for_row(kb, n, rows, seed):
 
 
 def test_chunks_as_frames_are_the_sample_as_a_frame_case_ids_included(kb):
-    whole = generator.sample_cases(kb, 1_000, seed=8).to_frame()
-    pieces = pd.concat([c.to_frame() for c in generator.sample_chunks(kb, 1_000, 8, rows=300)], ignore_index=True)
+    whole = oracle.sample_cases(kb, 1_000, seed=8).to_frame()
+    pieces = pd.concat([c.to_frame() for c in oracle.sample_chunks(kb, 1_000, 8, rows=300)], ignore_index=True)
     pd.testing.assert_frame_equal(pieces, whole)
     assert pieces["case_id"].iloc[[0, 299, 300, 999]].tolist() == ["s8-0", "s8-299", "s8-300", "s8-999"]
 
 
 def test_negative_n_is_refused(kb):
     with pytest.raises(ValueError, match="n must be >= 0"):
-        generator.sample_cases(kb, -1, seed=0)
+        oracle.sample_cases(kb, -1, seed=0)
 
 
 def test_label_frequencies_match_the_model_within_sampling_error(kb, noisy_or):
-    cases = generator.sample_cases(kb, 100_000, seed=21)
+    cases = oracle.sample_cases(kb, 100_000, seed=21)
     # the model's own marginal P(label): the oracle with nothing answered
     nothing = np.full((1, len(kb.answer_ids)), np.nan)
     expected = noisy_or.posterior(nothing)[0]
@@ -135,7 +136,7 @@ def test_label_frequencies_match_the_model_within_sampling_error(kb, noisy_or):
 
 
 def test_symptom_frequencies_match_the_model_within_sampling_error(kb, noisy_or):
-    cases = generator.sample_cases(kb, 100_000, seed=22)
+    cases = oracle.sample_cases(kb, 100_000, seed=22)
     # P(symptom = yes) = 1 - P(no), from the exact joint with only that answer given "no"
     nothing = np.full(len(kb.answer_ids), np.nan)
     base = np.logaddexp.reduce(noisy_or.log_joint(nothing[None, :])[0])
@@ -150,7 +151,7 @@ def test_symptom_frequencies_match_the_model_within_sampling_error(kb, noisy_or)
 
 
 def test_answers_are_hidden_at_about_their_missing_rate(kb):
-    cases = generator.sample_cases(kb, 50_000, seed=23)
+    cases = oracle.sample_cases(kb, 50_000, seed=23)
     rate = np.isnan(cases.X).mean(axis=0)
     own = np.array([a.missing_rate for a in kb.answers])
     miss = kb.missingness
@@ -180,7 +181,7 @@ def test_posterior_all_gives_the_brute_force_marginals_then_the_mass_of_the_all_
     slow = _reference_log_joint(kb, x)
     mass = np.exp(slow - np.logaddexp.reduce(slow))  # P(state | answers), state 0 lacks nothing
     states = (np.arange(mass.size)[:, None] >> np.arange(len(kb.label_ids))[None, :]) & 1
-    fast = generator.posterior_all(kb, x[None, :])[0]
+    fast = noisy_or.posterior_all(x[None, :])[0]
     assert fast.shape == (len(kb.label_ids) + 1,)
     np.testing.assert_allclose(fast, [*(mass @ states), mass[0]], rtol=1e-9, atol=1e-12)
     np.testing.assert_array_equal(fast[:-1], noisy_or.posterior(x[None, :])[0])
@@ -199,7 +200,7 @@ def test_p_nothing_lacking_lies_between_the_bounds_the_label_marginals_set(noisy
 
 def test_the_oracle_agrees_with_monte_carlo_frequencies(kb, noisy_or):
     """Condition on a few answers, count the labels among sampled cases that match them."""
-    cases = generator.sample_cases(kb, 400_000, seed=31)
+    cases = oracle.sample_cases(kb, 400_000, seed=31)
     ids = list(kb.answer_ids)
     patterns = [
         {"loc_eyelid": 1, "cramps": 0},
@@ -266,7 +267,7 @@ def test_answering_a_linked_sign_raises_its_deficiency(kb, noisy_or):
 
 
 def test_magnesium_is_the_most_common_deficiency_in_generated_cases(kb, noisy_or):
-    frequency = generator.sample_cases(kb, 100_000, seed=24).Y.mean(axis=0)
+    frequency = oracle.sample_cases(kb, 100_000, seed=24).Y.mean(axis=0)
     order = np.argsort(-frequency)
     assert kb.label_ids[order[0]] == "magnesium"
     assert frequency[order[0]] - frequency[order[1]] > 0.03  # well beyond sampling error (about 0.002)
@@ -297,7 +298,7 @@ def test_corticosteroids_raise_potassium(kb, noisy_or):
 
 
 def test_every_warning_sign_is_rare_in_generated_cases(kb):
-    cases = generator.sample_cases(kb, 50_000, seed=25)
+    cases = oracle.sample_cases(kb, 50_000, seed=25)
     for a in kb.answers:
         if a.group == "warning":
             assert np.mean(cases.X_full[:, kb.answer_ids.index(a.id)]) < 0.05, a.id
@@ -352,3 +353,17 @@ def test_people_drawn_given_answers_are_the_same_for_the_same_seed(kb, noisy_or)
     a = noisy_or.sample_given(x, 100, np.random.default_rng(1))
     b = noisy_or.sample_given(x, 100, np.random.default_rng(1))
     assert np.array_equal(a, b)
+
+
+def test_state_s_holds_item_i_as_bit_i_of_s():
+    states = oracle.binary_states(3)
+    assert states.shape == (8, 3)
+    assert states[:4].tolist() == [[0, 0, 0], [1, 0, 0], [0, 1, 0], [1, 1, 0]]
+    np.testing.assert_array_equal(states @ (1 << np.arange(3)), np.arange(8))
+
+
+def test_an_equal_knowledge_base_gets_the_same_compiled_model_until_its_cache_is_cleared(kb):
+    model = oracle.compile_model(kb)
+    assert oracle.compile_model(dataclasses.replace(kb)) is model
+    oracle.compile_model.cache_clear()
+    assert oracle.compile_model(kb) is not model

@@ -427,6 +427,34 @@ def test_an_edited_knowledge_base_is_validated_again(kb_text):
         knowledge.load_default(path)
 
 
+
+def test_the_default_knowledge_base_is_loaded_once_until_its_cache_is_cleared(kb_text):
+    text, write = kb_text
+    path = write(text)
+    first = knowledge.load_default(path)
+    assert knowledge.load_default(path) is first
+    knowledge.load_cached.cache_clear()
+    again = knowledge.load_default(path)
+    assert again is not first and again == first
+
+
+def test_the_label_order_puts_every_label_after_the_labels_that_raise_it(kb):
+    order = knowledge.label_order(kb.label_ids, kb.risk_factors)
+    assert sorted(order) == sorted(kb.label_ids)
+    between_labels = [f for f in kb.risk_factors if f.cause in kb.label_ids]
+    assert between_labels
+    for factor in between_labels:
+        assert order.index(factor.cause) < order.index(factor.label)
+
+
+def test_labels_that_raise_each_other_are_refused_with_the_cycle_named():
+    source = knowledge.Source(doc="clinical", justification="test")
+    factors = [knowledge.RiskFactor("calcium", "magnesium", 0.1, source),
+               knowledge.RiskFactor("magnesium", "calcium", 0.1, source)]
+    with pytest.raises(ValueError, match=r"labels raise each other in a cycle: magnesium -> calcium -> magnesium$"):
+        knowledge.label_order(("magnesium", "calcium"), factors)
+
+
 _TITLE_000 = '000_5913aa4160fac7cb.txt: "Muscle Twitching and Spasms: What Your Body Is Lacking"\n'
 
 

@@ -9,6 +9,8 @@ from hypothesis import given, strategies as st
 from twitch_triage import contract
 from twitch_triage.triage import redflags
 
+import reference_triage
+
 # The contract's rule table (version 3), each row on its own: (answers, level, the rules that fire).
 CONTRACT = [
     *(({a: 1}, "emergency", {a}) for a in ("breathing_difficulty", "swallowing_or_speech_difficulty", "chest_pain",
@@ -49,7 +51,7 @@ def _probabilities(**p: float) -> np.ndarray:
 @pytest.mark.parametrize(("answers", "level", "rules"), CONTRACT)
 @pytest.mark.parametrize("others", [0.0, np.nan], ids=["others-no", "others-unknown"])
 def test_every_contract_rule_fires_on_its_own(kb, answers, level, rules, others):
-    result = redflags.evaluate(kb, _case(kb, others, **answers), p=_probabilities())
+    result = reference_triage.evaluate(kb, _case(kb, others, **answers), p=_probabilities())
     assert result.level == level
     assert {rule.id for rule in result.fired} == rules
 
@@ -57,25 +59,25 @@ def test_every_contract_rule_fires_on_its_own(kb, answers, level, rules, others)
 @pytest.mark.parametrize("combination", list(COMBINATIONS))
 def test_each_part_of_a_combination_alone_gives_only_its_own_level(kb, combination):
     for part in COMBINATIONS[combination]:
-        result = redflags.evaluate(kb, _case(kb, 0.0, **{part: 1}))
+        result = reference_triage.evaluate(kb, _case(kb, 0.0, **{part: 1}))
         assert result.level == "see_doctor" and combination not in {rule.id for rule in result.fired}
 
 
 def test_weakness_that_gets_worse_is_urgent_alone_and_twitching_that_gets_worse_is_not(kb):
     """Version 3: `progressive` is about the twitching; `weakness_worsening` about the weakness itself."""
-    worsening = redflags.evaluate(kb, _case(kb, 0.0, weakness_worsening=1, progressive=0))
+    worsening = reference_triage.evaluate(kb, _case(kb, 0.0, weakness_worsening=1, progressive=0))
     assert (worsening.level, [r.id for r in worsening.fired]) == ("urgent", ["weakness_worsening"])
-    progressive = redflags.evaluate(kb, _case(kb, 0.0, progressive=1))
+    progressive = reference_triage.evaluate(kb, _case(kb, 0.0, progressive=1))
     assert (progressive.level, [r.id for r in progressive.fired]) == ("see_doctor", ["progressive"])
-    both = redflags.evaluate(kb, _case(kb, np.nan, weakness=1, progressive=1))
+    both = reference_triage.evaluate(kb, _case(kb, np.nan, weakness=1, progressive=1))
     assert both.level == "urgent" and "progressive_weakness" in {r.id for r in both.fired}
-    assert redflags.evaluate(kb, _case(kb, np.nan, weakness_worsening=np.nan, progressive=1)).level == "see_doctor"
+    assert reference_triage.evaluate(kb, _case(kb, np.nan, weakness_worsening=np.nan, progressive=1)).level == "see_doctor"
 
 
 def test_fourteen_days_do_not_fire_and_fifteen_do(kb):
-    assert redflags.evaluate(kb, _case(kb, 0.0, duration_days=14)).fired == ()
-    assert [r.id for r in redflags.evaluate(kb, _case(kb, 0.0, duration_days=15)).fired] == ["long_duration"]
-    assert [r.id for r in redflags.evaluate(kb, _case(kb, 0.0, duration_days=14.01)).fired] == ["long_duration"]
+    assert reference_triage.evaluate(kb, _case(kb, 0.0, duration_days=14)).fired == ()
+    assert [r.id for r in reference_triage.evaluate(kb, _case(kb, 0.0, duration_days=15)).fired] == ["long_duration"]
+    assert [r.id for r in reference_triage.evaluate(kb, _case(kb, 0.0, duration_days=14.01)).fired] == ["long_duration"]
 
 
 # ---------------------------------------------------------------- probable_deficiency: the rule that reads the model
@@ -84,21 +86,21 @@ def test_fourteen_days_do_not_fire_and_fifteen_do(kb):
 @pytest.mark.parametrize("label", BLOOD_TEST)
 def test_probable_deficiency_fires_at_one_half_and_not_at_0_4999(kb, label):
     x = _case(kb, 0.0)
-    at = redflags.evaluate(kb, x, p=_probabilities(**{label: 0.5}))
-    below = redflags.evaluate(kb, x, p=_probabilities(**{label: 0.4999}))
+    at = reference_triage.evaluate(kb, x, p=_probabilities(**{label: 0.5}))
+    below = reference_triage.evaluate(kb, x, p=_probabilities(**{label: 0.4999}))
     assert (at.level, [r.id for r in at.fired]) == ("see_doctor", ["probable_deficiency"])
     assert (below.level, below.fired) == ("self_care", ())
 
 
 def test_probable_deficiency_judges_the_probability_as_written_with_4_decimals(kb):
     x = _case(kb, 0.0)
-    assert redflags.evaluate(kb, x, p=_probabilities(iron=0.49995)).level == "see_doctor"  # written 0.5000
-    assert redflags.evaluate(kb, x, p=_probabilities(iron=0.49994)).level == "self_care"  # written 0.4999
+    assert reference_triage.evaluate(kb, x, p=_probabilities(iron=0.49995)).level == "see_doctor"  # written 0.5000
+    assert reference_triage.evaluate(kb, x, p=_probabilities(iron=0.49994)).level == "self_care"  # written 0.4999
 
 
 @pytest.mark.parametrize("label", ["protein", "dehydration"])
 def test_probable_deficiency_never_fires_for_protein_or_dehydration(kb, label):
-    result = redflags.evaluate(kb, _case(kb, 0.0), p=_probabilities(**{label: 0.99}))
+    result = reference_triage.evaluate(kb, _case(kb, 0.0), p=_probabilities(**{label: 0.99}))
     assert result.level == "self_care" and result.fired == ()
 
 
@@ -106,18 +108,18 @@ def test_probable_deficiency_never_fires_for_protein_or_dehydration(kb, label):
 def test_probable_deficiency_never_lowers_a_level(kb, data):
     x = data.draw(_cases(kb))
     p = np.array(data.draw(st.lists(st.floats(0, 1), min_size=len(contract.LABELS), max_size=len(contract.LABELS))))
-    by_answers = redflags.evaluate(kb, x)
-    with_model = redflags.evaluate(kb, x, p=p)
+    by_answers = reference_triage.evaluate(kb, x)
+    with_model = reference_triage.evaluate(kb, x, p=p)
     assert redflags.level_rank(with_model.level) <= redflags.level_rank(by_answers.level)
     assert {r.id for r in with_model.fired} - {r.id for r in by_answers.fired} <= {"probable_deficiency"}
 
 
 def test_without_probabilities_the_rule_on_probabilities_cannot_fire(kb):
-    assert redflags.evaluate(kb, _case(kb, 0.0)).fired == ()
+    assert reference_triage.evaluate(kb, _case(kb, 0.0)).fired == ()
 
 
 def test_all_unknown_is_self_care(kb):
-    result = redflags.evaluate(kb, _case(kb, np.nan))
+    result = reference_triage.evaluate(kb, _case(kb, np.nan))
     assert result.level == "self_care" and result.fired == ()
 
 
@@ -138,7 +140,7 @@ def _cases(kb):
 @given(data=st.data())
 def test_the_level_is_the_most_severe_rule_that_fired(kb, data):
     x = data.draw(_cases(kb))
-    result = redflags.evaluate(kb, x)
+    result = reference_triage.evaluate(kb, x)
     if result.fired:
         assert result.level == min((r.level for r in result.fired), key=redflags.level_rank)
     else:
@@ -149,9 +151,9 @@ def test_the_level_is_the_most_severe_rule_that_fired(kb, data):
 def test_an_unknown_answer_never_fires_a_rule(kb, data):
     x = data.draw(_cases(kb))
     unknown = np.isnan(x)
-    fired = {rule.id for rule in redflags.evaluate(kb, x).fired}
+    fired = {rule.id for rule in reference_triage.evaluate(kb, x).fired}
     # the same case with its unknown answers as "no" (and unknown days as 0) fires the same rules
-    assert {rule.id for rule in redflags.evaluate(kb, np.where(unknown, 0.0, x)).fired} == fired
+    assert {rule.id for rule in reference_triage.evaluate(kb, np.where(unknown, 0.0, x)).fired} == fired
     for rule in kb.red_flags:
         if rule.answers and all(unknown[kb.answer_ids.index(a)] for a in rule.answers):
             assert rule.id not in fired
@@ -164,9 +166,9 @@ _YES_NO = [i for i, a in enumerate(contract.ANSWERS) if a != contract.DAYS_ANSWE
 def test_from_all_answers_no_adding_any_yes_never_lowers_the_level(kb, yes, added):
     x = _case(kb, 0.0)
     x[yes] = 1.0
-    before = redflags.evaluate(kb, x)
+    before = reference_triage.evaluate(kb, x)
     x[added] = 1.0
-    after = redflags.evaluate(kb, x)
+    after = reference_triage.evaluate(kb, x)
     assert redflags.level_rank(after.level) <= redflags.level_rank(before.level)
     assert {r.id for r in before.fired} <= {r.id for r in after.fired}
 
@@ -175,15 +177,15 @@ def test_from_all_answers_no_adding_any_yes_never_lowers_the_level(kb, yes, adde
 def test_a_longer_duration_never_lowers_the_level(kb, data):
     x = data.draw(_cases(kb))
     days = kb.answer_ids.index(contract.DAYS_ANSWER)
-    before = redflags.level_rank(redflags.evaluate(kb, x).level)
+    before = redflags.level_rank(reference_triage.evaluate(kb, x).level)
     x[days] = (0 if np.isnan(x[days]) else x[days]) + data.draw(st.floats(0, 100))
-    assert redflags.level_rank(redflags.evaluate(kb, x).level) <= before
+    assert redflags.level_rank(reference_triage.evaluate(kb, x).level) <= before
 
 
 def test_the_matrix_version_agrees_with_one_case_at_a_time(kb, cases_20k):
     X = cases_20k.X[:500]
     level, fired = redflags.evaluate_matrix(kb, X)
     for i in range(len(X)):
-        one = redflags.evaluate(kb, X[i])
+        one = reference_triage.evaluate(kb, X[i])
         assert contract.LEVELS[level[i]] == one.level
         assert {r.id for r in one.fired} == {kb.red_flags[k].id for k in np.flatnonzero(fired[i])}

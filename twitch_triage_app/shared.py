@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from twitch_triage.model import artifact
+from twitch_triage.model import artifact, manifest
 from twitch_triage.settings import Settings
 from twitch_triage import knowledge
 
@@ -65,19 +65,20 @@ def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int) -> artifact.Predictor:
-    # The manifest's mtime is part of the key so that `make train` while the app runs is picked up.
-    return artifact.load(folder, kb_sha256=kb_sha256)
+def _load(folder: str, kb_sha256: str, manifest_mtime_ns: int, _kb: knowledge.KnowledgeBase) -> artifact.Predictor:
+    # The manifest's mtime is part of the key so that `make train` while the app runs is picked up; the knowledge
+    # base is keyed by its hash (Streamlit does not hash an argument whose name starts with _).
+    return artifact.load(folder, kb=_kb)
 
 
 def load_predictor(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
     """The checked model, loaded once per process; raises :class:`artifact.ArtifactError`."""
     folder = models_dir()
     try:
-        mtime = artifact.manifest_path(folder).stat().st_mtime_ns
+        mtime = manifest.manifest_path(folder).stat().st_mtime_ns
     except OSError:
         mtime = -1
-    return _load(str(folder), kb.sha256, mtime)
+    return _load(str(folder), kb.sha256, mtime, kb)
 
 
 def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
@@ -89,11 +90,7 @@ def predictor_or_stop(kb: knowledge.KnowledgeBase) -> artifact.Predictor:
         st.stop()
         raise  # unreachable
     if predictor.stale:
-        st.warning(
-            "The knowledge base changed since this model was trained, so its answers may lag behind "
-            "the knowledge base: run `make train` to rebuild it.",
-            icon=":material/update:",
-        )
+        st.warning(manifest.STALE_WARNING, icon=":material/update:")
     return predictor
 
 

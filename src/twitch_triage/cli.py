@@ -51,13 +51,13 @@ def _positive_int(text: str) -> int:
 
 
 def _cmd_generate(args: argparse.Namespace) -> int:
-    from .oracle import generator
+    from .oracle import sample_chunks
     from .io.casefiles import write_frame
     from .io.files import atomic_output
 
     kb = _load_kb(args)
     with atomic_output(args.output) as sink:
-        for cases in generator.sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
+        for cases in sample_chunks(kb, args.n, args.seed):  # the rows of sample_cases, a chunk at a time
             write_frame(cases.to_frame(), sink, header=cases.first == 0)
     if args.output != "-":
         print(f"wrote {args.n:,} cases (seed {args.seed}) to {args.output}", file=sys.stderr)
@@ -98,8 +98,9 @@ def _load_kb(args: argparse.Namespace):
 
 
 def _warn_stale() -> None:
-    print("twitch-triage: warning: the knowledge base changed since this model was trained; "
-          "run `make train` to rebuild it", file=sys.stderr)
+    from .model.manifest import STALE_WARNING
+
+    print(f"twitch-triage: warning: {STALE_WARNING}", file=sys.stderr)
 
 
 def _score_warning(message: str) -> None:
@@ -111,13 +112,8 @@ def _load_predictor(args: argparse.Namespace, kb):
     warns on stderr if the knowledge base changed."""
     from .model import artifact
 
-    try:
-        predictor = artifact.load(getattr(args, "model", None), kb_sha256=kb.sha256)
-        artifact.check_against(predictor, kb)
-    except artifact.ArtifactError as exc:
-        from .io.files import InputError
-
-        raise InputError(str(exc)) from None
+    predictor = artifact.load(getattr(args, "model", None), kb=kb)
+    artifact.check_against(predictor, kb)
     if predictor.stale:
         _warn_stale()
     return predictor

@@ -73,7 +73,7 @@ class Interviewer:
     def __init__(self, kb: KnowledgeBase, model: Any, *, stop_below: float = STOP_BELOW,
                  cap: int = policy.MAX_SCREENS, samples: int | None = None, item_at_least: float = ITEM_AT_LEAST,
                  needed_at_least: float = NEEDED_AT_LEAST):
-        from ..oracle.generator import compile_model
+        from ..oracle import compile_model
         from .value import SAMPLES
 
         if tuple(model.answer_ids) != kb.answer_ids or tuple(model.labels) != kb.label_ids:

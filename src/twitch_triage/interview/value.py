@@ -4,7 +4,7 @@ their answers would show.
 What a person is shown is the **outcome** of their answers: the advice (the disposition), the causes listed as
 likely, and whether "nothing lacking" leads (``p_nothing_lacking`` at least every label's probability), all from
 the trained model as batch scoring computes them. The interview cannot know the answers not yet given, but the
-generator's exact model can draw them: :meth:`~twitch_triage.oracle.generator.NoisyOrModel.sample_given` draws
+generator's exact model can draw them: :meth:`~twitch_triage.oracle.NoisyOrModel.sample_given` draws
 :data:`SAMPLES` people from the exact posterior given the answers so far, and each of their answers is then
 left unknown at its missing rate, as people leave answers they cannot give (so a question is valued allowing for
 "don't know"). For each drawn person the outcome of all their answers is the **final** outcome F.
@@ -38,7 +38,7 @@ class Valuer:
 
     Parameters
     ----------
-    oracle : the generator's exact model (:class:`~twitch_triage.oracle.generator.NoisyOrModel`).
+    oracle : the generator's exact model (:class:`~twitch_triage.oracle.NoisyOrModel`).
     outcome : answers (n, n_answers) -> an integer code of what is shown for each row (equal codes, equal outcome).
     missing_rate : ndarray of shape (n_answers,), the share of people who leave each answer unknown.
     x, given : the answers so far and which were given (those are never drawn).

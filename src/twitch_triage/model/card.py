@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import artifact
+from . import manifest
 from .. import contract
 from ..settings import Settings
 from .evaluation import reliability
@@ -133,7 +133,7 @@ def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None
     ev = result.evaluation
     m, o, r = ev["model"], ev["oracle"], ev["rules"]
     meta = result.predictor.metadata
-    versions = artifact.versions()
+    versions = manifest.versions()
 
     lines = [
         "# twitch-triage model card",

@@ -8,7 +8,7 @@ from numbers import Integral, Real
 from typing import Callable
 
 import numpy as np
-from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
@@ -94,12 +94,6 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
             raise ValueError(f"X must have shape (n, {self.n_features_in_}), got {X.shape}")
         return encode(X, self.days_index_, self.days_cap_)
 
-    def get_feature_names_out(self, input_features=None) -> np.ndarray:
-        names = [f"{n}=yes" for n in self.answer_ids] + [f"{n}=no" for n in self.answer_ids]
-        d = self.days_index_
-        names[d], names[len(self.answer_ids) + d] = f"log1p_{contract.DAYS_ANSWER}", f"{contract.DAYS_ANSWER}_div_100"
-        return np.array(names + [f"{contract.DAYS_ANSWER}_known"], dtype=object)
-
 
 def nothing_lacking(Y: np.ndarray) -> np.ndarray:
     """The labels with one more column, 1 where a case lacks none of them: what the outputs are judged against.
@@ -121,7 +115,7 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p) - np.log1p(-p)
 
 
-class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
+class DistilledMultiLabel(BaseEstimator):
     """A small network that learns the exact posterior's log-odds, calibrated per output.
 
     It has one output per label and one more, P(no label): the posterior mass of
@@ -194,7 +188,7 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         Y : array-like of shape (n_samples, n_labels), 0/1
         soft : array-like of shape (n_samples, n_labels + 1), optional
             The oracle's posterior for the same cases: P(label) for each label, then P(no label)
-            (:func:`twitch_triage.oracle.generator.posterior_all`).
+            (:meth:`twitch_triage.oracle.NoisyOrModel.posterior_all`).
         progress : callable(step, done, total), optional
             Called with ``done=0`` as the network's epochs (step ``"fit"``) and the outputs'
             calibration (``"calibrate"``) start, then after each epoch or output.
@@ -218,7 +212,6 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         order = rng.permutation(X.shape[0])
         n_cal = int(round(self.calibration_fraction * X.shape[0]))
         cal, train = order[:n_cal], order[n_cal:]
-        self.n_labels_ = Y.shape[1]
         self.n_outputs_ = truth.shape[1]
         self.n_features_in_ = X.shape[1]
         net = MLPRegressor(hidden_layer_sizes=self.hidden_layer_sizes, alpha=self.alpha,
@@ -269,11 +262,6 @@ class DistilledMultiLabel(ClassifierMixin, BaseEstimator):
         for j, iso in enumerate(self.calibrators_):
             out[:, j] = iso.predict(sigmoid(z[:, j]))
         return np.clip(out, 0.0, 1.0)
-
-    def predict(self, X) -> np.ndarray:
-        """1 for each label more likely than not, else 0: shape (n_samples, n_labels), as a classifier's
-        ``predict`` (which scikit-learn's ``score`` reads)."""
-        return (self.predict_proba(X)[:, :self.n_labels_] >= 0.5).astype(np.int8)
 
 
 def build_pipeline(answer_ids: tuple[str, ...], **params) -> Pipeline:

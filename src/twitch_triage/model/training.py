@@ -13,9 +13,9 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from . import artifact
+from . import artifact, manifest
 from .. import contract
-from ..oracle import generator
+from .. import oracle
 from .. import triage
 from .evaluation import RuleScorer, evaluate_scorers
 from ..knowledge import KnowledgeBase
@@ -41,7 +41,7 @@ class TrainResult:
     predictor: artifact.Predictor
     evaluation: dict
     seconds: dict[str, float]
-    eval_cases: generator.Cases
+    eval_cases: oracle.Cases
     eval_probabilities: dict[str, np.ndarray]
 
 
@@ -75,9 +75,9 @@ def oracle_posterior(kb: KnowledgeBase, X: np.ndarray, bar: tqdm | None = None) 
     -------
     ndarray of shape (n_samples, n_labels + 1)
         P(label | answers) for each label, then P(no label | answers)
-        (:meth:`twitch_triage.oracle.generator.NoisyOrModel.posterior_all`): what the network learns.
+        (:meth:`twitch_triage.oracle.NoisyOrModel.posterior_all`): what the network learns.
     """
-    model = generator.compile_model(kb)
+    model = oracle.compile_model(kb)
     out = np.empty((X.shape[0], len(kb.label_ids) + 1))
     for start in range(0, X.shape[0], _ORACLE_CHUNK):
         stop = min(start + _ORACLE_CHUNK, X.shape[0])
@@ -95,12 +95,12 @@ def _listed(P: np.ndarray) -> np.ndarray:
 
 
 def evaluate_model(kb: KnowledgeBase, scorer, n: int, seed: int, *, quiet: bool = True
-                   ) -> tuple[dict, generator.Cases, dict[str, np.ndarray]]:
+                   ) -> tuple[dict, oracle.Cases, dict[str, np.ndarray]]:
     """Model, oracle and rules on ``n`` fresh cases drawn with ``seed``: the contract's JSON object, the cases, and
     each scorer's probabilities (as :attr:`TrainResult.eval_probabilities`)."""
     with stage(f"evaluate on {n:,} held-out cases", 4, quiet=quiet) as bar:
-        cases = generator.sample_cases(kb, n, seed)
-        rule_cases = generator.sample_cases(kb, max(n, 20_000), seed + 1)
+        cases = oracle.sample_cases(kb, n, seed)
+        rule_cases = oracle.sample_cases(kb, max(n, 20_000), seed + 1)
         rules = RuleScorer(kb).fit(rule_cases.X, rule_cases.Y)
         bar.update(1)
         probabilities: dict[str, np.ndarray] = {}
@@ -132,7 +132,7 @@ def train(kb: KnowledgeBase, *, n: int = contract.DEFAULT_TRAIN_N, seed: int = c
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
     with stage(f"generate {n:,} cases", n, quiet=quiet, unit="cases") as bar:
-        cases = generator.sample_cases(kb, n, seed)
+        cases = oracle.sample_cases(kb, n, seed)
         bar.update(n)
     with stage("oracle posterior of each (the network's targets)", n, quiet=quiet, unit="cases") as bar:
         soft = oracle_posterior(kb, cases.X, bar)
@@ -158,8 +158,8 @@ def train(kb: KnowledgeBase, *, n: int = contract.DEFAULT_TRAIN_N, seed: int = c
 
     predictor = artifact.Predictor.from_pipeline(
         pipeline, kb.label_ids, kb.answer_ids,
-        metadata={"kb_sha256": kb.sha256, "kb_path": Path(kb.path).name, "train_seed": int(seed), "train_n": int(n),
-                  "model": repr(pipeline.named_steps["model"])},
+        metadata={"kb_sha256": kb.sha256, "learned_from": manifest.learned_from(kb), "kb_path": Path(kb.path).name,
+                  "train_seed": int(seed), "train_n": int(n), "model": repr(pipeline.named_steps["model"])},
     )
     t2 = time.perf_counter()
     evaluation, eval_cases, probabilities = evaluate_model(kb, predictor, eval_n, eval_seed, quiet=quiet)

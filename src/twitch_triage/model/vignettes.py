@@ -125,13 +125,13 @@ def markdown(results: dict[str, tuple[Result, ...]]) -> list[str]:
 
 def _main() -> None:
     from . import artifact
-    from ..oracle import generator
+    from ..oracle import compile_model
     from .. import knowledge
 
     kb = knowledge.load_default()
     vignettes = load(kb)
-    predictor = artifact.load(None, kb_sha256=kb.sha256)
-    oracle = generator.compile_model(kb).posterior_all
+    predictor = artifact.load(None, kb=kb)
+    oracle = compile_model(kb).posterior_all
     print("\n".join(markdown({"model": run(vignettes, kb, predictor.predict_all),
                               "oracle": run(vignettes, kb, oracle)})))
 

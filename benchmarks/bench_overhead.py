@@ -63,12 +63,12 @@ SCORE = """
 import sys, time
 from twitch_triage import knowledge
 from twitch_triage.model import artifact
-from twitch_triage.scoring import batch
-batch.lean_memory_pool()
+from twitch_triage import scoring
+scoring.lean_memory_pool()
 kb = knowledge.load_default()
 predictor = artifact.load(sys.argv[3] if len(sys.argv) > 3 else None, kb=kb)
 start = time.perf_counter()
-batch.score_file(sys.argv[1], sys.argv[2], predictor, kb)
+scoring.score_file(sys.argv[1], sys.argv[2], predictor, kb)
 print(time.perf_counter() - start)
 """
 

@@ -4,7 +4,7 @@
   spelt as the contract spells them, plus the true labels as extra passthrough columns).
 * The I/O floor (``io_floor.py``): pyarrow's CSV reader reading the same file (every column
   as text) plus its writer writing it back with 15 more columns, in this process.
-* The ratio, paired: each run of ``batch.score_file`` in this process (the model already
+* The ratio, paired: each run of ``scoring.score_file`` in this process (the model already
   loaded, pyarrow's memory pool as the command sets it) right after a run of the floor;
   the median of the per-pair ratios. The same pairing for the command as the user runs it
   (a fresh process, start-up included) against the floor as a fresh process
@@ -37,7 +37,7 @@ from pathlib import Path
 from io_floor import EXTRA_COLUMNS, copy_with_columns
 
 from twitch_triage.model import artifact
-from twitch_triage.scoring import batch
+from twitch_triage import scoring
 from twitch_triage.settings import Settings
 from twitch_triage import knowledge
 
@@ -103,8 +103,8 @@ def io_floor_process(source: Path, target: Path) -> float:
 
 
 def in_process(source: Path, target: Path, predictor, kb) -> tuple[float, float]:
-    """``batch.score_file`` as the command runs it, without the start-up: wall and CPU seconds."""
-    seconds = timed(lambda: batch.score_file(source, target, predictor, kb))
+    """``scoring.score_file`` as the command runs it, without the start-up: wall and CPU seconds."""
+    seconds = timed(lambda: scoring.score_file(source, target, predictor, kb))
     target.unlink()
     return seconds
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> str:
     model = ["--model", args.model] if args.model else []
     kb = knowledge.load_default()
     predictor = artifact.load(args.model, kb=kb)
-    batch.lean_memory_pool()  # the memory pool the score command uses, for both sides of each pair
+    scoring.lean_memory_pool()  # the memory pool the score command uses, for both sides of each pair
 
     with tempfile.TemporaryDirectory(prefix="bench-score-") as folder:
         tmp = Path(folder)
@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> str:
         "",
         f"The floor is pyarrow's CSV reader reading the same file (every column as text) plus its writer writing "
         f"it back with {EXTRA_COLUMNS} more columns, in process. Each scoring run follows a run of the floor, and "
-        "the ratio is the median of the per-pair ratios: `batch.score_file` in process (the model loaded), and "
+        "the ratio is the median of the per-pair ratios: `scoring.score_file` in process (the model loaded), and "
         f"the command in a subprocess less its start-up (its imports, the knowledge base and the model: "
         f"{startup:.2f} s median, a one-row file in the same pair). The command's figure also carries what a "
         "fresh process pays on top (its memory touched for the first time, its exit) and the noise of "

@@ -253,13 +253,13 @@ def test_a_semicolon_file_is_read_and_a_near_miss_column_is_named(app):
 
 
 def test_the_download_is_what_the_command_line_writes(predictor, kb, tmp_path):
-    from twitch_triage.scoring import batch
+    from twitch_triage.scoring import stream
     from twitch_triage_app.ui import scoring
 
     scored = scoring.score_upload(io.BytesIO(GOOD_CSV), "d.csv", predictor, kb)
     cli_path = tmp_path / "in.csv"
     cli_path.write_bytes(GOOD_CSV)
-    batch.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
+    stream.score_file(cli_path, tmp_path / "out.csv", predictor, kb)
     assert scored.read_bytes() == (tmp_path / "out.csv").read_bytes()
     lines = scored.read_bytes().decode("utf-8").splitlines()
     assert lines[0].split(",") == ["case_id", "loc_eyelid", "cramps", "breathing_difficulty", "duration_days",
@@ -310,12 +310,12 @@ def test_a_header_field_beyond_the_csv_field_limit_gives_one_line_and_no_traceba
 
 
 def test_whatever_the_library_raises_for_a_file_is_one_line_in_the_page_and_logged(app, monkeypatch, caplog):
-    from twitch_triage.scoring import batch
+    from twitch_triage.scoring import stream
 
     def fails(*args, **kwargs):
         raise RuntimeError("in /srv/secret/path")
 
-    monkeypatch.setattr(batch, "score_file", fails)
+    monkeypatch.setattr(stream, "score_file", fails)
     with caplog.at_level(logging.ERROR, logger="twitch_triage_app"):
         at = upload(app, "d.csv", GOOD_CSV)
     assert not at.exception and len(at.error) == 1

@@ -15,7 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from twitch_triage.scoring import batch as scoring
+from twitch_triage import scoring
+from twitch_triage.scoring import stream
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files
@@ -266,7 +267,7 @@ def test_a_problem_late_in_a_file_read_typed_is_reported_or_scored_as_when_read_
             return str(exc)
 
     typed = run("typed.csv")
-    monkeypatch.setattr(scoring, "open_cases", lambda source, **kw: casefiles.open_cases(source, **{**kw, "typed": False}))
+    monkeypatch.setattr(stream, "open_cases", lambda source, **kw: casefiles.open_cases(source, **{**kw, "typed": False}))
     assert run("text.csv") == typed
     assert isinstance(typed, str) == (late != 'x,"yes"\n' and late != "x,maybe\n")
 

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from twitch_triage.scoring import batch as scoring
+from twitch_triage import scoring
+from twitch_triage.scoring import stream
 from twitch_triage.io import casefiles
 from twitch_triage import contract
 from twitch_triage.io import files
@@ -267,7 +268,7 @@ def test_reading_typed_then_text_is_exact_wherever_the_block_boundaries_fall(tmp
 
     typed = run("typed.csv")
     with monkeypatch.context() as m:
-        m.setattr(scoring, "open_cases", lambda src, **kw: casefiles.open_cases(src, **{**kw, "typed": False}))
+        m.setattr(stream, "open_cases", lambda src, **kw: casefiles.open_cases(src, **{**kw, "typed": False}))
         assert run("text.csv") == typed
 
     records = reference_records(data, delimiter)

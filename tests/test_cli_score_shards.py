@@ -25,7 +25,7 @@ from twitch_triage.settings import Settings
 from twitch_triage.scoring import dask_engine
 from twitch_triage import oracle
 from twitch_triage.scoring import manifest as shard_manifest
-from twitch_triage.scoring import shards
+from twitch_triage.scoring import task
 from twitch_triage import cli
 from twitch_triage.io.casefiles import write_frame
 from twitch_triage.io.files import InputError, atomic_output
@@ -111,7 +111,7 @@ def test_dask_writes_each_shard_byte_for_byte_as_the_local_engine_and_the_shard_
         f"scored 12,004 rows, 2 with invalid cells (scored as unknown); disposition: "
         f"{', '.join(f'{k} {v:,}' for k, v in _dispositions(manifest(tmp_path / 'local')).items())}; "
         f"4 of 4 shards done (0 skipped: done before), 0 failed -> {tmp_path / 'dask'} "
-        f"(manifest: {tmp_path / 'dask' / shards.MANIFEST_NAME})")
+        f"(manifest: {tmp_path / 'dask' / shard_manifest.SHARD_MANIFEST_NAME})")
 
 
 def _dispositions(records: dict) -> dict[str, int]:
@@ -254,7 +254,7 @@ def test_an_output_that_is_not_a_new_or_separate_folder_is_refused_and_the_input
     fill = {"in": folder, "tmp": tmp_path}
     code, err = score(capsys, str(folder), "-o", output.format(**fill), "--model", str(small_model_dir))
     assert (code, err) == (2, f"twitch-triage score: error: {message.format(**fill)}\n")
-    assert outputs(folder) == before and not (folder / shards.MANIFEST_NAME).exists()
+    assert outputs(folder) == before and not (folder / shard_manifest.SHARD_MANIFEST_NAME).exists()
 
 
 def test_shards_of_one_name_in_two_folders_are_refused(tmp_path, good_shards, small_model_dir, capsys):
@@ -295,7 +295,7 @@ def test_an_unreadable_manifest_is_refused_in_one_line_and_force_starts_a_new_on
     out = tmp_path / "out"
     args = [str(good_shards), "-o", str(out), "--model", str(small_model_dir)]
     assert score(capsys, *args)[0] == 0
-    path = out / shards.MANIFEST_NAME
+    path = out / shard_manifest.SHARD_MANIFEST_NAME
     path.write_bytes(path.read_bytes()[:200])  # cut short, as a full disk leaves it
     assert score(capsys, *args) == (2, f"twitch-triage score: error: the manifest '{path}' is "
                                        "unreadable (JSONDecodeError): remove it, or rerun with --force to score "
@@ -308,18 +308,18 @@ def test_force_never_replaces_a_manifest_this_command_did_not_write(tmp_path, go
     out = tmp_path / "models"
     out.mkdir()
     for content in ("{not json", '{"file": "model.joblib", "sha256": "ab"}'):
-        (out / shards.MANIFEST_NAME).write_text(content)
+        (out / shard_manifest.SHARD_MANIFEST_NAME).write_text(content)
         for force in ([], ["--force"]):
             code, err = score(capsys, str(good_shards), "-o", str(out), "--model", str(small_model_dir), *force)
             assert code == 2 and "never replaced" in err and err.count("\n") == 1, err
-            assert (out / shards.MANIFEST_NAME).read_text() == content
-    assert sorted(p.name for p in out.iterdir()) == [shards.MANIFEST_NAME]
+            assert (out / shard_manifest.SHARD_MANIFEST_NAME).read_text() == content
+    assert sorted(p.name for p in out.iterdir()) == [shard_manifest.SHARD_MANIFEST_NAME]
 
 
 def test_a_worker_whose_model_is_not_the_one_planned_with_refuses_to_score(small_model_dir, kb):
     with pytest.raises(InputError, match=f"^the model in {small_model_dir} on .* differs from the one the run was "
                                          "started with: give every worker the same model folder$"):
-        shards.scorer(str(small_model_dir), str(Settings().kb_path), "0" * 64, kb.sha256)
+        task.load(str(small_model_dir), str(Settings().kb_path), "0" * 64, kb.sha256)
 
 
 def test_a_folder_without_a_csv_file_is_refused(tmp_path, small_model_dir, capsys):
@@ -342,10 +342,38 @@ def test_each_dask_worker_loads_the_model_once_whatever_the_number_of_shards(tmp
         assert score(capsys, str(good_shards), "-o", str(tmp_path / f"out{run}"), "--engine", "dask",
                      "--scheduler", cluster, "--model", str(small_model_dir), "--force")[0] == 0
     with distributed.Client(cluster) as client:
-        loads = client.run(lambda: shards.scorer.cache_info().misses)
+        loads = client.run(lambda: task.load.cache_info().misses)
     assert len(loads) == 2
     assert set(loads.values()) <= {0, 1} and sum(loads.values()) >= 1  # 8 shards scored on the workers, each
     # worker loading the model at most once
+
+
+def memory_pool_after(*code: str) -> str:
+    """The name of pyarrow's default memory pool after a fresh interpreter runs ``code`` (lines)."""
+    script = "\n".join([*code, "import pyarrow", "print(pyarrow.default_memory_pool().backend_name)"])
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.split()[-1]
+
+
+def test_loading_a_scorer_leaves_the_memory_allocators_of_the_process_as_they_were(small_model_dir, kb):
+    model_sha256 = artifact.read_manifest(small_model_dir)["inference_sha256"]
+    loads = (f"from twitch_triage.scoring import task; task.load({str(small_model_dir)!r}, "
+             f"{str(Settings().kb_path)!r}, {model_sha256!r}, {kb.sha256!r})")
+    assert memory_pool_after(loads) == memory_pool_after("import twitch_triage.scoring")
+
+
+def test_the_local_engine_and_each_dask_worker_score_with_the_lean_memory_pool(tmp_path, good_shards,
+                                                                             small_model_dir, cluster, capsys):
+    lean = memory_pool_after("from twitch_triage.scoring import lean_memory_pool; lean_memory_pool()")
+    if lean == memory_pool_after("import twitch_triage.scoring"):
+        pytest.skip("this pyarrow has no jemalloc: the lean pool is its default")
+    args = ["score", str(good_shards), "-o", str(tmp_path / "local"), "--model", str(small_model_dir), "--quiet"]
+    assert memory_pool_after(f"from twitch_triage.cli import main; main({args!r})") == lean
+    assert score(capsys, str(good_shards), "-o", str(tmp_path / "dask"), "--engine", "dask", "--scheduler", cluster,
+                 "--model", str(small_model_dir))[0] == 0
+    with distributed.Client(cluster) as client:
+        assert set(client.run(lambda: __import__("pyarrow").default_memory_pool().backend_name).values()) == {lean}
 
 
 def test_engine_dask_without_dask_says_in_one_line_how_to_get_it(tmp_path, good_shards, small_model_dir):

@@ -14,10 +14,12 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from twitch_triage.scoring import batch
+from twitch_triage import scoring
 from twitch_triage import contract
 from twitch_triage import oracle
 from twitch_triage import triage
+
+import reference_triage
 
 SIZES = {"small": 0, "medium": 10_000, "large": 150_000}  # rows besides the probes
 N_PROBES = 24
@@ -76,7 +78,7 @@ def files(folder, kb, probes) -> dict[str, object]:
 @pytest.fixture(scope="module")
 def reference(folder, files, predictor, kb) -> dict[str, tuple[str, ...]]:
     out = folder / "reference.csv"
-    batch.score_file(files["small"], out, predictor, kb)
+    scoring.score_file(files["small"], out, predictor, kb)
     return {case: lines[0] for case, lines in cells_by_case(out).items()}
 
 
@@ -86,7 +88,7 @@ def reference(folder, files, predictor, kb) -> dict[str, tuple[str, ...]]:
 def test_a_case_gets_the_same_cells_on_line_2_and_line_150025_of_files_of_any_size_at_any_block_size(
         folder, files, predictor, kb, reference, name, block_size):
     out = folder / f"{name}-{block_size}.csv"
-    batch.score_file(files[name], out, predictor, kb, block_size=block_size)
+    scoring.score_file(files[name], out, predictor, kb, block_size=block_size)
     found = cells_by_case(out)
     assert set(found) == set(reference)
     for case, lines in found.items():
@@ -105,7 +107,7 @@ def test_the_command_writes_the_same_bytes_with_one_or_two_blas_threads(folder, 
         assert r.returncode == 0, r.stderr
         outputs.append(out.read_bytes())
     in_process = folder / "in-process.csv"
-    batch.score_file(files["large"], in_process, predictor, kb)
+    scoring.score_file(files["large"], in_process, predictor, kb)
     assert outputs[0] == outputs[1] == in_process.read_bytes()
 
 
@@ -113,8 +115,8 @@ def test_the_command_writes_the_same_bytes_with_one_or_two_blas_threads(folder, 
 def test_a_case_gets_the_same_probabilities_bit_for_bit_whatever_cases_are_scored_with_it(
         kb, predictor, cases_20k, cuts):
     X = cases_20k.X[:300]
-    whole = triage.assess_matrix(X, predictor, kb)
-    pieces = [triage.assess_matrix(piece, predictor, kb) for piece in np.split(X, sorted(set(cuts)))]
+    whole = reference_triage.assess_matrix(X, predictor, kb)
+    pieces = [reference_triage.assess_matrix(piece, predictor, kb) for piece in np.split(X, sorted(set(cuts)))]
     assert np.array_equal(np.concatenate([piece.P for piece in pieces]), whole.P)
     assert np.array_equal(np.concatenate([piece.nothing for piece in pieces]), whole.nothing)
 
@@ -122,7 +124,7 @@ def test_a_case_gets_the_same_probabilities_bit_for_bit_whatever_cases_are_score
 def test_one_case_at_a_time_gets_the_probabilities_and_cells_of_the_file(files, predictor, kb, reference):
     rows = {row["case_id"]: row for row in read_rows(files["small"])}
     X = np.array([triage.case_vector(row, predictor.answer_ids)[0] for row in rows.values()])
-    many = triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
+    many = reference_triage.assess_matrix(np.concatenate([X, X[::-1]]), predictor, kb)
     for i, (case, row) in enumerate(rows.items()):
         one = triage.assess({a: row[a] for a in contract.ANSWERS}, predictor, kb)  # as the app calls it
         p = np.array([one.probabilities[label] for label in contract.LABELS] + [one.p_nothing_lacking])

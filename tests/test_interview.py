@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from twitch_triage.scoring import batch
+from twitch_triage import scoring
 from twitch_triage import contract
 from twitch_triage.triage import redflags
 from twitch_triage.model import vignettes
@@ -184,7 +184,7 @@ def test_the_outputs_are_what_batch_scoring_writes_for_the_same_answers(kb, pred
     result = interviewer.step(answers)
     table = pa.table({k: pa.array([str(v)], pa.string()) for k, v in answers.items()} or
                      {"case_id": pa.array(["c"], pa.string())})
-    row = batch.score_frame(table, predictor, kb).to_pylist()[0]
+    row = scoring.score_frame(table, predictor, kb).to_pylist()[0]
     assert result["probabilities"] == {lab: float(row[f"p_{lab}"]) for lab in contract.LABELS}
     assert result["p_nothing_lacking"] == float(row["p_nothing_lacking"])
     assert ";".join(result["likely"]) == row["likely"]

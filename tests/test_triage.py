@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, strategies as st
 from hypothesis.extra.numpy import arrays
 
-from twitch_triage.scoring import batch
+from twitch_triage import scoring
 from twitch_triage import contract
 from twitch_triage import triage
 
@@ -91,7 +91,7 @@ def test_a_probability_of_exactly_one_half_is_likely_for_one_case(kb):
 def test_a_probability_of_exactly_one_half_is_likely_in_a_file(kb, tmp_path):
     source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
     source.write_text("case_id,loc_eyelid,cramps\nc1,yes,no\n", encoding="utf-8")
-    batch.score_file(source, scored, AT_ONE_HALF, kb)
+    scoring.score_file(source, scored, AT_ONE_HALF, kb)
     row = next(csv.DictReader(io.StringIO(scored.read_text(encoding="utf-8"))))
     assert (row["p_magnesium"], row["p_calcium"]) == ("0.5000", "0.4999")
     assert row["likely"] == "potassium;magnesium"
@@ -102,7 +102,7 @@ def test_a_scorer_without_predict_all_leaves_p_nothing_lacking_unknown(kb, tmp_p
     assert reference_triage.assess_matrix(np.full((2, len(contract.ANSWERS)), np.nan), AT_ONE_HALF, kb).nothing is None
     source, scored = tmp_path / "cases.csv", tmp_path / "scored.csv"
     source.write_text("case_id,loc_eyelid\nc1,yes\n", encoding="utf-8")
-    batch.score_file(source, scored, AT_ONE_HALF, kb)
+    scoring.score_file(source, scored, AT_ONE_HALF, kb)
     row = next(csv.DictReader(io.StringIO(scored.read_text(encoding="utf-8"))))
     assert (row["p_magnesium"], row["p_nothing_lacking"]) == ("0.5000", "")
 
@@ -197,7 +197,7 @@ def test_a_version_1_file_without_the_new_answers_scores_them_as_unknown(kb, pre
                   encoding="utf-8")
     outputs = []
     for source in (v1, v2):
-        batch.score_file(source, tmp_path / "out.csv", predictor, kb)
+        scoring.score_file(source, tmp_path / "out.csv", predictor, kb)
         scored = next(csv.DictReader(io.StringIO((tmp_path / "out.csv").read_text(encoding="utf-8"))))
         outputs.append({c: scored[c] for c in contract.OUTPUT_COLUMNS})
     assert outputs[0] == outputs[1]

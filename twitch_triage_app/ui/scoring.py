@@ -1,6 +1,6 @@
 """The "Score a file" page's one call into the library: an uploaded file in, the scored file out, on disk.
 
-It runs :func:`twitch_triage.scoring.batch.score_file`, the function behind
+It runs :func:`twitch_triage.scoring.stream.score_file`, the function behind
 ``twitch-triage score``, file to file, so the page and the command line read,
 validate and write files the same way (delimiter, BOM, error column,
 formula-safe cells), and the page's memory stays bounded whatever the file's
@@ -19,10 +19,10 @@ from typing import BinaryIO
 
 import pandas as pd
 
-from twitch_triage.scoring import batch
+from twitch_triage.scoring import stream
 from twitch_triage.io import casefiles
 from twitch_triage import contract
-from twitch_triage.scoring.batch import ScoreSummary
+from twitch_triage.scoring.stream import ScoreSummary
 from twitch_triage.io.files import InputError
 from twitch_triage.knowledge import KnowledgeBase
 
@@ -167,7 +167,7 @@ def score_upload(upload: BinaryIO, name: str, scorer, kb: KnowledgeBase, *, prev
             with casefiles.open_cases(handle, answer_ids=tuple(scorer.answer_ids)) as reader:
                 delimiter = reader.header.delimiter  # the scored file keeps it
             handle.seek(0)
-            summary = batch.score_file(handle, target, scorer, kb)
+            summary = stream.score_file(handle, target, scorer, kb)
         source.unlink()
         preview = _preview(target, delimiter, scorer.answer_ids, preview_rows)
         without = _without_answers(target, delimiter, scorer.answer_ids)

@@ -50,8 +50,9 @@ def _warning(message: str) -> None:
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
+    from .. import scoring
     from ..io.files import InputError, refuse_output_over_input, shown
-    from ..scoring import batch, shards
+    from ..scoring import shards
 
     if args.engine != "dask" and (args.scheduler or args.workers):
         raise InputError(f"{'--scheduler' if args.scheduler else '--workers'} is for --engine dask: add it, "
@@ -65,12 +66,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError(f"--engine dask scores a folder or a glob of shards, and {shown(args.input)} is one file: "
                          "leave out --engine, or give its folder")
     refuse_output_over_input(args.input, args.output)
-    batch.lean_memory_pool()
+    scoring.lean_memory_pool()
     kb = load_kb(args, settings)
     predictor = load_predictor(args, kb, settings)  # checked against the knowledge base, as for every command
 
-    summary = batch.score_file(args.input, args.output, predictor, kb, strict=args.strict,
-                               progress=not args.quiet, on_warning=_warning)
+    summary = scoring.score_file(args.input, args.output, predictor, kb, strict=args.strict,
+                                 progress=not args.quiet, on_warning=_warning)
     where = "standard output" if args.output == "-" else args.output
     print(f"{summary.line()} -> {where}", file=sys.stderr)
     return EXIT_OK
@@ -81,7 +82,7 @@ def _score_shards(args: argparse.Namespace, settings: Settings) -> int:
     from pathlib import Path
 
     from ..io.files import InputError, shown
-    from ..scoring import shards
+    from ..scoring import manifest, shards
 
     if args.output == "-":
         raise InputError(f"{shown(args.input)} names several shards: give an output folder with -o, not -")
@@ -99,5 +100,6 @@ def _score_shards(args: argparse.Namespace, settings: Settings) -> int:
     summary = shards.run(plan, engine, progress=not args.quiet, on_warning=_warning)
     for error in summary.failed:
         print(f"twitch-triage score: error: {error}", file=sys.stderr)
-    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / shards.MANIFEST_NAME})", file=sys.stderr)
+    print(f"{summary.line()} -> {args.output} (manifest: {Path(args.output) / manifest.SHARD_MANIFEST_NAME})",
+          file=sys.stderr)
     return EXIT_USAGE if summary.failed else EXIT_OK

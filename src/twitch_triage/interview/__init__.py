@@ -69,7 +69,7 @@ interviewer.cache_clear = _INTERVIEWERS.clear  # type: ignore[attr-defined]
 @contextlib.contextmanager
 def _parsed(answers: Mapping[str, Any], kb: KnowledgeBase | None, model: Any) -> Iterator[tuple[Interviewer, np.ndarray]]:
     """The interviewer and the parsed answers, with the model's products on one BLAS thread."""
-    from ..scoring.workers import one_blas_thread
+    from ..scoring.blas import one_blas_thread
 
     it = interviewer(kb, model)
     x, _ = it.parse(answers)

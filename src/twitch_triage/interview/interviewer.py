@@ -21,7 +21,7 @@ from ..triage import redflags
 from .. import triage
 from ..answers import AnswerError, invalid_message, parse_value, quote
 from ..knowledge import KnowledgeBase
-from ..scoring.workers import one_blas_thread
+from ..scoring.blas import one_blas_thread
 from ..wording import closest
 from . import explain, policy
 from .questions import Question, build

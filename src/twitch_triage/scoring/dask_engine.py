@@ -1,6 +1,6 @@
 """Scoring shards on Dask: one task per shard, on a running cluster or on a ``LocalCluster`` of this machine.
 
-Each task runs :func:`twitch_triage.scoring.shards.score_shard`, the local engine's function: the shard is read by
+Each task runs :func:`twitch_triage.scoring.task.score_shard`, the local engine's function: the shard is read by
 the streaming reader inside the task (Dask never cuts a CSV by bytes: a quoted cell may hold a line end),
 and the model is loaded once per worker process from the model folder, which every worker reads at the
 same path.
@@ -14,9 +14,10 @@ import socket
 from typing import Callable, Iterator
 
 from ..io.files import InputError, shown
-from .shards import Job, Result, score_shard
+from .memory import lean_memory_pool
+from .task import Job, Result, score_shard
 
-__all__ = ["engine", "local_cluster", "max_workers", "check_scheduler"]
+__all__ = ["engine", "local_cluster", "max_workers", "check_workers", "check_scheduler"]
 
 _CONNECT_SECONDS = 5  # to reach a scheduler (one that refuses, or is not Dask's, says so at once)
 _WORKERS_SECONDS = 10  # for a running scheduler to have a worker
@@ -61,6 +62,8 @@ def check_scheduler(address: str) -> None:
         raise InputError(f"--scheduler {shown(address, 100)}: the {shown(scheme, 20)} protocol needs settings this "
                          "command does not take (certificates, UCX); give the scheduler's tcp:// address, "
                          "e.g. --scheduler tcp://10.0.0.1:8786")
+
+
 _TRIM = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"  # (see local_cluster)
 
 
@@ -89,6 +92,7 @@ def engine(scheduler: str | None = None, workers: int | None = None) -> Callable
         if not jobs:
             return
         with _client(scheduler, workers) as client:
+            client.register_worker_callbacks(setup=lean_memory_pool)  # each worker is a process that scores files
             futures = client.map(score_shard, jobs, pure=False)
             for future in distributed.as_completed(futures):
                 yield future.result()

@@ -14,10 +14,10 @@ from typing import Any
 
 from ..io.files import InputError, atomic_output, shown
 
-__all__ = ["MANIFEST_NAME", "JOURNAL_NAME", "WRITTEN_BY", "FORCE", "lock", "read", "is_ours", "valid", "Journal",
-           "compact"]
+__all__ = ["SHARD_MANIFEST_NAME", "JOURNAL_NAME", "WRITTEN_BY", "FORCE", "lock", "read", "is_ours", "is_regular",
+           "valid", "Journal", "compact"]
 
-MANIFEST_NAME = "manifest.json"
+SHARD_MANIFEST_NAME = "manifest.json"
 JOURNAL_NAME = ".manifest.journal"  # one JSON record a line, appended as shards finish; folded into the manifest
 WRITTEN_BY = "twitch-triage score"
 FORCE = "rerun with --force to score every shard again"
@@ -68,7 +68,7 @@ def valid(record: Any, name: str) -> bool:
     return True
 
 
-def _regular(path: Path) -> bool:
+def is_regular(path: Path) -> bool:
     """Whether ``path`` is there as a regular file (not a link, a FIFO, a device...); refused if it is something else."""
     try:
         found = os.lstat(path)
@@ -97,9 +97,9 @@ def read(folder: Path, *, force: bool) -> dict[str, dict]:
         The manifest is not this command's (even with ``force``), or is unreadable or holds a record this
         command did not write (unless ``force``).
     """
-    path, journal = folder / MANIFEST_NAME, folder / JOURNAL_NAME
+    path, journal = folder / SHARD_MANIFEST_NAME, folder / JOURNAL_NAME
     records: dict[str, dict] = {}
-    if _regular(path):
+    if is_regular(path):
         if not is_ours(path):
             raise InputError(f"{shown(path)} is not a manifest this command wrote: it is never replaced, also not "
                              "with --force; choose another output folder")
@@ -117,7 +117,7 @@ def read(folder: Path, *, force: bool) -> dict[str, dict]:
                     raise InputError(f"the manifest {shown(path)} holds a record of {shown(name, 80)} this command "
                                      f"did not write (edited?): remove it, or {FORCE}")
             records = shards
-    if _regular(journal) and not force:
+    if is_regular(journal) and not force:
         with open(journal, "rb") as handle:
             for line in handle:
                 try:
@@ -134,7 +134,7 @@ class Journal:
 
     def __init__(self, folder: Path):
         self.path = folder / JOURNAL_NAME
-        _regular(self.path)
+        is_regular(self.path)
         self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o666)
 
     def add(self, record: dict) -> None:
@@ -148,8 +148,8 @@ class Journal:
 
 def compact(folder: Path, records: dict[str, dict]) -> None:
     """Write every record into ``manifest.json`` (aside, then renamed), then drop the journal."""
-    path = folder / MANIFEST_NAME
-    _regular(path)
+    path = folder / SHARD_MANIFEST_NAME
+    is_regular(path)
     with atomic_output(path) as sink:
         sink.write((json.dumps({"written_by": WRITTEN_BY, "shards": dict(sorted(records.items()))}, indent=1)
                     + "\n").encode("utf-8"))

@@ -1,39 +1,36 @@
-"""Scoring a folder or a glob of case files shard by shard: one output per input, of the same name, and a
-manifest beside them that lets a rerun skip the shards already done.
+"""A run over a folder or a glob of case files: planned (the shards done before skipped) and run on an engine, one
+output per input, of the same name, and a manifest beside them that lets a rerun skip the shards already done.
 
-:func:`score_shard` scores one shard with :func:`batch.score_file`; it is what every engine runs, once per
-shard: the local engine in this process, one after the other, and Dask on its workers
-(:mod:`twitch_triage.scoring.dask_engine`). The model and the knowledge base are loaded once per process
-(:func:`scorer`), never once per shard.
+Each shard is one :class:`~twitch_triage.scoring.task.Job` that an engine runs with
+:func:`~twitch_triage.scoring.task.score_shard`: the local engine here, Dask on its workers
+(:mod:`twitch_triage.scoring.dask_engine`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import datetime as _dt
-import functools
 import glob
-import hashlib
 import os
-import socket
 import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from ..model import artifact
-from . import batch
-from ..settings import Settings
 from .. import knowledge
-from . import manifest as manifests
+from ..io.digest import file_sha256
 from ..io.files import InputError, shown
-from .manifest import MANIFEST_NAME
+from ..model import artifact
+from ..settings import Settings
+from . import manifest as manifests
+from .manifest import SHARD_MANIFEST_NAME
+from .memory import lean_memory_pool
+from .stream import ScoreSummary
+from . import task
+from .task import Job, Result, score_shard
 
-__all__ = ["MANIFEST_NAME", "Job", "Result", "Plan", "ShardsSummary", "names_shards", "find", "plan", "scorer",
-           "score_shard", "run", "local_engine"]
-
+__all__ = ["Plan", "ShardsSummary", "names_shards", "find", "plan", "run", "local_engine"]
 
 
 def names_shards(source: str) -> bool:
@@ -67,115 +64,16 @@ def find(source: str) -> list[Path]:
     return shards
 
 
-@dataclass(frozen=True)
-class Job:
-    """One shard to score: what a task needs, every path absolute (a worker may run elsewhere)."""
-
-    source: str  # the input shard
-    output: str  # the output shard
-    model: str  # the model folder
-    kb: str  # the knowledge base file
-    model_sha256: str  # of the arrays scoring reads (the model manifest's inference_sha256)
-    kb_sha256: str
-    strict: bool
-    previous: dict | None = None  # the manifest's record of the shard, done with this model, input and output
-    # unchanged (their SHA-256 checked when planning): skipped
-
-
-@dataclass(frozen=True)
-class Result:
-    """A shard's manifest record, and whether it was skipped (done before, its input unchanged)."""
-
-    record: dict
-    skipped: bool = False
-
-    @property
-    def name(self) -> str:
-        return str(self.record["input"])
-
-
-@functools.lru_cache(maxsize=4)
-def scorer(model: str, kb: str, model_sha256: str, kb_sha256: str) -> tuple[artifact.Predictor, Any]:
-    """The model and the knowledge base, loaded once per process for each model and knowledge base.
-
-    Raises
-    ------
-    InputError
-        The model or the knowledge base here is not the one the run was planned with (a worker that
-        reads another copy), or the model is unusable.
-    """
-    batch.lean_memory_pool()  # a process that scores files
-    loaded = knowledge.load_default(kb)
-    if loaded.sha256 != kb_sha256:
-        raise InputError(f"the knowledge base {kb} on {socket.gethostname()} differs from the one the run was "
-                         "started with: give every worker the same file")
-    if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
-        raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
-                         "started with: give every worker the same model folder")
-    predictor = artifact.load(model, kb=loaded)
-    artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
-    return predictor, loaded
-
-
-def _sha256(path: str) -> str | None:
-    """The file's SHA-256, or None where it cannot be read (scoring it then says why, in one line)."""
-    try:
-        with open(path, "rb") as handle:
-            return hashlib.file_digest(handle, "sha256").hexdigest()
-    except OSError:
-        return None
-
-
-def score_shard(job: Job) -> Result:
-    """Score one shard into its output (written aside and renamed), or skip it if it was done before with
-    the same input; its manifest record either way.
-
-    An unusable shard is not an exception: its record has status ``failed`` and the one-line error.
-
-    Raises
-    ------
-    InputError
-        The model or knowledge base cannot be loaded here (it concerns every shard, not this one).
-    """
-    predictor, kb = scorer(job.model, job.kb, job.model_sha256, job.kb_sha256)
-    started, start = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
-    if job.previous is not None:
-        return Result(job.previous, skipped=True)
-    try:
-        size: int | None = os.stat(job.source).st_size
-    except OSError:
-        size = None
-    sha256 = _sha256(job.source)
-    record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
-              "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
-    try:
-        summary = batch.score_file(job.source, job.output, predictor, kb, strict=job.strict)
-    except InputError as exc:
-        # the output of the shard's previous input (planning checked it is this command's) would pass for this
-        # one's: removed
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(job.output)
-        record |= {"status": "failed", "error": str(exc), "rows_in": None, "rows_out": 0}
-    else:
-        # every row read is written (the contract drops none): the two counts are one
-        record |= {"status": "done", "error": None, "rows_in": summary.rows, "rows_out": summary.rows,
-                   "rows_with_invalid_cells": summary.rows_with_errors, "dispositions": summary.dispositions,
-                   "warnings": list(summary.warnings), "output_size": os.stat(job.output).st_size,
-                   "output_sha256": _sha256(job.output)}
-    record |= {"started": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - start, 3),
-               "host": socket.gethostname()}
-    return Result(record)
-
-
 def local_engine(jobs: list[Job]) -> Iterator[Result]:
-    """The local engine: the shards one after the other, in this process."""
+    """The local engine: the shards one after the other, in this process, which it sets up to score files."""
+    lean_memory_pool()
     return map(score_shard, jobs)
 
 
 def _same_file(path: str, size: Any, sha256: Any) -> bool:
     """Whether the file at ``path`` has this size and SHA-256 (the size first: a cheap no)."""
     try:
-        return os.stat(path).st_size == size and _sha256(path) == sha256
+        return os.stat(path).st_size == size and file_sha256(path) == sha256
     except OSError:
         return False
 
@@ -249,14 +147,14 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
             if shard.parent.resolve() == folder.resolve():
                 raise InputError(f"-o {shown(output)} is the folder of the input shard {shown(shard)}: each output shard "
                                  "is named after its input and would replace it; choose another folder")
-    if any(shard.name == MANIFEST_NAME for shard in shards):
-        raise InputError(f"an input shard is named {MANIFEST_NAME}, the name of the run's manifest: rename it")
+    if any(shard.name == SHARD_MANIFEST_NAME for shard in shards):
+        raise InputError(f"an input shard is named {SHARD_MANIFEST_NAME}, the name of the run's manifest: rename it")
     where = Settings.from_environment()
     models = Path(model or where.models_dir).resolve()
     kb_path = Path(kb or where.kb_path).resolve()
     loaded = knowledge.load_default(kb_path)
     model_sha256 = artifact.read_manifest(models)["inference_sha256"]
-    predictor, _ = scorer(str(models), str(kb_path), model_sha256, loaded.sha256)
+    predictor = task.load(str(models), str(kb_path), model_sha256, loaded.sha256).predictor
     try:
         folder.mkdir(exist_ok=True)
     except FileNotFoundError:
@@ -275,7 +173,7 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     except BaseException:
         os.close(held)
         raise
-    return Plan(jobs, folder / MANIFEST_NAME, records, predictor.stale, held)
+    return Plan(jobs, folder / SHARD_MANIFEST_NAME, records, predictor.stale, held)
 
 
 def _jobs(shards: list[Path], folder: Path, records: dict[str, dict], force: bool, like: Job) -> list[Job]:
@@ -291,7 +189,7 @@ def _jobs(shards: list[Path], folder: Path, records: dict[str, dict], force: boo
     # a folder this command wrote into (its manifest or journal there): an output named after a shard is one it
     # wrote, also one renamed into place by a run stopped before recording it
     ours_folder = any(os.path.isfile(folder / name) and manifests.is_ours(folder / name) or name == manifests.JOURNAL_NAME
-                      and os.path.isfile(folder / name) for name in (MANIFEST_NAME, manifests.JOURNAL_NAME))
+                      and os.path.isfile(folder / name) for name in (SHARD_MANIFEST_NAME, manifests.JOURNAL_NAME))
     jobs = []
     for shard in shards:
         output = folder / shard.name
@@ -299,7 +197,7 @@ def _jobs(shards: list[Path], folder: Path, records: dict[str, dict], force: boo
             raise InputError(f"an input shard is named {shard.name}, the name of the run's journal: rename it")
         job = dataclasses.replace(like, source=str(shard.resolve()), output=str(output))
         record = records.get(shard.name)
-        if manifests._regular(output):  # (a link, a FIFO, a device... refused there)
+        if manifests.is_regular(output):  # (a link, a FIFO, a device... refused there)
             found = os.stat(output)
             if (found.st_dev, found.st_ino) in inputs:
                 raise InputError(f"the output {shown(output)} is the input shard "
@@ -334,7 +232,7 @@ def _drop_gone(folder: Path, records: dict[str, dict], names: set[str]) -> bool:
 class ShardsSummary:
     """What a run over shards did: the rows of the shards scored now, and how many were skipped or failed."""
 
-    scored: batch.ScoreSummary
+    scored: ScoreSummary
     shards: int
     skipped: int = 0
     failed: list[str] = field(default_factory=list)  # the failed shards' one-line errors
@@ -354,7 +252,7 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
     from tqdm import tqdm
 
     records = dict(plan.records)
-    summary = ShardsSummary(batch.ScoreSummary(), len(plan.jobs))
+    summary = ShardsSummary(ScoreSummary(), len(plan.jobs))
     start = time.perf_counter()
     todo = [job for job in plan.jobs if job.previous is None]  # (decided before any engine, or cluster, starts)
     summary.skipped = len(plan.jobs) - len(todo)

@@ -1,15 +1,13 @@
-"""Worker threads that overlap reading, scoring and writing, stopped and joined however a run ends; the
-model's matrix products on one BLAS thread beside them."""
+"""Worker threads that overlap reading, scoring and writing, stopped and joined however a run ends."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import queue
 import threading
 from typing import Any, Callable, Iterator
 
-__all__ = ["ahead", "behind", "one_blas_thread"]
+__all__ = ["read_ahead", "write_behind"]
 
 # _DAEMON: both workers are joined however a run ends; they are daemons as well because a signal
 # (SIGTERM, SIGHUP: raised in the main thread as an exception) may arrive during that cleanup itself,
@@ -21,7 +19,7 @@ __all__ = ["ahead", "behind", "one_blas_thread"]
 _JOIN_SECONDS = 2.0
 
 
-def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
+def read_ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
     """Iterate ``items`` in a worker thread, up to ``depth`` items ahead; its exceptions are raised here.
 
     pyarrow parses without holding the GIL, so the next chunk is read while this one is scored.
@@ -71,7 +69,7 @@ def ahead(items: Iterator[Any], depth: int = 1) -> Iterator[Any]:
 
 
 @contextlib.contextmanager
-def behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
+def write_behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[[Any], None]]:
     """A ``put`` that hands items to ``consume`` in a worker thread (pyarrow joins the lines without the GIL).
 
     An exception of ``consume`` is raised by the next ``put``, or on leaving. However the block is
@@ -107,17 +105,3 @@ def behind(consume: Callable[[Any], None], depth: int = 1) -> Iterator[Callable[
         worker.join()
     if failed:
         raise failed[0]
-
-
-@functools.cache
-def _blas() -> Any:
-    from threadpoolctl import ThreadpoolController  # a declared dependency, imported once scoring starts
-
-    return ThreadpoolController()  # the BLAS libraries loaded now (numpy's): scanned once, not per call
-
-
-def one_blas_thread() -> contextlib.AbstractContextManager:
-    """Run the model's matrix products on one thread: on chunks this small (a file's, or an interview
-    step's), BLAS threads only contend with each other and with the reading and writing threads (3x to
-    4x slower measured on the shared 2 cores)."""
-    return _blas().limit(limits=1, user_api="blas")

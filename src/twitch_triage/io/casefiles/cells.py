@@ -14,7 +14,7 @@ import pyarrow.csv as pacsv
 
 from ..arrow import from_numpy, text, texts, to_numpy
 
-__all__ = ["BOM", "offsets", "values", "one", "single", "neutralise", "neutral_names", "quoted", "rewritten",
+__all__ = ["BOM", "offsets", "values", "to_array", "to_string_array", "neutralise", "neutral_names", "quoted", "rewritten",
            "record_lines", "header_line", "write_frame"]
 
 BOM = b"\xef\xbb\xbf"
@@ -35,16 +35,16 @@ def values(arr: pa.Array) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8) if data is not None else np.zeros(0, dtype=np.uint8)
 
 
-def one(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One array (chunks combined; a single chunk as it is)."""
+def to_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The column as one array of its type (chunks combined; a single chunk as it is)."""
     if isinstance(column, pa.ChunkedArray):
         return column.combine_chunks() if column.num_chunks != 1 else column.chunk(0)
     return column
 
 
-def single(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """One string array (chunks combined, other types cast to text)."""
-    column = one(column)
+def to_string_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """The column as one string array (chunks combined, other types cast to text)."""
+    column = to_array(column)
     if column.type != pa.string():
         column = pc.cast(column, pa.string())
     return column
@@ -60,7 +60,7 @@ def neutralise(cells: pa.Array | pa.ChunkedArray) -> pa.Array:
     Numbers such as ``-3`` or ``+1.5e3`` are left alone. Vectorised: the first byte of
     every cell is looked up at once; only the few suspicious cells are looked at further.
     """
-    arr = single(cells)
+    arr = to_string_array(cells)
     buf = values(arr)
     if not len(arr) or not buf.size:
         return arr
@@ -87,19 +87,19 @@ def neutral_names(names: Sequence[str]) -> list[str]:
 
 def quoted(cells: pa.Array, delimiter: str) -> pa.Array:
     """The cells that hold the delimiter, a quote or a line break in quotes (inner quotes doubled), as CSV has them."""
-    if _plain(cells, delimiter):
+    if _nothing_to_quote(cells, delimiter):
         return cells
     special = pc.match_substring_regex(cells, f'["\\r\\n{re.escape(delimiter)}]')
     written = pc.binary_join_element_wise(_QUOTE, pc.replace_substring(cells, '"', '""'), _QUOTE, _EMPTY)
     return pc.if_else(special, written, cells)
 
 
-def _plain(cells: pa.Array, delimiter: str) -> bool:
+def _nothing_to_quote(cells: pa.Array, delimiter: str) -> bool:
     """Whether no cell holds a byte that CSV must quote: the delimiter, a quote or a line break."""
-    arr = single(cells)
+    arr = to_string_array(cells)
     off = offsets(arr)
-    text = values(arr)[off[0]:off[-1]].tobytes()
-    return not any(byte in text for byte in (delimiter.encode(), b'"', b"\n", b"\r"))
+    data = values(arr)[off[0]:off[-1]].tobytes()
+    return not any(byte in data for byte in (delimiter.encode(), b'"', b"\n", b"\r"))
 
 
 def rewritten(records: pa.Array, cells: Sequence[pa.Array], rows: np.ndarray, delimiter: str) -> pa.Array:
@@ -117,7 +117,7 @@ def record_lines(records: pa.Array, cells: Sequence[pa.Array], delimiter: str) -
 
 
 def write_frame(frame, sink: IO[bytes], *, header: bool = True) -> None:
-    """Write a frame of plain cells (no delimiters or quotes inside) as UTF-8 CSV with pyarrow."""
+    """Write a frame of cells with nothing to quote (no delimiters, quotes or line breaks inside) as UTF-8 CSV with pyarrow."""
     if header:
         sink.write(header_line(frame.columns))
     table = pa.Table.from_pandas(frame, preserve_index=False)

@@ -128,9 +128,8 @@ def _first_record(first: bytes, at_end: bool) -> tuple[int, int, int, str] | Non
     lines = lines[blank:]
     if not lines:
         return (pos, pos, blank, ",") if at_end else None
-    one = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
-    delimiter = ","
-    counts = {d: _fields(one, d) for d in (",", ";")}
+    first_line = lines[0].decode("utf-8", "surrogateescape").rstrip("\r\n")
+    counts = {d: _fields(first_line, d) for d in (",", ";")}
     delimiter = ";" if counts[";"] > counts[","] else ","
     try:  # (a field longer than the csv module's limit is refused by _parse_header's own reading)
         reader = csv.reader(io.StringIO(first[pos:].decode("utf-8", "surrogateescape"), newline=""),

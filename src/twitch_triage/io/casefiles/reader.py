@@ -203,7 +203,7 @@ class CaseReader:
         """``block`` with its yes/no answers as booleans, or None where that is not exact (see ``typed``)."""
         try:
             batch, bad = self._parse(block, typed=True)
-        except pa.ArrowInvalid:  # e.g. a cell that is not a plain spelling
+        except pa.ArrowInvalid:  # e.g. a cell that is not a vocabulary spelling
             return None
         if bad is not None or any(neutralise(column) is not column for column in map(batch.column, self._texts)):
             return None  # (neutralise returns a column it leaves as it is)

@@ -114,8 +114,8 @@ def test_the_model_gives_one_case_p_nothing_lacking_as_its_row_in_a_matrix(kb, p
         one = triage.assess({a: X[i, j] for j, a in enumerate(kb.answer_ids)}, predictor, kb)
         assert 0 <= one.p_nothing_lacking <= 1 and one.p_nothing_lacking == every[i, -1]
     out = triage.outputs(X, every[:, :-1], kb, predictor.answer_ids, predictor.labels, every[:, -1])
-    np.testing.assert_array_equal(out.nothing_written, np.rint(every[:, -1] * 10_000).astype(int))
-    assert triage.outputs(X, every[:, :-1], kb, predictor.answer_ids, predictor.labels).nothing_written is None
+    np.testing.assert_array_equal(out.nothing_ten_thousandths, np.rint(every[:, -1] * 10_000).astype(int))
+    assert triage.outputs(X, every[:, :-1], kb, predictor.answer_ids, predictor.labels).nothing_ten_thousandths is None
 
 
 def _likely(P) -> list[list[str]]:

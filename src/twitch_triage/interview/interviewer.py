@@ -134,7 +134,7 @@ class Interviewer:
         n, labels = X.shape[0], len(self.kb.label_ids)
         likely = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(likely, out.likely_rows, np.left_shift(1, out.likely_cols).astype(np.int64))
-        leads = out.nothing_written >= out.written.max(axis=1)
+        leads = out.nothing_ten_thousandths >= out.p_ten_thousandths.max(axis=1)
         rest = (likely << 1) | leads
         if folded:
             rest = np.where(out.level <= _URGENT, 0, rest)
@@ -265,13 +265,13 @@ class Interviewer:
         if stopped and level == redflags.level_rank("urgent"):
             stopped = "urgent"  # asked for a report, it went on after the urgent stop; it ends as that stop
         labels = self.kb.label_ids
-        written = out.written[0]
+        written = out.p_ten_thousandths[0]
         return {
             "question": question,
             "should_stop": question is None,
             "expected_gain": round(choice.value, 4),
             "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, written)},
-            "p_nothing_lacking": int(out.nothing_written[0]) / redflags.WRITTEN_SCALE,
+            "p_nothing_lacking": int(out.nothing_ten_thousandths[0]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for c in out.likely_cols],
             "disposition": contract.LEVELS[level],
             "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[0]) if on],

@@ -32,8 +32,8 @@ def what_if(interviewer, x: np.ndarray) -> dict[str, dict[str, Any]]:
         result[kb.answer_ids[j]] = {
             "answer": format_value(kb.answer_ids[j], x[j]),
             "other": format_value(kb.answer_ids[j], 1.0 - x[j]),
-            "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.written[i])},
-            "p_nothing_lacking": int(out.nothing_written[i]) / redflags.WRITTEN_SCALE,
+            "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.p_ten_thousandths[i])},
+            "p_nothing_lacking": int(out.nothing_ten_thousandths[i]) / redflags.WRITTEN_SCALE,
             "likely": [labels[c] for r, c in zip(out.likely_rows, out.likely_cols) if r == i],
             "disposition": contract.LEVELS[int(out.level[i])],
             "red_flags": [rule.id for rule, on in zip(kb.red_flags, out.fired[i]) if on],

@@ -36,10 +36,10 @@ def input_columns(parsed: ParsedChunk, neutralise_text: bool = True) -> tuple[li
 def output_columns(parsed: ParsedChunk, triaged: triage.Outputs, scorer: Any, kb: Any) -> dict[str, pa.Array]:
     """The output columns by name, as text (``p_nothing_lacking`` empty from a scorer that does not give it)."""
     n = parsed.table.num_rows
-    nothing = _empty_text(n) if triaged.nothing_written is None else \
-        _probability_texts(triaged.nothing_written[:, None])[0]
+    nothing = _empty_text(n) if triaged.nothing_ten_thousandths is None else \
+        _probability_texts(triaged.nothing_ten_thousandths[:, None])[0]
     return {
-        **{f"p_{label}": cells for label, cells in zip(scorer.labels, _probability_texts(triaged.written))},
+        **{f"p_{label}": cells for label, cells in zip(scorer.labels, _probability_texts(triaged.p_ten_thousandths))},
         "p_nothing_lacking": nothing,
         "likely": _join_picked(triaged.likely_rows, triaged.likely_cols, scorer.labels, n),
         "disposition": _LEVELS.take(from_numpy(triaged.level.astype(np.int32))),
@@ -100,7 +100,7 @@ def _join_present(parts: list[tuple[np.ndarray, pa.Array]], sep: str, n: int) ->
 
 
 def _probability_texts(written: np.ndarray) -> list[pa.Array]:
-    """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.written``, shape
+    """Each column of the probabilities as written, in ten-thousandths (``triage.Outputs.p_ten_thousandths``, shape
     (n_rows, n_columns)), as 4-decimal text; all share one offsets buffer."""
     n = written.shape[0]
     cells = np.take(_P_TEXT, written.T)

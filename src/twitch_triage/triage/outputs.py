@@ -45,10 +45,10 @@ class Outputs:
         The disposition, an index into ``contract.LEVELS`` (0 = emergency).
     fired : ndarray of shape (n_samples, n_rules), bool
         The red-flag rules that fired, in ``kb.red_flags`` order.
-    written : ndarray of shape (n_samples, n_labels), int
+    p_ten_thousandths : ndarray of shape (n_samples, n_labels), int
         The probabilities as written with 4 decimals, in ten-thousandths (what the rules and
         ``likely`` judged; :func:`redflags.ten_thousandths`).
-    nothing_written : ndarray of shape (n_samples,), int, or None
+    nothing_ten_thousandths : ndarray of shape (n_samples,), int, or None
         ``p_nothing_lacking`` as written with 4 decimals, in ten-thousandths; None when it was not given.
     """
 
@@ -56,8 +56,8 @@ class Outputs:
     likely_cols: np.ndarray
     level: np.ndarray
     fired: np.ndarray
-    written: np.ndarray
-    nothing_written: np.ndarray | None = None
+    p_ten_thousandths: np.ndarray
+    nothing_ten_thousandths: np.ndarray | None = None
 
 
 def probabilities(scorer: Scorer, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -122,5 +122,5 @@ def outputs(X: np.ndarray, P: np.ndarray, kb: KnowledgeBase, answer_ids: tuple[s
     written = redflags.ten_thousandths(P)  # once: the rules, likely and the output cells all read it
     level, fired = redflags.evaluate_matrix(kb, X, answer_ids, written=written, labels=labels)
     rows, cols = _likely_written(written)
-    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired, written=written,
-                   nothing_written=None if nothing is None else redflags.ten_thousandths(nothing))
+    return Outputs(likely_rows=rows, likely_cols=cols, level=level, fired=fired, p_ten_thousandths=written,
+                   nothing_ten_thousandths=None if nothing is None else redflags.ten_thousandths(nothing))

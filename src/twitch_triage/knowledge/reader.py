@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 from typing import Any, Sequence
 
 from .schema import CLINICAL, Cited, KnowledgeBaseError, Source, placeholders
+from ..wording import closest
 
 __all__ = ["Reader", "unknown"]
 
@@ -17,8 +17,8 @@ _CITED_KEYS = ("text", "source")
 
 def unknown(key: Any, known: Sequence[str], what: str = "key") -> str:
     """The message for an unknown ``key``: the closest known one, or all of them."""
-    close = difflib.get_close_matches(str(key), known, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"known: {', '.join(known)}"
+    close = closest(str(key), known)
+    hint = f"did you mean '{close}'?" if close else f"known: {', '.join(known)}"
     return f"unknown {what} '{key}' ({hint})"
 
 

@@ -4,7 +4,6 @@ answer), and a did-you-mean warning for a column named almost like an answer."""
 from __future__ import annotations
 
 import csv
-import difflib
 import io
 import re
 from dataclasses import dataclass, field
@@ -13,6 +12,7 @@ from typing import IO, Sequence
 from ... import contract
 from ..files import InputError, shown
 from .cells import BOM
+from ...wording import closest
 
 __all__ = ["Header", "read_header", "answer_positions"]
 
@@ -73,7 +73,7 @@ def _near_misses(names: Sequence[str], answer_ids: Sequence[str]) -> tuple[tuple
         key = _norm(name)
         if key in known:
             continue
-        close = difflib.get_close_matches(key, answer_ids, n=1, cutoff=0.8)
+        close = [m] if (m := closest(key, answer_ids, cutoff=0.8)) else []
         words = re.sub(r"[\s-]+", "_", key).strip("_").split("_")
         if not close and len("".join(words)) >= 4:
             close = [a for a, p in parts.items()

@@ -25,7 +25,7 @@ from twitch_triage.model.manifest import ARRAYS_NAME, MANIFEST_NAME
 from twitch_triage import contract
 from twitch_triage import triage
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 SCORE_PAGE = "twitch_triage_app/pages/score_file.py"
 ABOUT_PAGE = "twitch_triage_app/pages/about_model.py"
 pytestmark = pytest.mark.usefixtures("fresh_cache")

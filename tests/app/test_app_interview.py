@@ -19,7 +19,7 @@ from twitch_triage_app.ui import case, nutrients, what_if, wizard
 
 from app_driver import opened_at
 
-APP = Path(__file__).resolve().parents[1] / "app.py"
+APP = Path(__file__).resolve().parents[2] / "app.py"
 EMERGENCY_SIGNS = ("breathing_difficulty", "chest_pain", "seizure")
 MAX_SCREENS = len(contract.ANSWERS) + 1
 

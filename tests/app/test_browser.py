@@ -21,7 +21,7 @@ import pytest
 
 from twitch_triage.report import case_report
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOT = ROOT / "reports" / "app_screenshot.png"
 # The machine's network is closed: keep Chromium from reaching out at all.

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
@@ -51,10 +51,18 @@ class Settings:
     models_dir: Path | None = None
     emergency_number: str | None = None
     debug: bool = False
+    # from root: data/ (the knowledge base, its sources, the vignettes, the FHIR codes) and reports/
+    data_dir: Path = field(init=False)
+    kb_path: Path = field(init=False)
+    seeds_dir: Path = field(init=False)
+    reports_dir: Path = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "root", Path(self.root))
-        object.__setattr__(self, "models_dir", Path(self.models_dir) if self.models_dir else self.root / "models")
+        root = Path(self.root)
+        for name, value in (("root", root), ("models_dir", Path(self.models_dir) if self.models_dir else root / "models"),
+                            ("data_dir", root / "data"), ("kb_path", root / "data" / "knowledge_base.yaml"),
+                            ("seeds_dir", root / "data" / "seeds"), ("reports_dir", root / "reports")):
+            object.__setattr__(self, name, value)  # (frozen)
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -64,23 +72,6 @@ class Settings:
         return cls(root=Path(env.get(ROOT_ENV) or _INSTALLED_ROOT), models_dir=env.get(MODELS_ENV) or None,
                    emergency_number=number if _PHONE_NUMBER.fullmatch(number) else None,
                    debug=bool(env.get(DEBUG_ENV)))
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / "data"
-
-    @property
-    def kb_path(self) -> Path:
-        """The knowledge base."""
-        return self.data_dir / "knowledge_base.yaml"
-
-    @property
-    def seeds_dir(self) -> Path:
-        return self.data_dir / "seeds"
-
-    @property
-    def reports_dir(self) -> Path:
-        return self.root / "reports"
 
     @property
     def emergency_number_text(self) -> str:

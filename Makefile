@@ -32,7 +32,7 @@ $(MODEL): $(wildcard $(MODEL_INPUTS)) | $(STAMP)
 
 ## app: set up, build the model if missing or stale, and open the app
 app: $(STAMP) $(MODEL)
-	$(BIN)/streamlit run app.py --browser.gatherUsageStats false
+	$(BIN)/python -m twitch_triage_app --browser.gatherUsageStats false
 
 ## test: set up, then run every test
 test: $(STAMP)

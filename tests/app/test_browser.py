@@ -1,4 +1,4 @@
-"""One real browser: Debian's Chromium walks an interview of the app served by `streamlit run` (with the mouse, and
+"""One real browser: Debian's Chromium walks an interview of the app served as `make app` serves it (with the mouse, and
 with the keyboard alone), axe-core checks every state it meets, no request leaves the machine, and it takes a
 screenshot."""
 
@@ -74,11 +74,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _streamlit() -> list[str]:
-    script = Path(sys.executable).with_name("streamlit")
-    return [str(script)] if script.is_file() else [sys.executable, "-m", "streamlit"]
-
-
 def _healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
@@ -89,12 +84,13 @@ def _healthy(url: str) -> bool:
 
 @pytest.fixture
 def server(chromium, small_model_dir, tmp_path):
-    """`streamlit run app.py` on a free port with the small model; always stopped afterwards."""
+    """The app's server as `make app` starts it (`python -m twitch_triage_app`), on a free port with the small model;
+    always stopped afterwards."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     log = (tmp_path / "streamlit.log").open("wb")
     process = subprocess.Popen(
-        [*_streamlit(), "run", "app.py", "--server.headless", "true", "--server.port", str(port),
+        [sys.executable, "-m", "twitch_triage_app", "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env={**os.environ, "TWITCH_TRIAGE_MODELS": str(small_model_dir)},
         stdout=log, stderr=subprocess.STDOUT,
@@ -554,3 +550,18 @@ def test_in_chromium_the_browsers_back_button_steps_back_through_the_questions_n
     settle(page)
     assert page.url.startswith(server) and "chest_pain" not in page.url
     assert OFF_HOST[page.context] == []
+
+
+def test_the_first_session_of_a_new_server_hears_of_an_address_it_could_not_read_at_once(server, browser):
+    """Streamlit reads no part of an address of more than 1,000 parameters; the first page a new server shows says
+    so before any click: the guard is in place before the server's first session."""
+    from playwright.sync_api import expect
+
+    context, OFF_HOST[context] = guarded(browser, viewport=DESKTOP)
+    page = context.new_page()
+    page.goto(server + "/?" + "&".join(["loc_eyelid=n"] * 1000 + ["chest_pain=y"]), wait_until="domcontentloaded")
+    expect(page.get_by_text("First: do you have any of these now?")).to_be_visible(timeout=30_000)
+    settle(page)
+    notice = page.get_by_text("this page's address had 1,001 parameters", exact=False)
+    expect(notice).to_be_visible(timeout=10_000)
+    assert OFF_HOST[context] == []

@@ -102,6 +102,12 @@ def _mixed(folder) -> None:
     put("h02_good.csv", header() + row(case_id="h2"))
     put("h03_good.csv", header() + row(case_id="h3"))
     assert (folder / "h01_big.csv").stat().st_size > groups.GROUP_LIMIT
+    # a first line that is not the header record alone: a lone CR ends the header, a quoted line break does not
+    put("i01_cr_in_first_line.csv", header(end="\r") + row(case_id="i1") + row(case_id="i1b"))
+    put("i02_cr_in_first_line.csv", header(end="\r") + row(case_id="i1") + row(case_id="i2b"))
+    broken = [*NAMES[:-1], '"no\nte"']  # (its first line names the answers: read alone, it is a header)
+    put("j01_line_break_in_header.csv", header(broken) + row(broken, case_id="j1", cramps="yes"))
+    put("j02_line_break_in_header.csv", header(broken) + row(broken, case_id="j2", loc_face="yes"))
 
 
 def test_grouped_shards_are_written_and_recorded_exactly_as_each_shard_alone(tmp_path, small_model_dir, alone_calls):
@@ -123,7 +129,9 @@ def test_grouped_shards_are_written_and_recorded_exactly_as_each_shard_alone(tmp
     assert together[3]["a08_invalid.csv"]["rows_with_invalid_cells"] == 2
     # scored together: every shard but those alone by rule (too big, a quote left open) or in a failed group
     assert grouped_alone == {"a11_quote_mid_field_left_open.csv", "f01_good.csv", "f02_ragged.csv", "f03_good.csv",
-                             "g01_good.csv", "g02_not_utf8.csv", "g03_good.csv", "h01_big.csv"}
+                             "g01_good.csv", "g02_not_utf8.csv", "g03_good.csv", "h01_big.csv",
+                             "i01_cr_in_first_line.csv", "i02_cr_in_first_line.csv",
+                             "j01_line_break_in_header.csv", "j02_line_break_in_header.csv"}
     assert len(alone_calls) == len(grouped_alone) + len(alone[3])
 
 
@@ -134,7 +142,7 @@ def test_a_rerun_over_grouped_shards_skips_them_all(tmp_path, small_model_dir):
     first = scored(folder, tmp_path / "out", small_model_dir)
     again = scored(folder, tmp_path / "out", small_model_dir)
     assert again[2] == first[2] and again[3] == first[3]
-    assert "28 of 31 shards done (28 skipped: done before), 3 failed" in again[1]
+    assert "32 of 35 shards done (32 skipped: done before), 3 failed" in again[1]
 
 
 def test_each_record_comes_once_its_output_is_written(tmp_path, small_model_dir):

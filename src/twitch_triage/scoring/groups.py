@@ -134,7 +134,7 @@ def _score_group(shards: list[_Shard]) -> Iterator[Result]:
         header = read_header(io.BytesIO(head), "", answer_ids, len(head))[0]
     except InputError:
         header = None  # (every shard fails alone: scored alone, each says so)
-    if header is None or header.lines != 1 or len(shards) == 1:
+    if header is None or len(shards) == 1:
         yield from map(score_shard, (shard.job for shard in shards))
         return
     together, alone = [], []

@@ -231,3 +231,25 @@ def test_random_small_shards_score_together_exactly_as_alone(tmp_path_factory, s
     assert together == alone
     shutil.rmtree(folder)
     shutil.rmtree(out)
+
+
+def test_rows_score_the_same_whichever_rows_share_a_model_call_and_on_one_blas_thread(tmp_path, small_model_dir, kb):
+    from twitch_triage import oracle
+    from twitch_triage.io.casefiles import write_frame
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    whole = tmp_path / "whole.csv"
+    with open(whole, "wb") as sink:
+        write_frame(oracle.sample_cases(kb, 300, seed=21).to_frame(), sink)
+    head, *rows = whole.read_text().splitlines(keepends=True)
+    start = 0
+    for k, n in enumerate([1, 5, 31, 33, 64, 1, 2, 3, 32, 0, 65, 63]):  # across the model's tiles of 32 rows
+        (folder / f"t{k:02}.csv").write_text(head + "".join(rows[start:start + n]))
+        start += n
+    alone = scored(folder, tmp_path / "alone", small_model_dir, limit=0)
+    run = subprocess.run([sys.executable, "-m", "twitch_triage", "score", str(folder), "-o", str(tmp_path / "one"),
+                          "--model", str(small_model_dir), "--quiet"], capture_output=True,
+                         env={**os.environ, "OPENBLAS_NUM_THREADS": "1"}, timeout=300)
+    assert run.returncode == 0, run.stderr.decode()
+    assert {p.name: p.read_bytes() for p in sorted((tmp_path / "one").glob("*.csv"))} == alone[2]

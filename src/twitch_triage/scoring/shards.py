@@ -2,8 +2,9 @@
 output per input, of the same name, and a manifest beside them that lets a rerun skip the shards already done.
 
 Each shard is one :class:`~twitch_triage.scoring.task.Job` that an engine runs with
-:func:`~twitch_triage.scoring.task.score_shard`: the local engine here, Dask on its workers
-(:mod:`twitch_triage.scoring.dask_engine`).
+:func:`~twitch_triage.scoring.task.score_shard`: Dask on its workers (:mod:`twitch_triage.scoring.dask_engine`),
+and the local engine here, which scores runs of small shards together (:mod:`twitch_triage.scoring.groups`:
+each output and record exactly as alone).
 """
 
 from __future__ import annotations

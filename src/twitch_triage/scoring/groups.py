@@ -63,7 +63,7 @@ class _Shard:
 
     @property
     def key(self) -> tuple:
-        """What the shards of a group share: the first line, and the run's model, knowledge base and strictness."""
+        """What the shards of a group share: the first line, and the run's model and knowledge base."""
         job = self.job
         return self.data[:self.head], job.model, job.kb, job.model_sha256, job.kb_sha256
 
@@ -103,9 +103,10 @@ def _small(job: Job) -> _Shard | None:
     except OSError:
         return None  # (scoring it alone says why, in one line)
     head = data.find(b"\n") + 1
-    if not head or len(data) > GROUP_LIMIT or b"\r" in data[:head - 1 - (data[head - 2:head] == b"\r\n")]:
+    if not head or len(data) > GROUP_LIMIT:
         return None
-    return _Shard(job, data, head)
+    first_line = data[:head - 1].removesuffix(b"\r")
+    return None if b"\r" in first_line else _Shard(job, data, head)  # (a lone \r ends a header record)
 
 
 def _ends_outside_quotes(body: bytes, delimiter: str) -> bool:

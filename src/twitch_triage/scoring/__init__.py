@@ -3,8 +3,8 @@
 A module per job: :mod:`.parse` (answers from Arrow columns), :mod:`.format` (output columns as Arrow text),
 :mod:`.frame` (one chunk scored), :mod:`.stream` (a file streamed through), :mod:`.workers` (the reading and
 writing threads), :mod:`.blas` (the model on one BLAS thread), :mod:`.memory` (the allocators of a scoring
-process), :mod:`.task` (one shard), :mod:`.manifest` and :mod:`.shards` (a run over shards), :mod:`.dask_engine`
-(that run on Dask; imported only when asked for).
+process), :mod:`.task` (one shard), :mod:`.groups` (small shards scored together), :mod:`.manifest` and
+:mod:`.shards` (a run over shards), :mod:`.dask_engine` (that run on Dask; imported only when asked for).
 """
 
 from .blas import one_blas_thread

@@ -2,8 +2,9 @@
 output per input, of the same name, and a manifest beside them that lets a rerun skip the shards already done.
 
 Each shard is one :class:`~twitch_triage.scoring.task.Job` that an engine runs with
-:func:`~twitch_triage.scoring.task.score_shard`: the local engine here, Dask on its workers
-(:mod:`twitch_triage.scoring.dask_engine`).
+:func:`~twitch_triage.scoring.task.score_shard`: Dask on its workers (:mod:`twitch_triage.scoring.dask_engine`),
+and the local engine here, which scores runs of small shards together (:mod:`twitch_triage.scoring.groups`:
+each output and record exactly as alone).
 """
 
 from __future__ import annotations
@@ -23,12 +24,13 @@ from ..io.digest import file_sha256
 from ..io.files import InputError, shown
 from ..model import artifact
 from ..settings import Settings
+from . import groups
 from . import manifest as manifests
 from .manifest import SHARD_MANIFEST_NAME
 from .memory import lean_memory_pool
 from .stream import ScoreSummary
 from . import task
-from .task import Job, Result, score_shard
+from .task import Job, Result
 
 __all__ = ["Plan", "ShardsSummary", "names_shards", "find", "plan", "run", "local_engine"]
 
@@ -65,9 +67,11 @@ def find(source: str) -> list[Path]:
 
 
 def local_engine(jobs: list[Job]) -> Iterator[Result]:
-    """The local engine: the shards one after the other, in this process, which it sets up to score files."""
+    """The local engine: the shards one after the other, in this process, which it sets up to score files; runs
+    of small shards with the same header scored together (:mod:`~twitch_triage.scoring.groups`: each output and
+    record exactly those of the shard scored alone)."""
     lean_memory_pool()
-    return map(score_shard, jobs)
+    return groups.score_jobs(jobs)
 
 
 def _same_file(path: str, size: Any, sha256: Any) -> bool:

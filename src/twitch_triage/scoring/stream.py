@@ -22,7 +22,7 @@ from .parse import ParsedChunk, parse_chunk
 from .blas import one_blas_thread
 from .workers import read_ahead, write_behind
 
-__all__ = ["ScoreSummary", "score_file"]
+__all__ = ["ScoreSummary", "score_file", "output_header", "output_cells"]
 
 
 @dataclass
@@ -62,11 +62,10 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
         for warning in header.warnings:
             if on_warning is not None:
                 on_warning(warning)
-        names = [*header.names, *contract.OUTPUT_COLUMNS]
         with atomic_output(output) as sink, _progress_bar(reader.size, progress) as bar:
             target = pa.PythonFile(sink, mode="w")
 
-            target.write((BOM if header.bom else b"") + header_line(neutral_names(names), header.delimiter))
+            target.write(output_header(header))
             answer_ids = tuple(scorer.answer_ids)
 
             def parsed_chunks() -> Iterator[tuple[Chunk, ParsedChunk]]:
@@ -76,17 +75,7 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     yield chunk, parse_chunk(chunk.batch, answer_ids)
 
             def write_chunk(item: tuple[Chunk, ParsedChunk, triage.Outputs]) -> None:
-                chunk, parsed, triaged = item
-                columns = output_columns(parsed, triaged, scorer, kb)
-                # each record as written (a row with a neutralised cell from its cells; a chunk read with
-                # boolean answers has none), then the output cells in the header's order: probabilities are
-                # digits, the others may need quotes
-                inputs, neutralised = (None, None) if _typed(chunk) else input_columns(parsed)
-                records = chunk.records if neutralised is None else \
-                    rewritten(chunk.records, inputs, neutralised, header.delimiter)
-                cells = [columns[name] if name.startswith("p_") else quoted(columns[name], header.delimiter)
-                         for name in contract.OUTPUT_COLUMNS]
-                target.write(record_lines(records, cells, header.delimiter))
+                target.write(record_lines(*output_cells(*item, scorer, kb, header.delimiter), header.delimiter))
 
             # a file of one chunk is scored in this thread: there is nothing to overlap, and starting the two
             # workers costs more than scoring it (a run over thousands of small shards)
@@ -107,6 +96,25 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
                     if bar is not None:
                         bar.update(reader.stream.bytes_read - bar.n)
     return summary
+
+
+def output_header(header: Header) -> bytes:
+    """The first line of the output: the input's byte-order mark and names (neutralised), then the output columns."""
+    names = neutral_names([*header.names, *contract.OUTPUT_COLUMNS])
+    return (BOM if header.bom else b"") + header_line(names, header.delimiter)
+
+
+def output_cells(chunk: Chunk, parsed: ParsedChunk, triaged: triage.Outputs, scorer: Any, kb: Any,
+                 delimiter: str) -> tuple[pa.Array, list[pa.Array]]:
+    """A scored chunk's output rows before they are joined into lines: each record as written (a row with a
+    neutralised cell from its cells; a chunk read with boolean answers has none), and the output cells in the
+    header's order (probabilities are digits, the others may need quotes)."""
+    columns = output_columns(parsed, triaged, scorer, kb)
+    inputs, neutralised = (None, None) if _typed(chunk) else input_columns(parsed)
+    records = chunk.records if neutralised is None else rewritten(chunk.records, inputs, neutralised, delimiter)
+    cells = [columns[name] if name.startswith("p_") else quoted(columns[name], delimiter)
+             for name in contract.OUTPUT_COLUMNS]
+    return records, cells
 
 
 def _typed(chunk: Chunk) -> bool:

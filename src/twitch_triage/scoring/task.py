@@ -21,9 +21,9 @@ from .. import knowledge
 from ..io.digest import file_sha256
 from ..io.files import InputError
 from ..model import artifact
-from .stream import score_file
+from .stream import ScoreSummary, score_file
 
-__all__ = ["Job", "Result", "Loaded", "load", "score_shard"]
+__all__ = ["Job", "Result", "Loaded", "load", "score_shard", "input_record", "done_record", "timing_record"]
 
 
 @dataclass(frozen=True)
@@ -111,8 +111,7 @@ def score_shard(job: Job) -> Result:
         sha256: str | None = file_sha256(job.source)
     except OSError:
         sha256 = None  # (scoring it then says why, in one line)
-    record = {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
-              "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
+    record = input_record(job, size, sha256)
     try:
         summary = score_file(job.source, job.output, loaded.predictor, loaded.kb, strict=job.strict)
     except InputError as exc:
@@ -122,11 +121,25 @@ def score_shard(job: Job) -> Result:
             os.unlink(job.output)
         record |= {"status": "failed", "error": str(exc), "rows_in": None, "rows_out": 0}
     else:
-        # every row read is written (the contract drops none): the two counts are one
-        record |= {"status": "done", "error": None, "rows_in": summary.rows, "rows_out": summary.rows,
-                   "rows_with_invalid_cells": summary.rows_with_errors, "dispositions": summary.dispositions,
-                   "warnings": list(summary.warnings), "output_size": os.stat(job.output).st_size,
-                   "output_sha256": file_sha256(job.output)}
-    record |= {"started": started.isoformat(timespec="seconds"), "seconds": round(time.perf_counter() - start, 3),
-               "host": socket.gethostname()}
-    return Result(record)
+        record |= done_record(summary, os.stat(job.output).st_size, file_sha256(job.output))
+    return Result(record | timing_record(started, time.perf_counter() - start, socket.gethostname()))
+
+
+def input_record(job: Job, size: int | None, sha256: str | None) -> dict:
+    """The first fields of a shard's record: its input (size and SHA-256, None when unreadable) and the run's
+    model, knowledge base and ``--strict``."""
+    return {"input": Path(job.source).name, "path": job.source, "size": size, "sha256": sha256,
+            "model_sha256": job.model_sha256, "kb_sha256": job.kb_sha256, "strict": job.strict}
+
+
+def done_record(summary: ScoreSummary, output_size: int, output_sha256: str) -> dict:
+    """The fields of a shard's record that say it was scored: its rows, dispositions, warnings and output."""
+    # every row read is written (the contract drops none): the two counts are one
+    return {"status": "done", "error": None, "rows_in": summary.rows, "rows_out": summary.rows,
+            "rows_with_invalid_cells": summary.rows_with_errors, "dispositions": summary.dispositions,
+            "warnings": list(summary.warnings), "output_size": output_size, "output_sha256": output_sha256}
+
+
+def timing_record(started: _dt.datetime, seconds: float, host: str) -> dict:
+    """The last fields of a shard's record: when it started, how long it took, and where."""
+    return {"started": started.isoformat(timespec="seconds"), "seconds": round(seconds, 3), "host": host}

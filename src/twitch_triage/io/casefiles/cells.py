@@ -15,7 +15,7 @@ import pyarrow.csv as pacsv
 from ..arrow import from_numpy, text, texts, to_numpy
 
 __all__ = ["BOM", "offsets", "values", "to_array", "to_string_array", "neutralise", "neutral_names", "quoted", "rewritten",
-           "record_lines", "header_line", "write_frame"]
+           "record_line_texts", "record_lines", "header_line", "write_frame"]
 
 BOM = b"\xef\xbb\xbf"
 _FORMULA_START = np.zeros(256, dtype=bool)
@@ -108,10 +108,15 @@ def rewritten(records: pa.Array, cells: Sequence[pa.Array], rows: np.ndarray, de
     return pc.if_else(from_numpy(rows), rebuilt, records)
 
 
+def record_line_texts(records: pa.Array, cells: Sequence[pa.Array], delimiter: str) -> pa.Array:
+    """Each record, then its ``cells`` as they are: one line per row (each ended by ``\\n``), as text."""
+    ended = pc.binary_join_element_wise(cells[-1], _LINE_END, _EMPTY)  # the last cell ends the line
+    return pc.binary_join_element_wise(records, *cells[:-1], ended, text(delimiter))
+
+
 def record_lines(records: pa.Array, cells: Sequence[pa.Array], delimiter: str) -> pa.Buffer:
     """Each record, then its ``cells`` as they are, one line per row (ended by ``\\n``): the bytes."""
-    ended = pc.binary_join_element_wise(cells[-1], _LINE_END, _EMPTY)  # the last cell ends the line
-    lines = pc.binary_join_element_wise(records, *cells[:-1], ended, text(delimiter))
+    lines = record_line_texts(records, cells, delimiter)
     off = offsets(lines)
     return lines.buffers()[2].slice(int(off[0]), int(off[-1] - off[0]))
 

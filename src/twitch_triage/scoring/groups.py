@@ -37,7 +37,7 @@ from .. import contract
 from ..io.casefiles import DEFAULT_BLOCK_SIZE, Header, open_cases
 from ..io.casefiles.header import read_header
 from ..io.casefiles.cells import offsets, record_line_texts, values
-from ..io.casefiles.stream import RecordBlocks
+from ..io.casefiles.stream import RecordBlocks, line_ends
 from ..io.files import InputError, atomic_output
 from .blas import one_blas_thread
 from .frame import assess_chunk
@@ -120,11 +120,6 @@ def _ends_outside_quotes(body: bytes, delimiter: str) -> bool:
     return not blocks.open_quote
 
 
-def _line_ends(data: bytes) -> int:
-    """Physical line ends in ``data`` as the reader counts them: ``\\n``, ``\\r\\n`` or ``\\r`` alone."""
-    return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
-
-
 def _score_group(shards: list[_Shard]) -> Iterator[Result]:
     """The shards' results: scored together (see the module) when that works, else each alone."""
     first = shards[0].job
@@ -156,7 +151,7 @@ def _together(shards: list[_Shard], header: Header, loaded: task.Loaded) -> Iter
     head = shards[0].data[:shards[0].head]
     bodies = [shard.data[shard.head:] for shard in shards]
     bodies = [body if not body or body.endswith(b"\n") else body + b"\n" for body in bodies]
-    lines = np.array([_line_ends(body) for body in bodies], dtype=np.int64)
+    lines = np.array([line_ends(body) for body in bodies], dtype=np.int64)
     first_lines = 2 + np.concatenate([[0], np.cumsum(lines)[:-1]])  # each shard's first line after the header
     try:
         scored = _score(head + b"".join(bodies), first_lines, header, loaded)

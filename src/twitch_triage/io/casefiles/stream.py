@@ -11,14 +11,14 @@ import pyarrow.compute as pc
 
 from ..files import InputError
 
-__all__ = ["Block", "RecordBlocks"]
+__all__ = ["Block", "RecordBlocks", "line_ends"]
 
 _LF, _CR, _QUOTE = 0x0A, 0x0D, 0x22
 # g after f, for the maps of {0: outside, 1: in a quoted cell} onto itself coded f(0) + 2 * f(1): _AFTER[g, f]
 _AFTER = np.array([[(g >> (f & 1) & 1) | (g >> (f >> 1) & 1) << 1 for f in range(4)] for g in range(4)], np.int8)
 
 
-def _line_ends(data: bytes) -> int:
+def line_ends(data: bytes) -> int:
     """Line ends in ``data``: ``\\n``, ``\\r\\n`` or ``\\r`` alone, as pyarrow and Python's csv module end lines."""
     return data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
 
@@ -52,7 +52,7 @@ class Block:
     def line_at(self, offset: int) -> int:
         """The physical line of the byte at ``offset`` in data (in a record)."""
         record = max(int(np.searchsorted(self.starts, offset, side="right")) - 1, 0)
-        return int(self.lines[record]) + _line_ends(self.data[self.starts[record]:offset])
+        return int(self.lines[record]) + line_ends(self.data[self.starts[record]:offset])
 
 
 class RecordBlocks:

@@ -62,9 +62,7 @@ def load_model(folder: str | Path | None = None, *, kb: KnowledgeBase | None = N
 
     settings = settings or Settings.from_environment()
     kb = load_kb(settings=settings) if kb is None else kb
-    predictor = artifact.load(folder if folder is not None else settings.models_dir, kb=kb)
-    artifact.check_against(predictor, kb)
-    return predictor
+    return artifact.load(folder if folder is not None else settings.models_dir, kb=kb)
 
 
 def assess(case: Mapping[str, Any], model: Any, kb: KnowledgeBase, *, explain: bool = True) -> Assessment:

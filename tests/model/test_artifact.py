@@ -172,6 +172,12 @@ def test_a_model_whose_answers_are_in_another_order_is_not_the_knowledge_bases(p
         artifact.check_against(predictor, kb)
 
 
+def test_loading_a_model_for_a_knowledge_base_checks_it_against_it_for_every_caller(plant_arrays, kb):
+    with pytest.raises(ArtifactError, match=r"^the model's answers are not the knowledge base's \(names or order\): "
+                                            r"run `make train`$"):
+        artifact.load(_permuted(plant_arrays), kb=kb)  # as the app, the interview and the shards load it
+
+
 def test_the_model_of_the_knowledge_base_passes_the_check(predictor, kb):
     artifact.check_against(predictor, kb)
 

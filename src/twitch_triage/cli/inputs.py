@@ -29,7 +29,6 @@ def load_predictor(args: argparse.Namespace, kb, settings: Settings):
     from ..model import artifact
 
     predictor = artifact.load(args.model or settings.models_dir, kb=kb)
-    artifact.check_against(predictor, kb)
     if predictor.stale:
         warn_stale()
     return predictor

@@ -161,7 +161,8 @@ def load(folder: str | Path | None = None, *, kb: KnowledgeBase | None = None, p
     a file that refers to anything else (``os.system``, ``eval``, ...) is refused before it
     runs, whatever its checksum.
 
-    ``kb``, the knowledge base, when given, marks the predictor ``stale`` if the numbers the model
+    ``kb``, the knowledge base, when given, must have the model's answers and labels in the same order
+    (:func:`check_against`), and marks the predictor ``stale`` if the numbers the model
     learned from are not ``kb``'s (:func:`twitch_triage.model.manifest.learned_from`; a model from
     before the manifest recorded them is stale too); its texts do not matter.
 
@@ -180,6 +181,7 @@ def load(folder: str | Path | None = None, *, kb: KnowledgeBase | None = None, p
     if pipeline:
         predictor.pipeline = _read_pipeline(bundle_path(folder), manifest, predictor)
     if kb is not None:
+        check_against(predictor, kb)
         predictor.stale = manifest.get("learned_from") != learned_from(kb)
     return predictor
 

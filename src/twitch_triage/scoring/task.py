@@ -83,9 +83,7 @@ def load(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Loaded:
     if artifact.read_manifest(model)["inference_sha256"] != model_sha256:
         raise InputError(f"the model in {model} on {socket.gethostname()} differs from the one the run was "
                          "started with: give every worker the same model folder")
-    predictor = artifact.load(model, kb=loaded)
-    artifact.check_against(predictor, loaded)  # its inputs would be read from the wrong columns otherwise
-    return Loaded(predictor, loaded)
+    return Loaded(artifact.load(model, kb=loaded), loaded)  # (checked against it: see artifact.load)
 
 
 def score_shard(job: Job) -> Result:

@@ -20,7 +20,10 @@ from .parse import ParsedChunk, parse_chunk
 
 __all__ = ["score_frame", "assess_chunk"]
 
-_PREDICT_ROWS = 8192  # a whole number of the model's tiles
+# Rows per forward pass: a whole number of the model's tiles (no padding copy), and few enough that a slice's
+# hidden layer (1,024 x 128 float64: 1 MiB) stays in a core's cache beside its features. Measured on a million
+# rows read in 1 MiB chunks: 0.75 s of CPU against 1.28 s with slices of 8,192 rows; the bits are the same.
+_PREDICT_ROWS = 1024
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:

@@ -9,6 +9,7 @@ command beside a Polars and a DuckDB CSV floor on the same file (each reads it a
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -71,6 +72,68 @@ start = time.perf_counter()
 scoring.score_file(sys.argv[1], sys.argv[2], predictor, kb)
 print(time.perf_counter() - start)
 """
+# Where the score command's CPU goes: the same steps, one after the other in one thread (the command overlaps
+# them on the cores), each step's CPU seconds; prints them as JSON.
+STAGES = """
+import json, sys, time
+from twitch_triage import knowledge
+from twitch_triage.model import artifact
+from twitch_triage import scoring, triage
+from twitch_triage.io.casefiles import open_cases
+from twitch_triage.io.casefiles.cells import record_lines
+from twitch_triage.scoring import frame
+from twitch_triage.scoring.parse import parse_chunk
+from twitch_triage.scoring.stream import output_cells
+scoring.lean_memory_pool()
+kb = knowledge.load_default()
+predictor = artifact.load(sys.argv[2] if len(sys.argv) > 2 else None, kb=kb)
+ids = tuple(predictor.answer_ids)
+spent = dict.fromkeys(["read", "answers", "model", "triage", "cells", "lines", "write"], 0.0)
+probabilities = triage.probabilities
+
+def model(*args):
+    start = time.process_time()
+    try:
+        return probabilities(*args)
+    finally:
+        spent["model"] += time.process_time() - start
+
+frame.triage.probabilities = model  # (this process only)
+
+def step(name, fn, *args):
+    start = time.process_time()
+    result = fn(*args)
+    spent[name] += time.process_time() - start
+    return result
+
+with scoring.one_blas_thread(), open_cases(sys.argv[1], answer_ids=ids, typed=True) as reader, \\
+        open(sys.argv[1] + ".stages.csv", "wb") as sink:
+    chunks = reader.chunks()
+    while (chunk := step("read", next, chunks, None)) is not None:
+        parsed = step("answers", parse_chunk, chunk.batch, ids)
+        triaged = step("triage", frame.assess_chunk, parsed, predictor, kb)
+        cells = step("cells", output_cells, chunk, parsed, triaged, predictor, kb, reader.header.delimiter)
+        step("write", sink.write, step("lines", record_lines, *cells, reader.header.delimiter))
+spent["triage"] -= spent["model"]
+print(json.dumps(spent))
+"""
+
+
+def stages(source: Path, model: str | None, rows: int) -> list[str]:
+    """The table of where the score command's CPU goes on ``source`` (of ``rows`` rows)."""
+    run = subprocess.run([sys.executable, "-c", STAGES, str(source), *([model] if model else [])],
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, check=True)
+    Path(str(source) + ".stages.csv").unlink(missing_ok=True)
+    spent = json.loads(run.stdout.strip().splitlines()[-1])
+    what = {"read": "reading: cutting records and pyarrow's CSV parse", "answers": "the answers into the model's matrix",
+            "model": "the model's forward pass (float64)", "triage": "the red-flag rules and `likely`",
+            "cells": "the output cells as text", "lines": "the output lines joined", "write": "writing"}
+    total = sum(spent.values())
+    return [f"Where the score command's CPU goes on {rows:,} rows, each step run alone in one thread (the command "
+            "overlaps them on the cores; its start-up, the one-row file above, is not in it):", "",
+            "| step | CPU (s) | share |", "| --- | ---: | ---: |",
+            *(f"| {what[name]} | {seconds:.2f} | {seconds / total:.0%} |" for name, seconds in spent.items()),
+            f"| all | {total:.2f} | |", ""]
 
 
 def child(code: str, *args: str) -> tuple[float, float] | None:
@@ -152,7 +215,11 @@ def main(argv: list[str] | None = None) -> str:
             ratio_work = f"{score[1] / min(f[1] for f in present):.2f}x" if present else "-"
             lines.append(f"| {n:,} | {score[0]:.2f} | {score[1]:.2f} | {rss / 1024:.0f} | {shown[0]} | {shown[1]} "
                          f"| {ratio_command} | {ratio_work} |")
+            if n == args.rows:
+                breakdown = stages(source, args.model, n)
             source.unlink()
+    if args.rows:
+        lines += ["", *breakdown]
     return "\n".join(lines) + "\n"
 
 

@@ -18,12 +18,12 @@ from ..model.inference import TILE
 from .format import input_columns, output_columns
 from .parse import ParsedChunk, parse_chunk
 
-__all__ = ["score_frame", "assess_chunk"]
+__all__ = ["score_frame", "assess_chunk", "PREDICT_ROWS"]
 
 # Rows per forward pass: a whole number of the model's tiles (no padding copy), and few enough that a slice's
 # hidden layer (1,024 x 128 float64: 1 MiB) stays in a core's cache beside its features. Measured on a million
 # rows read in 1 MiB chunks: 0.75 s of CPU against 1.28 s with slices of 8,192 rows; the bits are the same.
-_PREDICT_ROWS = 1024
+PREDICT_ROWS = 1024
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
@@ -72,7 +72,7 @@ def assess_chunk(parsed: ParsedChunk, scorer: Any, kb: Any) -> triage.Outputs:
     # slices keep the model's temporaries small; all but the last of whole tiles, which the model then
     # multiplies as they are (it pads a partial tile with rows of zeros: a copy)
     whole = len(X) - len(X) % TILE
-    bounds = sorted({*range(0, whole, _PREDICT_ROWS), whole, len(X)})
+    bounds = sorted({*range(0, whole, PREDICT_ROWS), whole, len(X)})
     for start, stop in zip(bounds, bounds[1:]):
         P[start:stop], part = triage.probabilities(scorer, X[start:stop])
         if nothing is not None:

@@ -189,3 +189,51 @@ def test_the_matrix_version_agrees_with_one_case_at_a_time(kb, cases_20k):
         one = reference_triage.evaluate(kb, X[i])
         assert contract.LEVELS[level[i]] == one.level
         assert {r.id for r in one.fired} == {kb.red_flags[k].id for k in np.flatnonzero(fired[i])}
+
+
+def _one_rule_at_a_time(rules, X, answer_ids, written, labels):
+    """The rules applied one by one, each as it reads: what the vectorised evaluate_matrix must equal."""
+    index, label_index = {a: j for j, a in enumerate(answer_ids)}, {b: j for j, b in enumerate(labels)}
+    fired = np.zeros((len(X), len(rules)), dtype=bool)
+    for r, rule in enumerate(rules):
+        for i, x in enumerate(X):
+            yes = [x[index[a]] == 1 for a in rule.answers]  # an answer listed twice counts twice
+            fired[i, r] = {"any_yes": lambda: any(yes), "all_yes": lambda: all(yes),
+                           "count_yes": lambda: sum(yes) >= rule.threshold,
+                           "above": lambda: any(x[index[a]] > rule.threshold for a in rule.answers),
+                           "probability_at_least": lambda: any(
+                               written[i, label_index[b]] >= round(rule.threshold * 10_000) for b in rule.labels),
+                           }[rule.kind]()
+    ranks = [contract.LEVELS.index(rule.level) for rule in rules]
+    level = np.array([min([k for k, on in zip(ranks, row) if on], default=len(contract.LEVELS) - 1) for row in fired])
+    return level, fired
+
+
+@given(data=st.data())
+def test_any_table_of_rules_fires_as_each_rule_reads_alone(kb, data):
+    """Random tables of the knowledge base's rules, their answers redrawn (some listed twice), against the rules
+    applied one by one: the yes answers counted in one matrix product, the level from what fired."""
+    import dataclasses
+
+    binary = [a for a in kb.answer_ids if a != contract.DAYS_ANSWER]
+    binary = data.draw(st.lists(st.sampled_from(binary), min_size=1, max_size=4, unique=True), label="from")  # (repeats)
+    rules = []
+    for rule in data.draw(st.lists(st.sampled_from(kb.red_flags), min_size=1, max_size=8), label="rules"):
+        if rule.kind in ("any_yes", "all_yes", "count_yes"):
+            answers = data.draw(st.lists(st.sampled_from(binary), min_size=1, max_size=5), label="answers")
+            threshold = data.draw(st.integers(1, 4), label="threshold") if rule.kind == "count_yes" else rule.threshold
+            rule = dataclasses.replace(rule, answers=tuple(answers), threshold=float(threshold),
+                                       level=data.draw(st.sampled_from(contract.LEVELS[:-1]), label="level"))
+        rules.append(rule)
+    table = dataclasses.replace(kb, red_flags=tuple(rules))
+    n = data.draw(st.integers(1, 12), label="cases")
+    X = np.array(data.draw(st.lists(st.lists(st.sampled_from([0.0, 1.0, np.nan]), min_size=len(kb.answer_ids),
+                                             max_size=len(kb.answer_ids)), min_size=n, max_size=n), label="X"))
+    X[:, kb.answer_ids.index(contract.DAYS_ANSWER)] = data.draw(
+        st.lists(st.sampled_from([np.nan, 0.0, 14.0, 15.0, 400.0]), min_size=n, max_size=n), label="days")
+    written = np.array(data.draw(st.lists(st.lists(st.integers(0, 10_000), min_size=len(kb.label_ids),
+                                                   max_size=len(kb.label_ids)), min_size=n, max_size=n)))
+    level, fired = redflags.evaluate_matrix(table, X, written=written)
+    expected_level, expected_fired = _one_rule_at_a_time(rules, X, kb.answer_ids, written, kb.label_ids)
+    np.testing.assert_array_equal(fired, expected_fired)
+    np.testing.assert_array_equal(level, expected_level)

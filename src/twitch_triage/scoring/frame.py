@@ -9,21 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 
 from .. import contract
 from .. import triage
-from ..model.inference import TILE
 from .format import input_columns, output_columns
 from .parse import ParsedChunk, parse_chunk
 
-__all__ = ["score_frame", "assess_chunk", "PREDICT_ROWS"]
-
-# Rows per forward pass: a whole number of the model's tiles (no padding copy), and few enough that a slice's
-# hidden layer (1,024 x 128 float64: 1 MiB) stays in a core's cache beside its features. Measured on a million
-# rows read in 1 MiB chunks: 0.75 s of CPU against 1.28 s with slices of 8,192 rows; the bits are the same.
-PREDICT_ROWS = 1024
+__all__ = ["score_frame", "assess_chunk"]
 
 
 def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True) -> Any:
@@ -66,15 +59,5 @@ def score_frame(data: Any, scorer: Any, kb: Any, *, neutralise_text: bool = True
 def assess_chunk(parsed: ParsedChunk, scorer: Any, kb: Any) -> triage.Outputs:
     """The model's probabilities for the chunk's answers (each label's, and ``p_nothing_lacking`` when the
     scorer gives it: :func:`triage.probabilities`), and the triage outputs."""
-    X = parsed.X
-    P = np.zeros((len(X), len(scorer.labels)))
-    nothing = np.zeros(len(X)) if hasattr(scorer, "predict_all") else None
-    # slices keep the model's temporaries small; all but the last of whole tiles, which the model then
-    # multiplies as they are (it pads a partial tile with rows of zeros: a copy)
-    whole = len(X) - len(X) % TILE
-    bounds = sorted({*range(0, whole, PREDICT_ROWS), whole, len(X)})
-    for start, stop in zip(bounds, bounds[1:]):
-        P[start:stop], part = triage.probabilities(scorer, X[start:stop])
-        if nothing is not None:
-            nothing[start:stop] = part
-    return triage.outputs(X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels), nothing)
+    P, nothing = triage.probabilities(scorer, parsed.X)  # (the model multiplies a slice of rows at a time)
+    return triage.outputs(parsed.X, P, kb, tuple(scorer.answer_ids), tuple(scorer.labels), nothing)

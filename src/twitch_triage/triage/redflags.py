@@ -26,27 +26,56 @@ def ten_thousandths(P: np.ndarray) -> np.ndarray:
 
     What the output's ``p_<label>`` cells say, and so what the rules and ``likely`` judge.
     """
-    return np.rint(np.clip(np.nan_to_num(np.asarray(P, dtype=np.float64)), 0.0, 1.0) * WRITTEN_SCALE).astype(np.intp)
+    within = np.fmin(np.fmax(np.asarray(P, dtype=np.float64), 0.0), 1.0)  # (fmax and fmin pass over NaN: 0)
+    return np.rint(within * WRITTEN_SCALE).astype(np.intp)
+
+
+_COUNTED = frozenset({"any_yes", "all_yes", "count_yes"})  # the rules on how many of their answers are yes
 
 
 def _fires(rule: RedFlagRule, X: np.ndarray, index: dict[str, int], written: np.ndarray | None,
            label_index: dict[str, int]) -> np.ndarray:
+    """Whether a rule that does not count yes answers fires, per case (the counting ones: :func:`_counted`)."""
     if rule.kind == "probability_at_least":
         if written is None:  # no probabilities given: like an unknown answer, it cannot fire
             return np.zeros(X.shape[0], dtype=bool)
         cols = [label_index[label] for label in rule.labels]
         return (written[:, cols] >= ten_thousandths(rule.threshold)).any(axis=1)
-    values = X[:, [index[a] for a in rule.answers]]
-    with np.errstate(invalid="ignore"):
-        if rule.kind == "any_yes":
-            return (values == 1).any(axis=1)
-        if rule.kind == "all_yes":
-            return (values == 1).all(axis=1)
-        if rule.kind == "count_yes":
-            return (values == 1).sum(axis=1) >= rule.threshold
-        if rule.kind == "above":
-            return (values > rule.threshold).any(axis=1)  # NaN (unknown) is never above
+    if rule.kind == "above":
+        with np.errstate(invalid="ignore"):  # NaN (unknown) is never above
+            return (X[:, [index[a] for a in rule.answers]] > rule.threshold).any(axis=1)
     raise ValueError(f"unknown rule kind {rule.kind!r}")
+
+
+def _counted(rules: list[RedFlagRule], X: np.ndarray, index: dict[str, int]) -> np.ndarray:
+    """Whether each rule on how many of its answers are yes fires, shape (n_samples, len(rules)).
+
+    Every rule's yes answers are counted in one matrix product: the counts are whole numbers of at most the
+    number of answers, exact in float32 whatever order the product adds them in.
+    """
+    listed = np.zeros((X.shape[1], len(rules)), dtype=np.float32)  # answer x rule: how often the rule lists it
+    needed = np.empty(len(rules), dtype=np.float32)  # yes answers the rule needs
+    for r, rule in enumerate(rules):
+        for answer in rule.answers:
+            listed[index[answer], r] += 1
+        needed[r] = {"any_yes": 1, "all_yes": len(rule.answers)}.get(rule.kind, rule.threshold)
+    yes = np.empty(X.shape, dtype=np.float32)
+    np.equal(X, 1, out=yes, casting="unsafe")  # NaN (unknown) is not yes
+    return yes @ listed >= needed
+
+
+def _levels(rules: tuple[RedFlagRule, ...], fired: np.ndarray) -> np.ndarray:
+    """Per case, the most severe level of the rules that fired (self-care when none did), as a rank."""
+    ranks = sorted({_RANK[rule.level] for rule in rules} - {_RANK[SELF_CARE]}, reverse=True)  # least severe first
+    at = np.zeros((len(rules), len(ranks)), dtype=np.float32)  # rule x level: whether the rule is at that level
+    for r, rule in enumerate(rules):
+        if rule.level != SELF_CARE:
+            at[r, ranks.index(_RANK[rule.level])] = 1
+    hits = fired.astype(np.float32) @ at  # per case and level: how many rules at that level fired (exact)
+    level = np.full(fired.shape[0], _RANK[SELF_CARE], dtype=np.int8)
+    for k, rank in enumerate(ranks):  # a more severe level overwrites a less severe one
+        level[hits[:, k] > 0] = rank
+    return level
 
 
 def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...] | None = None, *,
@@ -75,12 +104,15 @@ def evaluate_matrix(kb: KnowledgeBase, X: np.ndarray, answer_ids: tuple[str, ...
         X = X.astype(np.float64)
     index = {a: j for j, a in enumerate(answer_ids or kb.answer_ids)}
     label_index = {label: j for j, label in enumerate(labels or kb.label_ids)}
-    fired = np.zeros((X.shape[0], len(kb.red_flags)), dtype=bool)
-    level = np.full(X.shape[0], _RANK[SELF_CARE], dtype=np.int8)
-    for r, rule in enumerate(kb.red_flags):
-        fired[:, r] = _fires(rule, X, index, written, label_index)
-        level = np.where(fired[:, r], np.minimum(level, _RANK[rule.level]), level)
-    return level, fired
+    rules = kb.red_flags
+    fired = np.zeros((X.shape[0], len(rules)), dtype=bool)
+    counted = [r for r, rule in enumerate(rules) if rule.kind in _COUNTED]
+    if counted:
+        fired[:, counted] = _counted([rules[r] for r in counted], X, index)
+    for r, rule in enumerate(rules):
+        if rule.kind not in _COUNTED:
+            fired[:, r] = _fires(rule, X, index, written, label_index)
+    return _levels(rules, fired), fired
 
 
 def fired_rules(kb: KnowledgeBase, fired: np.ndarray) -> tuple[RedFlagRule, ...]:

@@ -9,7 +9,7 @@ from hypothesis.extra.numpy import arrays
 
 from twitch_triage.model import artifact
 from twitch_triage import contract
-from twitch_triage.model.inference import Network
+from twitch_triage.model.inference import SLICE, TILE, Network
 from twitch_triage.model.estimators import build_pipeline, export
 
 
@@ -47,6 +47,17 @@ def test_any_answers_get_the_pipelines_probabilities_to_the_last_bit(pipeline, n
 def test_a_row_gets_the_same_bits_whatever_rows_it_is_predicted_with(network, cases_20k):
     alone = np.vstack([network.predict_proba(cases_20k.X[i:i + 1]) for i in range(70)])
     np.testing.assert_array_equal(network.predict_proba(cases_20k.X[:70]), alone)
+
+
+@pytest.mark.parametrize("rows", [SLICE - 1, SLICE, SLICE + 1, 2 * SLICE + TILE + 5])
+def test_every_row_of_a_call_of_several_slices_gets_the_bits_it_gets_alone(network, cases_20k, rows):
+    """The network multiplies a call's rows a slice at a time, the last rows padded to a whole tile: every row
+    (the first and last of each slice, and those after the last whole tile) as when it is predicted in a call of
+    its own tile."""
+    X = cases_20k.X[:rows]
+    whole = network.predict_proba(X)
+    alone = np.vstack([network.predict_proba(X[start:start + TILE]) for start in range(0, rows, TILE)])
+    np.testing.assert_array_equal(whole, alone)
 
 
 def test_the_arrays_give_back_the_same_network(network, cases_20k):

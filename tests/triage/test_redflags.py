@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -213,8 +215,6 @@ def _one_rule_at_a_time(rules, X, answer_ids, written, labels):
 def test_any_table_of_rules_fires_as_each_rule_reads_alone(kb, data):
     """Random tables of the knowledge base's rules, their answers redrawn (some listed twice), against the rules
     applied one by one: the yes answers counted in one matrix product, the level from what fired."""
-    import dataclasses
-
     binary = [a for a in kb.answer_ids if a != contract.DAYS_ANSWER]
     binary = data.draw(st.lists(st.sampled_from(binary), min_size=1, max_size=4, unique=True), label="from")  # (repeats)
     rules = []

@@ -31,14 +31,6 @@ __all__ = ["Question", "Choice", "Interviewer", "step", "what_if", "form_order",
            "triggers", "unsure",
            "STOP_BELOW", "ITEM_AT_LEAST", "NEEDED_AT_LEAST", "MAX_SCREENS", "CHECKLIST", "WHERE", "LIFESTYLE"]
 
-# Building an Interviewer compiles the oracle and the questions: 120 ms measured, against 1 to 7 ms for a step. The
-# app steps once per click with the same knowledge base and model, so the last few are kept, keyed by the knowledge
-# base's hash and the model object; ``interviewer.cache_clear()`` empties it. (The model itself is not cached here:
-# loading it takes 2 ms.)
-_INTERVIEWERS: dict[tuple[str, int], Interviewer] = {}
-_KEPT = 8
-
-
 def form_order(kb: KnowledgeBase) -> tuple[str, ...]:
     """The answers in the order the full form asks them: the knowledge base's groups in order, each group's
     answers in the file's order (the warning signs are its first group)."""
@@ -48,22 +40,16 @@ def form_order(kb: KnowledgeBase) -> tuple[str, ...]:
 
 def interviewer(kb: KnowledgeBase | None = None, model: Any = None) -> Interviewer:
     """The :class:`Interviewer` of ``kb`` and ``model`` (default: the knowledge base as it is now and the saved
-    model in ``models/`` trained on it), built once per pair (see ``_INTERVIEWERS``)."""
+    model in ``models/`` trained on it).
+
+    Built anew on each call: 0.25 ms, against 1 to 7 ms for a step. What takes long to build, the oracle
+    (140 ms), is kept by :func:`~twitch_triage.oracle.compile_model`.
+    """
     from ..model import artifact
     from .. import knowledge
 
     kb = knowledge.load_default() if kb is None else kb
-    model = artifact.load(kb=kb) if model is None else model
-    key = (kb.sha256, id(model))
-    found = _INTERVIEWERS.get(key)
-    if found is None or found.model is not model:
-        if len(_INTERVIEWERS) >= _KEPT:
-            _INTERVIEWERS.pop(next(iter(_INTERVIEWERS)))
-        found = _INTERVIEWERS[key] = Interviewer(kb, model)
-    return found
-
-
-interviewer.cache_clear = _INTERVIEWERS.clear  # type: ignore[attr-defined]
+    return Interviewer(kb, artifact.load(kb=kb) if model is None else model)
 
 
 @contextlib.contextmanager

@@ -70,3 +70,9 @@ _ODD_CELLS = ('case_id,loc_eyelid,duration_days,note\n1,yes,3,\n"a,b",maybe,x,=1
 def test_score_does_not_import_pandas(tmp_path, small_model_dir, text, rows):
     assert loaded(scored(tmp_path, small_model_dir, text), ("pandas",)) == []
     assert len((tmp_path / "out.csv").read_text().splitlines()) == 1 + rows
+
+
+def test_an_interview_step_does_not_import_pandas(tmp_path, small_model_dir):
+    code, modules = imported(tmp_path, "next", '{"loc_eyelid": "yes"}', "--model", str(small_model_dir))
+    assert code == 0
+    assert loaded(modules, ("pandas",)) == []

@@ -7,14 +7,16 @@ same cases, whatever else runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
-import pandas as pd
 
 from .. import contract
 from ..knowledge import KnowledgeBase
 from .noisy_or import NoisyOrModel, compile_model
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["Cases", "SAMPLE_ROWS", "sample_cases", "sample_chunks"]
 
@@ -52,6 +54,8 @@ class Cases:
 
     def to_frame(self) -> pd.DataFrame:
         """Contract columns: case_id, answers as yes/no/blank, then one 0/1 column per label."""
+        import pandas as pd  # here: the interview and one case's assessment use the oracle, never a frame
+
         n = len(self)
         cols: dict[str, object] = {"case_id": [f"s{self.seed}-{i}" for i in range(self.first, self.first + n)]}
         words = np.array(["no", "yes", ""], dtype=object)

@@ -47,9 +47,7 @@ def answers(r: Reader, groups: tuple[Group, ...]) -> tuple[Answer, ...]:
         role = r.known(r.get(a, "role", where), _ROLES, where, "role")
         r.entry(a, where, ("id", "group", "role", "question", "help", "missing_rate", "source", *_ROLE_KEYS[role]))
         missing = r.probability(a, "missing_rate", where) if "missing_rate" in a else group_rates[group]
-        inverse = a.get("inverse", False)
-        if not isinstance(inverse, bool):
-            raise r.fail(where, "'inverse' must be true or false")
+        inverse = r.flag(a, "inverse", where, False)
         answers.append(
             Answer(
                 id=aid,

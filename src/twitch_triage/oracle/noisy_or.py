@@ -111,8 +111,7 @@ class NoisyOrModel:
     @cached_property
     def _prior_table(self) -> np.ndarray:
         """P(deficiency state | risk-factor configuration): shape (2^R, 2^L)."""
-        R = self.risk_cols.size
-        rbits = binary_states(R)  # (2^R, R)
+        rbits = self._risk_configs  # (2^R, R)
         S = self._states
         ctx = rbits @ self.log_rf_ctx[self.risk_cols]  # (2^R, L)
         # log P(d_l = 0 | parents) for every (config, state): (2^R, 2^L, L)

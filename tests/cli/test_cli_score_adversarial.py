@@ -200,6 +200,16 @@ def test_a_fifo_named_like_a_shard_in_the_output_folder_is_refused_at_once(tmp_p
     assert code == 2 and "not a regular file" in err
 
 
+@pytest.mark.parametrize("name, what", [("manifest.json", "manifest"), (".manifest.journal", "journal")])
+def test_an_input_shard_named_like_the_runs_manifest_or_journal_is_refused(tmp_path, small_model_dir, capsys, name,
+                                                                           what):
+    folder = shard_folder(tmp_path, names=("a.csv", name))
+    out = tmp_path / "out"
+    code, err = run_shards(capsys, folder / f"{name[0]}*", out, small_model_dir)  # a glob: it may name hidden files
+    assert code == 2 and f"an input shard is named {name}, the name of the run's {what}" in err, err
+    assert not out.exists()
+
+
 def test_a_second_run_into_a_locked_output_folder_says_so_in_one_line(tmp_path, small_model_dir, capsys):
     from twitch_triage.scoring import manifest as shard_manifest
 

@@ -89,10 +89,10 @@ def score_jobs(jobs: Iterable[Job]) -> Iterator[Result]:
 
 
 def _small(job: Job) -> _Shard | None:
-    """The shard read whole, when it may be scored with others: not done before, not ``--strict``, a regular
+    """The shard read whole, when it may be scored with others: not ``--strict``, a regular
     file of :data:`GROUP_LIMIT` bytes at most whose first line ends in ``\\n`` (or ``\\r\\n``) and holds no
     other ``\\r``; else None."""
-    if job.previous is not None or job.strict or GROUP_LIMIT <= 0:
+    if job.strict or GROUP_LIMIT <= 0:
         return None
     try:
         with open(job.source, "rb") as handle:

@@ -151,8 +151,9 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
             if shard.parent.resolve() == folder.resolve():
                 raise InputError(f"-o {shown(output)} is the folder of the input shard {shown(shard)}: each output shard "
                                  "is named after its input and would replace it; choose another folder")
-    if any(shard.name == SHARD_MANIFEST_NAME for shard in shards):
-        raise InputError(f"an input shard is named {SHARD_MANIFEST_NAME}, the name of the run's manifest: rename it")
+    for reserved, what in ((SHARD_MANIFEST_NAME, "manifest"), (manifests.JOURNAL_NAME, "journal")):
+        if any(shard.name == reserved for shard in shards):
+            raise InputError(f"an input shard is named {reserved}, the name of the run's {what}: rename it")
     where = Settings.from_environment()
     models = Path(model or where.models_dir).resolve()
     kb_path = Path(kb or where.kb_path).resolve()
@@ -192,13 +193,11 @@ def _jobs(shards: list[Path], folder: Path, records: dict[str, dict], force: boo
                              "link): its output would replace it; choose another folder")
     # a folder this command wrote into (its manifest or journal there): an output named after a shard is one it
     # wrote, also one renamed into place by a run stopped before recording it
-    ours_folder = any(os.path.isfile(folder / name) and manifests.is_ours(folder / name) or name == manifests.JOURNAL_NAME
-                      and os.path.isfile(folder / name) for name in (SHARD_MANIFEST_NAME, manifests.JOURNAL_NAME))
+    ours_folder = os.path.isfile(folder / SHARD_MANIFEST_NAME) and manifests.is_ours(folder / SHARD_MANIFEST_NAME) \
+        or os.path.isfile(folder / manifests.JOURNAL_NAME)
     jobs = []
     for shard in shards:
         output = folder / shard.name
-        if shard.name in (manifests.JOURNAL_NAME,):
-            raise InputError(f"an input shard is named {shard.name}, the name of the run's journal: rename it")
         job = dataclasses.replace(like, source=str(shard.resolve()), output=str(output))
         record = records.get(shard.name)
         if manifests.is_regular(output):  # (a link, a FIFO, a device... refused there)
@@ -270,9 +269,7 @@ def run(plan: Plan, engine: Callable[[list[Job]], Iterable[Result]], *, progress
                 record = result.record
                 records[result.name] = record
                 journal.add(record)  # one line: O(the record), not O(the manifest)
-                if result.skipped:
-                    summary.skipped += 1
-                elif record["status"] == "failed":
+                if record["status"] == "failed":
                     summary.failed.append(record["error"])
                 else:
                     summary.scored.rows += record["rows_out"]

@@ -43,10 +43,9 @@ class Job:
 
 @dataclass(frozen=True)
 class Result:
-    """A shard's manifest record, and whether it was skipped (done before, its input unchanged)."""
+    """A shard's manifest record."""
 
     record: dict
-    skipped: bool = False
 
     @property
     def name(self) -> str:
@@ -87,8 +86,8 @@ def load(model: str, kb: str, model_sha256: str, kb_sha256: str) -> Loaded:
 
 
 def score_shard(job: Job) -> Result:
-    """Score one shard into its output (written aside and renamed), or skip it if it was done before with
-    the same input; its manifest record either way.
+    """Score one shard into its output (written aside and renamed): its manifest record. (A shard done before
+    with the same input never reaches an engine: :func:`~twitch_triage.scoring.shards.run` skips it.)
 
     An unusable shard is not an exception: its record has status ``failed`` and the one-line error.
 
@@ -99,8 +98,6 @@ def score_shard(job: Job) -> Result:
     """
     loaded = load(job.model, job.kb, job.model_sha256, job.kb_sha256)
     started, start = _dt.datetime.now(_dt.timezone.utc), time.perf_counter()
-    if job.previous is not None:
-        return Result(job.previous, skipped=True)
     try:
         size: int | None = os.stat(job.source).st_size
     except OSError:

@@ -134,8 +134,7 @@ class Interviewer:
         n, labels = X.shape[0], len(self.kb.label_ids)
         likely = np.zeros(n, dtype=np.int64)
         np.bitwise_or.at(likely, out.likely_rows, np.left_shift(1, out.likely_cols).astype(np.int64))
-        leads = out.nothing_ten_thousandths >= out.p_ten_thousandths.max(axis=1)
-        rest = (likely << 1) | leads
+        rest = (likely << 1) | out.nothing_leads
         if folded:
             rest = np.where(out.level <= _URGENT, 0, rest)
         return (out.level.astype(np.int64) << (labels + 1)) | rest
@@ -248,6 +247,18 @@ class Interviewer:
                 return 2
         return 1
 
+    def shown(self, out: triage.Outputs, i: int) -> dict[str, Any]:
+        """What batch scoring gives for row ``i`` of ``out``, as a step's answer says it: the probabilities as
+        written, the likely causes, the disposition and the red flags that fired."""
+        labels = self.kb.label_ids
+        return {
+            "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, out.p_ten_thousandths[i])},
+            "p_nothing_lacking": int(out.nothing_ten_thousandths[i]) / redflags.WRITTEN_SCALE,
+            "likely": [labels[c] for r, c in zip(out.likely_rows, out.likely_cols) if r == i],
+            "disposition": contract.LEVELS[int(out.level[i])],
+            "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[i]) if on],
+        }
+
     def _step(self, answers: Mapping[str, Any], for_report: bool) -> dict[str, Any]:
         x, given = self.parse(answers)
         _, out = self.outputs(x[None, :])
@@ -264,17 +275,11 @@ class Interviewer:
         stopped = choice.stop or None
         if stopped and level == redflags.level_rank("urgent"):
             stopped = "urgent"  # asked for a report, it went on after the urgent stop; it ends as that stop
-        labels = self.kb.label_ids
-        written = out.p_ten_thousandths[0]
         return {
             "question": question,
             "should_stop": question is None,
             "expected_gain": round(choice.value, 4),
-            "probabilities": {lab: int(w) / redflags.WRITTEN_SCALE for lab, w in zip(labels, written)},
-            "p_nothing_lacking": int(out.nothing_ten_thousandths[0]) / redflags.WRITTEN_SCALE,
-            "likely": [labels[c] for c in out.likely_cols],
-            "disposition": contract.LEVELS[level],
-            "red_flags": [rule.id for rule, on in zip(self.kb.red_flags, out.fired[0]) if on],
+            **self.shown(out, 0),
             "triggers": list(explain.triggers(self.kb, x, lambda X: self.outputs(X)[0][:, -1])),
             "asked": screens,
             "stopped_because": stopped,

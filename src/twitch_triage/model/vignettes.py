@@ -95,10 +95,9 @@ def run(vignettes: tuple[Vignette, ...], kb: KnowledgeBase,
     P, nothing = both[:, :-1], both[:, -1]
     out = triage.outputs(X, P, kb, kb.answer_ids, kb.label_ids, nothing=nothing)
     first = np.argmax(P, axis=1)
-    leads = out.nothing_ten_thousandths >= out.p_ten_thousandths.max(axis=1)
     return tuple(Result(v, contract.LEVELS[int(level)], NOTHING_LACKING if lead else kb.label_ids[j],
                         float(nothing[i] if lead else P[i, j]))
-                 for i, (v, level, j, lead) in enumerate(zip(vignettes, out.level, first, leads)))
+                 for i, (v, level, j, lead) in enumerate(zip(vignettes, out.level, first, out.nothing_leads)))
 
 
 def markdown(results: dict[str, tuple[Result, ...]]) -> list[str]:

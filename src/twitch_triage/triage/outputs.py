@@ -59,6 +59,14 @@ class Outputs:
     p_ten_thousandths: np.ndarray
     nothing_ten_thousandths: np.ndarray | None = None
 
+    @property
+    def nothing_leads(self) -> np.ndarray:
+        """Per case, whether "nothing lacking" comes first: ``p_nothing_lacking`` as written at least every label's
+        (all False when it was not given)."""
+        if self.nothing_ten_thousandths is None:
+            return np.zeros(self.level.shape[0], dtype=bool)
+        return self.nothing_ten_thousandths >= self.p_ten_thousandths.max(axis=1, initial=0)
+
 
 def probabilities(scorer: Scorer, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
     """The scorer's probabilities for many cases, from one prediction.

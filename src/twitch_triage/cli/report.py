@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ..report.person import MAX_AGE, MAX_MEDICINES, SEXES, parse
 from ..settings import Settings
 from .inputs import load_kb, load_predictor, read_answers
 from .options import EXIT_OK, answers_argument, command, model_option
@@ -13,8 +14,6 @@ __all__ = ["add", "run"]
 
 
 def _age(text: str) -> int:
-    from ..report.person import parse
-
     try:
         return parse(age=text).age
     except ValueError as exc:
@@ -32,11 +31,11 @@ def add(subparsers: argparse._SubParsersAction) -> None:
                    help="pdf (one A4 page), text (plain text) or fhir (a FHIR R4 Bundle as JSON); default pdf")
     p.add_argument("-o", "--output", required=True, metavar="FILE",
                    help="the file to write, or - for standard output")
-    p.add_argument("--age", type=_age, default=None, metavar="YEARS", help="the person's age in whole years (0-130)")
-    p.add_argument("--sex", type=str.lower, choices=("female", "male", "other"), default=None,
-                   help="the person's sex")
+    p.add_argument("--age", type=_age, default=None, metavar="YEARS",
+                   help=f"the person's age in whole years (0-{MAX_AGE})")
+    p.add_argument("--sex", type=str.lower, choices=SEXES, default=None, help="the person's sex")
     p.add_argument("--medicines", default=None, metavar="TEXT",
-                   help="the medicines the person takes now, as free text (at most 300 characters)")
+                   help=f"the medicines the person takes now, as free text (at most {MAX_MEDICINES} characters)")
     model_option(p)
 
 
@@ -45,10 +44,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
     from .. import interview, triage
     from ..io.files import InputError, atomic_output
-    from ..report import case_report, fhir, person
+    from ..report import case_report, fhir
 
     try:
-        details = person.parse(args.age, args.sex, args.medicines)
+        details = parse(args.age, args.sex, args.medicines)
     except ValueError as exc:
         raise InputError(str(exc)) from None
     answers = read_answers(args.answers)

@@ -16,11 +16,10 @@ import numpy as np
 from .. import contract
 from ..io.digest import file_sha256
 from ..io.files import atomic_output
-from ..settings import Settings
 from . import npz
 from .inference import Network
 from .manifest import (ARRAYS_NAME, BUNDLE_NAME, FIX, ArtifactError, arrays_path, bundle_path, check_file,
-                       learned_from, manifest_path, read_manifest, versions)
+                       learned_from, manifest_path, models_folder, read_manifest, versions)
 
 if TYPE_CHECKING:  # for the annotations only: loading a model needs no YAML reader
     from ..knowledge import KnowledgeBase
@@ -100,7 +99,7 @@ def save(predictor: Predictor, folder: str | Path | None = None) -> Path:
         raise ValueError("a predictor without its scikit-learn pipeline cannot be saved: load it with pipeline=True")
     import joblib
 
-    folder = Path(folder or Settings.from_environment().models_dir)
+    folder = models_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     metadata = {
         **predictor.metadata,
@@ -171,7 +170,7 @@ def load(folder: str | Path | None = None, *, kb: KnowledgeBase | None = None, p
     ArtifactError
         One line that says what is wrong and to run ``make train``.
     """
-    folder = Path(folder or Settings.from_environment().models_dir)
+    folder = models_folder(folder)
     manifest = read_manifest(folder)
     if "inference_members" not in manifest:
         raise ArtifactError(f"the model manifest {manifest_path(folder)} does not list the arrays of {ARRAYS_NAME} "

@@ -6,7 +6,6 @@ from pathlib import Path
 
 from . import manifest
 from .. import contract
-from ..settings import Settings
 from .evaluation import reliability
 from ..knowledge import KnowledgeBase
 
@@ -127,7 +126,7 @@ def nothing_lacking_rows(evaluation: dict) -> list[str]:
 def write_model_card(kb: KnowledgeBase, result, folder: str | Path | None = None) -> Path:
     """Write ``model_card.md`` and ``figures/`` into ``folder`` (default models/, beside the model, which git
     ignores: what training writes leaves the tree clean); returns the folder."""
-    folder = Path(folder or Settings.from_environment().models_dir)
+    folder = manifest.models_folder(folder)
     folder.mkdir(parents=True, exist_ok=True)
     rel_png, roc_png = _figures(result, folder / "figures")
     ev = result.evaluation

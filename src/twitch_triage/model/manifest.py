@@ -23,8 +23,8 @@ from ..settings import Settings
 if TYPE_CHECKING:  # for the annotations only: reading a manifest needs no YAML reader
     from ..knowledge import KnowledgeBase
 
-__all__ = ["ArtifactError", "BUNDLE_NAME", "ARRAYS_NAME", "MANIFEST_NAME", "FIX", "STALE_WARNING", "bundle_path",
-           "arrays_path", "manifest_path", "versions", "learned_from", "check_file", "read_manifest"]
+__all__ = ["ArtifactError", "BUNDLE_NAME", "ARRAYS_NAME", "MANIFEST_NAME", "FIX", "STALE_WARNING", "models_folder",
+           "bundle_path", "arrays_path", "manifest_path", "versions", "learned_from", "check_file", "read_manifest"]
 
 BUNDLE_NAME = "model.joblib"
 ARRAYS_NAME = "model.npz"
@@ -51,19 +51,24 @@ class ArtifactError(InputError):
     """The model is missing, altered or from other library versions; the message says what to run (exit 2)."""
 
 
+def models_folder(folder: str | Path | None = None) -> Path:
+    """``folder``, or the settings' models folder when none is given."""
+    return Path(folder or Settings.from_environment().models_dir)
+
+
 def bundle_path(folder: str | Path | None = None) -> Path:
     """The scikit-learn pipeline of record, ``model.joblib``, in ``folder`` (default: the settings' models folder)."""
-    return Path(folder or Settings.from_environment().models_dir) / BUNDLE_NAME
+    return models_folder(folder) / BUNDLE_NAME
 
 
 def arrays_path(folder: str | Path | None = None) -> Path:
     """The arrays scoring reads, ``model.npz``, in ``folder`` (default: the settings' models folder)."""
-    return Path(folder or Settings.from_environment().models_dir) / ARRAYS_NAME
+    return models_folder(folder) / ARRAYS_NAME
 
 
 def manifest_path(folder: str | Path | None = None) -> Path:
     """The manifest, ``manifest.json``, in ``folder`` (default: the settings' models folder)."""
-    return Path(folder or Settings.from_environment().models_dir) / MANIFEST_NAME
+    return models_folder(folder) / MANIFEST_NAME
 
 
 def versions() -> dict[str, str]:

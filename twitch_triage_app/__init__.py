@@ -36,8 +36,7 @@ def run() -> None:
 
     from .ui import charts, shared  # noqa: F401 - after the status: these imports take seconds
 
-    pages = [st.Page(_HERE / script, title=title, icon=icon, default=i == 0,
-                     **({"url_path": url_path} if url_path else {}))
+    pages = [st.Page(_HERE / script, title=title, icon=icon, default=i == 0, url_path=url_path)
              for i, (script, title, icon, url_path) in enumerate(PAGES)]
     # The page menu is a row of links in the page: Streamlit's own menu becomes a sidebar on a phone that stays
     # open over most of the screen after a page is chosen.

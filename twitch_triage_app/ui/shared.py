@@ -57,7 +57,7 @@ def models_dir() -> Path:
 def knowledge_base_or_stop() -> knowledge.KnowledgeBase:
     """The knowledge base (cached by the library until the file changes); a bad file stops the page."""
     try:
-        return knowledge.load_default(settings().kb_path)
+        return knowledge.load_default()  # (the settings' file, from the environment)
     except knowledge.KnowledgeBaseError as exc:
         st.error(f"The knowledge base cannot be used: {exc}", icon=":material/error:")
         st.stop()

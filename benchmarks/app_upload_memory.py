@@ -83,7 +83,7 @@ def wait_healthy(url: str, process: subprocess.Popen, seconds: float = 90) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--mb", type=int, default=150, help="size of the uploaded file (default 150 MB)")
-    parser.add_argument("--model", default=str(Settings().models_dir), help="model folder (default models/)")
+    parser.add_argument("--model", default=str(Settings.from_environment().models_dir), help="model folder (default models/)")
     parser.add_argument("--after", type=float, default=150, help="seconds to wait after the browser closes")
     args = parser.parse_args()
     from playwright.sync_api import expect, sync_playwright

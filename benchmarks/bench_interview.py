@@ -90,14 +90,15 @@ def walk(it: interview.Interviewer, person: np.ndarray, timed: list[float] | Non
         if choice.question is None:
             out.stop, out.level, out.answers = choice.stop, level, dict(answers)
             return out
-        out.topics.append(choice.question.topic if choice.question.id not in _CORE_IDS else choice.question.id)
+        out.topics.append(choice.question.topic if choice.question.id not in CORE_IDS else choice.question.id)
         out.items += len(choice.question.answers)
         for a in choice.question.answers:
             j = it.index[a]
             answers[a] = "unknown" if np.isnan(person[j]) else format_value(a, person[j])
 
 
-_CORE_IDS = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, contract.DAYS_ANSWER}
+# the checklist and the core history: the screens every interview asks
+CORE_IDS = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, contract.DAYS_ANSWER}
 
 
 def returns(topics: list[str]) -> int:

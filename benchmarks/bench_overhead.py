@@ -18,16 +18,15 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench_score import command
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = 14
 
 
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "twitch_triage", *args]
-
-
 def timed(args: list[str]) -> tuple[float, int]:
-    """Seconds and the peak RSS (KiB) of the command, in a child process (its own peak, from ``wait4``)."""
+    """Seconds and the peak RSS (KiB) of the command, in a child process (its own peak, from ``wait4``: this process
+    is small, unlike ``bench_score``'s, and a wrapper process would add its start-up to the command's seconds)."""
     start = time.perf_counter()
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(child.pid, 0)

@@ -207,10 +207,11 @@ def main(argv: list[str] | None = None) -> str:
     return "\n".join([BEGIN, *rows, END]) + "\n"
 
 
-def write_section(markdown: str, path: Path = Settings().reports_dir / "benchmarks.md", *, begin: str = BEGIN,
-                  end: str = END) -> None:
+def write_section(markdown: str, path: Path | None = None, *, begin: str = BEGIN, end: str = END) -> None:
     """Put ``markdown`` (which starts with the marker ``begin`` and ends with ``end``: by default this
-    benchmark's) in ``path``, replacing the previous one and keeping every other section."""
+    benchmark's) in ``path`` (default: the settings' ``benchmarks.md``), replacing the previous one and keeping
+    every other section."""
+    path = Settings.from_environment().reports_dir / "benchmarks.md" if path is None else path
     text = path.read_text(encoding="utf-8") if path.exists() else "# twitch-triage benchmarks\n"
     if begin in text and end in text:
         head, rest = text.split(begin, 1)

@@ -173,9 +173,8 @@ def bench_render() -> list[str]:
     from twitch_triage import interview
 
     opened = {"loc_eyelid": "y"}  # the checklist and the core history answered, up to the first screen by value
-    core = {interview.CHECKLIST, interview.WHERE, interview.LIFESTYLE, contract.DAYS_ANSWER}
     while (question := interview.step({a: {"y": "yes", "n": "no"}.get(v, v) for a, v in opened.items()})
-           ["question"])["id"] in core:
+           ["question"])["id"] in bench_interview.CORE_IDS:
         opened.update({item["id"]: "n" for item in question["items"]} if "items" in question else
                       {question["id"]: "20"})
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
@@ -207,7 +206,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seed", type=int, default=contract.DEFAULT_EVAL_SEED)
     parser.add_argument("--skip-score", action="store_true",
                         help="skip the batch-scoring files and shards (slow)")
-    parser.add_argument("-o", "--output", default=str(Settings().reports_dir / "benchmarks.md"))
+    parser.add_argument("-o", "--output", default=str(Settings.from_environment().reports_dir / "benchmarks.md"))
     args = parser.parse_args(argv)
 
     kb = knowledge.load_default()

@@ -125,7 +125,7 @@ def stages(source: Path, model: str | None, rows: int) -> list[str]:
     Path(str(source) + ".stages.csv").unlink(missing_ok=True)
     spent = json.loads(run.stdout.strip().splitlines()[-1])
     what = {"read": "reading: cutting records and pyarrow's CSV parse", "answers": "the answers into the model's matrix",
-            "model": "the model's forward pass (float64)", "triage": "the red-flag rules and `likely`",
+            "model": "the model's forward pass (its first layer in float32, exact)", "triage": "the red-flag rules and `likely`",
             "cells": "the output cells as text", "lines": "the output lines joined", "write": "writing"}
     total = sum(spent.values())
     return [f"Where the score command's CPU goes on {rows:,} rows, each step run alone in one thread (the command "

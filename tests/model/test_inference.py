@@ -83,3 +83,66 @@ def test_a_model_calibrated_by_isotonic_regression_is_not_exported(kb, cases_20k
     with pytest.raises(ValueError, match=r"a model calibrated by 'isotonic' cannot be exported for scoring: only "
                                          r"'sigmoid' calibration is computed without scikit-learn"):
         export(pipeline)
+
+
+def _with_first_layer(network: Network, weights: np.ndarray, bias: np.ndarray) -> Network:
+    return Network(network.days_index, network.days_cap, (weights, *network.coefs[1:]), (bias, *network.intercepts[1:]),
+                   network.slope, network.intercept)
+
+
+def test_a_trained_network_computes_its_first_layer_in_float32(network):
+    assert network.exact_in_float32
+    bits = next(k for k in range(40) if np.array_equal(network.coefs[0] * 2.0 ** k, np.round(network.coefs[0] * 2.0 ** k)))
+    assert 8 <= bits <= 16  # a fine grid: rounding moved each weight by at most 2^-(bits + 1)
+
+
+@given(st.data())
+def test_the_float32_first_layer_gives_the_bits_of_float64_for_any_answers(network, data):
+    """Its sums are exact, so float32 and float64 agree to the last bit: the float64 reference is the same weights
+    one ulp off the grid (which the network then computes in float64), with that weight's feature never set."""
+    n = data.draw(st.integers(1, 70), label="rows")
+    X = data.draw(arrays(np.float64, (n, network.n_answers), elements=st.sampled_from([0.0, 1.0, np.nan])))
+    X = with_days(X, data.draw(arrays(np.float64, n, elements=st.floats(0, 1e300) | st.just(np.nan)), label="days"))
+    unused = 0 if network.days_index != 0 else 1  # "is yes" of an answer that no row here answers yes
+    X[:, unused] = np.nan
+    weights = network.coefs[0].copy()
+    weights[unused, 0] = np.nextafter(weights[unused, 0], np.inf)
+    in_float64 = _with_first_layer(network, weights, network.intercepts[0])
+    assert not in_float64.exact_in_float32
+    np.testing.assert_array_equal(network.predict_proba(X), in_float64.predict_proba(X))
+
+
+def test_a_first_layer_off_its_grid_or_too_large_for_float32_is_computed_in_float64(network):
+    weights, bias = network.coefs[0], network.intercepts[0]
+    assert not _with_first_layer(network, weights + 2.0 ** -30, bias).exact_in_float32  # off the grid
+    assert not _with_first_layer(network, weights, bias + 2.0 ** -30).exact_in_float32
+    assert not _with_first_layer(network, weights * 2.0 ** 8, bias).exact_in_float32  # on it, but sums too large
+    assert _with_first_layer(network, weights * 2.0 ** -4, bias).exact_in_float32
+
+
+def test_rounding_a_first_layer_keeps_one_bit_to_spare_and_refuses_one_too_large(network, cases_20k):
+    from twitch_triage.model.inference import FEATURE_BITS, _feature_bounds, _grid_bits, _largest_sum, encode, \
+        exact_first_layer
+
+    features = encode(cases_20k.X, network.days_index, network.days_cap)
+    rng = np.random.default_rng(0)
+    weights, bias = rng.normal(size=network.coefs[0].shape), rng.normal(size=network.intercepts[0].shape)
+    rounded = _with_first_layer(network, *exact_first_layer(weights, bias, features))
+    assert rounded.exact_in_float32
+    bits = _grid_bits(np.append(rounded.coefs[0], rounded.intercepts[0]))
+    assert np.abs(rounded.coefs[0] - weights).max() <= 2.0 ** -(bits + 1)  # each moved by half a step at most
+    size = _largest_sum(rounded.coefs[0], rounded.intercepts[0],
+                        _feature_bounds(network.n_answers, network.days_index, network.days_cap))
+    assert size < 2.0 ** (24 - bits - FEATURE_BITS - 1)  # one bit to spare
+    assert not _with_first_layer(network, rounded.coefs[0] * 5, rounded.intercepts[0] * 5).exact_in_float32
+    with pytest.raises(ValueError, match="cannot be made exact in float32"):
+        exact_first_layer(weights * 2.0 ** 24, bias, features)
+
+
+def test_the_first_layer_in_float64_on_request_gives_the_same_bits(network, cases_20k):
+    import dataclasses
+
+    in_float64 = dataclasses.replace(network, float32_first_layer=False)
+    assert network.exact_in_float32 and not in_float64.exact_in_float32
+    X = with_days(cases_20k.X[:2000], np.resize([0.0, 0.5, 13.9, 14.0, 75.0, 1e6, np.nan], 2000))
+    np.testing.assert_array_equal(network.predict_proba(X), in_float64.predict_proba(X))

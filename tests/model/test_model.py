@@ -24,13 +24,14 @@ def small_problem(n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def test_the_encoder_writes_yes_then_no_columns_with_the_days_in_their_slots():
     X = np.array([[1, 5, 0], [NAN, NAN, 1], [0, 0, NAN], [1, 1e300, 1]])
     out = AnswerEncoder(ANSWERS, days_quantile=1.0).fit(X[:3]).transform(X)  # days capped at 5, the largest seen
-    days = np.log1p([5, 0, 0, 5])
+    # the days features are rounded to multiples of 1/128: log1p(5) = 1.7918 is 229/128, 5/100 is 6/128
+    days, hundredths = 229 / 128, 6 / 128
     expected = np.array([
         # eyelid=yes, log1p(days), cramps=yes, eyelid=no, days/100, cramps=no, days known
-        [1, days[0], 0, 0, 0.05, 1, 1],
+        [1, days, 0, 0, hundredths, 1, 1],
         [0, 0, 1, 0, 0, 0, 0],
         [0, 0, 0, 1, 0, 0, 1],
-        [1, days[3], 1, 0, 0.05, 0, 1],
+        [1, days, 1, 0, hundredths, 0, 1],
     ])
     assert out.dtype == np.float64
     np.testing.assert_array_equal(out, expected)

@@ -18,7 +18,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .. import contract
-from .inference import Network, encode, sigmoid, whole_tiles
+from .inference import Network, encode, exact_first_layer, sigmoid, whole_tiles
 
 __all__ = ["AnswerEncoder", "DistilledMultiLabel", "build_pipeline", "export", "nothing_lacking"]
 
@@ -135,7 +135,10 @@ class DistilledMultiLabel(BaseEstimator):
     so that a row's probabilities do not depend on the rows predicted with it or on
     the number of BLAS threads. With OpenBLAS's Haswell kernels, float32 moved a
     row's log-odds by up to 7e-6 with the number of rows in the product, float64
-    by up to 9e-15 on partial tiles, and not at all on whole tiles.
+    by up to 9e-15 on partial tiles, and not at all on whole tiles. The first
+    layer's weights are then rounded to the grid on which its sums are exact
+    (:func:`~twitch_triage.model.inference.exact_first_layer`), so that scoring
+    computes it in float32 to the same bits, before the outputs are calibrated.
 
     Parameters
     ----------
@@ -227,6 +230,9 @@ class DistilledMultiLabel(BaseEstimator):
                 report("fit", epoch + 1, self.max_iter)
         net.coefs_ = [w.astype(np.float64) for w in net.coefs_]  # exact: every float32 is a float64
         net.intercepts_ = [b.astype(np.float64) for b in net.intercepts_]
+        # the first layer on the grid where its sums are exact in float32 (scoring computes it there), before
+        # the calibration, which then fits the network as it predicts
+        net.coefs_[0], net.intercepts_[0] = exact_first_layer(net.coefs_[0], net.intercepts_[0], X)
         self.net_ = net
         report("calibrate", 0, self.n_outputs_)
         z = self._logits(X[cal])

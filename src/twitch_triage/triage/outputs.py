@@ -107,12 +107,19 @@ def likely_picks(P: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _likely_written(written: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`likely_picks` from the probabilities as written, in ten-thousandths."""
+    """:func:`likely_picks` from the probabilities as written, in ten-thousandths.
+
+    ``np.nonzero`` lists the picks by case and each case's in label order, so one stable sort on (case, less
+    probable) puts them in order (a sort of one integer key, all but sorted already: faster than a lexsort); a
+    pick is kept when the pick ``LIKELY_AT_MOST`` places before it is another case's.
+    """
     rows, cols = np.nonzero(written >= redflags.ten_thousandths(contract.LIKELY_AT_LEAST))  # few per case
-    order = np.lexsort((cols, -written[rows, cols], rows))  # by case, then most probable, then label order
+    scale = redflags.WRITTEN_SCALE
+    order = np.argsort(rows * (scale + 1) + (scale - written[rows, cols]), kind="stable")  # ties: in label order
     rows, cols = rows[order], cols[order]
-    rank = np.arange(rows.size) - np.searchsorted(rows, rows)  # place within its case
-    keep = rank < contract.LIKELY_AT_MOST
+    most = contract.LIKELY_AT_MOST
+    keep = np.ones(rows.size, dtype=bool)
+    keep[most:] = rows[most:] != rows[:-most]  # at most `most` picks per case
     return rows[keep], cols[keep]
 
 

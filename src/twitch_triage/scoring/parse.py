@@ -28,6 +28,7 @@ def _vocabulary() -> tuple[pa.Array, np.ndarray]:
 # Built once, at import, from the contract's constants alone (so never stale, nothing to clear): building them
 # costs 0.07 ms, which every chunk would pay again (a run over thousands of one-row shards).
 _VOCABULARY, _VOCABULARY_CODES = _vocabulary()
+_DAYS_SPELT = texts([*sorted(contract.UNKNOWN_SPELLINGS), None])  # the days' spellings that are vocabulary
 _BOOL_CODES = np.array([np.nan, np.nan, 0.0, 1.0], dtype=np.float32)  # by value bit + 2 * validity bit
 
 
@@ -83,9 +84,10 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
 
     Returns X, the error messages per answer column that has invalid cells (position,
     mask, texts), and the positions of answer columns whose every cell is a vocabulary
-    spelling (they need no formula check). The cells of every answer column are looked up
-    in the vocabulary in one call; only cells not spelt exactly as the contract's lowercase
-    spellings are parsed further (once per distinct spelling).
+    spelling (they need no formula check). The cells of every yes/no answer column read as
+    text are looked up in the vocabulary in one call; only cells not spelt exactly as the
+    contract's lowercase spellings are parsed further (once per distinct spelling). The
+    days are parsed once per distinct spelling, all of them: few of their cells are vocabulary.
     """
     n = table.num_rows
     present = [(k, answer, positions[answer]) for k, answer in enumerate(answer_ids) if answer in positions]
@@ -96,51 +98,59 @@ def _parse_answers(table: pa.Table, positions: dict[str, int], answer_ids: Seque
     X = np.take(_BOOL_CODES, bits.T)  # (n, len(answer_ids)), float32 as the model reads it: in one gather
     if not present or not n:
         return X, [], {j for _, _, j in present}
-    present = [p for p in present if table.schema.field(p[2]).type != pa.bool_()]
-    if not present:
-        return X, [], {j for _, j in read}
-    columns = [to_string_array(table.column(j)) for _, _, j in present]
-    # null (a missing cell, e.g. NaN in a pandas frame) is in the vocabulary, as unknown
-    found = pc.index_in(pa.concat_arrays(columns), value_set=_VOCABULARY, skip_nulls=False)
-    index = np.nan_to_num(to_numpy(found), nan=len(_VOCABULARY)).astype(np.intp).reshape(len(present), n)
-    all_codes = np.take(_VOCABULARY_CODES, index)
-    messages, spelt = [], set()
-    for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(_VOCABULARY)):
-        if answer == contract.DAYS_ANSWER:
-            miss = miss | ~np.isnan(codes)  # days are numbers, not vocabulary; "1" is one day, not yes
-        if miss.any():
-            invalid, errors = _parse_rest(answer, column, miss, codes)
+    messages, spelt = [], {j for _, j in read}
+    for k, answer, j in present:
+        if answer == contract.DAYS_ANSWER and table.schema.field(j).type != pa.bool_():
+            codes = np.empty(n, dtype=np.float32)
+            invalid, errors, distinct = _parse_rest(answer, to_string_array(table.column(j)), None, codes)
+            X[:, k] = codes
             if errors is not None:
                 messages.append((j, invalid, errors))
-        else:
-            spelt.add(j)
-    X[:, [k for k, _, _ in present]] = all_codes.T
+            if pc.all(pc.is_in(distinct, value_set=_DAYS_SPELT, skip_nulls=False)).as_py():
+                spelt.add(j)  # days are numbers, not vocabulary; "1" is one day, not yes
+    present = [p for p in present if table.schema.field(p[2]).type != pa.bool_() and p[1] != contract.DAYS_ANSWER]
+    if present:
+        columns = [to_string_array(table.column(j)) for _, _, j in present]
+        # null (a missing cell, e.g. NaN in a pandas frame) is in the vocabulary, as unknown
+        found = pc.index_in(pa.concat_arrays(columns), value_set=_VOCABULARY, skip_nulls=False)
+        index = np.nan_to_num(to_numpy(found), nan=len(_VOCABULARY)).astype(np.intp).reshape(len(present), n)
+        all_codes = np.take(_VOCABULARY_CODES, index)
+        for (k, answer, j), column, codes, miss in zip(present, columns, all_codes, index == len(_VOCABULARY)):
+            if miss.any():
+                invalid, errors, _ = _parse_rest(answer, column, miss, codes)
+                if errors is not None:
+                    messages.append((j, invalid, errors))
+            else:
+                spelt.add(j)
+        X[:, [k for k, _, _ in present]] = all_codes.T
     messages.sort(key=lambda m: m[0])  # in the file's column order
-    return X, messages, spelt | {j for _, j in read}
+    return X, messages, spelt
 
 
-def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray, codes: np.ndarray
-                ) -> tuple[np.ndarray, pa.Array | None]:
-    """Parse the cells ``values[miss]`` (not spelt exactly as the vocabulary) into ``codes``.
+def _parse_rest(answer: str, values: pa.Array, miss: np.ndarray | None, codes: np.ndarray
+                ) -> tuple[np.ndarray, pa.Array | None, pa.Array]:
+    """Parse the cells ``values[miss]`` (not spelt exactly as the vocabulary; every cell when ``miss`` is None)
+    into ``codes``.
 
     Each distinct spelling goes through :func:`answers.parse_column` once. Returns the
-    invalid mask and the error message per cell (None when every cell is valid).
+    invalid mask, the error message per cell (None when every cell is valid), and the
+    distinct spellings.
     """
-    rows = np.flatnonzero(miss)
+    rows = slice(None) if miss is None else np.flatnonzero(miss)
     invalid = np.zeros(len(values), dtype=bool)
-    encoded = pc.dictionary_encode(values.take(from_numpy(rows)))
+    encoded = pc.dictionary_encode(values if miss is None else values.take(from_numpy(rows)), null_encoding="encode")
     distinct_codes, distinct_invalid = parse_column(answer, encoded.dictionary)
     indices = to_numpy(encoded.indices)
     with np.errstate(over="ignore"):  # a day count beyond float32 is inf: the model caps it (AnswerEncoder)
         codes[rows] = distinct_codes[indices]
     invalid[rows] = distinct_invalid[indices]
     if not invalid.any():
-        return invalid, None
+        return invalid, None, encoded.dictionary
     messages = texts([invalid_message(answer, v) if bad else "" for v, bad in
                       zip(encoded.dictionary.to_pylist(), distinct_invalid)])
     message_index = np.zeros(len(values), dtype=np.int32)
     message_index[rows] = indices
-    return invalid, messages.take(from_numpy(message_index))
+    return invalid, messages.take(from_numpy(message_index)), encoded.dictionary
 
 
 def _bool_bits(arrays: Sequence[pa.Array]) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass, field
-from typing import IO, Any, Callable, Iterator
+from typing import IO, Any, Callable
 
 import numpy as np
 import pyarrow as pa
@@ -68,21 +68,19 @@ def score_file(source: str | os.PathLike | IO[bytes], output: str | os.PathLike,
             target.write(output_header(header))
             answer_ids = tuple(scorer.answer_ids)
 
-            def parsed_chunks() -> Iterator[tuple[Chunk, ParsedChunk]]:
-                # the answers are parsed in the reading thread (the first half of score_frame, mostly pyarrow and
-                # numpy without the GIL), so that it overlaps the model in the scoring thread
-                for chunk in reader.chunks():
-                    yield chunk, parse_chunk(chunk.batch, answer_ids)
-
             def write_chunk(item: tuple[Chunk, ParsedChunk, triage.Outputs]) -> None:
                 target.write(record_lines(*output_cells(*item, scorer, kb, header.delimiter), header.delimiter))
 
             # a file of one chunk is scored in this thread: there is nothing to overlap, and starting the two
             # workers costs more than scoring it (a run over thousands of small shards)
             serial = reader.size is not None and reader.size <= block_size
+            # the answers are parsed in this thread, beside the model: the reading thread's CSV parse is the longest
+            # of the three (a million rows: 1.35 s of CPU reading, 0.95 s scoring, 0.45 s writing; with the answers
+            # parsed in the reading thread, the command took 2.23 s instead of 2.04 s, medians of 7 interleaved)
             with one_blas_thread(), contextlib.nullcontext(write_chunk) if serial else write_behind(write_chunk) \
-                    as write, contextlib.closing(parsed_chunks() if serial else read_ahead(parsed_chunks())) as chunks:
-                for chunk, parsed in chunks:
+                    as write, contextlib.closing(reader.chunks() if serial else read_ahead(reader.chunks())) as chunks:
+                for chunk in chunks:
+                    parsed = parse_chunk(chunk.batch, answer_ids)
                     bad = parsed.invalid_rows()
                     if strict and bad.any():
                         raise _strict_error(reader.name, header, chunk, int(np.argmax(bad)))

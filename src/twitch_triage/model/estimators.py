@@ -41,7 +41,8 @@ class AnswerEncoder(TransformerMixin, BaseEstimator):
     slots hold log1p(days) and days / 100 instead (0 when unknown), and the last
     column says whether the days are known (:func:`twitch_triage.model.inference.encode`,
     about 0.3 s per million cases). Features are float64, the precision the
-    network predicts in.
+    network predicts in; the days' two are multiples of 1/128, each a float32
+    as well, so that scoring can compute the first layer in float32, exactly.
 
     Days beyond the ``days_quantile`` of the known durations seen at fit are
     read as that many (``days_cap_``, 76 days for `make train`'s cases). Without

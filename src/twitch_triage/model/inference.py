@@ -2,8 +2,8 @@
 
 :class:`Network` holds the inference parameters of a fitted pipeline (the encoder's, the network's
 float64 weights, the per-output Platt coefficients) as plain arrays, and computes what the pipeline's
-``predict_proba`` computes with the same float64 operations on the same whole tiles of rows, so the
-bits are the same. :func:`encode` and :func:`sigmoid` are the one definition of those steps, which
+``predict_proba`` computes with the same operations on the same whole tiles of rows, so the bits are
+the same. :func:`encode` and :func:`sigmoid` are the one definition of those steps, which
 :mod:`twitch_triage.model.estimators` uses too.
 
 The first layer, the bulk of the work, is exact: its features and weights lie on binary grids, bounded so that

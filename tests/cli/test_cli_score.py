@@ -366,14 +366,24 @@ def test_a_read_only_output_folder_is_exit_2_with_one_line(tmp_path, cases, smal
 # --------------------------------------------------------------------------- signals
 
 
-@pytest.fixture(scope="module")
-def big_cases(tmp_path_factory):
-    """400,000 cases (about 70 MB): scoring them takes a few seconds."""
-    path = tmp_path_factory.mktemp("big") / "big.csv"
+def many_cases(path, thousands: int):
+    """``thousands`` x 1,000 cases of yes, no and unknown answers at ``path``."""
     values = ["yes", "no", ""] * len(contract.ANSWERS)
     row = ",".join(["c", *values[:len(contract.ANSWERS) - 1], "3"]) + "\n"
-    path.write_text(",".join(["case_id", *contract.ANSWERS]) + "\n" + row * 400_000)
+    with path.open("w") as out:
+        out.write(",".join(["case_id", *contract.ANSWERS]) + "\n")
+        for _ in range(thousands // 100):
+            out.write(row * 100_000)
+        out.write(row * (thousands % 100 * 1000))
     return path
+
+
+@pytest.fixture(scope="module")
+def big_cases(tmp_path_factory):
+    """2,000,000 cases (about 300 MB): scoring them takes about 4 s on 2 cores, so a signal sent once the output
+    file appears finds the run busy, even when this process is slow to send it (400,000 cases, scored in 0.8 s,
+    once let a run end first)."""
+    return many_cases(tmp_path_factory.mktemp("big") / "big.csv", 2_000)
 
 
 def started_writing(process: subprocess.Popen, folder) -> None:
@@ -390,6 +400,7 @@ def test_a_signal_while_scoring_removes_the_partial_file_and_exits_128_plus_its_
                                 "-o", str(tmp_path / "scored.csv"), "--model", str(small_model_dir), "--quiet"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     started_writing(process, tmp_path)
+    assert process.poll() is None, "the run ended before the signal: give it more cases"
     process.send_signal(signum)
     _, err = process.communicate(timeout=120)
     assert process.returncode == 128 + signum
@@ -397,8 +408,9 @@ def test_a_signal_while_scoring_removes_the_partial_file_and_exits_128_plus_its_
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_reader_that_closes_standard_output_early_gives_exit_141_and_one_line(big_cases, small_model_dir):
-    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(big_cases), "-o", "-",
+def test_a_reader_that_closes_standard_output_early_gives_exit_141_and_one_line(tmp_path, small_model_dir):
+    cases = many_cases(tmp_path / "cases.csv", 200)  # (standard output gets the rows once all are scored)
+    process = subprocess.Popen([sys.executable, "-m", "twitch_triage", "score", str(cases), "-o", "-",
                                 "--model", str(small_model_dir), "--quiet"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout.read(100).startswith(b"case_id,")

@@ -23,6 +23,7 @@ from .. import knowledge
 from ..io.digest import file_sha256
 from ..io.files import InputError, shown
 from ..model import artifact
+from ..model.manifest import models_folder
 from ..settings import Settings
 from . import groups
 from . import manifest as manifests
@@ -154,9 +155,8 @@ def plan(source: str, output: str, *, model: str | os.PathLike | None, kb: str |
     for reserved, what in ((SHARD_MANIFEST_NAME, "manifest"), (manifests.JOURNAL_NAME, "journal")):
         if any(shard.name == reserved for shard in shards):
             raise InputError(f"an input shard is named {reserved}, the name of the run's {what}: rename it")
-    where = Settings.from_environment()
-    models = Path(model or where.models_dir).resolve()
-    kb_path = Path(kb or where.kb_path).resolve()
+    models = models_folder(model).resolve()
+    kb_path = Path(kb or Settings.from_environment().kb_path).resolve()
     loaded = knowledge.load_default(kb_path)
     model_sha256 = artifact.read_manifest(models)["inference_sha256"]
     predictor = task.load(str(models), str(kb_path), model_sha256, loaded.sha256).predictor

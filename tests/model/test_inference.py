@@ -91,8 +91,10 @@ def _with_first_layer(network: Network, weights: np.ndarray, bias: np.ndarray) -
 
 
 def test_a_trained_network_computes_its_first_layer_in_float32(network):
+    from twitch_triage.model.inference import _grid_bits
+
     assert network.exact_in_float32
-    bits = next(k for k in range(40) if np.array_equal(network.coefs[0] * 2.0 ** k, np.round(network.coefs[0] * 2.0 ** k)))
+    bits = _grid_bits(network.coefs[0])
     assert 8 <= bits <= 16  # a fine grid: rounding moved each weight by at most 2^-(bits + 1)
 
 
